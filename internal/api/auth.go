@@ -1,0 +1,131 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/townhall/townhall/internal/account"
+)
+
+// setSessionCookie hands the browser its session: HttpOnly, SameSite=Lax, and
+// Secure when the request came over TLS.
+func setSessionCookie(w http.ResponseWriter, r *http.Request, token string, expires time.Time) {
+	http.SetCookie(w, &http.Cookie{
+		Name: SessionCookie, Value: token, Path: "/", Expires: expires,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil,
+	})
+}
+
+func clearSessionCookie(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+}
+
+// signup creates an account with an invite code and signs it in.
+func (a *API) signup(w http.ResponseWriter, r *http.Request) {
+	if d := a.loginByIP.wait(clientIP(r)); d > 0 {
+		tooMany(w, d)
+		return
+	}
+	req, err := bind[signupRequest](w, r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if _, err := a.accounts.SignUp(r.Context(), account.SignUp{Username: req.Username, DisplayName: req.DisplayName,
+		Password: req.Password, InviteCode: req.InviteCode}); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.startSession(w, r, req.Username, req.Password, http.StatusCreated)
+}
+
+// login signs in with a username and password, limited per IP and per account.
+func (a *API) login(w http.ResponseWriter, r *http.Request) {
+	if d := a.loginByIP.wait(clientIP(r)); d > 0 {
+		tooMany(w, d)
+		return
+	}
+	req, err := bind[loginRequest](w, r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if name, err := account.NormalizeUsername(req.Username); err == nil {
+		if d := a.loginByAccount.wait(name); d > 0 {
+			tooMany(w, d)
+			return
+		}
+	}
+	a.startSession(w, r, req.Username, req.Password, http.StatusOK)
+}
+
+func (a *API) startSession(w http.ResponseWriter, r *http.Request, username, password string, status int) {
+	tok, sess, u, err := a.accounts.Login(r.Context(), username, password, r.UserAgent())
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	setSessionCookie(w, r, tok, sess.ExpiresAt)
+	writeJSON(w, status, loginView{Token: tok, SessionID: sess.ID, ExpiresAt: sess.ExpiresAt, User: viewMe(u)})
+}
+
+func (a *API) logout(w http.ResponseWriter, r *http.Request, u account.User) {
+	if err := a.accounts.RevokeSession(r.Context(), u, sessionOf(r).ID); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	clearSessionCookie(w, r)
+	noContent(w)
+}
+
+func (a *API) me(w http.ResponseWriter, r *http.Request, u account.User) {
+	writeJSON(w, http.StatusOK, viewMe(u))
+}
+
+func (a *API) updateMe(w http.ResponseWriter, r *http.Request, u account.User) {
+	req, err := bind[profileRequest](w, r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	display, bio := u.DisplayName, u.Bio
+	if req.DisplayName != nil {
+		display = *req.DisplayName
+	}
+	if req.Bio != nil {
+		bio = *req.Bio
+	}
+	u, err = a.accounts.UpdateProfile(r.Context(), u, display, bio)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, viewMe(u))
+}
+
+func (a *API) listSessions(w http.ResponseWriter, r *http.Request, u account.User) {
+	list, err := a.accounts.Sessions(r.Context(), u)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	cur := sessionOf(r).ID
+	out := make([]sessionView, len(list))
+	for i, s := range list {
+		out[i] = sessionView{ID: s.ID, UserAgent: s.UserAgent, CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt, Current: s.ID == cur}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
+}
+
+func (a *API) revokeSession(w http.ResponseWriter, r *http.Request, u account.User) {
+	id := r.PathValue("id")
+	if err := a.accounts.RevokeSession(r.Context(), u, id); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if id == sessionOf(r).ID {
+		clearSessionCookie(w, r)
+	}
+	noContent(w)
+}

@@ -1,0 +1,176 @@
+package api
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/townhall/townhall/internal/account"
+	"github.com/townhall/townhall/internal/errcode"
+)
+
+// SessionCookie is the name of the browser session cookie.
+const SessionCookie = "townhall_session"
+
+type httpMetrics struct {
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
+	m := &httpMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "townhall_http_requests_total", Help: "HTTP requests by route pattern and status code.",
+		}, []string{"route", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "townhall_http_request_duration_seconds", Help: "HTTP request latency by route pattern.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"route"}),
+	}
+	reg.MustRegister(m.requests, m.latency)
+	return m
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer (WebSockets
+// hijack through it).
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// instrument counts requests by route pattern (never by raw path, which would let
+// clients create unbounded label values) and status.
+func (a *API) instrument(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		route := r.Pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		a.metrics.requests.WithLabelValues(route, strconv.Itoa(sw.status)).Inc()
+		a.metrics.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+	})
+}
+
+func (a *API) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				a.log.ErrorContext(r.Context(), "panic serving request", "path", r.URL.Path, "panic", v)
+				writeCode(w, errcode.Internal, "something went wrong on the server")
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// checkOrigin refuses state-changing cross-origin browser requests (CSRF). Requests
+// that authenticate with a bearer token are not at risk and skip it.
+func (a *API) checkOrigin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" {
+			if err := a.csrf.Check(r); err != nil {
+				writeCode(w, errcode.CrossOrigin, "cross-origin request refused")
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type ctxKey int
+
+const (
+	userKey ctxKey = iota
+	sessionKey
+)
+
+// authedFunc is a handler that runs for a signed-in user.
+type authedFunc func(w http.ResponseWriter, r *http.Request, u account.User)
+
+// token returns the session token of r: a bearer token, or the session cookie.
+func token(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); h != "" {
+		if t, ok := strings.CutPrefix(h, "Bearer "); ok {
+			return strings.TrimSpace(t)
+		}
+		return ""
+	}
+	if c, err := r.Cookie(SessionCookie); err == nil {
+		return c.Value
+	}
+	return ""
+}
+
+// Authenticate resolves the session behind r, for handlers outside this package
+// (the room socket).
+func (a *API) Authenticate(r *http.Request) (account.Session, account.User, error) {
+	return a.accounts.Authenticate(r.Context(), token(r))
+}
+
+// authed runs f only for a signed-in user of an active account.
+func (a *API) authed(f authedFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sess, u, err := a.Authenticate(r)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		ctx := context.WithValue(r.Context(), sessionKey, sess)
+		f(w, r.WithContext(ctx), u)
+	})
+}
+
+func sessionOf(r *http.Request) account.Session {
+	s, _ := r.Context().Value(sessionKey).(account.Session)
+	return s
+}
+
+// lookup rate-limits user look-ups per session, so nobody can crawl the directory.
+func (a *API) lookup(f authedFunc) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, u account.User) {
+		if d := a.lookups.wait(sessionOf(r).ID); d > 0 {
+			tooMany(w, d)
+			return
+		}
+		f(w, r, u)
+	}
+}
+
+// clientIP is the remote address of r without its port.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

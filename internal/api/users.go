@@ -1,0 +1,81 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/townhall/townhall/internal/account"
+)
+
+func (a *API) profile(w http.ResponseWriter, r *http.Request, u account.User) {
+	p, err := a.accounts.Profile(r.Context(), u, r.PathValue("username"))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, viewProfile(p))
+}
+
+func (a *API) followers(w http.ResponseWriter, r *http.Request, u account.User) {
+	a.page(w, r, u, a.accounts.Followers)
+}
+
+func (a *API) following(w http.ResponseWriter, r *http.Request, u account.User) {
+	a.page(w, r, u, a.accounts.Following)
+}
+
+type pageFunc = func(ctx context.Context, viewer account.User, username string, after account.Cursor, limit int) ([]account.Summary, account.Cursor, error)
+
+func (a *API) page(w http.ResponseWriter, r *http.Request, u account.User, f pageFunc) {
+	after, err := decodeCursor(r.URL.Query().Get("cursor"))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	limit, err := parseLimit(r.URL.Query().Get("limit"))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	list, next, err := f(r.Context(), u, r.PathValue("username"), after, limit)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	out := pageView{Users: make([]userView, len(list)), NextCursor: encodeCursor(next)}
+	for i, s := range list {
+		out.Users[i] = viewSummary(s)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// relate runs one of the follow/block verbs on the user named in the path.
+func (a *API) relate(f func(ctx context.Context, viewer account.User, username string) error) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, u account.User) {
+		if err := f(r.Context(), u, r.PathValue("username")); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		noContent(w)
+	}
+}
+
+func (a *API) follow(w http.ResponseWriter, r *http.Request, u account.User) {
+	a.relate(a.accounts.Follow)(w, r, u)
+}
+
+func (a *API) unfollow(w http.ResponseWriter, r *http.Request, u account.User) {
+	a.relate(a.accounts.Unfollow)(w, r, u)
+}
+
+func (a *API) block(w http.ResponseWriter, r *http.Request, u account.User) {
+	a.relate(a.accounts.Block)(w, r, u)
+}
+
+func (a *API) unblock(w http.ResponseWriter, r *http.Request, u account.User) {
+	a.relate(a.accounts.Unblock)(w, r, u)
+}
+
+func (a *API) disable(w http.ResponseWriter, r *http.Request, u account.User) {
+	a.relate(a.accounts.Disable)(w, r, u)
+}

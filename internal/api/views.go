@@ -1,0 +1,89 @@
+package api
+
+import (
+	"time"
+
+	"github.com/townhall/townhall/internal/account"
+)
+
+// The JSON shapes the API sends. Field names are snake_case and stable.
+
+type userView struct {
+	ID          string `json:"id"`
+	Username    string `json:"username"`
+	DisplayName string `json:"display_name"`
+}
+
+func viewSummary(s account.Summary) userView {
+	return userView{ID: s.ID, Username: s.Username, DisplayName: s.DisplayName}
+}
+
+type meView struct {
+	userView
+	Bio       string    `json:"bio"`
+	IsAdmin   bool      `json:"is_admin"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func viewMe(u account.User) meView {
+	return meView{userView: viewSummary(account.SummaryOf(u)), Bio: u.Bio, IsAdmin: u.IsAdmin, CreatedAt: u.CreatedAt}
+}
+
+type profileView struct {
+	userView
+	Bio        string    `json:"bio"`
+	IsAdmin    bool      `json:"is_admin"`
+	CreatedAt  time.Time `json:"created_at"`
+	Followers  int       `json:"followers"`
+	Following  int       `json:"following"`
+	InvitedBy  *userView `json:"invited_by"`
+	YouFollow  bool      `json:"you_follow"`
+	FollowsYou bool      `json:"follows_you"`
+	YouBlock   bool      `json:"you_block"`
+	Disabled   bool      `json:"disabled"`
+}
+
+func viewProfile(p account.Profile) profileView {
+	v := profileView{userView: viewSummary(p.Summary), Bio: p.Bio, IsAdmin: p.IsAdmin, CreatedAt: p.CreatedAt,
+		Followers: p.Followers, Following: p.Following, YouFollow: p.YouFollow, FollowsYou: p.FollowsYou,
+		YouBlock: p.YouBlock, Disabled: p.Disabled}
+	if p.InvitedBy != nil {
+		iv := viewSummary(*p.InvitedBy)
+		v.InvitedBy = &iv
+	}
+	return v
+}
+
+type sessionView struct {
+	ID        string    `json:"id"`
+	UserAgent string    `json:"user_agent"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Current   bool      `json:"current"`
+}
+
+type inviteView struct {
+	Code      string    `json:"code"`
+	URL       string    `json:"url"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Used      bool      `json:"used"`
+	UsedAt    time.Time `json:"used_at,omitzero"`
+}
+
+func (a *API) viewInvite(i account.Invite) inviteView {
+	return inviteView{Code: i.Code, URL: a.publicURL + "/join/" + i.Code, CreatedAt: i.CreatedAt,
+		ExpiresAt: i.ExpiresAt, Used: i.UsedBy != "", UsedAt: i.UsedAt}
+}
+
+type loginView struct {
+	Token     string    `json:"token"`
+	SessionID string    `json:"session_id"`
+	ExpiresAt time.Time `json:"expires_at"`
+	User      meView    `json:"user"`
+}
+
+type pageView struct {
+	Users      []userView `json:"users"`
+	NextCursor string     `json:"next_cursor,omitempty"`
+}

@@ -1,0 +1,155 @@
+// Package config holds townhall's configuration as a value. Every setting is a flag
+// with an environment twin (flag --foo-bar, variable TOWNHALL_FOO_BAR); nothing here
+// is global.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is the configuration of one townhall server.
+type Config struct {
+	Addr       string // HTTP listen address
+	DataDir    string // folder for the SQLite database and other state
+	DB         string // "" for SQLite under DataDir, or a postgres:// URL
+	PublicURL  string // base URL printed in links; derived from Addr when empty
+	LogFormat  string // "text" or "json"
+	LogLevel   string // "debug", "info", "warn", "error"
+	OpenSignup bool   // sign up without an invite code
+
+	SessionTTL      time.Duration // how long a session lives
+	InviteTTL       time.Duration // how long an invite code stays usable
+	InvitesPerUser  int           // outstanding invites per non-admin user
+	ShutdownTimeout time.Duration // how long SIGTERM waits for requests in flight
+
+	LoginPerMinute  float64 // login attempts per account and per IP, per minute
+	LookupPerSecond float64 // user look-ups per session, per second
+
+	PasswordMemoryKiB uint32 // argon2id memory cost
+	PasswordTime      uint32 // argon2id passes
+}
+
+// Default returns the zero-configuration settings of `townhall serve`.
+func Default() Config {
+	return Config{
+		Addr:              ":8080",
+		DataDir:           "./townhall-data",
+		LogFormat:         "text",
+		LogLevel:          "info",
+		SessionTTL:        30 * 24 * time.Hour,
+		InviteTTL:         7 * 24 * time.Hour,
+		InvitesPerUser:    5,
+		ShutdownTimeout:   15 * time.Second,
+		LoginPerMinute:    10,
+		LookupPerSecond:   5,
+		PasswordMemoryKiB: 19 * 1024, // OWASP's argon2id minimum: m=19 MiB, t=2, p=1
+		PasswordTime:      2,
+	}
+}
+
+// EnvPrefix prefixes the environment twin of every flag.
+const EnvPrefix = "TOWNHALL_"
+
+// EnvName returns the environment variable that sets the flag called name.
+func EnvName(name string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// Register declares c's fields as flags on fs, with c's current values as defaults.
+func (c *Config) Register(fs *flag.FlagSet) {
+	fs.StringVar(&c.Addr, "addr", c.Addr, "HTTP listen address")
+	fs.StringVar(&c.DataDir, "data", c.DataDir, "data folder (SQLite database, certificates)")
+	fs.StringVar(&c.DB, "db", c.DB, "database: empty for SQLite in the data folder, or a postgres:// URL")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "base URL used in printed links (default: http://localhost:PORT)")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
+	fs.BoolVar(&c.OpenSignup, "open-signup", c.OpenSignup, "let anyone sign up without an invite code")
+	fs.DurationVar(&c.SessionTTL, "session-ttl", c.SessionTTL, "how long a sign-in session lasts")
+	fs.DurationVar(&c.InviteTTL, "invite-ttl", c.InviteTTL, "how long an invite code stays usable")
+	fs.IntVar(&c.InvitesPerUser, "invites-per-user", c.InvitesPerUser, "open invites a user may hold at a time (admins: unlimited)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long to drain requests on SIGINT/SIGTERM")
+	fs.Float64Var(&c.LoginPerMinute, "login-rate", c.LoginPerMinute, "login attempts allowed per minute, per account and per IP")
+	fs.Float64Var(&c.LookupPerSecond, "lookup-rate", c.LookupPerSecond, "user look-ups allowed per second, per session")
+	fs.Func("password-memory", fmt.Sprintf("argon2id memory cost in KiB (default %d)", c.PasswordMemoryKiB), func(s string) error {
+		var v uint32
+		_, err := fmt.Sscan(s, &v)
+		c.PasswordMemoryKiB = v
+		return err
+	})
+}
+
+// Parse registers c on fs, applies environment twins, then parses args: a flag on
+// the command line wins over its variable, which wins over the default.
+func (c *Config) Parse(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+	c.Register(fs)
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if v := getenv(EnvName(f.Name)); v != "" && err == nil {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("%s=%q: %w", EnvName(f.Name), v, e)
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	return c.Validate()
+}
+
+// Validate checks that the settings make sense together.
+func (c *Config) Validate() error {
+	switch {
+	case c.LogFormat != "text" && c.LogFormat != "json":
+		return fmt.Errorf("log format %q: want text or json", c.LogFormat)
+	case c.SessionTTL < time.Minute:
+		return fmt.Errorf("session ttl %s: want at least a minute", c.SessionTTL)
+	case c.InviteTTL < time.Minute:
+		return fmt.Errorf("invite ttl %s: want at least a minute", c.InviteTTL)
+	case c.InvitesPerUser < 0:
+		return fmt.Errorf("invites per user %d: want 0 or more", c.InvitesPerUser)
+	case c.LoginPerMinute <= 0 || c.LookupPerSecond <= 0:
+		return fmt.Errorf("rate limits must be positive")
+	case c.PasswordMemoryKiB < 64 || c.PasswordTime < 1:
+		return fmt.Errorf("password cost too low")
+	}
+	if _, err := c.Level(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Level returns the slog level named by LogLevel.
+func (c *Config) Level() (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return 0, fmt.Errorf("log level %q: %w", c.LogLevel, err)
+	}
+	return l, nil
+}
+
+// DSN returns the database to open: the postgres URL, or the SQLite file in DataDir.
+func (c *Config) DSN() string {
+	if c.DB != "" {
+		return c.DB
+	}
+	return filepath.Join(c.DataDir, "townhall.db")
+}
+
+// Logger builds the process logger described by c, writing to w.
+func (c *Config) Logger(w io.Writer) *slog.Logger {
+	lvl, _ := c.Level()
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,162 @@
+// Package server wires townhall together: configuration, store, services, the HTTP
+// API, and the process lifecycle (listen, serve, drain on shutdown).
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/townhall/townhall/internal/account"
+	"github.com/townhall/townhall/internal/api"
+	"github.com/townhall/townhall/internal/config"
+	"github.com/townhall/townhall/internal/store"
+)
+
+// Server is one running townhall process.
+type Server struct {
+	cfg      config.Config
+	log      *slog.Logger
+	db       *store.DB
+	accounts *account.Service
+	api      *api.API
+	http     *http.Server
+	ln       net.Listener
+	ready    chan struct{}
+}
+
+// New opens the store (running migrations) and builds the services. Call Run to
+// serve; Close releases the store if Run is never called.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	db, err := store.Open(ctx, cfg.DSN())
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	accounts, err := account.NewService(ctx, db, account.Options{
+		SessionTTL: cfg.SessionTTL, InviteTTL: cfg.InviteTTL, InvitesPerUser: cfg.InvitesPerUser,
+		OpenSignup: cfg.OpenSignup, Hasher: account.NewHasher(cfg.PasswordMemoryKiB, cfg.PasswordTime),
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &Server{cfg: cfg, log: log, db: db, accounts: accounts, ready: make(chan struct{})}, nil
+}
+
+// Listen binds the HTTP address. After it returns, Addr reports the bound address
+// (useful with ":0").
+func (s *Server) Listen() error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	s.ln = ln
+	return nil
+}
+
+// Addr is the bound HTTP address (after Listen).
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// URL is the base URL printed in links: --public-url, or http://localhost:PORT.
+func (s *Server) URL() string {
+	if s.cfg.PublicURL != "" {
+		return strings.TrimRight(s.cfg.PublicURL, "/")
+	}
+	_, port, _ := net.SplitHostPort(s.ln.Addr().String())
+	return "http://localhost:" + port
+}
+
+// Ready is closed once the server accepts connections.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// Run serves until ctx is cancelled, then stops accepting, drains requests in flight
+// (up to ShutdownTimeout) and closes the store. It calls Listen if needed.
+func (s *Server) Run(ctx context.Context) error {
+	defer s.db.Close()
+	if s.ln == nil {
+		if err := s.Listen(); err != nil {
+			return err
+		}
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.api = api.New(api.Options{
+		Accounts: s.accounts, Log: s.log, Registry: reg, PublicURL: s.URL(),
+		LoginPerMinute: s.cfg.LoginPerMinute, LookupPerSecond: s.cfg.LookupPerSecond,
+		Ready: s.db.Ping,
+	})
+	s.http = &http.Server{
+		Handler:           s.api.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	if err := s.announceFirstRun(ctx); err != nil {
+		return err
+	}
+	go s.sweepSessions(ctx)
+
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(s.ln) }()
+	s.log.Info("townhall is listening", "addr", s.ln.Addr().String(), "url", s.URL(), "store", s.db.Driver())
+	close(s.ready)
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down: draining requests", "timeout", s.cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := s.http.Shutdown(sctx); err != nil {
+		return fmt.Errorf("drain: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	s.log.Info("stopped")
+	return nil
+}
+
+// announceFirstRun logs the one-time link that creates the first (admin) account,
+// as long as no account exists.
+func (s *Server) announceFirstRun(ctx context.Context) error {
+	code, ok, err := s.accounts.FirstRunInvite(ctx)
+	if err != nil || !ok {
+		return err
+	}
+	s.log.Info("no account exists yet: open this link to create the first (admin) account",
+		"link", s.URL()+"/join/"+code, "invite_code", code)
+	return nil
+}
+
+// sweepSessions deletes expired sessions once an hour.
+func (s *Server) sweepSessions(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.accounts.SweepSessions(ctx); err != nil {
+				s.log.Warn("sweeping expired sessions", "err", err)
+			} else if n > 0 {
+				s.log.Debug("swept expired sessions", "count", n)
+			}
+		}
+	}
+}
