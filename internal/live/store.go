@@ -1,0 +1,108 @@
+package live
+
+import (
+	"context"
+	"time"
+)
+
+// RoomRecord is the durable record of a room: what stays in history after it ends.
+type RoomRecord struct {
+	ID          string
+	Title       string
+	Description string
+	Type        string // "open", "social" or "closed"
+	AllowGuests bool
+	CreatorID   string
+	CreatedAt   time.Time
+	EndedAt     time.Time // zero while live
+}
+
+// Invitation is an invitation to a conversation: one inviter, a message, one or
+// more invitees, each of whom answers.
+type Invitation struct {
+	ID        string
+	RoomID    string
+	InviterID string
+	Message   string
+	ToStage   bool // the inviter was a moderator: accepting lands on stage
+	CreatedAt time.Time
+}
+
+// Answer statuses of an invitee.
+const (
+	AnswerPending  = "pending"
+	AnswerAccepted = "accepted"
+	AnswerDeclined = "declined"
+	AnswerQuestion = "question" // the invitee asked something back
+)
+
+// Recipient is one invitee of an Invitation and their latest answer.
+type Recipient struct {
+	InvitationID string
+	UserID       string
+	Status       string // one of the Answer constants
+	Text         string // the question, or a note with the answer
+	AnsweredAt   time.Time
+}
+
+// Notification is a stored, per-user notice (invitation, answer, ping...). Data is
+// a JSON object whose shape depends on Kind.
+type Notification struct {
+	ID        string
+	UserID    string
+	Kind      string
+	Data      []byte
+	CreatedAt time.Time
+	ReadAt    time.Time // zero while unread
+}
+
+// Edge is how one other user stands to a given user.
+type Edge struct {
+	Follows    bool // the user follows the other
+	FollowedBy bool // the other follows the user
+	Blocks     bool // the user blocks the other
+	BlockedBy  bool // the other blocks the user
+}
+
+// Store is what the live layer needs from durable storage. internal/store
+// implements it for SQLite and Postgres. Missing rows give account.ErrNotFound.
+type Store interface {
+	CreateRoom(ctx context.Context, r RoomRecord) error
+	RoomByID(ctx context.Context, id string) (RoomRecord, error)
+	// EndRoom sets ended_at once; ending an ended room is a no-op.
+	EndRoom(ctx context.Context, id string, at time.Time) error
+	// AddSpeaker records that userID spoke in the room (idempotent: first time kept).
+	AddSpeaker(ctx context.Context, roomID, userID string, at time.Time) error
+	// RoomSpeakers lists who spoke, in the order they first did.
+	RoomSpeakers(ctx context.Context, roomID string) ([]string, error)
+	// EndedRoomsOf lists ended rooms the user created or spoke in, newest first.
+	EndedRoomsOf(ctx context.Context, userID string, limit int) ([]RoomRecord, error)
+	// EndLiveRooms ends every room still marked live (a restart loses live state).
+	EndLiveRooms(ctx context.Context, at time.Time) (int, error)
+
+	// CreateInvitation stores inv with one pending Recipient per invitee.
+	CreateInvitation(ctx context.Context, inv Invitation, invitees []string) error
+	// Invitation returns an invitation with all its recipients.
+	Invitation(ctx context.Context, id string) (Invitation, []Recipient, error)
+	// AnswerInvitation records userID's answer; ErrNotFound unless userID is one of
+	// its recipients.
+	AnswerInvitation(ctx context.Context, id, userID, status, text string, at time.Time) error
+	// InvitationsTo lists invitations userID received, newest first.
+	InvitationsTo(ctx context.Context, userID string, limit int) ([]Invitation, error)
+	// InvitationsFrom lists invitations userID sent, newest first.
+	InvitationsFrom(ctx context.Context, userID string, limit int) ([]Invitation, error)
+
+	AddNotification(ctx context.Context, n Notification) error
+	// Notifications lists userID's notifications newest first, starting before
+	// the notification with ID before ("" for the newest).
+	Notifications(ctx context.Context, userID, before string, limit int) ([]Notification, error)
+	// MarkNotificationsRead marks the listed notifications of userID read (all
+	// of them when ids is empty).
+	MarkNotificationsRead(ctx context.Context, userID string, ids []string, at time.Time) error
+
+	// Edges returns, for each of others, how it stands to userID. Others with no
+	// relation may be missing from the map.
+	Edges(ctx context.Context, userID string, others []string) (map[string]Edge, error)
+	// FollowingIDs returns the IDs of up to limit users userID follows.
+	FollowingIDs(ctx context.Context, userID string, limit int) ([]string, error)
+}
