@@ -45,6 +45,7 @@ type Invite struct {
 	ExpiresAt   time.Time
 	UsedBy      string // user ID, "" while unused
 	UsedAt      time.Time
+	RoomID      string // an invitation to a conversation: sign-up lands in this room
 }
 
 // Usable reports whether the invite can still be redeemed at now.

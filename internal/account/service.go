@@ -77,8 +77,21 @@ type SignUp struct {
 }
 
 // SignUp creates an account, redeeming the invite code (required unless sign-up is
-// open).
-func (s *Service) SignUp(ctx context.Context, req SignUp) (User, error) {
+// open). It returns the redeemed invite (zero without a code), whose RoomID tells
+// where an invitation to a conversation leads.
+func (s *Service) SignUp(ctx context.Context, req SignUp) (User, Invite, error) {
+	u, err := s.signUp(ctx, req)
+	if err != nil {
+		return User{}, Invite{}, err
+	}
+	if req.InviteCode == "" {
+		return u, Invite{}, nil
+	}
+	inv, err := s.store.InviteByCode(ctx, req.InviteCode)
+	return u, inv, err
+}
+
+func (s *Service) signUp(ctx context.Context, req SignUp) (User, error) {
 	username, err := NormalizeUsername(req.Username)
 	if err != nil {
 		return User{}, err
@@ -217,12 +230,18 @@ func (s *Service) UpdateProfile(ctx context.Context, u User, displayName, bio st
 // CreateInvite makes a single-use sign-up code for u. Non-admins may hold
 // InvitesPerUser usable codes at a time.
 func (s *Service) CreateInvite(ctx context.Context, u User) (Invite, error) {
+	return s.CreateRoomInvite(ctx, u, "")
+}
+
+// CreateRoomInvite makes a sign-up code that also leads into a room: the link of an
+// invitation to a conversation for someone without an account.
+func (s *Service) CreateRoomInvite(ctx context.Context, u User, roomID string) (Invite, error) {
 	max := s.opts.InvitesPerUser
 	if u.IsAdmin {
 		max = -1
 	}
 	now := s.now()
-	inv := Invite{Code: ids.Secret(), CreatedBy: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.opts.InviteTTL)}
+	inv := Invite{Code: ids.Secret(), CreatedBy: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.opts.InviteTTL), RoomID: roomID}
 	if err := s.store.CreateInvite(ctx, inv, max, now); err != nil {
 		return Invite{}, err
 	}
@@ -263,6 +282,7 @@ type InviteInfo struct {
 	GrantsAdmin bool
 	Inviter     *Summary
 	ExpiresAt   time.Time
+	RoomID      string // set for an invitation to a conversation
 }
 
 // InviteInfo describes a usable invite code; ErrInviteInvalid if it is not usable.
@@ -277,7 +297,7 @@ func (s *Service) InviteInfo(ctx context.Context, code string) (InviteInfo, erro
 	if err != nil {
 		return InviteInfo{}, err
 	}
-	info := InviteInfo{GrantsAdmin: inv.GrantsAdmin, ExpiresAt: inv.ExpiresAt}
+	info := InviteInfo{GrantsAdmin: inv.GrantsAdmin, ExpiresAt: inv.ExpiresAt, RoomID: inv.RoomID}
 	if inv.CreatedBy != "" {
 		u, err := s.store.UserByID(ctx, inv.CreatedBy)
 		if err != nil {

@@ -32,12 +32,13 @@ func (a *API) signup(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	if _, err := a.accounts.SignUp(r.Context(), account.SignUp{Username: req.Username, DisplayName: req.DisplayName,
-		Password: req.Password, InviteCode: req.InviteCode}); err != nil {
+	_, inv, err := a.accounts.SignUp(r.Context(), account.SignUp{Username: req.Username, DisplayName: req.DisplayName,
+		Password: req.Password, InviteCode: req.InviteCode})
+	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	a.startSession(w, r, req.Username, req.Password, http.StatusCreated)
+	a.startSession(w, r, req.Username, req.Password, http.StatusCreated, inv.RoomID)
 }
 
 // login signs in with a username and password, limited per IP and per account.
@@ -57,17 +58,19 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	a.startSession(w, r, req.Username, req.Password, http.StatusOK)
+	a.startSession(w, r, req.Username, req.Password, http.StatusOK, "")
 }
 
-func (a *API) startSession(w http.ResponseWriter, r *http.Request, username, password string, status int) {
+// startSession signs in after a sign-up or login; roomID, when set, is the room an
+// invitation to a conversation leads to.
+func (a *API) startSession(w http.ResponseWriter, r *http.Request, username, password string, status int, roomID string) {
 	tok, sess, u, err := a.accounts.Login(r.Context(), username, password, r.UserAgent())
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
 	setSessionCookie(w, r, tok, sess.ExpiresAt)
-	writeJSON(w, status, loginView{Token: tok, SessionID: sess.ID, ExpiresAt: sess.ExpiresAt, User: viewMe(u)})
+	writeJSON(w, status, loginView{Token: tok, SessionID: sess.ID, ExpiresAt: sess.ExpiresAt, User: viewMe(u), RoomID: roomID})
 }
 
 func (a *API) logout(w http.ResponseWriter, r *http.Request, u account.User) {

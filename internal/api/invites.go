@@ -46,7 +46,8 @@ func (a *API) checkInvite(w http.ResponseWriter, r *http.Request) {
 		Admin     bool      `json:"admin"`
 		InvitedBy *userView `json:"invited_by"`
 		ExpiresAt time.Time `json:"expires_at"`
-	}{Admin: info.GrantsAdmin, ExpiresAt: info.ExpiresAt}
+		RoomID    string    `json:"room_id,omitempty"`
+	}{Admin: info.GrantsAdmin, ExpiresAt: info.ExpiresAt, RoomID: info.RoomID}
 	if info.Inviter != nil {
 		iv := viewSummary(*info.Inviter)
 		v.InvitedBy = &iv

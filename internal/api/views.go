@@ -81,6 +81,7 @@ type loginView struct {
 	SessionID string    `json:"session_id"`
 	ExpiresAt time.Time `json:"expires_at"`
 	User      meView    `json:"user"`
+	RoomID    string    `json:"room_id,omitempty"` // where an invitation to a conversation leads
 }
 
 type pageView struct {
