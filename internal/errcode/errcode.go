@@ -36,6 +36,18 @@ const (
 	Internal         Code = "internal"           // a bug or an unexpected failure
 )
 
+// room: the codes of internal/room, the live room state machine. Owned by that
+// package; their statuses are in the room block of statusOf.
+const (
+	RoomNotStarted  Code = "room_not_started"  // the creator has not joined the room yet
+	RoomEnded       Code = "room_ended"        // the room is over: nothing more happens in it
+	RoomFull        Code = "room_full"         // the room holds as many people as it allows
+	AlreadyInRoom   Code = "already_in_room"   // a join by someone already in the room
+	NotInRoom       Code = "not_in_room"       // a room command from someone not in the room
+	RemovedFromRoom Code = "removed_from_room" // a moderator removed this user: no way back in
+	MuteHeld        Code = "mute_held"         // a moderator holds the mute; only a moderator releases it
+)
+
 var statusOf = map[Code]int{
 	BadRequest:       http.StatusBadRequest,
 	InvalidField:     http.StatusUnprocessableEntity,
@@ -55,6 +67,15 @@ var statusOf = map[Code]int{
 	RateLimited:      http.StatusTooManyRequests,
 	Unavailable:      http.StatusServiceUnavailable,
 	Internal:         http.StatusInternalServerError,
+
+	// room: statuses of the room block of codes.
+	RoomNotStarted:  http.StatusConflict,
+	RoomEnded:       http.StatusGone,
+	RoomFull:        http.StatusConflict,
+	AlreadyInRoom:   http.StatusConflict,
+	NotInRoom:       http.StatusConflict,
+	RemovedFromRoom: http.StatusForbidden,
+	MuteHeld:        http.StatusForbidden,
 }
 
 // Status returns the HTTP status that goes with c (500 for an unknown code).

@@ -1,0 +1,81 @@
+package room
+
+import (
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/townhall/townhall/internal/ids"
+)
+
+// Type says who may join a room.
+type Type string
+
+// The room types.
+const (
+	// Open rooms take any signed-in user, and guests if the room allows them.
+	Open Type = "open"
+	// Social rooms take people a moderator in the room follows, and invited people.
+	Social Type = "social"
+	// Closed rooms take only the creator and the people invited with InviteMembers.
+	Closed Type = "closed"
+)
+
+// Limits of a room's text.
+const (
+	// MaxTitleRunes is the longest title, in characters.
+	MaxTitleRunes = 80
+	// MaxDescriptionRunes is the longest description, in characters.
+	MaxDescriptionRunes = 500
+)
+
+// Config is what a room is created with; it never changes afterwards.
+type Config struct {
+	ID          string // made by ids.New
+	Title       string // 1 to MaxTitleRunes characters, not blank
+	Description string // at most MaxDescriptionRunes characters; may be empty
+	Type        Type
+	AllowGuests bool   // open rooms only: guests may join, to listen
+	CreatorID   string // the first moderator; a user ID made by ids.New
+	// MaxParticipants caps the people present at once (stage and audience, guests
+	// included); 0 means no limit.
+	MaxParticipants int
+	CreatedAt       time.Time
+}
+
+// Validate reports the first thing wrong with c, as one of the Err* values of this
+// package with the invalid_field code, or nil.
+func (c Config) Validate() error {
+	switch {
+	case !ids.Valid(c.ID):
+		return ErrInvalidRoomID
+	case !ids.Valid(c.CreatorID):
+		return ErrInvalidCreatorID
+	case strings.TrimSpace(c.Title) == "" || !validText(c.Title, MaxTitleRunes, ""):
+		return ErrInvalidTitle
+	case !validText(c.Description, MaxDescriptionRunes, "\n\t"):
+		return ErrInvalidDescription
+	case c.Type != Open && c.Type != Social && c.Type != Closed:
+		return ErrInvalidType
+	case c.AllowGuests && c.Type != Open:
+		return ErrGuestsOnlyOpen
+	case c.MaxParticipants < 0:
+		return ErrInvalidMaxParticipants
+	}
+	return nil
+}
+
+// validText reports whether s is valid UTF-8 of at most max runes, without control
+// characters other than those in allowed.
+func validText(s string, max int, allowed string) bool {
+	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > max {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) && !strings.ContainsRune(allowed, r) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,124 @@
+package room
+
+import "github.com/townhall/townhall/internal/ids"
+
+// join applies Join. The checks run from the least to the most revealing: a user
+// who may not join a closed room learns that, not whether a moderator blocks them.
+func (r *Room) join(actor string, c Join) error {
+	if _, ok := r.removed[actor]; ok {
+		return ErrRemoved
+	}
+	if _, ok := r.people[actor]; ok {
+		return ErrAlreadyJoined
+	}
+	creator := actor == r.cfg.CreatorID
+	if r.state == StateWaiting && !creator {
+		return ErrNotStarted
+	}
+	inv, invited := r.invites[actor]
+	switch {
+	case c.Guest && creator:
+		return ErrBadCommand
+	case c.Guest && (r.cfg.Type != Open || !r.cfg.AllowGuests):
+		return ErrGuestsNotAllowed
+	case c.Guest || creator || invited:
+	case r.cfg.Type == Closed:
+		return ErrNotInvited
+	case r.cfg.Type == Social && !r.anyModerator(c.Rel.FollowedBy):
+		return ErrNotFollowed
+	}
+	if !c.Guest && r.anyModerator(c.Rel.BlockedBy) {
+		return ErrBlockedByModerator
+	}
+	if r.cfg.MaxParticipants > 0 && len(r.people) >= r.cfg.MaxParticipants {
+		return ErrRoomFull
+	}
+
+	role := Listener
+	switch {
+	case creator:
+		role = Moderator
+	case inv.toStage && !c.Guest:
+		role = Speaker
+		inv.toStage = false // a stage invitation is good for one join
+		r.invites[actor] = inv
+	}
+	if role != Listener && r.anyOnStage(c.Rel.BlockedBy) {
+		role = Listener
+	}
+	m := &member{id: actor, guest: c.Guest, role: Listener}
+	r.people[actor] = m
+	if !c.Guest {
+		r.addRelations(actor, c.Rel)
+	}
+	if role == Listener {
+		r.enterAudience(m)
+	} else {
+		r.enterStage(m, role, c.Now)
+	}
+	if r.state == StateWaiting {
+		r.state = StateLive
+	}
+	return nil
+}
+
+// leave applies Leave.
+func (r *Room) leave(m *member) error {
+	r.drop(m, ReasonLeft)
+	r.afterStageChange()
+	return nil
+}
+
+// drop takes m out of the room, telling the members, and forgets their edges.
+func (r *Room) drop(m *member, why Reason) {
+	if m.role == Listener {
+		r.leaveAudience(m, why)
+	} else {
+		r.leaveStage(m, why)
+	}
+	delete(r.people, m.id)
+	r.follows.drop(m.id)
+	r.blocks.drop(m.id)
+}
+
+// inviteMembers applies InviteMembers.
+func (r *Room) inviteMembers(m *member, c InviteMembers) error {
+	if m.guest {
+		return ErrGuestListenOnly
+	}
+	if r.cfg.Type == Closed && m.role != Moderator {
+		return ErrNotModerator
+	}
+	if len(c.Users) == 0 {
+		return ErrBadCommand
+	}
+	if len(c.Users) > MaxInvitees {
+		return ErrTooManyInvitees
+	}
+	for _, u := range c.Users {
+		if !ids.Valid(u) {
+			return ErrBadCommand
+		}
+	}
+	toStage := c.ToStage && m.role == Moderator
+	var users []string
+	seen := map[string]bool{}
+	for _, u := range c.Users {
+		_, present := r.people[u]
+		_, removed := r.removed[u]
+		if seen[u] || present || removed {
+			continue
+		}
+		seen[u] = true
+		users = append(users, u)
+		inv := r.invites[u]
+		inv.toStage = inv.toStage || toStage
+		r.invites[u] = inv
+	}
+	if len(users) == 0 {
+		return nil
+	}
+	to := append(append([]string(nil), users...), m.id)
+	r.emit(MembersInvited{Header: r.header(Audience{Users: to}), By: m.id, Users: users, ToStage: toStage})
+	return nil
+}

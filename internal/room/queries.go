@@ -1,0 +1,113 @@
+package room
+
+import (
+	"cmp"
+	"slices"
+)
+
+// Snapshot is the whole state of a room at one Seq: what a client needs before it
+// applies the events that follow. It is a copy; changing it changes no room.
+//
+// It holds the pending invitations to speak, which only their invitees and the
+// moderators are told about: cut SpeakInvitations before showing it to others.
+type Snapshot struct {
+	Config     Config
+	State      State
+	Seq        uint64 // the Seq of the last event; 0 before any
+	HandPolicy HandPolicy
+	// Stage lists the people on stage, longest-serving first.
+	Stage []Participant
+	// RaisedHands lists the listeners with a raised hand, in the order raised.
+	RaisedHands []string
+	// SpeakInvitations lists the listeners invited to speak, in invitation order.
+	SpeakInvitations []string
+	ListenerCount    int
+	// Listeners lists the audience, in the order they entered it.
+	Listeners []Participant
+}
+
+// Snapshot returns the room's whole state.
+func (r *Room) Snapshot() Snapshot {
+	s := Snapshot{
+		Config: r.cfg, State: r.state, Seq: r.seq, HandPolicy: r.policy,
+		Stage: []Participant{}, RaisedHands: []string{}, SpeakInvitations: []string{},
+		Listeners: []Participant{},
+	}
+	for _, m := range r.stageOrder() {
+		s.Stage = append(s.Stage, m.participant())
+	}
+	for _, m := range r.raisedHands() {
+		s.RaisedHands = append(s.RaisedHands, m.id)
+	}
+	var invited, audience []*member
+	for _, m := range r.people {
+		if m.invited != 0 {
+			invited = append(invited, m)
+		}
+		if m.role == Listener {
+			audience = append(audience, m)
+		}
+	}
+	slices.SortFunc(invited, func(a, b *member) int { return cmp.Compare(a.invited, b.invited) })
+	slices.SortFunc(audience, func(a, b *member) int { return cmp.Compare(a.inAud, b.inAud) })
+	for _, m := range invited {
+		s.SpeakInvitations = append(s.SpeakInvitations, m.id)
+	}
+	for _, m := range audience {
+		s.Listeners = append(s.Listeners, m.participant())
+	}
+	s.ListenerCount = len(s.Listeners)
+	return s
+}
+
+// Config returns the config the room was made with.
+func (r *Room) Config() Config { return r.cfg }
+
+// State returns where the room is in its life.
+func (r *Room) State() State { return r.state }
+
+// Ended reports whether the room is over.
+func (r *Room) Ended() bool { return r.state == StateEnded }
+
+// Participant returns the participant id, if present.
+func (r *Room) Participant(id string) (Participant, bool) {
+	m, ok := r.people[id]
+	if !ok {
+		return Participant{}, false
+	}
+	return m.participant(), true
+}
+
+// Audible reports whether id may be heard now: the room is live and id is on stage,
+// as a speaker or a moderator, and not muted. Listeners never are.
+func (r *Room) Audible(id string) bool {
+	m, ok := r.stage[id]
+	return ok && r.state == StateLive && !m.muted
+}
+
+// IsMember reports whether id belongs to the room's conversation: present, or the
+// creator, or invited with InviteMembers, and not removed. In a closed room these
+// are the only people who may learn anything about it.
+func (r *Room) IsMember(id string) bool {
+	if _, ok := r.removed[id]; ok {
+		return false
+	}
+	if _, ok := r.people[id]; ok {
+		return true
+	}
+	_, invited := r.invites[id]
+	return invited || id == r.cfg.CreatorID
+}
+
+// ListenerCount returns how many people are in the audience.
+func (r *Room) ListenerCount() int { return len(r.people) - len(r.stage) }
+
+// StageUserIDs returns the IDs of the people on stage, longest-serving first.
+func (r *Room) StageUserIDs() []string {
+	order := r.stageOrder()
+	out := make([]string, len(order))
+	for i, m := range order {
+		out[i] = m.id
+	}
+	return out
+}
