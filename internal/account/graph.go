@@ -158,3 +158,18 @@ func (s *Service) list(ctx context.Context, viewer User, username string, after 
 	}
 	return out, next, nil
 }
+
+// Lookup resolves username for viewer, with how they stand to each other. A user
+// who blocks the viewer is not found.
+func (s *Service) Lookup(ctx context.Context, viewer User, username string) (User, Relation, error) {
+	return s.target(ctx, viewer, username)
+}
+
+// SummaryByID returns the short form of the user with that ID.
+func (s *Service) SummaryByID(ctx context.Context, id string) (Summary, error) {
+	u, err := s.store.UserByID(ctx, id)
+	if err != nil {
+		return Summary{}, err
+	}
+	return SummaryOf(u), nil
+}

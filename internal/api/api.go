@@ -13,11 +13,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/townhall/townhall/internal/account"
+	"github.com/townhall/townhall/internal/live"
 )
 
 // Options configure the API.
 type Options struct {
 	Accounts        *account.Service
+	Hub             *live.Hub
 	Log             *slog.Logger
 	Registry        *prometheus.Registry // metrics are registered here and served at /metrics
 	PublicURL       string               // base of links handed out (invites)
@@ -30,6 +32,7 @@ type Options struct {
 // API serves the HTTP API.
 type API struct {
 	accounts  *account.Service
+	hub       *live.Hub
 	log       *slog.Logger
 	publicURL string
 	ready     func(ctx context.Context) error
@@ -52,6 +55,7 @@ func New(opts Options) *API {
 	lookupBurst := int(opts.LookupPerSecond * 4)
 	a := &API{
 		accounts:       opts.Accounts,
+		hub:            opts.Hub,
 		log:            opts.Log,
 		publicURL:      opts.PublicURL,
 		ready:          opts.Ready,
@@ -100,6 +104,20 @@ func (a *API) routes() {
 		{"DELETE /api/v1/users/{username}/block", a.authed(a.unblock)},
 
 		{"POST /api/v1/admin/users/{username}/disable", a.authed(a.disable)},
+
+		{"POST /api/v1/rooms", a.authed(a.createRoom)},
+		{"GET /api/v1/rooms/{id}", http.HandlerFunc(a.getRoom)},
+		{"GET /api/v1/rooms/{id}/socket", http.HandlerFunc(a.roomSocket)},
+		{"POST /api/v1/rooms/{id}/invitations", a.authed(a.invite)},
+		{"POST /api/v1/rooms/{id}/pings", a.authed(a.ping)},
+		{"GET /api/v1/hallway", a.authed(a.hallway)},
+		{"GET /api/v1/socket", a.authed(a.userSocket)},
+		{"GET /api/v1/me/rooms", a.authed(a.roomHistory)},
+		{"GET /api/v1/invitations", a.authed(a.listInvitations)},
+		{"GET /api/v1/invitations/{id}", a.authed(a.getInvitation)},
+		{"POST /api/v1/invitations/{id}/answer", a.authed(a.answerInvitation)},
+		{"GET /api/v1/notifications", a.authed(a.notifications)},
+		{"POST /api/v1/notifications/read", a.authed(a.markRead)},
 
 		{"/api/", http.HandlerFunc(a.notFound)},
 	}

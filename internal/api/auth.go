@@ -32,11 +32,14 @@ func (a *API) signup(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	_, inv, err := a.accounts.SignUp(r.Context(), account.SignUp{Username: req.Username, DisplayName: req.DisplayName,
+	u, inv, err := a.accounts.SignUp(r.Context(), account.SignUp{Username: req.Username, DisplayName: req.DisplayName,
 		Password: req.Password, InviteCode: req.InviteCode})
 	if err != nil {
 		a.writeError(w, r, err)
 		return
+	}
+	if inv.RoomID != "" && a.hub != nil {
+		a.hub.Admit(inv.RoomID, inv.CreatedBy, u.ID) // the invitation link counts as an invitation
 	}
 	a.startSession(w, r, req.Username, req.Password, http.StatusCreated, inv.RoomID)
 }

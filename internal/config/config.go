@@ -31,6 +31,10 @@ type Config struct {
 	LoginPerMinute  float64 // login attempts per account and per IP, per minute
 	LookupPerSecond float64 // user look-ups per session, per second
 
+	Grace             time.Duration // how long a dropped participant keeps their place
+	MaxParticipants   int           // per room; 0 = no limit
+	MaxSocketsPerUser int           // open sockets per account
+
 	PasswordMemoryKiB uint32 // argon2id memory cost
 	PasswordTime      uint32 // argon2id passes
 }
@@ -48,6 +52,8 @@ func Default() Config {
 		ShutdownTimeout:   15 * time.Second,
 		LoginPerMinute:    10,
 		LookupPerSecond:   5,
+		Grace:             15 * time.Second,
+		MaxSocketsPerUser: 8,
 		PasswordMemoryKiB: 19 * 1024, // OWASP's argon2id minimum: m=19 MiB, t=2, p=1
 		PasswordTime:      2,
 	}
@@ -76,6 +82,9 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long to drain requests on SIGINT/SIGTERM")
 	fs.Float64Var(&c.LoginPerMinute, "login-rate", c.LoginPerMinute, "login attempts allowed per minute, per account and per IP")
 	fs.Float64Var(&c.LookupPerSecond, "lookup-rate", c.LookupPerSecond, "user look-ups allowed per second, per session")
+	fs.DurationVar(&c.Grace, "grace", c.Grace, "how long a participant whose connection dropped keeps their place in a room")
+	fs.IntVar(&c.MaxParticipants, "max-participants", c.MaxParticipants, "people allowed in one room at once (0: no limit)")
+	fs.IntVar(&c.MaxSocketsPerUser, "max-sockets-per-user", c.MaxSocketsPerUser, "open connections allowed per account")
 	fs.Func("password-memory", fmt.Sprintf("argon2id memory cost in KiB (default %d)", c.PasswordMemoryKiB), func(s string) error {
 		var v uint32
 		_, err := fmt.Sscan(s, &v)
@@ -118,6 +127,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("invites per user %d: want 0 or more", c.InvitesPerUser)
 	case c.LoginPerMinute <= 0 || c.LookupPerSecond <= 0:
 		return fmt.Errorf("rate limits must be positive")
+	case c.Grace < 0 || c.MaxParticipants < 0 || c.MaxSocketsPerUser < 1:
+		return fmt.Errorf("grace, max participants and max sockets per user must not be negative")
 	case c.PasswordMemoryKiB < 64 || c.PasswordTime < 1:
 		return fmt.Errorf("password cost too low")
 	}

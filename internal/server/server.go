@@ -18,6 +18,7 @@ import (
 	"github.com/townhall/townhall/internal/account"
 	"github.com/townhall/townhall/internal/api"
 	"github.com/townhall/townhall/internal/config"
+	"github.com/townhall/townhall/internal/live"
 	"github.com/townhall/townhall/internal/store"
 )
 
@@ -27,6 +28,7 @@ type Server struct {
 	log      *slog.Logger
 	db       *store.DB
 	accounts *account.Service
+	hub      *live.Hub
 	api      *api.API
 	http     *http.Server
 	ln       net.Listener
@@ -91,8 +93,15 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if n, err := s.db.EndLiveRooms(ctx, time.Now()); err != nil {
+		return fmt.Errorf("ending rooms left live by the last run: %w", err)
+	} else if n > 0 {
+		s.log.Info("ended rooms left live by the last run", "count", n)
+	}
+	s.hub = live.NewHub(live.Options{Store: s.db, Log: s.log, Grace: s.cfg.Grace, MaxParticipants: s.cfg.MaxParticipants,
+		MaxSocketsPerUser: s.cfg.MaxSocketsPerUser})
 	s.api = api.New(api.Options{
-		Accounts: s.accounts, Log: s.log, Registry: reg, PublicURL: s.URL(),
+		Accounts: s.accounts, Hub: s.hub, Log: s.log, Registry: reg, PublicURL: s.URL(),
 		LoginPerMinute: s.cfg.LoginPerMinute, LookupPerSecond: s.cfg.LookupPerSecond,
 		Ready: s.db.Ping,
 	})
@@ -123,6 +132,11 @@ func (s *Server) Run(ctx context.Context) error {
 	defer cancel()
 	if err := s.http.Shutdown(sctx); err != nil {
 		return fmt.Errorf("drain: %w", err)
+	}
+	// Hijacked connections (the sockets) are not drained by Shutdown: the hub
+	// tells each one the server is going away and closes it.
+	if err := s.hub.Shutdown(sctx); err != nil {
+		return fmt.Errorf("closing rooms: %w", err)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err

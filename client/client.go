@@ -1,0 +1,246 @@
+// Package client is townhall's Go client: sign in, create and join rooms, send room
+// commands and receive events. The tests, the bot and the load generator use it.
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Client talks to one townhall server as one user (or as nobody, for guests).
+type Client struct {
+	base  string
+	http  *http.Client
+	token string
+}
+
+// New returns a client of the server at baseURL (http://host:port).
+func New(baseURL string) *Client {
+	return &Client{base: strings.TrimRight(baseURL, "/"), http: &http.Client{}}
+}
+
+// WithToken returns a copy of c that authenticates with a bearer token.
+func (c *Client) WithToken(token string) *Client {
+	cp := *c
+	cp.token = token
+	return &cp
+}
+
+// Token is the bearer token in use ("" for none).
+func (c *Client) Token() string { return c.token }
+
+// BaseURL is the server's base URL.
+func (c *Client) BaseURL() string { return c.base }
+
+// Error is an error answer of the server: an HTTP status and a stable code.
+type Error struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("townhall: %d %s: %s", e.Status, e.Code, e.Message) }
+
+// Code returns the stable code of err if it is a server error, else "".
+func Code(err error) string {
+	if e, ok := err.(*Error); ok {
+		return e.Code
+	}
+	var se *SocketError
+	if asSocketError(err, &se) {
+		return se.Code
+	}
+	return ""
+}
+
+// Do sends a request to path (under the base URL) with an optional JSON body and
+// decodes a JSON answer into out (if not nil).
+func (c *Client) Do(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 400 {
+		var eb struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		_ = json.Unmarshal(data, &eb)
+		return &Error{Status: resp.StatusCode, Code: eb.Error.Code, Message: eb.Error.Message}
+	}
+	if out != nil && len(data) > 0 {
+		return json.Unmarshal(data, out)
+	}
+	return nil
+}
+
+// User is an account as the API shows it.
+type User struct {
+	ID          string `json:"id"`
+	Username    string `json:"username"`
+	DisplayName string `json:"display_name"`
+	IsAdmin     bool   `json:"is_admin"`
+}
+
+// Session is the answer of sign-up and login.
+type Session struct {
+	Token     string `json:"token"`
+	SessionID string `json:"session_id"`
+	User      User   `json:"user"`
+	RoomID    string `json:"room_id"` // set when the invite code led into a room
+}
+
+// SignUp creates an account with an invite code and returns a client signed in as it.
+func (c *Client) SignUp(ctx context.Context, username, password, inviteCode string) (*Client, Session, error) {
+	var s Session
+	err := c.Do(ctx, "POST", "/api/v1/signup", map[string]string{"username": username, "password": password, "invite_code": inviteCode}, &s)
+	if err != nil {
+		return nil, Session{}, err
+	}
+	return c.WithToken(s.Token), s, nil
+}
+
+// Login signs in and returns a client signed in as the user.
+func (c *Client) Login(ctx context.Context, username, password string) (*Client, Session, error) {
+	var s Session
+	if err := c.Do(ctx, "POST", "/api/v1/login", map[string]string{"username": username, "password": password}, &s); err != nil {
+		return nil, Session{}, err
+	}
+	return c.WithToken(s.Token), s, nil
+}
+
+// Invite is a sign-up code.
+type Invite struct {
+	Code string `json:"code"`
+	URL  string `json:"url"`
+}
+
+// CreateInvite makes a sign-up code.
+func (c *Client) CreateInvite(ctx context.Context) (Invite, error) {
+	var inv Invite
+	return inv, c.Do(ctx, "POST", "/api/v1/invites", nil, &inv)
+}
+
+// Follow follows username.
+func (c *Client) Follow(ctx context.Context, username string) error {
+	return c.Do(ctx, "PUT", "/api/v1/users/"+url.PathEscape(username)+"/follow", nil, nil)
+}
+
+// Block blocks username.
+func (c *Client) Block(ctx context.Context, username string) error {
+	return c.Do(ctx, "PUT", "/api/v1/users/"+url.PathEscape(username)+"/block", nil, nil)
+}
+
+// RoomSpec describes a room to start.
+type RoomSpec struct {
+	Title       string `json:"title"`
+	Description string `json:"description,omitempty"`
+	Type        string `json:"type"` // open, social or closed
+	AllowGuests bool   `json:"allow_guests,omitempty"`
+}
+
+// Room is a room as the API shows it.
+type Room struct {
+	ID            string `json:"id"`
+	Title         string `json:"title"`
+	Type          string `json:"type"`
+	State         string `json:"state"`
+	ListenerCount int    `json:"listener_count"`
+	Stage         []struct {
+		ID   string `json:"id"`
+		Role string `json:"role"`
+	} `json:"stage"`
+}
+
+// CreateRoom starts a room; the creator opens it by joining.
+func (c *Client) CreateRoom(ctx context.Context, spec RoomSpec) (Room, error) {
+	var r Room
+	return r, c.Do(ctx, "POST", "/api/v1/rooms", spec, &r)
+}
+
+// Room returns a room if the caller may see it.
+func (c *Client) Room(ctx context.Context, id string) (Room, error) {
+	var r Room
+	return r, c.Do(ctx, "GET", "/api/v1/rooms/"+url.PathEscape(id), nil, &r)
+}
+
+// HallwayRoom is one card of the hallway.
+type HallwayRoom struct {
+	ID                string `json:"id"`
+	Title             string `json:"title"`
+	Type              string `json:"type"`
+	SpeakerCount      int    `json:"speaker_count"`
+	ListenerCount     int    `json:"listener_count"`
+	FollowedSpeakers  int    `json:"followed_speakers"`
+	FollowedListeners int    `json:"followed_listeners"`
+	Reason            string `json:"reason"`
+}
+
+// Hallway lists the live rooms the caller may see, ranked.
+func (c *Client) Hallway(ctx context.Context) ([]HallwayRoom, error) {
+	var out struct {
+		Rooms []HallwayRoom `json:"rooms"`
+	}
+	return out.Rooms, c.Do(ctx, "GET", "/api/v1/hallway", nil, &out)
+}
+
+// Invitation is an invitation to a conversation.
+type Invitation struct {
+	ID         string `json:"id"`
+	RoomID     string `json:"room_id"`
+	Message    string `json:"message"`
+	ToStage    bool   `json:"to_stage"`
+	Link       string `json:"link"`
+	Recipients []struct {
+		User   User   `json:"user"`
+		Status string `json:"status"`
+		Text   string `json:"text"`
+	} `json:"recipients"`
+}
+
+// InviteToRoom invites usernames to the conversation in roomID with a message;
+// link also asks for a sign-up link for someone without an account.
+func (c *Client) InviteToRoom(ctx context.Context, roomID string, usernames []string, message string, link bool) (Invitation, error) {
+	var inv Invitation
+	return inv, c.Do(ctx, "POST", "/api/v1/rooms/"+url.PathEscape(roomID)+"/invitations",
+		map[string]any{"usernames": usernames, "message": message, "link": link}, &inv)
+}
+
+// AnswerInvitation answers accept, decline or question (with text).
+func (c *Client) AnswerInvitation(ctx context.Context, id, answer, text string) error {
+	return c.Do(ctx, "POST", "/api/v1/invitations/"+url.PathEscape(id)+"/answer", map[string]string{"answer": answer, "text": text}, nil)
+}
+
+// GetInvitation returns an invitation with its answers.
+func (c *Client) GetInvitation(ctx context.Context, id string) (Invitation, error) {
+	var inv Invitation
+	return inv, c.Do(ctx, "GET", "/api/v1/invitations/"+url.PathEscape(id), nil, &inv)
+}

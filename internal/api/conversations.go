@@ -1,0 +1,243 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/townhall/townhall/internal/account"
+	"github.com/townhall/townhall/internal/ids"
+	"github.com/townhall/townhall/internal/live"
+	"github.com/townhall/townhall/internal/room"
+)
+
+type inviteRequest struct {
+	Usernames []string `json:"usernames"`
+	Message   string   `json:"message"`
+	Link      bool     `json:"link"` // also make a sign-up link for someone without an account
+}
+
+func (r *inviteRequest) validate() error {
+	if len(r.Usernames) == 0 && !r.Link {
+		return fmt.Errorf("%w: name at least one username, or ask for a link", errInvalid)
+	}
+	if len(r.Usernames) > room.MaxInvitees {
+		return fmt.Errorf("%w: at most %d usernames", errInvalid, room.MaxInvitees)
+	}
+	return nil
+}
+
+type answerRequest struct {
+	Answer string `json:"answer"` // accept, decline or question
+	Text   string `json:"text"`
+}
+
+func (r *answerRequest) validate() error { return nil }
+
+type pingRequest struct {
+	Username string `json:"username"`
+}
+
+func (r *pingRequest) validate() error {
+	if r.Username == "" {
+		return missing("username")
+	}
+	return nil
+}
+
+type markReadRequest struct {
+	IDs []string `json:"ids"` // empty: all
+}
+
+func (r *markReadRequest) validate() error {
+	if len(r.IDs) > 500 {
+		return fmt.Errorf("%w: at most 500 ids", errInvalid)
+	}
+	for _, id := range r.IDs {
+		if !ids.Valid(id) {
+			return fmt.Errorf("%w: %q is not a notification ID", errInvalid, id)
+		}
+	}
+	return nil
+}
+
+type recipientView struct {
+	User       userView  `json:"user"`
+	Status     string    `json:"status"`
+	Text       string    `json:"text,omitempty"`
+	AnsweredAt time.Time `json:"answered_at,omitzero"`
+}
+
+type invitationView struct {
+	ID         string          `json:"id"`
+	RoomID     string          `json:"room_id"`
+	From       userView        `json:"from"`
+	Message    string          `json:"message"`
+	ToStage    bool            `json:"to_stage"`
+	CreatedAt  time.Time       `json:"created_at"`
+	Recipients []recipientView `json:"recipients,omitempty"`
+	Link       string          `json:"link,omitempty"`
+}
+
+// invite sends an invitation to a conversation. Usernames that do not exist, or
+// that a block separates from the inviter, are refused as not found.
+func (a *API) invite(w http.ResponseWriter, r *http.Request, u account.User) {
+	req, err := bind[inviteRequest](w, r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	roomID := r.PathValue("id")
+	var to []live.Person
+	for _, name := range req.Usernames {
+		t, rel, err := a.accounts.Lookup(r.Context(), u, name)
+		if err == nil && (rel.Blocked() || t.ID == u.ID) {
+			err = account.ErrNotFound
+		}
+		if err != nil {
+			a.writeError(w, r, fmt.Errorf("%w: %s", err, name))
+			return
+		}
+		to = append(to, personOf(t))
+	}
+	view := invitationView{RoomID: roomID, From: viewSummary(account.SummaryOf(u)), Message: req.Message}
+	if len(to) > 0 {
+		inv, err := a.hub.Invite(r.Context(), personOf(u), roomID, to, req.Message)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		view.ID, view.ToStage, view.CreatedAt = inv.ID, inv.ToStage, inv.CreatedAt
+		for _, p := range to {
+			view.Recipients = append(view.Recipients, recipientView{User: userView{ID: p.ID, Username: p.Username, DisplayName: p.DisplayName}, Status: live.AnswerPending})
+		}
+	}
+	if req.Link {
+		if _, err := a.hub.RoomInfo(r.Context(), u.ID, roomID); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		code, err := a.accounts.CreateRoomInvite(r.Context(), u, roomID)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		view.Link = a.publicURL + "/join/" + code.Code
+	}
+	writeJSON(w, http.StatusCreated, view)
+}
+
+func (a *API) viewInvitation(r *http.Request, inv live.Invitation, recips []live.Recipient) invitationView {
+	v := invitationView{ID: inv.ID, RoomID: inv.RoomID, Message: inv.Message, ToStage: inv.ToStage, CreatedAt: inv.CreatedAt}
+	v.From = a.userViewByID(r, inv.InviterID)
+	for _, rc := range recips {
+		v.Recipients = append(v.Recipients, recipientView{User: a.userViewByID(r, rc.UserID), Status: rc.Status, Text: rc.Text, AnsweredAt: rc.AnsweredAt})
+	}
+	return v
+}
+
+func (a *API) userViewByID(r *http.Request, id string) userView {
+	s, err := a.accounts.SummaryByID(r.Context(), id)
+	if err != nil {
+		return userView{ID: id}
+	}
+	return viewSummary(s)
+}
+
+func (a *API) getInvitation(w http.ResponseWriter, r *http.Request, u account.User) {
+	inv, recips, err := a.hub.InvitationFor(r.Context(), u.ID, r.PathValue("id"))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a.viewInvitation(r, inv, recips))
+}
+
+func (a *API) listInvitations(w http.ResponseWriter, r *http.Request, u account.User) {
+	received, sent, err := a.hub.Invitations(r.Context(), u.ID)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	out := struct {
+		Received []invitationView `json:"received"`
+		Sent     []invitationView `json:"sent"`
+	}{Received: []invitationView{}, Sent: []invitationView{}}
+	for _, x := range received {
+		out.Received = append(out.Received, a.viewInvitation(r, x.Invitation, x.Recipients))
+	}
+	for _, x := range sent {
+		out.Sent = append(out.Sent, a.viewInvitation(r, x.Invitation, x.Recipients))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// answerInvitation records an invitee's answer: accept, decline, or a question.
+func (a *API) answerInvitation(w http.ResponseWriter, r *http.Request, u account.User) {
+	req, err := bind[answerRequest](w, r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	status := map[string]string{"accept": live.AnswerAccepted, "decline": live.AnswerDeclined, "question": live.AnswerQuestion}[req.Answer]
+	inv, err := a.hub.Answer(r.Context(), personOf(u), r.PathValue("id"), status, req.Text)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"invitation_id": inv.ID, "room_id": inv.RoomID, "answer": req.Answer})
+}
+
+func (a *API) ping(w http.ResponseWriter, r *http.Request, u account.User) {
+	req, err := bind[pingRequest](w, r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	t, _, err := a.accounts.Lookup(r.Context(), u, req.Username)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if err := a.hub.Ping(r.Context(), personOf(u), r.PathValue("id"), personOf(t)); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	noContent(w)
+}
+
+func (a *API) notifications(w http.ResponseWriter, r *http.Request, u account.User) {
+	before := r.URL.Query().Get("before")
+	if before != "" && !ids.Valid(before) {
+		a.writeError(w, r, errBadCursor)
+		return
+	}
+	limit, err := parseLimit(r.URL.Query().Get("limit"))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	list, err := a.hub.Notifications(r.Context(), u.ID, before, limit)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	out := make([]live.NotificationView, len(list))
+	for i, n := range list {
+		out[i] = live.ViewNotification(n)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"notifications": out})
+}
+
+func (a *API) markRead(w http.ResponseWriter, r *http.Request, u account.User) {
+	req, err := bind[markReadRequest](w, r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if err := a.hub.MarkRead(r.Context(), u.ID, req.IDs); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	noContent(w)
+}

@@ -1,0 +1,128 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/townhall/townhall/internal/account"
+	"github.com/townhall/townhall/internal/live"
+	"github.com/townhall/townhall/internal/room"
+)
+
+type createRoomRequest struct {
+	Title       string    `json:"title"`
+	Description string    `json:"description"`
+	Type        room.Type `json:"type"`
+	AllowGuests bool      `json:"allow_guests"`
+}
+
+func (r *createRoomRequest) validate() error {
+	if r.Type == "" {
+		r.Type = room.Open
+	}
+	return nil // the room validates its own config
+}
+
+func personOf(u account.User) live.Person {
+	return live.Person{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName}
+}
+
+type roomCreatedView struct {
+	ID          string    `json:"id"`
+	Title       string    `json:"title"`
+	Description string    `json:"description"`
+	Type        string    `json:"type"`
+	AllowGuests bool      `json:"allow_guests"`
+	CreatedAt   time.Time `json:"created_at"`
+	URL         string    `json:"url"`
+}
+
+func (a *API) createRoom(w http.ResponseWriter, r *http.Request, u account.User) {
+	req, err := bind[createRoomRequest](w, r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	rec, err := a.hub.CreateRoom(r.Context(), u.ID, live.RoomSpec{Title: req.Title, Description: req.Description,
+		Type: req.Type, AllowGuests: req.AllowGuests})
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, roomCreatedView{ID: rec.ID, Title: rec.Title, Description: rec.Description,
+		Type: rec.Type, AllowGuests: rec.AllowGuests, CreatedAt: rec.CreatedAt, URL: a.publicURL + "/rooms/" + rec.ID})
+}
+
+// getRoom shows a live room to whoever may see it; guests see open rooms that
+// allow them. Anything else is not found, so closed rooms stay invisible.
+func (a *API) getRoom(w http.ResponseWriter, r *http.Request) {
+	viewer := ""
+	if _, u, err := a.Authenticate(r); err == nil {
+		viewer = u.ID
+	}
+	s, err := a.hub.RoomInfo(r.Context(), viewer, r.PathValue("id"))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s)
+}
+
+// roomSocket upgrades to the room socket. A signed-in user joins as themselves;
+// without a session, ?guest=1 joins an open room that allows guests, to listen.
+func (a *API) roomSocket(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	var who live.Person
+	_, u, err := a.Authenticate(r)
+	switch {
+	case err == nil:
+		who = personOf(u)
+	case errors.Is(err, account.ErrUnauthenticated) && r.URL.Query().Get("guest") == "1":
+		who = live.NewGuest()
+	default:
+		a.writeError(w, r, err)
+		return
+	}
+	if err := a.hub.CheckJoinable(id, who); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.hub.ServeRoom(w, r, id, who)
+}
+
+func (a *API) userSocket(w http.ResponseWriter, r *http.Request, u account.User) {
+	a.hub.ServeUser(w, r, personOf(u))
+}
+
+func (a *API) hallway(w http.ResponseWriter, r *http.Request, u account.User) {
+	list, err := a.hub.Hallway(r.Context(), u.ID)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"rooms": list})
+}
+
+type pastRoomView struct {
+	ID        string    `json:"id"`
+	Title     string    `json:"title"`
+	Type      string    `json:"type"`
+	CreatedAt time.Time `json:"created_at"`
+	EndedAt   time.Time `json:"ended_at"`
+	Speakers  []string  `json:"speakers"`
+}
+
+// roomHistory lists the ended rooms the user created or spoke in, with who spoke.
+func (a *API) roomHistory(w http.ResponseWriter, r *http.Request, u account.User) {
+	recs, err := a.hub.History(r.Context(), u.ID)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	out := make([]pastRoomView, len(recs))
+	for i, p := range recs {
+		out[i] = pastRoomView{ID: p.ID, Title: p.Title, Type: p.Type, CreatedAt: p.CreatedAt, EndedAt: p.EndedAt, Speakers: p.Speakers}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"rooms": out})
+}

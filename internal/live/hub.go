@@ -1,0 +1,284 @@
+package live
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/townhall/townhall/internal/errcode"
+	"github.com/townhall/townhall/internal/ids"
+	"github.com/townhall/townhall/internal/room"
+)
+
+// Errors of the live layer.
+var (
+	ErrRoomNotFound   = errcode.New(errcode.NotFound, "no such room, or you cannot see it")
+	ErrTooManySockets = errcode.New(errcode.RateLimited, "too many open connections for this account")
+	ErrShuttingDown   = errcode.New(errcode.Unavailable, "the server is shutting down")
+)
+
+// Options configure a Hub.
+type Options struct {
+	Store Store
+	Log   *slog.Logger
+	Now   func() time.Time
+	// Grace is how long a participant whose socket dropped keeps their place
+	// (and role) before they leave the room. Default 15 s.
+	Grace time.Duration
+	// MaxParticipants caps every room (0: no limit).
+	MaxParticipants int
+	// MaxSocketsPerUser caps a user's open sockets (room and user sockets). Default 8.
+	MaxSocketsPerUser int
+	// CoalesceAbove is the listener count above which listener joins and leaves
+	// are folded into one audience count per second. Default 50.
+	CoalesceAbove int
+	// Heartbeat is how often the server pings a socket. Default 15 s.
+	Heartbeat time.Duration
+	// HallwayEvery is the shortest time between two hallway pushes. Default 2 s.
+	HallwayEvery time.Duration
+	// Media, when set, is told who may be heard (issue: audio).
+	Media Media
+}
+
+// Media is what the live layer tells the media server. SetAudible must return only
+// once the change is in force, so that events delivered after it are never
+// contradicted by a packet still being forwarded.
+type Media interface {
+	SetAudible(roomID, userID string, audible bool)
+	Disconnect(roomID, userID string)
+	CloseRoom(roomID string)
+}
+
+// Hub owns the live rooms of this process and the user sockets.
+type Hub struct {
+	opts Options
+	log  *slog.Logger
+
+	mu       sync.Mutex // guards the maps below; never held while calling into a room
+	rooms    map[string]*liveRoom
+	userRoom map[string]string // user ID → the one room they are in
+	sockets  map[string]int    // user ID → open sockets
+	users    map[string]map[*userConn]struct{}
+	closing  bool
+
+	hallwayDirty chan struct{}
+	wg           sync.WaitGroup // room loops, persisters, hallway pusher
+	stop         chan struct{}
+}
+
+// NewHub returns a running hub. Call Shutdown to stop it.
+func NewHub(opts Options) *Hub {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Grace == 0 {
+		opts.Grace = 15 * time.Second
+	}
+	if opts.MaxSocketsPerUser == 0 {
+		opts.MaxSocketsPerUser = 8
+	}
+	if opts.CoalesceAbove == 0 {
+		opts.CoalesceAbove = 50
+	}
+	if opts.Heartbeat == 0 {
+		opts.Heartbeat = 15 * time.Second
+	}
+	if opts.HallwayEvery == 0 {
+		opts.HallwayEvery = 2 * time.Second
+	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	h := &Hub{
+		opts: opts, log: opts.Log,
+		rooms: map[string]*liveRoom{}, userRoom: map[string]string{}, sockets: map[string]int{},
+		users:        map[string]map[*userConn]struct{}{},
+		hallwayDirty: make(chan struct{}, 1), stop: make(chan struct{}),
+	}
+	h.wg.Add(1)
+	go h.pushHallways()
+	return h
+}
+
+func (h *Hub) now() time.Time { return h.opts.Now().UTC().Truncate(time.Millisecond) }
+
+// CreateRoom makes a room, waiting for its creator to open it by joining.
+func (h *Hub) CreateRoom(ctx context.Context, creatorID string, spec RoomSpec) (RoomRecord, error) {
+	cfg := room.Config{ID: ids.New(), Title: spec.Title, Description: spec.Description, Type: spec.Type,
+		AllowGuests: spec.AllowGuests, CreatorID: creatorID, MaxParticipants: h.opts.MaxParticipants, CreatedAt: h.now()}
+	if err := cfg.Validate(); err != nil {
+		return RoomRecord{}, err
+	}
+	rec := RoomRecord{ID: cfg.ID, Title: cfg.Title, Description: cfg.Description, Type: string(cfg.Type),
+		AllowGuests: cfg.AllowGuests, CreatorID: creatorID, CreatedAt: cfg.CreatedAt}
+	if err := h.opts.Store.CreateRoom(ctx, rec); err != nil {
+		return RoomRecord{}, err
+	}
+	r := newLiveRoom(h, cfg)
+	h.mu.Lock()
+	if h.closing {
+		h.mu.Unlock()
+		return RoomRecord{}, ErrShuttingDown
+	}
+	h.rooms[cfg.ID] = r
+	h.wg.Add(1)
+	h.mu.Unlock()
+	go r.run()
+	h.markHallway()
+	return rec, nil
+}
+
+// RoomSpec is what a user asks for when they start a room.
+type RoomSpec struct {
+	Title       string
+	Description string
+	Type        room.Type
+	AllowGuests bool
+}
+
+func (h *Hub) room(id string) (*liveRoom, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	r, ok := h.rooms[id]
+	return r, ok
+}
+
+// forget drops an ended room from the hub.
+func (h *Hub) forget(r *liveRoom) {
+	h.mu.Lock()
+	delete(h.rooms, r.id)
+	for u, rid := range h.userRoom {
+		if rid == r.id {
+			delete(h.userRoom, u)
+		}
+	}
+	h.mu.Unlock()
+	h.markHallway()
+}
+
+// enter records that user is now in roomID and returns the room they were in
+// before, if another.
+func (h *Hub) enter(user, roomID string) (previous string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	prev := h.userRoom[user]
+	h.userRoom[user] = roomID
+	if prev == roomID {
+		return ""
+	}
+	return prev
+}
+
+// left records that user left roomID (unless they are in another room by now).
+func (h *Hub) left(user, roomID string) {
+	h.mu.Lock()
+	if h.userRoom[user] == roomID {
+		delete(h.userRoom, user)
+	}
+	h.mu.Unlock()
+}
+
+// acquireSocket counts a new socket of user, refusing one over the limit.
+func (h *Hub) acquireSocket(user string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closing {
+		return ErrShuttingDown
+	}
+	if h.sockets[user] >= h.opts.MaxSocketsPerUser {
+		return ErrTooManySockets
+	}
+	h.sockets[user]++
+	return nil
+}
+
+func (h *Hub) releaseSocket(user string) {
+	h.mu.Lock()
+	if h.sockets[user]--; h.sockets[user] <= 0 {
+		delete(h.sockets, user)
+	}
+	h.mu.Unlock()
+}
+
+// persist runs a store write off the room goroutines; Shutdown waits for it.
+func (h *Hub) persist(what string, f func(ctx context.Context) error) {
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := f(ctx); err != nil {
+			h.log.Error("store write failed", "what", what, "err", err)
+		}
+	}()
+}
+
+// Shutdown ends every live room (the sockets are told and closed) and waits for
+// the hub's goroutines, up to ctx.
+func (h *Hub) Shutdown(ctx context.Context) error {
+	h.mu.Lock()
+	if h.closing {
+		h.mu.Unlock()
+		return nil
+	}
+	h.closing = true
+	rooms := make([]*liveRoom, 0, len(h.rooms))
+	for _, r := range h.rooms {
+		rooms = append(rooms, r)
+	}
+	var users []*userConn
+	for _, set := range h.users {
+		for uc := range set {
+			users = append(users, uc)
+		}
+	}
+	h.mu.Unlock()
+	for _, r := range rooms {
+		r.shutdown()
+	}
+	for _, uc := range users {
+		uc.close(ByeShutdown)
+	}
+	close(h.stop)
+	done := make(chan struct{})
+	go func() { h.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return fmt.Errorf("live: shutdown: %w", ctx.Err())
+	}
+	_, err := h.opts.Store.EndLiveRooms(context.WithoutCancel(ctx), h.now())
+	return err
+}
+
+// isCode reports whether err carries code.
+func isCode(err error, code errcode.Code) bool {
+	var e *errcode.Error
+	return errors.As(err, &e) && e.Code == code
+}
+
+// PastRoom is an ended room in a user's history.
+type PastRoom struct {
+	RoomRecord
+	Speakers []string // IDs of who spoke, in the order they first did
+}
+
+// History lists the ended rooms user created or spoke in.
+func (h *Hub) History(ctx context.Context, user string) ([]PastRoom, error) {
+	recs, err := h.opts.Store.EndedRoomsOf(ctx, user, 50)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PastRoom, len(recs))
+	for i, rec := range recs {
+		sp, err := h.opts.Store.RoomSpeakers(ctx, rec.ID)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = PastRoom{RoomRecord: rec, Speakers: sp}
+	}
+	return out, nil
+}

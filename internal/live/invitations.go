@@ -1,0 +1,264 @@
+package live
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/townhall/townhall/internal/account"
+	"github.com/townhall/townhall/internal/errcode"
+	"github.com/townhall/townhall/internal/ids"
+	"github.com/townhall/townhall/internal/room"
+)
+
+// Notification kinds of the live layer.
+const (
+	NotifyInvitation = "invitation"        // you are invited to a conversation
+	NotifyAnswer     = "invitation_answer" // an invitee answered your invitation
+	NotifyPing       = "ping"              // someone on stage pings you into their room
+)
+
+// MaxInvitationMessage is the longest message of an invitation or an answer.
+const MaxInvitationMessage = 280
+
+var (
+	ErrInvitationNotFound = errcode.New(errcode.NotFound, "no such invitation")
+	ErrBadAnswer          = errcode.New(errcode.InvalidField, "answer must be accept, decline or question")
+	ErrNotFollower        = errcode.New(errcode.Forbidden, "you can only ping people who follow you")
+	ErrNotOnStageToPing   = errcode.New(errcode.Forbidden, "only speakers and moderators can ping people into a room")
+)
+
+// invitationData is the data of an invitation notification.
+type invitationData struct {
+	InvitationID string `json:"invitation_id"`
+	RoomID       string `json:"room_id"`
+	RoomTitle    string `json:"room_title"`
+	From         Person `json:"from"`
+	Message      string `json:"message"`
+	ToStage      bool   `json:"to_stage"`
+}
+
+type answerData struct {
+	InvitationID string `json:"invitation_id"`
+	RoomID       string `json:"room_id"`
+	From         Person `json:"from"`
+	Answer       string `json:"answer"`
+	Text         string `json:"text,omitempty"`
+}
+
+type pingData struct {
+	RoomID    string `json:"room_id"`
+	RoomTitle string `json:"room_title"`
+	From      Person `json:"from"`
+}
+
+func checkMessage(s string) error {
+	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > MaxInvitationMessage {
+		return fmt.Errorf("%w: the message must be at most %d characters of text", account.ErrInvalid, MaxInvitationMessage)
+	}
+	return nil
+}
+
+// Invite invites people to the conversation in roomID. The room decides whether
+// the inviter may (closed rooms: moderators only); an invitation from a moderator
+// brings the invitee straight onto the stage when they join. Each invitee is
+// notified; the invitation and every answer are stored.
+func (h *Hub) Invite(ctx context.Context, from Person, roomID string, to []Person, message string) (Invitation, error) {
+	if err := checkMessage(message); err != nil {
+		return Invitation{}, err
+	}
+	if len(to) == 0 || len(to) > room.MaxInvitees {
+		return Invitation{}, fmt.Errorf("%w: invite 1 to %d people", account.ErrInvalid, room.MaxInvitees)
+	}
+	r, ok := h.room(roomID)
+	if !ok {
+		return Invitation{}, ErrRoomNotFound
+	}
+	users := make([]string, len(to))
+	for i, p := range to {
+		users[i] = p.ID
+	}
+	var err error
+	var toStage bool
+	var title string
+	if !r.do(func() {
+		if !r.st.IsMember(from.ID) {
+			err = ErrRoomNotFound
+			return
+		}
+		p, _ := r.st.Participant(from.ID)
+		toStage = p.Role == room.Moderator
+		title = r.st.Config().Title
+		err = r.apply(from.ID, room.InviteMembers{Users: users, ToStage: toStage})
+	}) {
+		return Invitation{}, ErrRoomNotFound
+	}
+	if err != nil {
+		return Invitation{}, err
+	}
+	inv := Invitation{ID: ids.New(), RoomID: roomID, InviterID: from.ID, Message: message, ToStage: toStage, CreatedAt: h.now()}
+	if err := h.opts.Store.CreateInvitation(ctx, inv, users); err != nil {
+		return Invitation{}, err
+	}
+	for _, u := range users {
+		if err := h.Notify(ctx, u, NotifyInvitation, invitationData{InvitationID: inv.ID, RoomID: roomID,
+			RoomTitle: title, From: from, Message: message, ToStage: toStage}); err != nil {
+			return inv, err
+		}
+	}
+	return inv, nil
+}
+
+// Admit lets a user who signed up through an invitation link into the room, as
+// the link's maker invited them.
+func (h *Hub) Admit(roomID, inviterID, userID string) {
+	r, ok := h.room(roomID)
+	if !ok {
+		return
+	}
+	r.do(func() {
+		if err := r.apply(inviterID, room.InviteMembers{Users: []string{userID}, ToStage: true}); err != nil {
+			h.log.Info("admitting an invited sign-up", "room", roomID, "err", err)
+		}
+	})
+}
+
+// Answer records user's answer to an invitation and tells the inviter at once.
+// Only an invitee may answer.
+func (h *Hub) Answer(ctx context.Context, user Person, invitationID, answer, text string) (Invitation, error) {
+	switch answer {
+	case AnswerAccepted, AnswerDeclined, AnswerQuestion:
+	default:
+		return Invitation{}, ErrBadAnswer
+	}
+	if err := checkMessage(text); err != nil {
+		return Invitation{}, err
+	}
+	if answer == AnswerQuestion && text == "" {
+		return Invitation{}, fmt.Errorf("%w: a question needs its text", account.ErrInvalid)
+	}
+	inv, _, err := h.invitationFor(ctx, user.ID, invitationID)
+	if err != nil {
+		return Invitation{}, err
+	}
+	if err := h.opts.Store.AnswerInvitation(ctx, invitationID, user.ID, answer, text, h.now()); err != nil {
+		if errors.Is(err, account.ErrNotFound) {
+			return Invitation{}, ErrInvitationNotFound
+		}
+		return Invitation{}, err
+	}
+	err = h.Notify(ctx, inv.InviterID, NotifyAnswer, answerData{InvitationID: inv.ID, RoomID: inv.RoomID,
+		From: user, Answer: answer, Text: text})
+	return inv, err
+}
+
+// invitationFor returns an invitation if user sent or received it.
+func (h *Hub) invitationFor(ctx context.Context, user, id string) (Invitation, []Recipient, error) {
+	if !ids.Valid(id) {
+		return Invitation{}, nil, ErrInvitationNotFound
+	}
+	inv, recips, err := h.opts.Store.Invitation(ctx, id)
+	if errors.Is(err, account.ErrNotFound) {
+		return Invitation{}, nil, ErrInvitationNotFound
+	}
+	if err != nil {
+		return Invitation{}, nil, err
+	}
+	if inv.InviterID == user {
+		return inv, recips, nil
+	}
+	for _, rc := range recips {
+		if rc.UserID == user {
+			return inv, recips, nil
+		}
+	}
+	return Invitation{}, nil, ErrInvitationNotFound
+}
+
+// InvitationFor returns an invitation and its answers to its inviter or invitees.
+func (h *Hub) InvitationFor(ctx context.Context, user, id string) (Invitation, []Recipient, error) {
+	return h.invitationFor(ctx, user, id)
+}
+
+// Ping notifies a follower of from with a link into the room. Only people on stage
+// ping; in social and closed rooms the ping also lets them in (as the room's rules
+// allow the pinger to invite).
+func (h *Hub) Ping(ctx context.Context, from Person, roomID string, to Person) error {
+	edges, err := h.opts.Store.Edges(ctx, from.ID, []string{to.ID})
+	if err != nil {
+		return err
+	}
+	if !edges[to.ID].FollowedBy {
+		return ErrNotFollower
+	}
+	r, ok := h.room(roomID)
+	if !ok {
+		return ErrRoomNotFound
+	}
+	var title string
+	if !r.do(func() {
+		p, present := r.st.Participant(from.ID)
+		switch {
+		case !present:
+			err = ErrRoomNotFound
+		case p.Role == room.Listener:
+			err = ErrNotOnStageToPing
+		case r.st.Config().Type != room.Open:
+			err = r.apply(from.ID, room.InviteMembers{Users: []string{to.ID}})
+		}
+		title = r.st.Config().Title
+	}) {
+		return ErrRoomNotFound
+	}
+	if err != nil {
+		return err
+	}
+	return h.Notify(ctx, to.ID, NotifyPing, pingData{RoomID: roomID, RoomTitle: title, From: from})
+}
+
+// InvitationWithAnswers is an invitation and where each invitee stands.
+type InvitationWithAnswers struct {
+	Invitation
+	Recipients []Recipient
+}
+
+// Invitations lists the invitations user received and sent, newest first.
+func (h *Hub) Invitations(ctx context.Context, user string) (received, sent []InvitationWithAnswers, err error) {
+	load := func(list []Invitation) ([]InvitationWithAnswers, error) {
+		out := make([]InvitationWithAnswers, 0, len(list))
+		for _, inv := range list {
+			_, rc, err := h.opts.Store.Invitation(ctx, inv.ID)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, InvitationWithAnswers{Invitation: inv, Recipients: rc})
+		}
+		return out, nil
+	}
+	in, err := h.opts.Store.InvitationsTo(ctx, user, 50)
+	if err != nil {
+		return nil, nil, err
+	}
+	out, err := h.opts.Store.InvitationsFrom(ctx, user, 50)
+	if err != nil {
+		return nil, nil, err
+	}
+	if received, err = load(in); err != nil {
+		return nil, nil, err
+	}
+	if sent, err = load(out); err != nil {
+		return nil, nil, err
+	}
+	return received, sent, nil
+}
+
+// Notifications lists user's notifications, newest first.
+func (h *Hub) Notifications(ctx context.Context, user, before string, limit int) ([]Notification, error) {
+	return h.opts.Store.Notifications(ctx, user, before, limit)
+}
+
+// MarkRead marks user's notifications read (all when ids is empty).
+func (h *Hub) MarkRead(ctx context.Context, user string, ids []string) error {
+	return h.opts.Store.MarkNotificationsRead(ctx, user, ids, h.now())
+}

@@ -1,0 +1,255 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/townhall/townhall/internal/room"
+)
+
+// liveRoom is one live room: a goroutine that owns the room state machine and the
+// sockets of its participants. Everything that touches them runs on that goroutine,
+// as a closure sent over ops, so there are no locks around room state.
+type liveRoom struct {
+	hub *Hub
+	id  string
+	st  *room.Room // room goroutine only
+
+	ops  chan func()
+	quit chan struct{} // closed to stop the loop
+	once sync.Once
+
+	conns  map[string]*conn       // user ID → their current socket
+	grace  map[string]*time.Timer // user ID → pending leave after a dropped socket
+	people map[string]Person      // names of everyone present
+
+	audienceDirty bool
+
+	sumMu   sync.Mutex // guards summary, read by the hallway
+	summary Summary
+}
+
+func newLiveRoom(h *Hub, cfg room.Config) *liveRoom {
+	r := &liveRoom{hub: h, id: cfg.ID, st: room.New(cfg), ops: make(chan func(), 1024), quit: make(chan struct{}),
+		conns: map[string]*conn{}, grace: map[string]*time.Timer{}, people: map[string]Person{}}
+	r.refreshSummary()
+	return r
+}
+
+// do runs f on the room goroutine and waits for it; false if the room is gone.
+func (r *liveRoom) do(f func()) bool {
+	done := make(chan struct{})
+	select {
+	case r.ops <- func() { f(); close(done) }:
+	case <-r.quit:
+		return false
+	}
+	select {
+	case <-done:
+		return true
+	case <-r.quit:
+		return false
+	}
+}
+
+// post runs f on the room goroutine without waiting.
+func (r *liveRoom) post(f func()) {
+	select {
+	case r.ops <- f:
+	case <-r.quit:
+	}
+}
+
+// startedIdle is how long a created room waits for its creator to open it.
+const startedIdle = 10 * time.Minute
+
+func (r *liveRoom) run() {
+	defer r.hub.wg.Done()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	idle := time.NewTimer(startedIdle)
+	defer idle.Stop()
+	for {
+		select {
+		case f := <-r.ops:
+			f()
+		case <-tick.C:
+			r.flushAudience()
+		case <-idle.C:
+			if r.st.State() == room.StateWaiting {
+				r.finish(ByeEnded)
+			}
+		case <-r.quit:
+			for _, t := range r.grace {
+				t.Stop()
+			}
+			return
+		}
+	}
+}
+
+// person names a participant.
+func (r *liveRoom) person(id string) Person {
+	if p, ok := r.people[id]; ok {
+		return p
+	}
+	return Person{ID: id}
+}
+
+// apply runs cmd for actor on the state machine and delivers what follows: the
+// media server first (who may be heard), then the durable record, then the
+// events, then the hallway.
+func (r *liveRoom) apply(actor string, cmd room.Command) error {
+	audibleBefore := r.audibleSet()
+	evs, err := r.st.Apply(actor, cmd)
+	if err != nil {
+		return err
+	}
+	r.syncMedia(audibleBefore)
+	for _, ev := range evs {
+		r.record(ev)
+	}
+	r.deliver(evs, actor)
+	r.refreshSummary()
+	if r.st.Ended() {
+		r.finish(ByeEnded)
+	}
+	return nil
+}
+
+// audibleSet is who may be heard now.
+func (r *liveRoom) audibleSet() map[string]bool {
+	out := map[string]bool{}
+	for _, id := range r.st.StageUserIDs() {
+		if r.st.Audible(id) {
+			out[id] = true
+		}
+	}
+	return out
+}
+
+// syncMedia tells the media server about every change of who may be heard before
+// any event about it leaves: silencing is in force before a client learns of it.
+func (r *liveRoom) syncMedia(before map[string]bool) {
+	m := r.hub.opts.Media
+	if m == nil {
+		return
+	}
+	after := r.audibleSet()
+	for id := range before {
+		if !after[id] {
+			m.SetAudible(r.id, id, false)
+		}
+	}
+	for id := range after {
+		if !before[id] {
+			m.SetAudible(r.id, id, true)
+		}
+	}
+}
+
+// record keeps the room's history in the store.
+func (r *liveRoom) record(ev room.Event) {
+	st := r.hub.opts.Store
+	switch e := ev.(type) {
+	case room.JoinedStage:
+		id, at := r.id, e.Since
+		if p := r.person(e.UserID); !p.Guest {
+			r.hub.persist("speaker", func(ctx context.Context) error { return st.AddSpeaker(ctx, id, e.UserID, at) })
+		}
+	case room.RoomEnded:
+		id, at := r.id, r.hub.now()
+		r.hub.persist("end room", func(ctx context.Context) error { return st.EndRoom(ctx, id, at) })
+	}
+}
+
+// deliver sends each event to its recipients. In a busy room, listener joins and
+// leaves become one audience count a second. The actor's own join is not echoed:
+// their snapshot already holds it.
+func (r *liveRoom) deliver(evs []room.Event, actor string) {
+	busy := r.st.ListenerCount() > r.hub.opts.CoalesceAbove
+	for _, ev := range evs {
+		if ev.Coalescible() && busy {
+			r.audienceDirty = true
+			continue
+		}
+		data, err := json.Marshal(eventData(ev, r.person))
+		if err != nil {
+			r.hub.log.Error("encoding event", "kind", ev.Kind(), "err", err)
+			continue
+		}
+		to := ev.Recipients()
+		if to.Members {
+			for _, c := range r.conns {
+				c.sendEvent(ev.Kind(), data)
+			}
+			continue
+		}
+		for _, u := range to.Users {
+			if c, ok := r.conns[u]; ok {
+				c.sendEvent(ev.Kind(), data)
+			}
+		}
+	}
+	// A removed participant is told, then their socket closes.
+	for _, ev := range evs {
+		if rm, ok := ev.(room.Removed); ok {
+			r.drop(rm.UserID, ByeRemoved)
+		}
+	}
+}
+
+// flushAudience sends the coalesced listener count.
+func (r *liveRoom) flushAudience() {
+	if !r.audienceDirty {
+		return
+	}
+	r.audienceDirty = false
+	data, _ := json.Marshal(audienceData{ListenerCount: r.st.ListenerCount()})
+	for _, c := range r.conns {
+		c.sendEvent(KindAudience, data)
+	}
+}
+
+// drop closes a participant's socket and forgets it, without a room command.
+func (r *liveRoom) drop(user, reason string) {
+	if c, ok := r.conns[user]; ok {
+		c.close(reason)
+		delete(r.conns, user)
+	}
+	if t, ok := r.grace[user]; ok {
+		t.Stop()
+		delete(r.grace, user)
+	}
+	delete(r.people, user)
+	if m := r.hub.opts.Media; m != nil {
+		m.Disconnect(r.id, user)
+	}
+	r.hub.left(user, r.id)
+}
+
+// finish closes every socket and stops the room.
+func (r *liveRoom) finish(reason string) {
+	for u := range r.conns {
+		r.drop(u, reason)
+	}
+	if m := r.hub.opts.Media; m != nil {
+		m.CloseRoom(r.id)
+	}
+	if !r.st.Ended() {
+		id, at := r.id, r.hub.now()
+		st := r.hub.opts.Store
+		r.hub.persist("end room", func(ctx context.Context) error { return st.EndRoom(ctx, id, at) })
+	}
+	r.hub.forget(r)
+	r.once.Do(func() { close(r.quit) })
+}
+
+// shutdown ends the room because the server stops.
+func (r *liveRoom) shutdown() {
+	if !r.do(func() { r.finish(ByeShutdown) }) {
+		return
+	}
+}

@@ -1,0 +1,196 @@
+package live
+
+import (
+	"time"
+
+	"github.com/townhall/townhall/internal/room"
+)
+
+// Person is how a participant is shown: their public ID and names. Guests have a
+// guest ID and the display name "Guest".
+type Person struct {
+	ID          string `json:"id"`
+	Username    string `json:"username,omitempty"`
+	DisplayName string `json:"display_name"`
+	Guest       bool   `json:"guest,omitempty"`
+}
+
+// The messages the server sends on a room socket. Every message has a "type".
+
+type welcomeMsg struct {
+	Type     string `json:"type"` // "welcome"
+	Protocol int    `json:"protocol"`
+	You      Person `json:"you"`
+	RoomID   string `json:"room_id"`
+	Resumed  bool   `json:"resumed"` // the participant was already in the room (reconnect)
+}
+
+type snapshotMsg struct {
+	Type string       `json:"type"` // "snapshot"
+	Seq  uint64       `json:"seq"`  // the connection's sequence number at this snapshot
+	Room snapshotView `json:"room"`
+}
+
+type roomView struct {
+	ID          string    `json:"id"`
+	Title       string    `json:"title"`
+	Description string    `json:"description"`
+	Type        room.Type `json:"type"`
+	AllowGuests bool      `json:"allow_guests"`
+	CreatorID   string    `json:"creator_id"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+type snapshotView struct {
+	roomView
+	State            room.State      `json:"state"`
+	HandPolicy       room.HandPolicy `json:"hand_policy"`
+	Stage            []stageView     `json:"stage"`
+	RaisedHands      []Person        `json:"raised_hands"`
+	SpeakInvitations []string        `json:"speak_invitations"` // only those you may know of
+	ListenerCount    int             `json:"listener_count"`
+	Listeners        []listenerView  `json:"listeners"` // at most maxListedListeners
+	ListenersCut     bool            `json:"listeners_cut,omitempty"`
+}
+
+type stageView struct {
+	Person
+	Role  room.Role `json:"role"`
+	Muted bool      `json:"muted"`
+	Held  bool      `json:"held"`
+	Since time.Time `json:"since"`
+}
+
+type listenerView struct {
+	Person
+	HandRaised bool `json:"hand_raised"`
+}
+
+// eventMsg carries one room event; Seq is the connection's own sequence number,
+// which grows by exactly one per event message it is sent.
+type eventMsg struct {
+	Type string `json:"type"` // "event"
+	Seq  uint64 `json:"seq"`
+	Kind string `json:"kind"`
+	Data any    `json:"data"`
+}
+
+type okMsg struct {
+	Type string `json:"type"` // "ok"
+	ID   string `json:"id"`
+}
+
+type errorMsg struct {
+	Type    string `json:"type"` // "error"
+	ID      string `json:"id,omitempty"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+type byeMsg struct {
+	Type   string `json:"type"` // "bye": the server is closing this socket
+	Reason string `json:"reason"`
+}
+
+type pongMsg struct {
+	Type string `json:"type"` // "pong"
+	ID   string `json:"id,omitempty"`
+}
+
+// Reasons of a bye message.
+const (
+	ByeReplaced = "replaced"   // the same user connected again; this socket is old
+	ByeRemoved  = "removed"    // a moderator removed the user
+	ByeEnded    = "room_ended" // the room is over
+	ByeLeft     = "left"       // the user left (or joined another room)
+	ByeShutdown = "shutdown"   // the server is stopping
+	ByeAbuse    = "abuse"      // too many malformed or refused messages
+)
+
+// The data of each event kind on the wire.
+
+type (
+	joinedStageData struct {
+		User  Person    `json:"user"`
+		Role  room.Role `json:"role"`
+		Muted bool      `json:"muted"`
+		Since time.Time `json:"since"`
+	}
+	userReasonData struct {
+		UserID string      `json:"user_id"`
+		Reason room.Reason `json:"reason,omitempty"`
+	}
+	listenerJoinedData struct {
+		User Person `json:"user"`
+	}
+	handRaisedData struct {
+		User Person `json:"user"`
+	}
+	byData struct {
+		UserID string `json:"user_id"`
+		By     string `json:"by,omitempty"`
+		Held   bool   `json:"held,omitempty"`
+		Auto   bool   `json:"auto,omitempty"`
+	}
+	policyData struct {
+		Policy room.HandPolicy `json:"policy"`
+		By     string          `json:"by"`
+	}
+	endedData struct {
+		Reason room.Reason `json:"reason"`
+		By     string      `json:"by,omitempty"`
+	}
+	invitedData struct {
+		By      string   `json:"by"`
+		Users   []string `json:"users"`
+		ToStage bool     `json:"to_stage"`
+	}
+	audienceData struct {
+		ListenerCount int `json:"listener_count"`
+	}
+)
+
+// KindAudience is the event a busy room sends instead of single listener events:
+// the new listener count.
+const KindAudience = "audience"
+
+// eventData converts a room event to its wire data; person names the users.
+func eventData(ev room.Event, person func(id string) Person) any {
+	switch e := ev.(type) {
+	case room.JoinedStage:
+		return joinedStageData{User: person(e.UserID), Role: e.Role, Muted: e.Muted, Since: e.Since}
+	case room.LeftStage:
+		return userReasonData{UserID: e.UserID, Reason: e.Reason}
+	case room.ListenerJoined:
+		return listenerJoinedData{User: person(e.UserID)}
+	case room.ListenerLeft:
+		return userReasonData{UserID: e.UserID, Reason: e.Reason}
+	case room.HandRaised:
+		return handRaisedData{User: person(e.UserID)}
+	case room.HandLowered:
+		return userReasonData{UserID: e.UserID, Reason: e.Reason}
+	case room.HandPolicyChanged:
+		return policyData{Policy: e.Policy, By: e.By}
+	case room.SpeakInvited:
+		return byData{UserID: e.UserID, By: e.By}
+	case room.SpeakDeclined:
+		return byData{UserID: e.UserID}
+	case room.ModeratorAdded:
+		return byData{UserID: e.UserID, By: e.By, Auto: e.Auto}
+	case room.ModeratorRemoved:
+		return byData{UserID: e.UserID, By: e.By}
+	case room.Muted:
+		return byData{UserID: e.UserID, By: e.By, Held: e.Held}
+	case room.Unmuted:
+		return byData{UserID: e.UserID}
+	case room.MuteReleased:
+		return byData{UserID: e.UserID, By: e.By}
+	case room.Removed:
+		return byData{UserID: e.UserID}
+	case room.RoomEnded:
+		return endedData{Reason: e.Reason, By: e.By}
+	case room.MembersInvited:
+		return invitedData{By: e.By, Users: e.Users, ToStage: e.ToStage}
+	}
+	return struct{}{}
+}

@@ -1,0 +1,329 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/townhall/townhall/internal/errcode"
+	"github.com/townhall/townhall/internal/ids"
+	"github.com/townhall/townhall/internal/room"
+)
+
+// NewGuest returns the identity of a signed-out listener.
+func NewGuest() Person {
+	return Person{ID: "guest_" + ids.New(), DisplayName: "Guest", Guest: true}
+}
+
+func validGuestID(s string) bool {
+	rest, ok := strings.CutPrefix(s, "guest_")
+	return ok && ids.Valid(rest)
+}
+
+// CheckJoinable answers, before a socket is upgraded, whether the room exists and
+// is live or waiting. It reveals nothing of closed rooms: anything the person may
+// not join is "not found".
+func (h *Hub) CheckJoinable(roomID string, who Person) error {
+	r, ok := h.room(roomID)
+	if !ok {
+		return ErrRoomNotFound
+	}
+	var err error
+	if !r.do(func() {
+		cfg := r.st.Config()
+		switch {
+		case cfg.Type == room.Closed && (who.Guest || !r.st.IsMember(who.ID)):
+			err = ErrRoomNotFound
+		case who.Guest && !cfg.AllowGuests:
+			err = room.ErrGuestsNotAllowed
+		}
+	}) {
+		return ErrRoomNotFound
+	}
+	return err
+}
+
+// ServeRoom upgrades w to the room socket of roomID for who and serves it until it
+// closes. who comes from the session (or is a fresh guest), never from a message.
+func (h *Hub) ServeRoom(w http.ResponseWriter, req *http.Request, roomID string, who Person) {
+	if err := h.acquireSocket(who.ID); err != nil {
+		writeHTTPError(w, err)
+		return
+	}
+	defer h.releaseSocket(who.ID)
+	r, ok := h.room(roomID)
+	if !ok {
+		writeHTTPError(w, ErrRoomNotFound)
+		return
+	}
+	ws, err := websocket.Accept(w, req, &websocket.AcceptOptions{Subprotocols: []string{"townhall.v1"}})
+	if err != nil {
+		return // Accept has answered the request
+	}
+	ws.SetReadLimit(MaxFrame)
+	c := newConn(ws, who)
+	writerDone := make(chan struct{})
+	go func() { defer close(writerDone); c.writeLoop(h.opts.Heartbeat) }()
+	defer func() { <-writerDone }()
+
+	if err := h.join(req.Context(), r, c); err != nil {
+		c.send(errorFrame("", err))
+		c.close("")
+		return
+	}
+	h.readLoop(req.Context(), r, c)
+}
+
+// join puts c's participant into the room, or back into it on a reconnect.
+func (h *Hub) join(ctx context.Context, r *liveRoom, c *conn) error {
+	who := c.person
+	if prev := h.enter(who.ID, r.id); prev != "" {
+		if old, ok := h.room(prev); ok {
+			old.do(func() { old.leave(who.ID, ByeLeft) })
+		}
+	}
+	rel, err := h.relations(ctx, r, who)
+	if err != nil {
+		h.left(who.ID, r.id)
+		return err
+	}
+	var joinErr error
+	if !r.do(func() { joinErr = r.join(c, rel) }) {
+		joinErr = room.ErrRoomEnded
+	}
+	if joinErr != nil {
+		h.left(who.ID, r.id)
+	}
+	return joinErr
+}
+
+// relations looks up how who stands to the people in the room, for the room's
+// social rules. It runs off the room goroutine (it reads the store).
+func (h *Hub) relations(ctx context.Context, r *liveRoom, who Person) (room.Relations, error) {
+	if who.Guest {
+		return room.Relations{}, nil
+	}
+	var present []string
+	if !r.do(func() {
+		for id := range r.people {
+			if !strings.HasPrefix(id, "guest_") {
+				present = append(present, id)
+			}
+		}
+		present = append(present, r.st.Config().CreatorID)
+	}) {
+		return room.Relations{}, room.ErrRoomEnded
+	}
+	edges, err := h.opts.Store.Edges(ctx, who.ID, present)
+	if err != nil {
+		return room.Relations{}, err
+	}
+	var rel room.Relations
+	for id, e := range edges {
+		if e.Follows {
+			rel.Follows = append(rel.Follows, id)
+		}
+		if e.FollowedBy {
+			rel.FollowedBy = append(rel.FollowedBy, id)
+		}
+		if e.Blocks {
+			rel.Blocks = append(rel.Blocks, id)
+		}
+		if e.BlockedBy {
+			rel.BlockedBy = append(rel.BlockedBy, id)
+		}
+	}
+	return rel, nil
+}
+
+// join runs on the room goroutine: a new participant joins; one already present
+// (a reconnect, or a second device) takes over with their role intact.
+func (r *liveRoom) join(c *conn, rel room.Relations) error {
+	id := c.person.ID
+	resumed := false
+	if _, present := r.st.Participant(id); present {
+		if old, ok := r.conns[id]; ok {
+			old.close(ByeReplaced)
+		}
+		if t, ok := r.grace[id]; ok {
+			t.Stop()
+			delete(r.grace, id)
+		}
+		resumed = true
+	} else {
+		r.people[id] = c.person
+		if err := r.apply(id, room.Join{Guest: c.person.Guest, Rel: rel, Now: r.hub.now()}); err != nil {
+			delete(r.people, id)
+			return err
+		}
+	}
+	r.conns[id] = c
+	c.send(mustJSON(welcomeMsg{Type: "welcome", Protocol: ProtocolVersion, You: c.person, RoomID: r.id, Resumed: resumed}))
+	r.sendSnapshot(c)
+	return nil
+}
+
+// leave takes a participant out of the room now.
+func (r *liveRoom) leave(user, reason string) {
+	if _, present := r.st.Participant(user); present && !r.st.Ended() {
+		if err := r.apply(user, room.Leave{}); err != nil {
+			r.hub.log.Debug("leave refused", "room", r.id, "user", user, "err", err)
+		}
+	}
+	r.drop(user, reason)
+	r.refreshSummary()
+}
+
+// disconnected runs when c's socket ended without a leave: the participant keeps
+// their place for the grace window.
+func (r *liveRoom) disconnected(c *conn) {
+	id := c.person.ID
+	if r.conns[id] != c {
+		return // replaced meanwhile
+	}
+	delete(r.conns, id)
+	if _, present := r.st.Participant(id); !present || r.st.Ended() {
+		return
+	}
+	r.grace[id] = time.AfterFunc(r.hub.opts.Grace, func() {
+		r.post(func() {
+			if _, back := r.conns[id]; back {
+				return
+			}
+			delete(r.grace, id)
+			r.leave(id, ByeLeft)
+		})
+	})
+}
+
+// readLoop reads the client's frames and applies them until the socket ends.
+func (h *Hub) readLoop(ctx context.Context, r *liveRoom, c *conn) {
+	defer func() {
+		r.post(func() { r.disconnected(c) })
+		c.close("")
+	}()
+	for {
+		_, data, err := c.ws.Read(ctx)
+		if err != nil {
+			return
+		}
+		if !c.limit.Allow() {
+			c.send(errorFrame("", ErrRateLimited))
+			if c.strike() {
+				return
+			}
+			continue
+		}
+		msg, cmd, err := DecodeClientMessage(data)
+		if err != nil {
+			c.send(errorFrame(msg.ID, err))
+			if c.strike() {
+				return
+			}
+			continue
+		}
+		c.bad = 0
+		if done := h.handle(r, c, msg, cmd); done {
+			return
+		}
+	}
+}
+
+// strike counts a bad frame; too many in a row close the socket.
+func (c *conn) strike() bool {
+	c.bad++
+	if c.bad >= 10 {
+		c.close(ByeAbuse)
+		return true
+	}
+	return false
+}
+
+// handle applies one decoded message; it reports whether the socket is done.
+func (h *Hub) handle(r *liveRoom, c *conn, msg ClientMessage, cmd room.Command) bool {
+	id := c.person.ID
+	switch msg.Type {
+	case MsgPing:
+		c.send(mustJSON(pongMsg{Type: "pong", ID: msg.ID}))
+		return false
+	case MsgSnapshot:
+		if !r.do(func() { r.sendSnapshot(c) }) {
+			return true
+		}
+		return false
+	case MsgLeave:
+		r.do(func() {
+			if r.conns[id] == c {
+				r.leave(id, ByeLeft)
+			}
+		})
+		if msg.ID != "" {
+			c.send(mustJSON(okMsg{Type: "ok", ID: msg.ID}))
+		}
+		c.close(ByeLeft)
+		return true
+	case MsgAnswer, MsgCandidate:
+		c.send(errorFrame(msg.ID, errNoMedia))
+		return false
+	}
+	var err error
+	if !r.do(func() {
+		if r.conns[id] != c {
+			err = room.ErrNotJoined
+			return
+		}
+		if a, ok := cmd.(room.AcceptSpeak); ok {
+			a.Now = r.hub.now()
+			cmd = a
+		}
+		err = r.apply(id, cmd)
+	}) {
+		return true
+	}
+	if err != nil {
+		c.send(errorFrame(msg.ID, err))
+		if isCode(err, errcode.BadRequest) && c.strike() {
+			return true
+		}
+		return false
+	}
+	c.send(mustJSON(okMsg{Type: "ok", ID: msg.ID}))
+	return false
+}
+
+var errNoMedia = errcode.New(errcode.Unavailable, "audio is not available on this server yet")
+
+// errorFrame encodes err as an error message with its stable code.
+func errorFrame(id string, err error) []byte {
+	var e *errcode.Error
+	code, text := errcode.Internal, "something went wrong on the server"
+	if errors.As(err, &e) {
+		code, text = e.Code, err.Error()
+	}
+	return mustJSON(errorMsg{Type: "error", ID: id, Code: string(code), Message: text})
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only our own types are encoded here
+	}
+	return b
+}
+
+// writeHTTPError answers a request that never became a socket.
+func writeHTTPError(w http.ResponseWriter, err error) {
+	var e *errcode.Error
+	code, text := errcode.Internal, "something went wrong on the server"
+	if errors.As(err, &e) {
+		code, text = e.Code, err.Error()
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code.Status())
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": string(code), "message": text}})
+}

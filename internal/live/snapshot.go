@@ -1,0 +1,104 @@
+package live
+
+import (
+	"slices"
+
+	"github.com/townhall/townhall/internal/room"
+)
+
+// maxListedListeners is how many listeners a snapshot names; the count is exact.
+const maxListedListeners = 500
+
+// sendSnapshot sends c the whole room as they may see it, at their current seq.
+func (r *liveRoom) sendSnapshot(c *conn) {
+	s := r.st.Snapshot()
+	me := c.person.ID
+	mod := false
+	for _, p := range s.Stage {
+		if p.UserID == me && p.Role == room.Moderator {
+			mod = true
+		}
+	}
+	v := snapshotView{
+		roomView: viewRoom(s.Config), State: s.State, HandPolicy: s.HandPolicy,
+		Stage: make([]stageView, 0, len(s.Stage)), RaisedHands: make([]Person, 0, len(s.RaisedHands)),
+		SpeakInvitations: []string{}, ListenerCount: s.ListenerCount,
+		Listeners: make([]listenerView, 0, min(len(s.Listeners), maxListedListeners)),
+	}
+	for _, p := range s.Stage {
+		v.Stage = append(v.Stage, stageView{Person: r.person(p.UserID), Role: p.Role, Muted: p.Muted, Held: p.Held, Since: p.Since})
+	}
+	for _, id := range s.RaisedHands {
+		v.RaisedHands = append(v.RaisedHands, r.person(id))
+	}
+	for _, id := range s.SpeakInvitations {
+		if mod || id == me { // pending invitations to speak are for the invitee and moderators
+			v.SpeakInvitations = append(v.SpeakInvitations, id)
+		}
+	}
+	for i, p := range s.Listeners {
+		if i == maxListedListeners {
+			v.ListenersCut = true
+			break
+		}
+		v.Listeners = append(v.Listeners, listenerView{Person: r.person(p.UserID), HandRaised: p.HandRaised})
+	}
+	c.send(mustJSON(snapshotMsg{Type: "snapshot", Seq: c.seq, Room: v}))
+}
+
+func viewRoom(cfg room.Config) roomView {
+	return roomView{ID: cfg.ID, Title: cfg.Title, Description: cfg.Description, Type: cfg.Type,
+		AllowGuests: cfg.AllowGuests, CreatorID: cfg.CreatorID, CreatedAt: cfg.CreatedAt}
+}
+
+// Summary is a live room as the hallway and the room page show it.
+type Summary struct {
+	roomView
+	State         room.State `json:"state"`
+	Stage         []Onstage  `json:"stage"`
+	ListenerCount int        `json:"listener_count"`
+}
+
+// Onstage is someone on a room's stage, in a summary.
+type Onstage struct {
+	Person
+	Role room.Role `json:"role"`
+}
+
+// SpeakerCount is how many people are on stage.
+func (s Summary) SpeakerCount() int { return len(s.Stage) }
+
+// moderators lists the moderators on stage.
+func (s Summary) moderators() []string {
+	var out []string
+	for _, p := range s.Stage {
+		if p.Role == room.Moderator {
+			out = append(out, p.ID)
+		}
+	}
+	return out
+}
+
+// refreshSummary republishes the room's summary for readers off its goroutine.
+func (r *liveRoom) refreshSummary() {
+	s := Summary{roomView: viewRoom(r.st.Config()), State: r.st.State(), ListenerCount: r.st.ListenerCount()}
+	for _, id := range r.st.StageUserIDs() {
+		p, _ := r.st.Participant(id)
+		s.Stage = append(s.Stage, Onstage{Person: r.person(id), Role: p.Role})
+	}
+	r.sumMu.Lock()
+	changed := !slices.Equal(s.Stage, r.summary.Stage) || s.State != r.summary.State || s.ListenerCount != r.summary.ListenerCount
+	r.summary = s
+	r.sumMu.Unlock()
+	if changed {
+		r.hub.markHallway()
+	}
+}
+
+func (r *liveRoom) getSummary() Summary {
+	r.sumMu.Lock()
+	defer r.sumMu.Unlock()
+	s := r.summary
+	s.Stage = slices.Clone(s.Stage)
+	return s
+}

@@ -1,0 +1,139 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/townhall/townhall/internal/ids"
+)
+
+// userConn is a user's socket for what is not about one room: hallway updates and
+// notifications.
+type userConn struct {
+	*conn
+	user string
+
+	mu          sync.Mutex
+	lastHallway []byte
+}
+
+func (uc *userConn) setLast(b []byte) bool {
+	uc.mu.Lock()
+	defer uc.mu.Unlock()
+	if string(b) == string(uc.lastHallway) {
+		return false
+	}
+	uc.lastHallway = b
+	return true
+}
+
+// ServeUser upgrades w to the user socket of user and serves it until it closes.
+func (h *Hub) ServeUser(w http.ResponseWriter, req *http.Request, user Person) {
+	if err := h.acquireSocket(user.ID); err != nil {
+		writeHTTPError(w, err)
+		return
+	}
+	defer h.releaseSocket(user.ID)
+	ws, err := websocket.Accept(w, req, &websocket.AcceptOptions{Subprotocols: []string{"townhall.v1"}})
+	if err != nil {
+		return
+	}
+	ws.SetReadLimit(MaxFrame)
+	uc := &userConn{conn: newConn(ws, user), user: user.ID}
+	writerDone := make(chan struct{})
+	go func() { defer close(writerDone); uc.writeLoop(h.opts.Heartbeat) }()
+	defer func() { <-writerDone }()
+
+	h.mu.Lock()
+	if h.users[user.ID] == nil {
+		h.users[user.ID] = map[*userConn]struct{}{}
+	}
+	h.users[user.ID][uc] = struct{}{}
+	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		delete(h.users[user.ID], uc)
+		if len(h.users[user.ID]) == 0 {
+			delete(h.users, user.ID)
+		}
+		h.mu.Unlock()
+		uc.close("")
+	}()
+
+	uc.send(mustJSON(struct {
+		Type     string `json:"type"`
+		Protocol int    `json:"protocol"`
+		You      Person `json:"you"`
+	}{"welcome", ProtocolVersion, user}))
+	h.sendHallway(uc)
+
+	for {
+		_, data, err := ws.Read(req.Context())
+		if err != nil {
+			return
+		}
+		if !uc.limit.Allow() {
+			uc.send(errorFrame("", ErrRateLimited))
+			if uc.strike() {
+				return
+			}
+			continue
+		}
+		msg, _, err := DecodeClientMessage(data)
+		switch {
+		case err != nil:
+			uc.send(errorFrame(msg.ID, err))
+			if uc.strike() {
+				return
+			}
+		case msg.Type == MsgPing:
+			uc.send(mustJSON(pongMsg{Type: "pong", ID: msg.ID}))
+		default:
+			uc.send(errorFrame(msg.ID, ErrUnknownMessage))
+			if uc.strike() {
+				return
+			}
+		}
+	}
+}
+
+// NotificationView is a notification on the wire.
+type NotificationView struct {
+	ID        string          `json:"id"`
+	Kind      string          `json:"kind"`
+	Data      json.RawMessage `json:"data"`
+	CreatedAt time.Time       `json:"created_at"`
+	Read      bool            `json:"read"`
+}
+
+// ViewNotification converts a stored notification.
+func ViewNotification(n Notification) NotificationView {
+	return NotificationView{ID: n.ID, Kind: n.Kind, Data: n.Data, CreatedAt: n.CreatedAt, Read: !n.ReadAt.IsZero()}
+}
+
+// Notify stores a notification for user and pushes it to their open user sockets.
+func (h *Hub) Notify(ctx context.Context, user, kind string, data any) error {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return err
+	}
+	n := Notification{ID: ids.New(), UserID: user, Kind: kind, Data: raw, CreatedAt: h.now()}
+	if err := h.opts.Store.AddNotification(ctx, n); err != nil {
+		return err
+	}
+	msg := mustJSON(struct {
+		Type         string           `json:"type"`
+		Notification NotificationView `json:"notification"`
+	}{"notification", ViewNotification(n)})
+	h.mu.Lock()
+	for uc := range h.users[user] {
+		uc.send(msg)
+	}
+	h.mu.Unlock()
+	return nil
+}

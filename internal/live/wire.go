@@ -1,0 +1,149 @@
+package live
+
+import (
+	"fmt"
+
+	jsonv2 "github.com/go-json-experiment/json"
+
+	"github.com/townhall/townhall/internal/errcode"
+	"github.com/townhall/townhall/internal/ids"
+	"github.com/townhall/townhall/internal/room"
+)
+
+// ProtocolVersion is the version of the room socket protocol (docs/protocol.md).
+const ProtocolVersion = 1
+
+// MaxFrame is the largest message a client may send on a socket.
+const MaxFrame = 64 << 10
+
+// Errors of the socket protocol.
+var (
+	ErrBadMessage     = errcode.New(errcode.BadRequest, "malformed message")
+	ErrUnknownMessage = errcode.New(errcode.BadRequest, "unknown message type")
+	ErrRateLimited    = errcode.New(errcode.RateLimited, "too many messages; slow down")
+)
+
+// ClientMessage is any message a client sends on the room socket. Which fields
+// matter depends on Type; unknown fields are refused.
+type ClientMessage struct {
+	Type      string        `json:"type"`
+	ID        string        `json:"id,omitempty"` // request ID, echoed in ok/error
+	Target    string        `json:"target,omitempty"`
+	Hold      bool          `json:"hold,omitempty"`
+	Muted     *bool         `json:"muted,omitempty"`
+	Policy    string        `json:"policy,omitempty"`
+	SDP       string        `json:"sdp,omitempty"`
+	Candidate *ICECandidate `json:"candidate,omitempty"`
+}
+
+// ICECandidate is a trickled ICE candidate (RFC 8839), as browsers give it.
+type ICECandidate struct {
+	Candidate     string  `json:"candidate"`
+	SDPMid        *string `json:"sdpMid,omitempty"`
+	SDPMLineIndex *uint16 `json:"sdpMLineIndex,omitempty"`
+}
+
+// Message types a client sends that are not room commands.
+const (
+	MsgPing      = "ping"
+	MsgSnapshot  = "snapshot"
+	MsgLeave     = "leave"
+	MsgAnswer    = "answer"    // SDP answer to the server's offer
+	MsgCandidate = "candidate" // trickle ICE
+)
+
+// commandOf maps the room commands of the protocol to room.Command values.
+var commandOf = map[string]func(m ClientMessage) (room.Command, error){
+	"raise_hand":       func(ClientMessage) (room.Command, error) { return room.RaiseHand{}, nil },
+	"lower_hand":       func(ClientMessage) (room.Command, error) { return room.LowerHand{}, nil },
+	"accept_speak":     func(ClientMessage) (room.Command, error) { return room.AcceptSpeak{}, nil },
+	"decline_speak":    func(ClientMessage) (room.Command, error) { return room.DeclineSpeak{}, nil },
+	"step_down":        func(ClientMessage) (room.Command, error) { return room.StepDown{}, nil },
+	"end":              func(ClientMessage) (room.Command, error) { return room.End{}, nil },
+	"invite_to_speak":  targeted(func(t string) room.Command { return room.InviteToSpeak{Target: t} }),
+	"move_to_audience": targeted(func(t string) room.Command { return room.MoveToAudience{Target: t} }),
+	"make_moderator":   targeted(func(t string) room.Command { return room.MakeModerator{Target: t} }),
+	"revoke_moderator": targeted(func(t string) room.Command { return room.RevokeModerator{Target: t} }),
+	"release_mute":     targeted(func(t string) room.Command { return room.ReleaseMute{Target: t} }),
+	"remove":           targeted(func(t string) room.Command { return room.Remove{Target: t} }),
+	"mute": func(m ClientMessage) (room.Command, error) {
+		if err := checkTarget(m.Target); err != nil {
+			return nil, err
+		}
+		return room.Mute{Target: m.Target, Hold: m.Hold}, nil
+	},
+	"set_muted": func(m ClientMessage) (room.Command, error) {
+		if m.Muted == nil {
+			return nil, fmt.Errorf("%w: set_muted needs muted: true or false", ErrBadMessage)
+		}
+		return room.SetMuted{Muted: *m.Muted}, nil
+	},
+	"set_hand_policy": func(m ClientMessage) (room.Command, error) {
+		switch p := room.HandPolicy(m.Policy); p {
+		case room.HandsNobody, room.HandsEveryone, room.HandsFollowedBySpeakers:
+			return room.SetHandPolicy{Policy: p}, nil
+		}
+		return nil, fmt.Errorf("%w: policy must be nobody, everyone or followed_by_speakers", ErrBadMessage)
+	},
+}
+
+func targeted(f func(string) room.Command) func(ClientMessage) (room.Command, error) {
+	return func(m ClientMessage) (room.Command, error) {
+		if err := checkTarget(m.Target); err != nil {
+			return nil, err
+		}
+		return f(m.Target), nil
+	}
+}
+
+func checkTarget(t string) error {
+	if !ids.Valid(t) && !validGuestID(t) {
+		return fmt.Errorf("%w: target must be a participant ID", ErrBadMessage)
+	}
+	return nil
+}
+
+// DecodeClientMessage parses one client frame. For a room command it also returns
+// the room.Command to apply; other types (ping, snapshot, leave, answer, candidate)
+// return a nil command and are handled by the socket itself.
+func DecodeClientMessage(data []byte) (ClientMessage, room.Command, error) {
+	var m ClientMessage
+	if len(data) > MaxFrame {
+		return m, nil, fmt.Errorf("%w: frame over %d bytes", ErrBadMessage, MaxFrame)
+	}
+	if err := jsonv2.Unmarshal(data, &m, jsonv2.RejectUnknownMembers(true)); err != nil {
+		return ClientMessage{}, nil, fmt.Errorf("%w: %v", ErrBadMessage, err)
+	}
+	if len(m.ID) > 64 {
+		return m, nil, fmt.Errorf("%w: id is longer than 64 characters", ErrBadMessage)
+	}
+	switch m.Type {
+	case MsgPing, MsgSnapshot, MsgLeave:
+		return m, nil, nil
+	case MsgAnswer:
+		if m.SDP == "" {
+			return m, nil, fmt.Errorf("%w: answer needs sdp", ErrBadMessage)
+		}
+		return m, nil, nil
+	case MsgCandidate:
+		if m.Candidate == nil || len(m.Candidate.Candidate) > 1024 {
+			return m, nil, fmt.Errorf("%w: candidate needs a candidate of at most 1024 bytes", ErrBadMessage)
+		}
+		return m, nil, nil
+	case "":
+		return m, nil, fmt.Errorf("%w: type is required", ErrBadMessage)
+	}
+	f, ok := commandOf[m.Type]
+	if !ok {
+		return m, nil, fmt.Errorf("%w: %q", ErrUnknownMessage, truncate(m.Type, 40))
+	}
+	cmd, err := f(m)
+	return m, cmd, err
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
