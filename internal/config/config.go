@@ -22,6 +22,10 @@ type Config struct {
 	LogFormat  string // "text" or "json"
 	LogLevel   string // "debug", "info", "warn", "error"
 	OpenSignup bool   // sign up without an invite code
+	TLSCert    string // PEM certificate file: serve HTTPS
+	TLSKey     string // PEM key file of TLSCert
+	Domain     string // serve HTTPS for this domain with certificates from an ACME CA (Let's Encrypt)
+	ACMEHTTP   string // address of the HTTP-01 challenge listener (with Domain)
 
 	SessionTTL      time.Duration // how long a session lives
 	InviteTTL       time.Duration // how long an invite code stays usable
@@ -50,6 +54,7 @@ func Default() Config {
 		InviteTTL:         7 * 24 * time.Hour,
 		InvitesPerUser:    5,
 		ShutdownTimeout:   15 * time.Second,
+		ACMEHTTP:          ":80",
 		LoginPerMinute:    10,
 		LookupPerSecond:   5,
 		Grace:             15 * time.Second,
@@ -76,6 +81,10 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
 	fs.BoolVar(&c.OpenSignup, "open-signup", c.OpenSignup, "let anyone sign up without an invite code")
+	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "PEM certificate file: serve HTTPS with it (needs --tls-key)")
+	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "PEM private key file of --tls-cert")
+	fs.StringVar(&c.Domain, "domain", c.Domain, "serve HTTPS for this domain with automatic certificates (ACME, HTTP-01 on --acme-http); listens on :443 unless --addr is set")
+	fs.StringVar(&c.ACMEHTTP, "acme-http", c.ACMEHTTP, "listen address of the ACME HTTP-01 challenge and the HTTP-to-HTTPS redirect (with --domain)")
 	fs.DurationVar(&c.SessionTTL, "session-ttl", c.SessionTTL, "how long a sign-in session lasts")
 	fs.DurationVar(&c.InviteTTL, "invite-ttl", c.InviteTTL, "how long an invite code stays usable")
 	fs.IntVar(&c.InvitesPerUser, "invites-per-user", c.InvitesPerUser, "open invites a user may hold at a time (admins: unlimited)")
@@ -132,6 +141,12 @@ func (c *Config) Validate() error {
 	case c.PasswordMemoryKiB < 64 || c.PasswordTime < 1:
 		return fmt.Errorf("password cost too low")
 	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return fmt.Errorf("--tls-cert and --tls-key go together")
+	}
+	if c.Domain != "" && c.TLSCert != "" {
+		return fmt.Errorf("--domain (automatic certificates) and --tls-cert exclude each other")
+	}
 	if _, err := c.Level(); err != nil {
 		return err
 	}
@@ -146,6 +161,9 @@ func (c *Config) Level() (slog.Level, error) {
 	}
 	return l, nil
 }
+
+// TLS reports whether the server speaks HTTPS.
+func (c *Config) TLS() bool { return c.TLSCert != "" || c.Domain != "" }
 
 // DSN returns the database to open: the postgres URL, or the SQLite file in DataDir.
 func (c *Config) DSN() string {

@@ -4,6 +4,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -59,7 +60,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 // Listen binds the HTTP address. After it returns, Addr reports the bound address
 // (useful with ":0").
 func (s *Server) Listen() error {
-	ln, err := net.Listen("tcp", s.cfg.Addr)
+	addr := s.cfg.Addr
+	if s.cfg.Domain != "" && addr == config.Default().Addr {
+		addr = ":443" // a real domain is served on the HTTPS port
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
@@ -76,6 +81,14 @@ func (s *Server) URL() string {
 		return strings.TrimRight(s.cfg.PublicURL, "/")
 	}
 	_, port, _ := net.SplitHostPort(s.ln.Addr().String())
+	switch {
+	case s.cfg.Domain != "" && port == "443":
+		return "https://" + s.cfg.Domain
+	case s.cfg.Domain != "":
+		return "https://" + s.cfg.Domain + ":" + port
+	case s.cfg.TLS():
+		return "https://localhost:" + port
+	}
 	return "http://localhost:" + port
 }
 
@@ -105,8 +118,18 @@ func (s *Server) Run(ctx context.Context) error {
 		LoginPerMinute: s.cfg.LoginPerMinute, LookupPerSecond: s.cfg.LookupPerSecond,
 		Ready: s.db.Ping,
 	})
+	handler := s.api.Handler()
+	if s.cfg.Domain != "" {
+		handler = hsts(handler)
+	}
+	tlsCfg, stopACME, err := s.tlsConfig(ctx)
+	if err != nil {
+		return err
+	}
+	defer stopACME()
 	s.http = &http.Server{
-		Handler:           s.api.Handler(),
+		Handler:           handler,
+		TLSConfig:         tlsCfg,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
@@ -118,7 +141,11 @@ func (s *Server) Run(ctx context.Context) error {
 	go s.sweepSessions(ctx)
 
 	errc := make(chan error, 1)
-	go func() { errc <- s.http.Serve(s.ln) }()
+	ln := s.ln
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
+	}
+	go func() { errc <- s.http.Serve(ln) }()
 	s.log.Info("townhall is listening", "addr", s.ln.Addr().String(), "url", s.URL(), "store", s.db.Driver())
 	close(s.ready)
 
