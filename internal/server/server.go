@@ -34,11 +34,12 @@ type Server struct {
 	http     *http.Server
 	ln       net.Listener
 	ready    chan struct{}
+	liveOpts []func(*live.Options) // from WithLiveOptions
 }
 
 // New opens the store (running migrations) and builds the services. Call Run to
 // serve; Close releases the store if Run is never called.
-func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, error) {
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -54,7 +55,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		db.Close()
 		return nil, err
 	}
-	return &Server{cfg: cfg, log: log, db: db, accounts: accounts, ready: make(chan struct{})}, nil
+	s := &Server{cfg: cfg, log: log, db: db, accounts: accounts, ready: make(chan struct{})}
+	for _, o := range opts {
+		o(s)
+	}
+	return s, nil
 }
 
 // Listen binds the HTTP address. After it returns, Addr reports the bound address
@@ -111,8 +116,12 @@ func (s *Server) Run(ctx context.Context) error {
 	} else if n > 0 {
 		s.log.Info("ended rooms left live by the last run", "count", n)
 	}
-	s.hub = live.NewHub(live.Options{Store: s.db, Log: s.log, Grace: s.cfg.Grace, MaxParticipants: s.cfg.MaxParticipants,
-		MaxSocketsPerUser: s.cfg.MaxSocketsPerUser})
+	hubOpts := live.Options{Store: s.db, Log: s.log, Grace: s.cfg.Grace, MaxParticipants: s.cfg.MaxParticipants,
+		MaxSocketsPerUser: s.cfg.MaxSocketsPerUser}
+	for _, f := range s.liveOpts {
+		f(&hubOpts)
+	}
+	s.hub = live.NewHub(hubOpts)
 	s.api = api.New(api.Options{
 		Accounts: s.accounts, Hub: s.hub, Log: s.log, Registry: reg, PublicURL: s.URL(),
 		LoginPerMinute: s.cfg.LoginPerMinute, LookupPerSecond: s.cfg.LookupPerSecond,
