@@ -25,6 +25,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/townhall/townhall/internal/account"
+	"github.com/townhall/townhall/internal/live"
 )
 
 // Driver names, as returned by (*DB).Driver.
@@ -41,7 +42,8 @@ const (
 	sqliteBusyMillis = 10_000
 )
 
-// DB is the durable store. It implements account.Store, and is safe for concurrent use.
+// DB is the durable store. It implements account.Store and live.Store, and is safe for
+// concurrent use.
 type DB struct {
 	sql    *sql.DB
 	driver string
@@ -51,7 +53,10 @@ type DB struct {
 	writeSlot chan struct{}
 }
 
-var _ account.Store = (*DB)(nil)
+var (
+	_ account.Store = (*DB)(nil)
+	_ live.Store    = (*DB)(nil)
+)
 
 // Open opens the store named by dsn and brings its schema up to date. A dsn starting
 // with postgres:// or postgresql:// is a Postgres connection URL (pgx syntax, e.g.
@@ -306,4 +311,45 @@ func wrap(op string, err error) error {
 		return nil
 	}
 	return fmt.Errorf("store: %s: %w", op, err)
+}
+
+// inListChunk is how many values one IN (...) list holds. Longer lists are cut into
+// chunks of this size, which keeps every statement far below SQLite's limit on
+// variables (32766) and Postgres's on parameters (65535), even with the list
+// repeated in a statement.
+const inListChunk = 500
+
+// marks returns n comma-separated ? placeholders, for an IN (...) list.
+func marks(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}
+
+// checkLimit refuses a list limit below one: ErrInvalid.
+func checkLimit(op string, limit int) error {
+	if limit < 1 {
+		return fmt.Errorf("store: %s: limit %d: %w", op, limit, account.ErrInvalid)
+	}
+	return nil
+}
+
+// checkID refuses an empty ID for a new row: ErrInvalid. (Callers make IDs with
+// ids.New; an empty one is a bug that would otherwise be stored as a real key.)
+func checkID(op, id string) error {
+	if id == "" {
+		return fmt.Errorf("store: %s: empty ID: %w", op, account.ErrInvalid)
+	}
+	return nil
+}
+
+// checkTime refuses the zero time where it would be stored as an event time
+// (ended_at, read_at): stored, it would read back as the zero time, which means
+// "not yet". ErrInvalid.
+func checkTime(op string, at time.Time) error {
+	if at.IsZero() {
+		return fmt.Errorf("store: %s: zero time: %w", op, account.ErrInvalid)
+	}
+	return nil
 }

@@ -9,16 +9,16 @@ import (
 )
 
 // inviteColumns lists the invites columns in the order scanInvite reads them.
-const inviteColumns = "code, created_by, grants_admin, created_at, expires_at, used_by, used_at"
+const inviteColumns = "code, created_by, grants_admin, created_at, expires_at, used_by, used_at, room_id"
 
 func scanInvite(row scanner) (account.Invite, error) {
 	var (
-		inv               account.Invite
-		createdBy, usedBy sql.NullString
-		created, expires  int64
-		used              sql.NullInt64
+		inv                       account.Invite
+		createdBy, usedBy, roomID sql.NullString
+		created, expires          int64
+		used                      sql.NullInt64
 	)
-	if err := row.Scan(&inv.Code, &createdBy, &inv.GrantsAdmin, &created, &expires, &usedBy, &used); err != nil {
+	if err := row.Scan(&inv.Code, &createdBy, &inv.GrantsAdmin, &created, &expires, &usedBy, &used, &roomID); err != nil {
 		return account.Invite{}, err
 	}
 	inv.CreatedBy = createdBy.String
@@ -26,13 +26,15 @@ func scanInvite(row scanner) (account.Invite, error) {
 	inv.CreatedAt = fromMillis(created)
 	inv.ExpiresAt = fromMillis(expires)
 	inv.UsedAt = fromNullMillis(used)
+	inv.RoomID = roomID.String
 	return inv, nil
 }
 
 // CreateInvite stores inv unless its creator already has max or more usable (unused,
 // unexpired at now) invites: then ErrInviteLimit. max < 0 means no limit. An empty
 // CreatedBy is the first-run code, counted against the other creator-less codes.
-// ErrNotFound if CreatedBy names no user.
+// ErrNotFound if CreatedBy names no user. A RoomID (an invitation to a conversation)
+// is kept as is: it need not name a stored room.
 //
 // The count and the insert are atomic: on Postgres the transaction first locks the
 // creator's user row (or, for creator-less codes, the invites table), so concurrent
@@ -71,9 +73,9 @@ func (db *DB) CreateInvite(ctx context.Context, inv account.Invite, max int, now
 				return account.ErrInviteLimit
 			}
 		}
-		_, err := db.exec(ctx, tx, `INSERT INTO invites (`+inviteColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		_, err := db.exec(ctx, tx, `INSERT INTO invites (`+inviteColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			inv.Code, nullString(inv.CreatedBy), inv.GrantsAdmin, millis(inv.CreatedAt), millis(inv.ExpiresAt),
-			nullString(inv.UsedBy), nullMillis(inv.UsedAt))
+			nullString(inv.UsedBy), nullMillis(inv.UsedAt), nullString(inv.RoomID))
 		if isForeignKeyViolation(err) { // UsedBy names no user
 			return account.ErrNotFound
 		}

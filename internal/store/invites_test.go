@@ -108,6 +108,43 @@ func inviteCases() []storeCase {
 				t.Fatalf("read back %+v, want %+v", got, in)
 			}
 		}},
+		{"an invitation link to a conversation keeps its room in every read, used or not", func(t *testing.T, db *store.DB) {
+			ctx := t.Context()
+			creator := newUser(t, db, "creator")
+			roomID := ids.New() // need not name a stored room
+			in := account.Invite{Code: ids.Secret(), CreatedBy: creator.ID, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour), RoomID: roomID}
+			must(t, db.CreateInvite(ctx, in, 5, t0))
+			plain := newInvite(t, db, creator.ID, false, t0.Add(time.Hour))
+			admin := account.Invite{Code: ids.Secret(), GrantsAdmin: true, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour), RoomID: roomID}
+			must(t, db.CreateInvite(ctx, admin, -1, t0))
+
+			got, err := db.InviteByCode(ctx, in.Code)
+			must(t, err)
+			if !sameInvite(got, in) {
+				t.Fatalf("by code %+v, want %+v", got, in)
+			}
+			list, err := db.ListInvites(ctx, creator.ID)
+			must(t, err)
+			rooms := map[string]string{}
+			for _, inv := range list {
+				rooms[inv.Code] = inv.RoomID
+			}
+			if len(rooms) != 2 || rooms[in.Code] != roomID || rooms[plain.Code] != "" {
+				t.Fatalf("listed rooms by code %v, want %s for the link and none for the plain invite", rooms, roomID)
+			}
+			gotAdmin, err := db.AdminInvite(ctx, t0)
+			must(t, err)
+			if !sameInvite(gotAdmin, admin) {
+				t.Fatalf("admin invite %+v, want %+v", gotAdmin, admin)
+			}
+			u, err := signUp(t, db, "guest", in.Code, t0)
+			must(t, err)
+			used, err := db.InviteByCode(ctx, in.Code)
+			must(t, err)
+			if used.UsedBy != u.ID || used.RoomID != roomID {
+				t.Fatalf("after sign-up %+v, want used by %s and leading to %s", used, u.ID, roomID)
+			}
+		}},
 		{"an unknown invite code is not found", func(t *testing.T, db *store.DB) {
 			_, err := db.InviteByCode(t.Context(), "nope")
 			wantErr(t, err, account.ErrNotFound)
@@ -223,5 +260,5 @@ func inviteCases() []storeCase {
 func sameInvite(a, b account.Invite) bool {
 	return a.Code == b.Code && a.CreatedBy == b.CreatedBy && a.GrantsAdmin == b.GrantsAdmin &&
 		a.CreatedAt.Equal(b.CreatedAt) && a.ExpiresAt.Equal(b.ExpiresAt) &&
-		a.UsedBy == b.UsedBy && a.UsedAt.Equal(b.UsedAt)
+		a.UsedBy == b.UsedBy && a.UsedAt.Equal(b.UsedAt) && a.RoomID == b.RoomID
 }

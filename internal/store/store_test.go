@@ -27,6 +27,7 @@ func TestStore(t *testing.T) {
 	for _, group := range [][]storeCase{
 		openCases(), userCases(), signUpCases(), sessionCases(), inviteCases(),
 		graphCases(), listCases(), concurrencyCases(),
+		roomCases(), invitationCases(), notificationCases(), edgeCases(),
 	} {
 		cases = append(cases, group...)
 	}

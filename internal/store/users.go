@@ -15,8 +15,11 @@ import (
 const userColumns = "id, username, display_name, bio, password_hash, is_admin, invited_by, created_at, disabled_at"
 
 // userColumnsOf is userColumns qualified with a table alias, for joins.
-func userColumnsOf(alias string) string {
-	cols := strings.Split(userColumns, ", ")
+func userColumnsOf(alias string) string { return qualify(userColumns, alias) }
+
+// qualify prefixes each of the comma-separated columns with a table alias.
+func qualify(columns, alias string) string {
+	cols := strings.Split(columns, ", ")
 	for i, c := range cols {
 		cols[i] = alias + "." + c
 	}
