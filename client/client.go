@@ -6,11 +6,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // Client talks to one townhall server as one user (or as nobody, for guests).
@@ -45,15 +47,18 @@ type Error struct {
 	Message string
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("townhall: %d %s: %s", e.Status, e.Code, e.Message) }
+func (e *Error) Error() string {
+	return fmt.Sprintf("townhall: %d %s: %s", e.Status, e.Code, e.Message)
+}
 
 // Code returns the stable code of err if it is a server error, else "".
 func Code(err error) string {
-	if e, ok := err.(*Error); ok {
+	var e *Error
+	if errors.As(err, &e) {
 		return e.Code
 	}
 	var se *SocketError
-	if asSocketError(err, &se) {
+	if errors.As(err, &se) {
 		return se.Code
 	}
 	return ""
@@ -154,9 +159,30 @@ func (c *Client) Follow(ctx context.Context, username string) error {
 	return c.Do(ctx, "PUT", "/api/v1/users/"+url.PathEscape(username)+"/follow", nil, nil)
 }
 
+// Unfollow stops following username.
+func (c *Client) Unfollow(ctx context.Context, username string) error {
+	return c.Do(ctx, "DELETE", "/api/v1/users/"+url.PathEscape(username)+"/follow", nil, nil)
+}
+
 // Block blocks username.
 func (c *Client) Block(ctx context.Context, username string) error {
 	return c.Do(ctx, "PUT", "/api/v1/users/"+url.PathEscape(username)+"/block", nil, nil)
+}
+
+// Unblock lifts a block of username.
+func (c *Client) Unblock(ctx context.Context, username string) error {
+	return c.Do(ctx, "DELETE", "/api/v1/users/"+url.PathEscape(username)+"/block", nil, nil)
+}
+
+// Me returns the signed-in user.
+func (c *Client) Me(ctx context.Context) (User, error) {
+	var u User
+	return u, c.Do(ctx, "GET", "/api/v1/me", nil, &u)
+}
+
+// Logout ends the client's session.
+func (c *Client) Logout(ctx context.Context) error {
+	return c.Do(ctx, "POST", "/api/v1/logout", nil, nil)
 }
 
 // RoomSpec describes a room to start.
@@ -167,17 +193,33 @@ type RoomSpec struct {
 	AllowGuests bool   `json:"allow_guests,omitempty"`
 }
 
+// Person is someone as the rooms and sockets show them.
+type Person struct {
+	ID          string `json:"id"`
+	Username    string `json:"username,omitempty"`
+	DisplayName string `json:"display_name"`
+	Guest       bool   `json:"guest,omitempty"`
+}
+
+// Onstage is someone on a room's stage, as GET /api/v1/rooms/{id} shows them.
+type Onstage struct {
+	Person
+	Role string `json:"role"`
+}
+
 // Room is a room as the API shows it.
 type Room struct {
-	ID            string `json:"id"`
-	Title         string `json:"title"`
-	Type          string `json:"type"`
-	State         string `json:"state"`
-	ListenerCount int    `json:"listener_count"`
-	Stage         []struct {
-		ID   string `json:"id"`
-		Role string `json:"role"`
-	} `json:"stage"`
+	ID            string    `json:"id"`
+	Title         string    `json:"title"`
+	Description   string    `json:"description"`
+	Type          string    `json:"type"`
+	AllowGuests   bool      `json:"allow_guests"`
+	CreatorID     string    `json:"creator_id"`
+	CreatedAt     time.Time `json:"created_at"`
+	URL           string    `json:"url"`
+	State         string    `json:"state"`
+	ListenerCount int       `json:"listener_count"`
+	Stage         []Onstage `json:"stage"`
 }
 
 // CreateRoom starts a room; the creator opens it by joining.
@@ -186,7 +228,7 @@ func (c *Client) CreateRoom(ctx context.Context, spec RoomSpec) (Room, error) {
 	return r, c.Do(ctx, "POST", "/api/v1/rooms", spec, &r)
 }
 
-// Room returns a room if the caller may see it.
+// Room returns a live room if the caller may see it.
 func (c *Client) Room(ctx context.Context, id string) (Room, error) {
 	var r Room
 	return r, c.Do(ctx, "GET", "/api/v1/rooms/"+url.PathEscape(id), nil, &r)
@@ -194,14 +236,16 @@ func (c *Client) Room(ctx context.Context, id string) (Room, error) {
 
 // HallwayRoom is one card of the hallway.
 type HallwayRoom struct {
-	ID                string `json:"id"`
-	Title             string `json:"title"`
-	Type              string `json:"type"`
-	SpeakerCount      int    `json:"speaker_count"`
-	ListenerCount     int    `json:"listener_count"`
-	FollowedSpeakers  int    `json:"followed_speakers"`
-	FollowedListeners int    `json:"followed_listeners"`
-	Reason            string `json:"reason"`
+	ID                string   `json:"id"`
+	Title             string   `json:"title"`
+	Type              string   `json:"type"`
+	AllowGuests       bool     `json:"allow_guests"`
+	Speakers          []Person `json:"speakers"`
+	SpeakerCount      int      `json:"speaker_count"`
+	ListenerCount     int      `json:"listener_count"`
+	FollowedSpeakers  int      `json:"followed_speakers"`
+	FollowedListeners int      `json:"followed_listeners"`
+	Reason            string   `json:"reason"`
 }
 
 // Hallway lists the live rooms the caller may see, ranked.
@@ -212,24 +256,60 @@ func (c *Client) Hallway(ctx context.Context) ([]HallwayRoom, error) {
 	return out.Rooms, c.Do(ctx, "GET", "/api/v1/hallway", nil, &out)
 }
 
+// PastRoom is an ended room of the caller's history.
+type PastRoom struct {
+	ID        string    `json:"id"`
+	Title     string    `json:"title"`
+	Type      string    `json:"type"`
+	CreatedAt time.Time `json:"created_at"`
+	EndedAt   time.Time `json:"ended_at"`
+	Speakers  []string  `json:"speakers"` // user IDs, in the order they first spoke
+}
+
+// History lists the ended rooms the caller created or spoke in, newest first.
+func (c *Client) History(ctx context.Context) ([]PastRoom, error) {
+	var out struct {
+		Rooms []PastRoom `json:"rooms"`
+	}
+	return out.Rooms, c.Do(ctx, "GET", "/api/v1/me/rooms", nil, &out)
+}
+
+// Recipient is one invitee of an invitation and their answer.
+type Recipient struct {
+	User       User      `json:"user"`
+	Status     string    `json:"status"` // pending, accepted, declined or question
+	Text       string    `json:"text"`
+	AnsweredAt time.Time `json:"answered_at"`
+}
+
 // Invitation is an invitation to a conversation.
 type Invitation struct {
-	ID         string `json:"id"`
-	RoomID     string `json:"room_id"`
-	Message    string `json:"message"`
-	ToStage    bool   `json:"to_stage"`
-	Link       string `json:"link"`
-	Recipients []struct {
-		User   User   `json:"user"`
-		Status string `json:"status"`
-		Text   string `json:"text"`
-	} `json:"recipients"`
+	ID         string      `json:"id"`
+	RoomID     string      `json:"room_id"`
+	From       User        `json:"from"`
+	Message    string      `json:"message"`
+	ToStage    bool        `json:"to_stage"`
+	CreatedAt  time.Time   `json:"created_at"`
+	Link       string      `json:"link"`
+	Recipients []Recipient `json:"recipients"`
+}
+
+// LinkCode returns the invite code at the end of the invitation's link ("" if
+// there is no link).
+func (inv Invitation) LinkCode() string {
+	if inv.Link == "" {
+		return ""
+	}
+	return inv.Link[strings.LastIndex(inv.Link, "/")+1:]
 }
 
 // InviteToRoom invites usernames to the conversation in roomID with a message;
 // link also asks for a sign-up link for someone without an account.
 func (c *Client) InviteToRoom(ctx context.Context, roomID string, usernames []string, message string, link bool) (Invitation, error) {
 	var inv Invitation
+	if usernames == nil {
+		usernames = []string{}
+	}
 	return inv, c.Do(ctx, "POST", "/api/v1/rooms/"+url.PathEscape(roomID)+"/invitations",
 		map[string]any{"usernames": usernames, "message": message, "link": link}, &inv)
 }
@@ -243,4 +323,44 @@ func (c *Client) AnswerInvitation(ctx context.Context, id, answer, text string) 
 func (c *Client) GetInvitation(ctx context.Context, id string) (Invitation, error) {
 	var inv Invitation
 	return inv, c.Do(ctx, "GET", "/api/v1/invitations/"+url.PathEscape(id), nil, &inv)
+}
+
+// Invitations lists the invitations the caller received and sent, newest first.
+func (c *Client) Invitations(ctx context.Context) (received, sent []Invitation, err error) {
+	var out struct {
+		Received []Invitation `json:"received"`
+		Sent     []Invitation `json:"sent"`
+	}
+	err = c.Do(ctx, "GET", "/api/v1/invitations", nil, &out)
+	return out.Received, out.Sent, err
+}
+
+// PingIntoRoom pings username, who follows the caller, into roomID.
+func (c *Client) PingIntoRoom(ctx context.Context, roomID, username string) error {
+	return c.Do(ctx, "POST", "/api/v1/rooms/"+url.PathEscape(roomID)+"/pings", map[string]string{"username": username}, nil)
+}
+
+// Notification is a stored notice: an invitation, an answer, a ping.
+type Notification struct {
+	ID        string          `json:"id"`
+	Kind      string          `json:"kind"` // invitation, invitation_answer or ping
+	Data      json.RawMessage `json:"data"`
+	CreatedAt time.Time       `json:"created_at"`
+	Read      bool            `json:"read"`
+}
+
+// Notifications lists the caller's notifications, newest first.
+func (c *Client) Notifications(ctx context.Context) ([]Notification, error) {
+	var out struct {
+		Notifications []Notification `json:"notifications"`
+	}
+	return out.Notifications, c.Do(ctx, "GET", "/api/v1/notifications", nil, &out)
+}
+
+// MarkNotificationsRead marks the listed notifications read (all when none are listed).
+func (c *Client) MarkNotificationsRead(ctx context.Context, ids ...string) error {
+	if ids == nil {
+		ids = []string{}
+	}
+	return c.Do(ctx, "POST", "/api/v1/notifications/read", map[string]any{"ids": ids}, nil)
 }

@@ -3,30 +3,111 @@ package client
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/coder/websocket"
 )
 
+// Subprotocol is the WebSocket subprotocol of version 1 of the socket protocol
+// (docs/protocol.md).
+const Subprotocol = "townhall.v1"
+
 // Message is any message the server sends on a socket. Type says which fields
 // are set; Raw keeps the whole message.
 type Message struct {
-	Type    string          `json:"type"`
-	ID      string          `json:"id,omitempty"`
-	Seq     uint64          `json:"seq,omitempty"`
-	Kind    string          `json:"kind,omitempty"`
-	Data    json.RawMessage `json:"data,omitempty"`
-	Code    string          `json:"code,omitempty"`
-	Message string          `json:"message,omitempty"`
-	Reason  string          `json:"reason,omitempty"`
-	Room    json.RawMessage `json:"room,omitempty"`
-	Raw     []byte          `json:"-"`
+	Type         string          `json:"type"`
+	ID           string          `json:"id,omitempty"`
+	Seq          uint64          `json:"seq,omitempty"`
+	Kind         string          `json:"kind,omitempty"`
+	Data         json.RawMessage `json:"data,omitempty"`
+	Code         string          `json:"code,omitempty"`
+	Message      string          `json:"message,omitempty"`
+	Reason       string          `json:"reason,omitempty"`
+	Room         json.RawMessage `json:"room,omitempty"`         // snapshot
+	Protocol     int             `json:"protocol,omitempty"`     // welcome
+	You          *Person         `json:"you,omitempty"`          // welcome
+	RoomID       string          `json:"room_id,omitempty"`      // welcome on a room socket
+	Resumed      bool            `json:"resumed,omitempty"`      // welcome on a room socket
+	Rooms        json.RawMessage `json:"rooms,omitempty"`        // hallway
+	Notification json.RawMessage `json:"notification,omitempty"` // notification
+	Raw          []byte          `json:"-"`
+}
+
+// DecodeData decodes the data of an event message into v.
+func (m Message) DecodeData(v any) error { return json.Unmarshal(m.Data, v) }
+
+// RoomState is the room of a snapshot message: everything a client needs before
+// it applies the events that follow.
+type RoomState struct {
+	ID               string     `json:"id"`
+	Title            string     `json:"title"`
+	Description      string     `json:"description"`
+	Type             string     `json:"type"`
+	AllowGuests      bool       `json:"allow_guests"`
+	CreatorID        string     `json:"creator_id"`
+	CreatedAt        time.Time  `json:"created_at"`
+	State            string     `json:"state"` // waiting, live or ended
+	HandPolicy       string     `json:"hand_policy"`
+	Stage            []OnStage  `json:"stage"`
+	RaisedHands      []Person   `json:"raised_hands"`
+	SpeakInvitations []string   `json:"speak_invitations"`
+	ListenerCount    int        `json:"listener_count"`
+	Listeners        []Listener `json:"listeners"`
+	ListenersCut     bool       `json:"listeners_cut"`
+}
+
+// OnStage is someone on the stage of a snapshot.
+type OnStage struct {
+	Person
+	Role  string    `json:"role"` // speaker or moderator
+	Muted bool      `json:"muted"`
+	Held  bool      `json:"held"` // a moderator holds the mute
+	Since time.Time `json:"since"`
+}
+
+// Listener is someone in the audience of a snapshot.
+type Listener struct {
+	Person
+	HandRaised bool `json:"hand_raised"`
+}
+
+// State decodes the room of a snapshot message.
+func (m Message) State() (RoomState, error) {
+	var r RoomState
+	if m.Type != "snapshot" {
+		return r, fmt.Errorf("townhall: a %q message holds no snapshot", m.Type)
+	}
+	return r, json.Unmarshal(m.Room, &r)
+}
+
+// OnStage returns the participant id if they are on stage.
+func (r RoomState) OnStage(id string) (OnStage, bool) {
+	for _, p := range r.Stage {
+		if p.ID == id {
+			return p, true
+		}
+	}
+	return OnStage{}, false
+}
+
+// HallwayRooms decodes the rooms of a hallway message of the user socket.
+func (m Message) HallwayRooms() ([]HallwayRoom, error) {
+	var out []HallwayRoom
+	return out, json.Unmarshal(m.Rooms, &out)
+}
+
+// DecodeNotification decodes the notification of a notification message of the
+// user socket.
+func (m Message) DecodeNotification() (Notification, error) {
+	var n Notification
+	return n, json.Unmarshal(m.Notification, &n)
 }
 
 // SocketError is an error message answering a command.
@@ -37,27 +118,38 @@ type SocketError struct {
 
 func (e *SocketError) Error() string { return "townhall: " + e.Code + ": " + e.Message }
 
-func asSocketError(err error, target **SocketError) bool { return errors.As(err, target) }
-
 // Socket is an open WebSocket to a room or to the user stream.
+//
+// Messages delivers what the server sends, in order. On a room socket, Socket
+// watches the seq of the events: when one is missing (the server dropped
+// messages for a slow reader), it asks for a snapshot, holds back the events
+// the snapshot will cover, and delivers the snapshot, so a reader that applies
+// events to the last snapshot always sees the room exactly.
 type Socket struct {
 	ws      *websocket.Conn
 	msgs    chan Message
 	nextID  atomic.Uint64
 	mu      sync.Mutex
 	waiters map[string]chan Message
-	done    chan struct{}
-	err     error
+	done    chan struct{} // closed when the read loop ends
+	closing chan struct{} // closed by Close
+	closeMu sync.Once
+	err     error // why the read loop ended; read after done
+
+	// Read loop only.
+	lastSeq   uint64
+	resyncing bool
+	resyncs   atomic.Int64
 }
 
 // JoinRoom opens the room socket of roomID (joining the room).
 func (c *Client) JoinRoom(ctx context.Context, roomID string) (*Socket, error) {
-	return c.dial(ctx, "/api/v1/rooms/"+roomID+"/socket")
+	return c.dial(ctx, "/api/v1/rooms/"+url.PathEscape(roomID)+"/socket")
 }
 
 // JoinAsGuest opens the room socket without an account, as a listener.
 func (c *Client) JoinAsGuest(ctx context.Context, roomID string) (*Socket, error) {
-	return c.dial(ctx, "/api/v1/rooms/"+roomID+"/socket?guest=1")
+	return c.dial(ctx, "/api/v1/rooms/"+url.PathEscape(roomID)+"/socket?guest=1")
 }
 
 // UserSocket opens the user socket: hallway updates and notifications.
@@ -71,7 +163,7 @@ func (c *Client) dial(ctx context.Context, path string) (*Socket, error) {
 		h.Set("Authorization", "Bearer "+c.token)
 	}
 	u := "ws" + strings.TrimPrefix(c.base, "http") + path
-	ws, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: h, HTTPClient: c.http, Subprotocols: []string{"townhall.v1"}})
+	ws, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: h, HTTPClient: c.http, Subprotocols: []string{Subprotocol}})
 	if err != nil {
 		if resp != nil && resp.StatusCode >= 400 {
 			var eb struct {
@@ -85,7 +177,8 @@ func (c *Client) dial(ctx context.Context, path string) (*Socket, error) {
 		return nil, err
 	}
 	ws.SetReadLimit(16 << 20)
-	s := &Socket{ws: ws, msgs: make(chan Message, 4096), waiters: map[string]chan Message{}, done: make(chan struct{})}
+	s := &Socket{ws: ws, msgs: make(chan Message, 4096), waiters: map[string]chan Message{},
+		done: make(chan struct{}), closing: make(chan struct{})}
 	go s.read()
 	return s, nil
 }
@@ -102,6 +195,7 @@ func (s *Socket) read() {
 		var m Message
 		if err := json.Unmarshal(data, &m); err != nil {
 			s.err = err
+			s.ws.CloseNow()
 			return
 		}
 		m.Raw = data
@@ -115,20 +209,70 @@ func (s *Socket) read() {
 				continue
 			}
 		}
+		if !s.inOrder(m) {
+			continue
+		}
+		// Delivery blocks: a reader that falls behind makes the server drop
+		// messages, which shows as a gap in seq and brings a fresh snapshot.
 		select {
 		case s.msgs <- m:
-		default:
-			// The reader of Messages is too slow: drop, as the server would.
+		case <-s.closing:
+			s.ws.CloseNow()
+			s.err = fmt.Errorf("townhall: socket closed")
+			return
 		}
 	}
 }
 
-// Messages delivers the server's messages (events, snapshots, bye...) in order;
-// it is closed when the socket ends.
+// inOrder tracks the event seq of a room socket and reports whether m may be
+// delivered. After a gap it asks for a snapshot and holds back events until the
+// snapshot comes: they are in it.
+func (s *Socket) inOrder(m Message) bool {
+	switch m.Type {
+	case "snapshot":
+		s.lastSeq, s.resyncing = m.Seq, false
+	case "event":
+		if s.resyncing {
+			return false
+		}
+		if m.Seq != s.lastSeq+1 {
+			s.resyncing = true
+			s.resyncs.Add(1)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = s.Send(ctx, map[string]any{"type": "snapshot"})
+			cancel()
+			return false
+		}
+		s.lastSeq = m.Seq
+	}
+	return true
+}
+
+// Resyncs reports how many times the socket saw a gap in the event seq and asked
+// for a snapshot.
+func (s *Socket) Resyncs() int64 { return s.resyncs.Load() }
+
+// Messages delivers the server's messages (welcome, snapshots, events, hallway,
+// notifications, bye...) in order; it is closed when the socket ends. Answers to
+// Command, Ping and Snapshot go to their callers instead.
 func (s *Socket) Messages() <-chan Message { return s.msgs }
 
 // Done is closed when the socket has ended.
 func (s *Socket) Done() <-chan struct{} { return s.done }
+
+// Err reports why the socket ended, once Done is closed: a websocket.CloseError
+// carries the server's close code.
+func (s *Socket) Err() error {
+	select {
+	case <-s.done:
+		return s.err
+	default:
+		return nil
+	}
+}
+
+// CloseStatus returns the close code the server ended the socket with, or -1.
+func (s *Socket) CloseStatus() websocket.StatusCode { return websocket.CloseStatus(s.Err()) }
 
 // Send sends a raw message without waiting for an answer.
 func (s *Socket) Send(ctx context.Context, msg map[string]any) error {
@@ -147,6 +291,23 @@ func (s *Socket) SendRaw(ctx context.Context, b []byte) error {
 // Command sends a room command of type typ with fields and waits for its ok
 // (nil) or error (*SocketError).
 func (s *Socket) Command(ctx context.Context, typ string, fields map[string]any) error {
+	_, err := s.request(ctx, typ, fields)
+	return err
+}
+
+// Ping sends a ping message and waits for its pong.
+func (s *Socket) Ping(ctx context.Context) error {
+	_, err := s.request(ctx, "ping", nil)
+	return err
+}
+
+// RequestSnapshot asks for a snapshot; it arrives on Messages.
+func (s *Socket) RequestSnapshot(ctx context.Context) error {
+	return s.Send(ctx, map[string]any{"type": "snapshot"})
+}
+
+// request sends a message with a fresh request id and waits for its answer.
+func (s *Socket) request(ctx context.Context, typ string, fields map[string]any) (Message, error) {
 	id := strconv.FormatUint(s.nextID.Add(1), 10)
 	msg := map[string]any{"type": typ, "id": id}
 	for k, v := range fields {
@@ -156,25 +317,40 @@ func (s *Socket) Command(ctx context.Context, typ string, fields map[string]any)
 	s.mu.Lock()
 	s.waiters[id] = w
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.waiters, id)
+		s.mu.Unlock()
+	}()
 	if err := s.Send(ctx, msg); err != nil {
-		return err
+		return Message{}, err
 	}
 	select {
 	case m := <-w:
 		if m.Type == "error" {
-			return &SocketError{Code: m.Code, Message: m.Message}
+			return m, &SocketError{Code: m.Code, Message: m.Message}
 		}
-		return nil
+		return m, nil
 	case <-s.done:
-		return fmt.Errorf("townhall: socket closed before the answer: %v", s.err)
+		return Message{}, fmt.Errorf("townhall: socket closed before the answer: %v", s.err)
 	case <-ctx.Done():
-		return ctx.Err()
+		return Message{}, ctx.Err()
 	}
 }
 
-// Close closes the socket.
+// Close closes the socket and waits for its read loop to end.
 func (s *Socket) Close() error {
+	s.closeMu.Do(func() { close(s.closing) })
 	err := s.ws.Close(websocket.StatusNormalClosure, "")
+	<-s.done
+	return err
+}
+
+// CloseNow drops the connection without a closing handshake, as a network
+// failure would.
+func (s *Socket) CloseNow() error {
+	s.closeMu.Do(func() { close(s.closing) })
+	err := s.ws.CloseNow()
 	<-s.done
 	return err
 }

@@ -168,8 +168,13 @@ func (r *liveRoom) join(c *conn, rel room.Relations) error {
 	return nil
 }
 
-// leave takes a participant out of the room now.
+// leave takes a participant out of the room now. Their socket hears nothing
+// more of the room: it says bye with reason, even if their leaving ends the room.
 func (r *liveRoom) leave(user, reason string) {
+	if c, ok := r.conns[user]; ok {
+		delete(r.conns, user)
+		c.close(reason)
+	}
 	if _, present := r.st.Participant(user); present && !r.st.Ended() {
 		if err := r.apply(user, room.Leave{}); err != nil {
 			r.hub.log.Debug("leave refused", "room", r.id, "user", user, "err", err)
@@ -257,14 +262,16 @@ func (h *Hub) handle(r *liveRoom, c *conn, msg ClientMessage, cmd room.Command) 
 		}
 		return false
 	case MsgLeave:
+		// The ok is queued before the leave closes the socket, so it goes out
+		// ahead of the bye.
+		if msg.ID != "" {
+			c.send(mustJSON(okMsg{Type: "ok", ID: msg.ID}))
+		}
 		r.do(func() {
 			if r.conns[id] == c {
 				r.leave(id, ByeLeft)
 			}
 		})
-		if msg.ID != "" {
-			c.send(mustJSON(okMsg{Type: "ok", ID: msg.ID}))
-		}
 		c.close(ByeLeft)
 		return true
 	case MsgAnswer, MsgCandidate:
