@@ -41,13 +41,17 @@ func (p HandPolicy) valid() bool {
 	return p == HandsNobody || p == HandsEveryone || p == HandsFollowedBySpeakers
 }
 
-// Join enters the room: the creator onto the stage as a moderator, the invitees of a
-// moderator's InviteMembers{ToStage: true} onto the stage as speakers (once, and as
-// listeners if someone on stage blocks them), everyone else into the audience.
+// Join enters the room: the creator and the co-hosts onto the stage as moderators,
+// the invitees of a moderator's InviteMembers{ToStage: true} and the Config's
+// Speakers onto the stage as speakers (once, and as listeners if someone on stage
+// blocks them), everyone else into the audience.
 type Join struct {
 	Guest bool      // the actor is a signed-out guest: open rooms that allow guests only
 	Rel   Relations // ignored for guests
 	Now   time.Time // becomes the speaker-since time if the joiner goes on stage
+	// ClubMember says the joiner is a member of the room's club; the caller asks the
+	// club. Only a MembersOnly room looks at it.
+	ClubMember bool
 }
 
 // Leave leaves the room.

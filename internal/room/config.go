@@ -1,6 +1,7 @@
 package room
 
 import (
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -42,6 +43,25 @@ type Config struct {
 	// included); 0 means no limit.
 	MaxParticipants int
 	CreatedAt       time.Time
+
+	// CoHosts are users who run the room with the creator: each of their joins puts
+	// them on stage as a moderator, and any of them may open the room in place of
+	// the creator. They are members of the conversation (a closed room takes them).
+	// The co-hosts of a scheduled event, and the delegates of the creator with the
+	// "rooms" scope, who moderate while speaking as themselves. At most MaxInvitees
+	// IDs made by ids.New, without the creator and without repeats.
+	CoHosts []string
+	// Speakers are invited on stage from the start, as a moderator's
+	// InviteMembers{ToStage: true} would: their first join puts them on stage as
+	// speakers. The invited guests of a scheduled event. Same limits as CoHosts,
+	// and no one in both lists.
+	Speakers []string
+	// ClubID names the club the room belongs to ("" for none). The room layer only
+	// carries it, for the hallway and MembersOnly.
+	ClubID string
+	// MembersOnly lets only members of the club ClubID join (Join.ClubMember), besides
+	// the creator, the co-hosts and invited people. Needs a ClubID; takes no guests.
+	MembersOnly bool
 }
 
 // Validate reports the first thing wrong with c, as one of the Err* values of this
@@ -62,9 +82,32 @@ func (c Config) Validate() error {
 		return ErrGuestsOnlyOpen
 	case c.MaxParticipants < 0:
 		return ErrInvalidMaxParticipants
+	case c.MembersOnly && (c.ClubID == "" || c.AllowGuests):
+		return ErrMembersOnlyClub
+	case c.ClubID != "" && !ids.Valid(c.ClubID):
+		return ErrInvalidClubID
+	}
+	return c.validateHosts()
+}
+
+// validateHosts checks CoHosts and Speakers: valid IDs, at most MaxInvitees each,
+// never the creator, nobody twice.
+func (c Config) validateHosts() error {
+	if len(c.CoHosts) > MaxInvitees || len(c.Speakers) > MaxInvitees {
+		return ErrInvalidHosts
+	}
+	seen := map[string]bool{c.CreatorID: true}
+	for _, u := range slices.Concat(c.CoHosts, c.Speakers) {
+		if !ids.Valid(u) || seen[u] {
+			return ErrInvalidHosts
+		}
+		seen[u] = true
 	}
 	return nil
 }
+
+// isCoHost reports whether u is one of the room's co-hosts.
+func (c Config) isCoHost(u string) bool { return slices.Contains(c.CoHosts, u) }
 
 // validText reports whether s is valid UTF-8 of at most max runes, without control
 // characters other than those in allowed.

@@ -21,6 +21,13 @@ var (
 	ErrGuestsOnlyOpen = errcode.New(errcode.InvalidField, "only open rooms can allow guests")
 	// ErrInvalidMaxParticipants refuses a negative participant limit.
 	ErrInvalidMaxParticipants = errcode.New(errcode.InvalidField, "the participant limit cannot be negative")
+	// ErrInvalidHosts refuses co-hosts or stage guests that are not valid user IDs,
+	// that name the creator or someone twice, or that number over MaxInvitees.
+	ErrInvalidHosts = errcode.New(errcode.InvalidField, "co-hosts and speakers must be distinct users other than the creator, at most 50 each")
+	// ErrMembersOnlyClub refuses MembersOnly without a ClubID, or with AllowGuests.
+	ErrMembersOnlyClub = errcode.New(errcode.InvalidField, "a members-only room belongs to a club and takes no guests")
+	// ErrInvalidClubID refuses a club ID that ids.New did not make.
+	ErrInvalidClubID = errcode.New(errcode.InvalidField, "the club ID is not a valid ID")
 )
 
 // Errors of Room.Apply. On any of them the room is unchanged and no event is emitted.
@@ -33,7 +40,8 @@ var (
 
 	// ErrRoomEnded refuses every command once the room has ended.
 	ErrRoomEnded = errcode.New(errcode.RoomEnded, "this room has ended")
-	// ErrNotStarted refuses a join before the creator has opened the room by joining.
+	// ErrNotStarted refuses a join before the creator or a co-host has opened the
+	// room by joining.
 	ErrNotStarted = errcode.New(errcode.RoomNotStarted, "this room has not started yet")
 	// ErrRoomFull refuses a join when the room holds MaxParticipants people.
 	ErrRoomFull = errcode.New(errcode.RoomFull, "this room is full")
@@ -59,6 +67,9 @@ var (
 	ErrGuestListenOnly = errcode.New(errcode.Forbidden, "guests can only listen")
 	// ErrNotInvited refuses a join to a closed room by someone not invited.
 	ErrNotInvited = errcode.New(errcode.Forbidden, "this room is closed: only invited people can join")
+	// ErrMembersOnly refuses a join to a members-only club room by someone who is
+	// not a member of the club, not a host and not invited.
+	ErrMembersOnly = errcode.New(errcode.Forbidden, "this room is for members of its club")
 	// ErrNotFollowed refuses a join to a social room by someone that no moderator
 	// in the room follows, and who was not invited.
 	ErrNotFollowed = errcode.New(errcode.Forbidden, "this room is social: only people the moderators follow can join")

@@ -12,16 +12,19 @@ func (r *Room) join(actor string, c Join) error {
 		return ErrAlreadyJoined
 	}
 	creator := actor == r.cfg.CreatorID
-	if r.state == StateWaiting && !creator {
+	host := creator || r.cfg.isCoHost(actor)
+	if r.state == StateWaiting && !host {
 		return ErrNotStarted
 	}
 	inv, invited := r.invites[actor]
 	switch {
-	case c.Guest && creator:
+	case c.Guest && host:
 		return ErrBadCommand
 	case c.Guest && (r.cfg.Type != Open || !r.cfg.AllowGuests):
 		return ErrGuestsNotAllowed
-	case c.Guest || creator || invited:
+	case c.Guest || host || invited:
+	case r.cfg.MembersOnly && !c.ClubMember:
+		return ErrMembersOnly
 	case r.cfg.Type == Closed:
 		return ErrNotInvited
 	case r.cfg.Type == Social && !r.anyModerator(c.Rel.FollowedBy):
@@ -36,7 +39,7 @@ func (r *Room) join(actor string, c Join) error {
 
 	role := Listener
 	switch {
-	case creator:
+	case host:
 		role = Moderator
 	case inv.toStage && !c.Guest:
 		role = Speaker

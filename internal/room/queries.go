@@ -86,8 +86,9 @@ func (r *Room) Audible(id string) bool {
 }
 
 // IsMember reports whether id belongs to the room's conversation: present, or the
-// creator, or invited with InviteMembers, and not removed. In a closed room these
-// are the only people who may learn anything about it.
+// creator or a co-host, or invited with InviteMembers or as one of the Config's
+// Speakers, and not removed. In a closed room these are the only people who may
+// learn anything about it.
 func (r *Room) IsMember(id string) bool {
 	if _, ok := r.removed[id]; ok {
 		return false
@@ -96,7 +97,7 @@ func (r *Room) IsMember(id string) bool {
 		return true
 	}
 	_, invited := r.invites[id]
-	return invited || id == r.cfg.CreatorID
+	return invited || id == r.cfg.CreatorID || r.cfg.isCoHost(id)
 }
 
 // ListenerCount returns how many people are in the audience.

@@ -103,12 +103,12 @@ type Room struct {
 
 // New returns a room in StateWaiting for cfg, which must pass Config.Validate (New
 // panics otherwise: validating is the caller's job, where it can answer the user).
-// The creator is its first moderator and opens it by joining.
+// The creator is its first moderator and opens it by joining (or a co-host does).
 func New(cfg Config) *Room {
 	if err := cfg.Validate(); err != nil {
 		panic("room.New: invalid config: " + err.Error())
 	}
-	return &Room{
+	r := &Room{
 		cfg:     cfg,
 		state:   StateWaiting,
 		policy:  HandsEveryone,
@@ -119,6 +119,10 @@ func New(cfg Config) *Room {
 		follows: newEdges(),
 		blocks:  newEdges(),
 	}
+	for _, u := range cfg.Speakers {
+		r.invites[u] = memberInvite{toStage: true}
+	}
+	return r
 }
 
 // Apply applies cmd on behalf of actor, the user ID of the caller's session, and

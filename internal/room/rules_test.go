@@ -39,6 +39,7 @@ func TestRules(t *testing.T) {
 		{"removal", removeCases()},
 		{"members' invitations", inviteMembersCases()},
 		{"relations and blocks", relationCases()},
+		{"co-hosts, stage guests and clubs", hostCases()},
 	}
 	names := map[string]bool{}
 	for _, g := range groups {
@@ -120,6 +121,17 @@ func TestConfigValidate(t *testing.T) {
 		{"a negative participant limit is refused", capacity(-1), room.ErrInvalidMaxParticipants},
 		{"a malformed room ID is refused", func(c *room.Config) { c.ID = "room-1" }, room.ErrInvalidRoomID},
 		{"a missing creator is refused", func(c *room.Config) { c.CreatorID = "" }, room.ErrInvalidCreatorID},
+		{"co-hosts and stage guests are valid", func(c *room.Config) { c.CoHosts, c.Speakers = []string{ann}, []string{bob} }, nil},
+		{"the creator as a co-host is refused", func(c *room.Config) { c.CoHosts = []string{creator} }, room.ErrInvalidHosts},
+		{"a co-host named twice is refused", func(c *room.Config) { c.CoHosts = []string{ann, ann} }, room.ErrInvalidHosts},
+		{"someone both co-host and stage guest is refused", func(c *room.Config) { c.CoHosts, c.Speakers = []string{ann}, []string{ann} }, room.ErrInvalidHosts},
+		{"a malformed stage guest is refused", func(c *room.Config) { c.Speakers = []string{"bob"} }, room.ErrInvalidHosts},
+		{"51 co-hosts are refused", func(c *room.Config) { c.CoHosts = manyIDs(51) }, room.ErrInvalidHosts},
+		{"a club room is valid", clubRoom(false), nil},
+		{"a members-only club room is valid", clubRoom(true), nil},
+		{"a members-only room without a club is refused", func(c *room.Config) { c.MembersOnly = true }, room.ErrMembersOnlyClub},
+		{"a members-only room that allows guests is refused", func(c *room.Config) { clubRoom(true)(c); guests(c) }, room.ErrMembersOnlyClub},
+		{"a malformed club ID is refused", func(c *room.Config) { c.ClubID = "club" }, room.ErrInvalidClubID},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
