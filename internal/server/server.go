@@ -21,6 +21,7 @@ import (
 	"github.com/townhall/townhall/internal/config"
 	"github.com/townhall/townhall/internal/live"
 	"github.com/townhall/townhall/internal/store"
+	"github.com/townhall/townhall/internal/web"
 )
 
 // Server is one running townhall process.
@@ -127,6 +128,7 @@ func (s *Server) Run(ctx context.Context) error {
 		LoginPerMinute: s.cfg.LoginPerMinute, LookupPerSecond: s.cfg.LookupPerSecond,
 		Ready: s.db.Ping,
 	})
+	s.api.Handle("/", web.Handler(web.Options{}))
 	handler := s.api.Handler()
 	if s.cfg.Domain != "" {
 		handler = hsts(handler)

@@ -1,0 +1,231 @@
+// townhall's browser app: boot, the header, the router and the page frame.
+// Views live in views/*.js; each returns {el, title, destroy?}.
+
+import { h, replace, icon, avatar } from './dom.js';
+import { get, post, ApiError } from './api.js';
+import { app, emit, on, toast } from './state.js';
+import { UserSocket } from './usersocket.js';
+import { hallwayView } from './views/hallway.js';
+import { joinView } from './views/join.js';
+import { loginView } from './views/login.js';
+import { roomView } from './views/room.js';
+import { profileView } from './views/profile.js';
+import { notificationsView } from './views/notifications.js';
+import { invitationView } from './views/invitation.js';
+
+const NAME = document.getElementById('app').dataset.name || 'townhall';
+
+// routes: path pattern, view, and whether it needs a signed-in user.
+const routes = [
+  [/^\/$/, hallwayView, true],
+  [/^\/join\/([^/]+)$/, joinView, false],
+  [/^\/login$/, loginView, false],
+  [/^\/rooms\/([^/]+)$/, roomView, false],
+  [/^\/u\/([^/]+)$/, profileView, true],
+  [/^\/notifications$/, notificationsView, true],
+  [/^\/invitations\/([^/]+)$/, invitationView, true],
+];
+
+let frame; // {header, banner, main, minibar}
+let current = null; // the view on screen
+let renderToken = 0;
+
+function buildFrame() {
+  const root = document.getElementById('app');
+  frame = {
+    header: h('header', { class: 'topbar' }),
+    banner: h('div', { class: 'banner-slot' }),
+    main: h('main', { id: 'main', class: 'page', tabindex: '-1' }),
+    minibar: h('div', { class: 'minibar-slot' }),
+  };
+  replace(root,
+    frame.header, frame.banner, frame.main, frame.minibar,
+    h('div', { id: 'toasts', class: 'toasts', 'aria-live': 'polite' }),
+    h('div', { id: 'announcer', class: 'sr-only', 'aria-live': 'polite', 'aria-atomic': 'true' }));
+}
+
+function renderHeader() {
+  const nav = h('nav', { class: 'topnav', 'aria-label': 'Main' });
+  if (app.me) {
+    const badge = app.unread > 0 ? h('span', { class: 'badge', 'aria-hidden': 'true' }, app.unread > 99 ? '99+' : String(app.unread)) : null;
+    const label = app.unread > 0 ? `Notifications, ${app.unread} unread` : 'Notifications';
+    nav.append(
+      h('a', { href: '/notifications', class: 'icon-btn bell', 'aria-label': label, 'data-testid': 'bell' }, icon('bell'), badge),
+      h('a', { href: `/u/${encodeURIComponent(app.me.username)}`, class: 'me-link', 'aria-label': `Your profile (${app.me.display_name})` }, avatar(app.me, 'sm')),
+    );
+  } else {
+    nav.append(h('a', { href: '/login', class: 'btn btn-ghost' }, 'Log in'));
+  }
+  replace(frame.header,
+    h('a', { href: app.me ? '/' : '/login', class: 'brand' }, h('span', { class: 'brand-dot', 'aria-hidden': 'true' }), NAME),
+    nav);
+}
+
+// renderMinibar shows the room the user is in while they look at another page.
+function renderMinibar() {
+  const s = app.room;
+  const onRoomPage = location.pathname === `/rooms/${s && s.id}`;
+  if (!s || s.status === 'over' || onRoomPage || !s.room) {
+    replace(frame.minibar);
+    return;
+  }
+  replace(frame.minibar, h('div', { class: 'minibar', role: 'region', 'aria-label': 'Your room' },
+    h('a', { href: `/rooms/${encodeURIComponent(s.id)}`, class: 'minibar-room' },
+      h('span', { class: 'live-dot', 'aria-hidden': 'true' }),
+      h('span', { class: 'minibar-title' }, s.room.title)),
+    h('button', { type: 'button', class: 'btn btn-small btn-ghost', onclick: () => s.leave() }, 'Leave quietly')));
+}
+
+// setRoom makes s the room the user is in (ending the previous one).
+export function setRoom(s) {
+  if (app.room && app.room !== s && app.room.status !== 'over') app.room.leave();
+  app.room = s;
+  if (s) {
+    s.addEventListener('change', (e) => {
+      if (['snapshot', 'over', 'connection'].includes(e.detail)) renderMinibar();
+      if (e.detail === 'over' && app.room === s) {
+        // keep it so the room page can say what happened; the minibar hides it
+        renderMinibar();
+      }
+    });
+  }
+  renderMinibar();
+  emit('room', s);
+}
+app.setRoom = setRoom;
+
+function match(path) {
+  for (const [re, view, auth] of routes) {
+    const m = re.exec(path);
+    if (m) return { view, auth, params: m.slice(1).map(decodeURIComponent) };
+  }
+  return null;
+}
+
+// navigate goes to path inside the app; state travels with the history entry.
+function navigate(path, state = {}, { replace: rep = false } = {}) {
+  if (rep) history.replaceState(state, '', path);
+  else history.pushState(state, '', path);
+  render();
+}
+app.navigate = navigate;
+
+async function render() {
+  const token = ++renderToken;
+  const path = location.pathname;
+  const route = match(path);
+  if (current && current.destroy) current.destroy();
+  current = null;
+  renderMinibar();
+  if (!route) {
+    show({ title: 'Not found', el: h('section', { class: 'empty' }, h('h1', { tabindex: '-1' }, 'Nothing here'), h('p', null, 'This page does not exist.'), h('a', { href: '/', class: 'btn' }, 'Go to the hallway')) });
+    return;
+  }
+  if (route.auth && !app.me) {
+    navigate('/login?next=' + encodeURIComponent(path + location.search), {}, { replace: true });
+    return;
+  }
+  frame.main.setAttribute('aria-busy', 'true');
+  let v;
+  try {
+    v = await route.view({ params: route.params, state: history.state || {}, query: new URLSearchParams(location.search) });
+  } catch (e) {
+    v = { title: 'Error', el: h('section', { class: 'empty' }, h('h1', { tabindex: '-1' }, 'Something went wrong'), h('p', { role: 'alert' }, e.message || String(e))) };
+  }
+  if (token !== renderToken) {
+    if (v && v.destroy) v.destroy();
+    return;
+  }
+  show(v);
+}
+
+function show(v) {
+  current = v;
+  frame.main.removeAttribute('aria-busy');
+  replace(frame.main, v.el);
+  document.title = v.title ? `${v.title} · ${NAME}` : NAME;
+  const h1 = frame.main.querySelector('h1');
+  if (h1 && document.activeElement === document.body) {
+    h1.setAttribute('tabindex', '-1');
+    h1.focus({ preventScroll: true });
+  }
+  window.scrollTo(0, 0);
+}
+
+// Links inside the app are handled here, without a page load.
+document.addEventListener('click', (e) => {
+  if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+  const a = e.target.closest('a[href]');
+  if (!a || a.target || a.hasAttribute('download') || a.dataset.external !== undefined) return;
+  const url = new URL(a.href, location.href);
+  if (url.origin !== location.origin || url.pathname.startsWith('/api/') || url.pathname.startsWith('/static/')) return;
+  e.preventDefault();
+  if (url.pathname + url.search !== location.pathname + location.search) navigate(url.pathname + url.search, a.dataset.autojoin ? { autojoin: true } : {});
+});
+window.addEventListener('popstate', render);
+
+// signIn records the signed-in user and starts their live updates.
+export async function signIn(user) {
+  app.me = user;
+  if (!app.userSocket) app.userSocket = new UserSocket();
+  app.userSocket.start();
+  renderHeader();
+  emit('me', user);
+  refreshUnread();
+}
+app.signIn = signIn;
+
+// setMe updates the signed-in user (after a profile edit).
+app.setMe = (user) => {
+  app.me = user;
+  renderHeader();
+  emit('me', user);
+};
+
+export async function signOut() {
+  try { await post('/logout'); } catch { /* the session may already be gone */ }
+  signedOut();
+}
+app.signOut = signOut;
+
+function signedOut() {
+  if (app.room) app.room.leave();
+  if (app.userSocket) app.userSocket.stop();
+  app.me = null;
+  app.unread = 0;
+  app.hallway = null;
+  renderHeader();
+  emit('me', null);
+}
+
+async function refreshUnread() {
+  try {
+    const r = await get('/notifications?limit=100');
+    app.unread = r.notifications.filter((n) => !n.read).length;
+  } catch {
+    app.unread = 0;
+  }
+  renderHeader();
+}
+app.refreshUnread = refreshUnread;
+
+async function boot() {
+  buildFrame();
+  try {
+    const me = await get('/me');
+    await signIn(me);
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.status !== 401) toast(e.message, 'error');
+    app.me = null;
+    renderHeader();
+  }
+  on('unread', renderHeader);
+  on('signed-out', () => {
+    signedOut();
+    toast('You were signed out.', 'info');
+    navigate('/login', {}, { replace: true });
+  });
+  render();
+}
+
+boot();

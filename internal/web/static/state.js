@@ -1,0 +1,57 @@
+// The app's shared state: who is signed in, the user socket, the room the user is
+// in (which lives on while they browse other pages), and the page-wide notices.
+
+import { h } from './dom.js';
+
+// app is the one state object of the page. Views read it and listen on
+// app.events: 'me', 'unread', 'hallway', 'notification', 'room'.
+export const app = {
+  me: null,
+  unread: 0,
+  hallway: null,
+  userSocket: null,
+  room: null,
+  events: new EventTarget(),
+  navigate: () => {},
+};
+
+// emit tells the views something changed.
+export function emit(name, detail) {
+  app.events.dispatchEvent(new CustomEvent(name, { detail }));
+}
+
+// on listens to an app event and returns the function that stops listening.
+export function on(name, f) {
+  const g = (e) => f(e.detail);
+  app.events.addEventListener(name, g);
+  return () => app.events.removeEventListener(name, g);
+}
+
+// toast shows a short message (announced politely to screen readers).
+export function toast(text, kind = 'info', ms = 5000) {
+  const region = document.getElementById('toasts');
+  if (!region) return;
+  const close = h('button', { class: 'toast-close', type: 'button', 'aria-label': 'Dismiss' }, '×');
+  const t = h('div', { class: `toast toast-${kind}`, role: kind === 'error' ? 'alert' : 'status' }, h('span', null, text), close);
+  const remove = () => t.remove();
+  close.addEventListener('click', remove);
+  region.appendChild(t);
+  if (ms) setTimeout(remove, ms);
+}
+
+let lastAnnouncement = '';
+
+// announce says text in the page's live region, skipping a repeat of the last one.
+export function announce(text) {
+  const region = document.getElementById('announcer');
+  if (!region || text === lastAnnouncement) return;
+  lastAnnouncement = text;
+  region.textContent = text;
+}
+
+// backoff is the wait before reconnection attempt n (0-based): exponential from
+// 500 ms, capped, with jitter so that a restarted server is not hit all at once.
+export function backoff(n, cap = 10000) {
+  const base = Math.min(cap, 500 * 2 ** n);
+  return Math.round(base * (0.8 + Math.random() * 0.4));
+}

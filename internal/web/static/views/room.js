@@ -1,0 +1,436 @@
+// /rooms/{id}: a live room. The stage, the audience, the user's own controls,
+// and for moderators the per-person menu, the hand settings and End room. The
+// RoomSession (../roomsession.js) outlives this view: leaving the page keeps the
+// user in the room (the minibar shows it) until they leave quietly.
+
+import { h, replace, icon, avatar, plural } from '../dom.js';
+import { get, enc, ApiError } from '../api.js';
+import { app, toast, announce } from '../state.js';
+import { RoomSession } from '../roomsession.js';
+import { errorBox, busy, sheet } from './ui.js';
+import { inviteSheet } from './invite.js';
+
+const SPEAKING = 0.04; // the active_speakers level above which a ring shows
+
+const POLICIES = [
+  ['everyone', 'Everyone can raise a hand'],
+  ['followed_by_speakers', 'Only people the speakers follow'],
+  ['nobody', 'Hands off: nobody can raise a hand'],
+];
+
+const TYPE_WORDS = { open: 'Open room', social: 'Social room', closed: 'Closed room' };
+
+export async function roomView({ params, state }) {
+  const id = params[0];
+  const existing = app.room && app.room.id === id && app.room.status !== 'over' ? app.room : null;
+  if (existing) return liveView(existing);
+
+  let info;
+  try {
+    info = await get('/rooms/' + enc(id));
+  } catch (e) {
+    return goneView(e);
+  }
+  if (app.me && state.autojoin) return liveView(join(id, false));
+  return previewView(id, info);
+}
+
+// join starts the user's session in the room (called from a click, or right
+// after one: the in-app navigation that asked for it).
+function join(id, guest) {
+  const s = new RoomSession(id, { guest });
+  s.audio.unlock();
+  app.setRoom(s);
+  s.start();
+  return s;
+}
+
+function goneView(e) {
+  const notFound = e instanceof ApiError && (e.status === 404 || e.status === 410);
+  let what = notFound ? 'This room has ended, or it is not open to you.' : e.message;
+  if (notFound && !app.me) what = 'This room has ended, or you need to log in to join it.';
+  return {
+    title: 'Room',
+    el: h('section', { class: 'card narrow center' },
+      h('h1', null, notFound ? 'Room not available' : 'Could not open this room'),
+      h('p', null, what),
+      app.me ? h('a', { href: '/', class: 'btn btn-primary' }, 'Go to the hallway')
+        : h('a', { href: '/login?next=' + enc(location.pathname), class: 'btn btn-primary' }, 'Log in')),
+  };
+}
+
+// previewView shows a room before joining: one click joins (or listens as a guest).
+function previewView(id, info) {
+  const guest = !app.me;
+  const button = h('button', { type: 'button', class: 'btn btn-primary btn-big', 'data-testid': 'join' }, icon('people'), guest ? 'Listen as a guest' : 'Join the room');
+  const el = h('section', { class: 'card narrow center room-preview' },
+    h('p', { class: 'eyebrow' }, h('span', { class: 'live-dot', 'aria-hidden': 'true' }), info.state === 'live' ? 'Live now' : 'Starting soon'),
+    h('h1', null, info.title),
+    info.description ? h('p', { class: 'lede' }, info.description) : null,
+    h('div', { class: 'avatar-stack center', 'aria-hidden': 'true' }, (info.stage || []).slice(0, 5).map((p) => avatar(p, 'lg'))),
+    h('p', { class: 'muted' }, (info.stage || []).map((p) => p.display_name).join(', ') || 'Nobody on stage yet'),
+    h('p', { class: 'counts center' }, plural((info.stage || []).length, 'speaker'), ' · ', plural(info.listener_count, 'listener')),
+    button,
+    guest ? h('p', { class: 'muted small' }, 'Guests listen only. ', h('a', { href: '/login?next=' + enc(location.pathname) }, 'Log in'), ' to raise your hand.') : null);
+  let live = null;
+  button.addEventListener('click', () => {
+    const s = join(id, guest);
+    live = liveView(s);
+    el.replaceWith(live.el);
+    const h1 = live.el.querySelector('h1');
+    if (h1) { h1.setAttribute('tabindex', '-1'); h1.focus(); }
+  });
+  return { title: info.title, el, destroy: () => live && live.destroy && live.destroy() };
+}
+
+// liveView draws the room of session s and keeps it current.
+function liveView(s) {
+  const head = h('div', { class: 'room-head' });
+  const notices = h('div', { class: 'room-notices' });
+  const stage = h('ul', { class: 'people-grid stage-grid', 'aria-label': 'Stage' });
+  const hands = h('section', { class: 'hands', 'aria-label': 'Raised hands' });
+  const audience = h('section', { class: 'audience', 'aria-label': 'Audience' });
+  const dock = h('div', { class: 'room-dock', role: 'toolbar', 'aria-label': 'Your controls' });
+  const body = h('div', { class: 'room-body' },
+    h('section', { class: 'stage', 'aria-labelledby': 'stage-h' }, h('h2', { id: 'stage-h', class: 'section-title' }, 'On stage'), stage),
+    hands, audience);
+  const el = h('section', { class: 'room', 'data-room-id': s.id }, head, notices, body, dock);
+
+  const followed = new Map(); // speaker username → Set of user IDs they follow
+  let wasOnStage = null;
+  let invitedBy = '';
+  let speaking = new Set();
+  let announceTimer = 0;
+
+  // --- what follows the speakers ---------------------------------------------
+  // The audience is split by "followed by the speakers": for each speaker (up to
+  // 8), one GET /api/v1/users/{username}/following (first 100). This is exact for
+  // speakers who follow up to 100 people and an approximation beyond.
+  const loadFollowing = () => {
+    if (!app.me || !s.room) return;
+    for (const p of s.room.stage.slice(0, 8)) {
+      if (!p.username || followed.has(p.username)) continue;
+      followed.set(p.username, new Set());
+      get(`/users/${enc(p.username)}/following?limit=100`)
+        .then((r) => { followed.set(p.username, new Set(r.users.map((u) => u.id))); drawAudience(); })
+        .catch(() => {});
+    }
+  };
+  const followedBySpeakers = (id) => {
+    for (const p of s.room.stage) {
+      const set = p.username && followed.get(p.username);
+      if (set && set.has(id)) return true;
+    }
+    return false;
+  };
+
+  // --- drawing -----------------------------------------------------------------
+  const draw = () => {
+    if (s.status === 'over') return drawOver();
+    drawHead();
+    drawNotices();
+    if (!s.room) {
+      replace(stage, h('li', { class: 'muted' }, 'Joining…'));
+      return;
+    }
+    drawStage();
+    drawHands();
+    drawAudience();
+    drawDock();
+    loadFollowing();
+  };
+
+  const drawOver = () => {
+    replace(el, h('div', { class: 'card narrow center room-over', role: 'status' },
+      h('h1', { tabindex: '-1' }, s.ending === 'removed' ? 'You were removed' : s.ending === 'left' ? 'You left the room' : s.ending === 'ended' ? 'The room has ended' : 'Not in the room'),
+      h('p', { 'data-testid': 'room-over' }, s.endingText),
+      h('div', { class: 'row center' },
+        app.me ? h('a', { href: '/', class: 'btn btn-primary' }, 'Back to the hallway') : h('a', { href: '/login', class: 'btn btn-primary' }, 'Log in'),
+        !app.me ? h('p', { class: 'muted small' }, 'Have an invite? Open your invite link to sign up.') : null)));
+    const h1 = el.querySelector('h1');
+    if (h1 && (document.activeElement === document.body || !el.contains(document.activeElement))) h1.focus();
+  };
+
+  const audioPill = () => {
+    const a = s.audio.status;
+    const words = { waiting: 'Audio connecting…', connecting: 'Audio connecting…', live: 'Audio on', failed: 'Audio unavailable', closed: '' }[a];
+    return h('span', { class: `pill audio-${a}`, 'data-testid': 'audio-status' }, words);
+  };
+
+  const drawHead = () => {
+    const r = s.room;
+    replace(head,
+      h('a', { href: '/', class: 'icon-btn back', 'aria-label': 'Back to the hallway (you stay in the room)' }, icon('down')),
+      h('div', { class: 'room-titles' },
+        h('h1', { class: 'room-name' }, r ? r.title : 'Joining…'),
+        r ? h('p', { class: 'room-meta' },
+          h('span', { class: 'tag' }, TYPE_WORDS[r.type] || r.type),
+          r.allow_guests ? h('span', { class: 'tag' }, 'guests welcome') : null,
+          h('span', { 'data-testid': 'listener-count' }, plural(r.listener_count, 'listener')),
+          audioPill()) : null,
+        r && r.description ? h('p', { class: 'room-desc' }, r.description) : null),
+      s.isModerator ? h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Room settings', onclick: roomSettings }, icon('more')) : null);
+  };
+
+  const drawNotices = () => {
+    const list = [];
+    if (s.status === 'reconnecting') {
+      list.push(h('div', { class: 'notice notice-warn', role: 'status', 'data-testid': 'reconnecting' }, icon('wifiOff'),
+        h('span', null, 'Connection lost. Reconnecting… You keep your place for a few seconds.'),
+        h('button', { type: 'button', class: 'btn btn-small', onclick: () => s.reconnectNow() }, 'Retry now')));
+    } else if (s.status === 'connecting') {
+      list.push(h('div', { class: 'notice', role: 'status' }, 'Joining the room…'));
+    }
+    if (s.guest && s.room) {
+      list.push(h('div', { class: 'notice notice-soft' },
+        h('span', null, 'You are listening as a guest. To raise your hand and speak, you need an account: '),
+        h('a', { href: '/login?next=' + enc(location.pathname) }, 'log in'), h('span', null, ', or ask someone here for an invite link.')));
+    }
+    if (s.room && !s.onStage && s.you && s.room.speak_invitations.includes(s.you.id)) {
+      const yes = h('button', { type: 'button', class: 'btn btn-primary', 'data-testid': 'accept-speak' }, icon('mic'), 'Join the stage');
+      const no = h('button', { type: 'button', class: 'btn btn-ghost' }, 'Not now');
+      yes.addEventListener('click', () => busy(yes, async () => {
+        s.audio.getMic(); // inside the click: the browser asks for the microphone now
+        await s.send('accept_speak');
+      }).catch((e) => toast(e.message, 'error')));
+      no.addEventListener('click', () => busy(no, () => s.send('decline_speak')).catch((e) => toast(e.message, 'error')));
+      list.push(h('div', { class: 'notice notice-invite', role: 'alertdialog', 'aria-label': 'Invitation to speak' },
+        h('span', null, invitedBy ? `${invitedBy} invited you to speak.` : 'The moderators invited you to speak.'), h('div', { class: 'row' }, yes, no)));
+    }
+    if (s.onStage && s.audio.micError) {
+      const retry = h('button', { type: 'button', class: 'btn btn-small' }, 'Try again');
+      retry.addEventListener('click', () => s.audio.getMic());
+      list.push(h('div', { class: 'notice notice-warn', role: 'alert', 'data-testid': 'mic-error' }, icon('micOff'), h('span', null, s.audio.micError), retry));
+    }
+    replace(notices, list);
+  };
+
+  const personTile = (p, { onStage }) => {
+    const level = s.levels.get(p.id) || 0;
+    const isSpeaking = onStage && !p.muted && level > SPEAKING;
+    const me = s.you && p.id === s.you.id;
+    const bits = [p.display_name + (me ? ' (you)' : '')];
+    if (p.role === 'moderator') bits.push('moderator');
+    if (onStage && p.muted) bits.push(p.held ? 'muted by a moderator' : 'muted');
+    if (isSpeaking) bits.push('speaking');
+    if (p.hand_raised) bits.push('hand raised');
+    const b = h('button', {
+      type: 'button', class: ['person', isSpeaking && 'speaking', me && 'is-me'],
+      'aria-label': bits.join(', '), 'data-user-id': p.id, 'data-testid': onStage ? 'stage-person' : 'listener',
+    },
+    h('span', { class: 'ring' }, avatar(p, onStage ? 'xl' : 'lg'),
+      onStage && p.muted ? h('span', { class: 'badge-mute', title: 'Muted' }, icon('micOff', 'tiny')) : null,
+      p.hand_raised ? h('span', { class: 'badge-hand' }, icon('hand', 'tiny')) : null),
+    h('span', { class: 'person-name' }, p.role === 'moderator' ? h('span', { class: 'mod-star', title: 'Moderator' }, icon('star', 'tiny')) : null, p.display_name));
+    b.addEventListener('click', () => personSheet(p.id));
+    return h('li', null, b);
+  };
+
+  const drawStage = () => {
+    replace(stage, s.room.stage.map((p) => personTile(p, { onStage: true })));
+  };
+
+  const drawHands = () => {
+    const r = s.room;
+    if (!s.isModerator || r.raised_hands.length === 0) { replace(hands); hands.hidden = true; return; }
+    hands.hidden = false;
+    replace(hands, h('h2', { class: 'section-title' }, `Raised hands (${r.raised_hands.length})`),
+      h('ul', { class: 'hand-list' }, r.raised_hands.map((p) => {
+        const pending = r.speak_invitations.includes(p.id);
+        const b = h('button', { type: 'button', class: 'btn btn-small', disabled: pending }, pending ? 'Invited' : 'Invite to speak');
+        b.addEventListener('click', () => command(b, 'invite_to_speak', { target: p.id }));
+        return h('li', { class: 'hand-row' }, avatar(p, 'sm'), h('span', null, p.display_name), b);
+      })));
+  };
+
+  const drawAudience = () => {
+    const r = s.room;
+    if (!r) return;
+    const mine = r.listeners;
+    const first = [];
+    const rest = [];
+    for (const p of mine) (app.me && followedBySpeakers(p.id) ? first : rest).push(p);
+    const named = mine.length;
+    const unnamed = Math.max(0, r.listener_count - named);
+    const group = (title, people, testid) => people.length === 0 ? null : h('div', { class: 'audience-group', 'data-testid': testid },
+      h('h2', { class: 'section-title' }, title),
+      h('ul', { class: 'people-grid' }, people.map((p) => personTile(p, { onStage: false }))));
+    replace(audience,
+      group('Followed by the speakers', first, 'followed-audience'),
+      group(first.length ? 'Others in the room' : 'In the audience', rest, 'other-audience'),
+      unnamed > 0 ? h('p', { class: 'muted' }, `and ${plural(unnamed, 'more listener')}`) : null,
+      r.listener_count === 0 ? h('p', { class: 'muted small' }, 'No listeners yet. Invite someone!') : null);
+  };
+
+  const drawDock = () => {
+    const me = s.stageEntry();
+    const items = [];
+    const leave = h('button', { type: 'button', class: 'btn btn-ghost dock-leave', 'data-testid': 'leave' }, icon('leave'), 'Leave quietly');
+    leave.addEventListener('click', async () => {
+      await s.leave();
+      app.navigate('/');
+    });
+    items.push(leave);
+    if (!s.guest) {
+      items.push(h('button', { type: 'button', class: 'btn dock-invite', onclick: () => inviteSheet(s) }, icon('invite'), 'Invite'));
+    }
+    if (me) {
+      const muted = me.muted;
+      const b = h('button', {
+        type: 'button', class: ['btn', 'btn-round', muted ? 'is-muted' : 'is-live'], 'aria-pressed': String(!muted),
+        'aria-label': muted ? (me.held ? 'Muted by a moderator' : 'Unmute your microphone') : 'Mute your microphone', 'data-testid': 'mute',
+      }, icon(muted ? 'micOff' : 'mic'), h('span', { class: 'btn-label' }, muted ? 'Unmute' : 'Mute'));
+      if (me.held) b.setAttribute('aria-disabled', 'true');
+      b.addEventListener('click', () => {
+        if (me.held) { toast('A moderator muted you. Only a moderator can release it.', 'info'); return; }
+        if (muted) s.audio.getMic(); // ask inside the click
+        command(b, 'set_muted', { muted: !muted });
+      });
+      items.push(b);
+    } else if (!s.guest) {
+      const raised = s.room.raised_hands.some((p) => p.id === s.you.id);
+      const noHands = s.room.hand_policy === 'nobody';
+      const b = h('button', {
+        type: 'button', class: ['btn', 'btn-round', raised && 'is-raised'], 'aria-pressed': String(raised),
+        'aria-label': raised ? 'Lower your hand' : 'Raise your hand', 'data-testid': 'hand', disabled: noHands && !raised,
+        title: noHands ? 'The moderators are not taking raised hands' : null,
+      }, icon('hand'), h('span', { class: 'btn-label' }, raised ? 'Lower hand' : 'Raise hand'));
+      b.addEventListener('click', () => command(b, raised ? 'lower_hand' : 'raise_hand'));
+      items.push(b);
+    }
+    replace(dock, items);
+  };
+
+  // command sends a room command from a button and shows a refusal in words.
+  const command = (button, type, fields) => {
+    const run = () => s.send(type, fields);
+    (button ? busy(button, run) : run()).catch((e) => toast(e.message, 'error'));
+  };
+
+  // --- sheets --------------------------------------------------------------------
+  const personSheet = (uid) => {
+    const p = s.person(uid);
+    const me = s.you && uid === s.you.id;
+    const stageP = s.stageEntry(uid);
+    const err = errorBox();
+    sheet(p.display_name, (close) => {
+      const act = (label, type, fields, cls = '') => {
+        const b = h('button', { type: 'button', class: 'menu-item ' + cls }, label);
+        b.addEventListener('click', () => busy(b, async () => { await s.send(type, fields); close(); }, err));
+        return b;
+      };
+      const items = [];
+      if (p.username && app.me) items.push(h('a', { href: `/u/${enc(p.username)}`, class: 'menu-item', onclick: close }, 'View profile'));
+      if (me && stageP) items.push(act('Move to the audience', 'step_down'));
+      if (!me && s.isModerator) {
+        if (stageP) {
+          items.push(act('Move to the audience', 'move_to_audience', { target: uid }));
+          if (!stageP.muted) items.push(act('Mute', 'mute', { target: uid, hold: false }));
+          if (!stageP.held) items.push(act(stageP.muted ? 'Hold mute (they cannot unmute)' : 'Mute and hold', 'mute', { target: uid, hold: true }));
+          else items.push(act('Release mute', 'release_mute', { target: uid }));
+          if (stageP.role === 'moderator') items.push(act('Remove moderator role', 'revoke_moderator', { target: uid }));
+          else items.push(act('Make moderator', 'make_moderator', { target: uid }));
+        } else if (!p.guest) {
+          const pending = s.room.speak_invitations.includes(uid);
+          items.push(pending ? h('p', { class: 'menu-note' }, 'Invited to speak — waiting for an answer.') : act('Invite to speak', 'invite_to_speak', { target: uid }));
+        }
+        items.push(act('Remove from the room', 'remove', { target: uid }, 'danger'));
+      }
+      if (items.length === 0) items.push(h('p', { class: 'menu-note' }, p.guest ? 'A guest, listening.' : 'Listening.'));
+      return [h('div', { class: 'sheet-person' }, avatar(p, 'xl'), p.username ? h('p', { class: 'muted' }, '@' + p.username) : null),
+        h('div', { class: 'menu', role: 'group', 'aria-label': 'Actions' }, items), err.el];
+    });
+  };
+
+  const roomSettings = () => {
+    const err = errorBox();
+    sheet('Room settings', (close) => {
+      const name = 'policy-' + Math.random().toString(36).slice(2);
+      const radios = POLICIES.map(([v, label]) => {
+        const input = h('input', { type: 'radio', name, value: v, checked: s.room.hand_policy === v });
+        input.addEventListener('change', () => {
+          s.send('set_hand_policy', { policy: v }).then(() => toast('Hand settings saved.', 'info', 2500)).catch((e) => err.show(e.message));
+        });
+        return h('label', { class: 'check' }, input, h('span', null, label));
+      });
+      const end = h('button', { type: 'button', class: 'btn btn-danger btn-block' }, 'End the room for everyone');
+      let armed = false;
+      end.addEventListener('click', () => {
+        if (!armed) {
+          armed = true;
+          end.textContent = 'Really end it? Everyone will leave.';
+          return;
+        }
+        busy(end, async () => { await s.send('end'); close(); }, err);
+      });
+      return [h('fieldset', { class: 'stack' }, h('legend', null, 'Who can raise a hand'), radios), err.el, h('hr'), end];
+    });
+  };
+
+  // --- reacting to the session ----------------------------------------------------
+  const onChange = (e) => {
+    const what = e.detail;
+    if (what === 'levels') { drawStage(); speakingChanged(); return; }
+    syncMic();
+    draw();
+  };
+  const onEvent = (e) => {
+    const m = e.detail;
+    const d = m.data || {};
+    if (m.kind === 'speak_invited' && s.you && d.user_id === s.you.id) {
+      invitedBy = s.person(d.by).display_name;
+      announce(`${invitedBy} invited you to speak.`);
+      drawNotices();
+    }
+    if (m.kind === 'joined_stage' && s.you && d.user && d.user.id === s.you.id) announce('You are on stage, muted.');
+    if (m.kind === 'removed' || m.kind === 'room_ended') return;
+    if (m.kind === 'muted' && s.you && d.user_id === s.you.id && d.by) toast(d.held ? 'A moderator muted you and holds the mute.' : 'A moderator muted you.', 'info');
+  };
+  const onServerError = (e) => toast(e.detail.message, 'error');
+
+  // syncMic asks for the microphone when the user goes on stage, releases it in
+  // the audience, and keeps the track's enabled flag in line with their mute.
+  const syncMic = () => {
+    const me = s.room && s.stageEntry();
+    const nowOnStage = Boolean(me);
+    if (nowOnStage && wasOnStage !== true) s.audio.getMic();
+    if (!nowOnStage && wasOnStage === true) s.audio.releaseMic();
+    if (s.room) wasOnStage = nowOnStage;
+    s.audio.setMicEnabled(Boolean(me && !me.muted));
+  };
+
+  // speakingChanged announces who starts speaking, debounced: only someone new
+  // who keeps speaking for a second, and at most one announcement at a time.
+  const speakingChanged = () => {
+    if (!s.room) return;
+    const now = new Set(s.room.stage.filter((p) => !p.muted && (s.levels.get(p.id) || 0) > SPEAKING).map((p) => p.id));
+    const started = [...now].filter((id) => !speaking.has(id));
+    speaking = now;
+    if (started.length === 0 || announceTimer) return;
+    announceTimer = setTimeout(() => {
+      announceTimer = 0;
+      const still = started.filter((id) => speaking.has(id));
+      if (still.length) announce(`${s.person(still[0]).display_name} is speaking`);
+    }, 1000);
+  };
+
+  const online = () => s.reconnectNow();
+  window.addEventListener('online', online);
+  s.addEventListener('change', onChange);
+  s.addEventListener('event', onEvent);
+  s.addEventListener('servererror', onServerError);
+  syncMic();
+  draw();
+
+  return {
+    title: s.room ? s.room.title : 'Room',
+    el,
+    destroy() {
+      s.removeEventListener('change', onChange);
+      s.removeEventListener('event', onEvent);
+      s.removeEventListener('servererror', onServerError);
+      window.removeEventListener('online', online);
+      clearTimeout(announceTimer);
+    },
+  };
+}
