@@ -257,6 +257,10 @@ func (s *Socket) Resyncs() int64 { return s.resyncs.Load() }
 // Command, Ping and Snapshot go to their callers instead.
 func (s *Socket) Messages() <-chan Message { return s.msgs }
 
+// Subprotocol is the subprotocol the server selected (Subprotocol when it
+// speaks version 1).
+func (s *Socket) Subprotocol() string { return s.ws.Subprotocol() }
+
 // Done is closed when the socket has ended.
 func (s *Socket) Done() <-chan struct{} { return s.done }
 

@@ -71,35 +71,47 @@ func (h *Hub) ServeRoom(w http.ResponseWriter, req *http.Request, roomID string,
 	go func() { defer close(writerDone); c.writeLoop(h.opts.Heartbeat) }()
 	defer func() { <-writerDone }()
 
-	if err := h.join(req.Context(), r, c); err != nil {
+	// The socket lives until the hub or the client closes it: not until the
+	// server's base context ends, which would cut it off before the hub can
+	// say bye at shutdown.
+	ctx := context.WithoutCancel(req.Context())
+	if err := h.join(ctx, r, c); err != nil {
 		c.send(errorFrame("", err))
 		c.close("")
 		return
 	}
-	h.readLoop(req.Context(), r, c)
+	h.readLoop(ctx, r, c)
 }
 
-// join puts c's participant into the room, or back into it on a reconnect.
+// join puts c's participant into the room, or back into it on a reconnect. Only
+// once they are in does the room they were in before, if another, see them leave:
+// a refused join leaves them where they were.
 func (h *Hub) join(ctx context.Context, r *liveRoom, c *conn) error {
 	who := c.person
-	if prev := h.enter(who.ID, r.id); prev != "" {
+	rel, err := h.relations(ctx, r, who)
+	if err != nil {
+		return err
+	}
+	var (
+		joinErr error
+		prev    string
+	)
+	if !r.do(func() {
+		if joinErr = r.join(c, rel); joinErr == nil {
+			prev = h.enter(who.ID, r.id)
+		}
+	}) {
+		joinErr = room.ErrRoomEnded
+	}
+	if joinErr != nil {
+		return joinErr
+	}
+	if prev != "" {
 		if old, ok := h.room(prev); ok {
 			old.do(func() { old.leave(who.ID, ByeLeft) })
 		}
 	}
-	rel, err := h.relations(ctx, r, who)
-	if err != nil {
-		h.left(who.ID, r.id)
-		return err
-	}
-	var joinErr error
-	if !r.do(func() { joinErr = r.join(c, rel) }) {
-		joinErr = room.ErrRoomEnded
-	}
-	if joinErr != nil {
-		h.left(who.ID, r.id)
-	}
-	return joinErr
+	return nil
 }
 
 // relations looks up how who stands to the people in the room, for the room's
@@ -195,15 +207,17 @@ func (r *liveRoom) disconnected(c *conn) {
 	if _, present := r.st.Participant(id); !present || r.st.Ended() {
 		return
 	}
-	r.grace[id] = time.AfterFunc(r.hub.opts.Grace, func() {
+	var t *time.Timer
+	t = time.AfterFunc(r.hub.opts.Grace, func() {
 		r.post(func() {
-			if _, back := r.conns[id]; back {
-				return
+			if r.grace[id] != t {
+				return // they came back (and maybe dropped again) meanwhile
 			}
 			delete(r.grace, id)
 			r.leave(id, ByeLeft)
 		})
 	})
+	r.grace[id] = t
 }
 
 // readLoop reads the client's frames and applies them until the socket ends.
@@ -217,14 +231,15 @@ func (h *Hub) readLoop(ctx context.Context, r *liveRoom, c *conn) {
 		if err != nil {
 			return
 		}
+		// Decoding comes first, so that a refusal answers its request id.
+		msg, cmd, err := DecodeClientMessage(data)
 		if !c.limit.Allow() {
-			c.send(errorFrame("", ErrRateLimited))
+			c.send(errorFrame(msg.ID, ErrRateLimited))
 			if c.strike() {
 				return
 			}
 			continue
 		}
-		msg, cmd, err := DecodeClientMessage(data)
 		if err != nil {
 			c.send(errorFrame(msg.ID, err))
 			if c.strike() {

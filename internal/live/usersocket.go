@@ -72,19 +72,20 @@ func (h *Hub) ServeUser(w http.ResponseWriter, req *http.Request, user Person) {
 	}{"welcome", ProtocolVersion, user}))
 	h.sendHallway(uc)
 
+	ctx := context.WithoutCancel(req.Context()) // as in ServeRoom
 	for {
-		_, data, err := ws.Read(req.Context())
+		_, data, err := ws.Read(ctx)
 		if err != nil {
 			return
 		}
+		msg, _, err := DecodeClientMessage(data)
 		if !uc.limit.Allow() {
-			uc.send(errorFrame("", ErrRateLimited))
+			uc.send(errorFrame(msg.ID, ErrRateLimited))
 			if uc.strike() {
 				return
 			}
 			continue
 		}
-		msg, _, err := DecodeClientMessage(data)
 		switch {
 		case err != nil:
 			uc.send(errorFrame(msg.ID, err))

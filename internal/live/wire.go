@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/townhall/townhall/internal/errcode"
 	"github.com/townhall/townhall/internal/ids"
@@ -15,6 +16,9 @@ const ProtocolVersion = 1
 
 // MaxFrame is the largest message a client may send on a socket.
 const MaxFrame = 64 << 10
+
+// maxRequestID is the longest request id, in bytes.
+const maxRequestID = 64
 
 // Errors of the socket protocol.
 var (
@@ -112,10 +116,11 @@ func DecodeClientMessage(data []byte) (ClientMessage, room.Command, error) {
 		return m, nil, fmt.Errorf("%w: frame over %d bytes", ErrBadMessage, MaxFrame)
 	}
 	if err := jsonv2.Unmarshal(data, &m, jsonv2.RejectUnknownMembers(true)); err != nil {
-		return ClientMessage{}, nil, fmt.Errorf("%w: %v", ErrBadMessage, err)
+		return ClientMessage{ID: requestID(data)}, nil, fmt.Errorf("%w: %v", ErrBadMessage, err)
 	}
-	if len(m.ID) > 64 {
-		return m, nil, fmt.Errorf("%w: id is longer than 64 characters", ErrBadMessage)
+	if len(m.ID) > maxRequestID {
+		m.ID = ""
+		return m, nil, fmt.Errorf("%w: id is longer than %d bytes", ErrBadMessage, maxRequestID)
 	}
 	switch m.Type {
 	case MsgPing, MsgSnapshot, MsgLeave:
@@ -139,6 +144,23 @@ func DecodeClientMessage(data []byte) (ClientMessage, room.Command, error) {
 	}
 	cmd, err := f(m)
 	return m, cmd, err
+}
+
+// requestID digs the request id out of a frame that failed to decode (an unknown
+// field, a wrong type), so that its error still answers the right request. It
+// returns "" when the frame is not a JSON object with a short string "id".
+func requestID(data []byte) string {
+	var m struct {
+		ID jsontext.Value `json:"id"`
+	}
+	if jsonv2.Unmarshal(data, &m) != nil || m.ID.Kind() != '"' {
+		return ""
+	}
+	var id string
+	if jsonv2.Unmarshal(m.ID, &id) != nil || len(id) > maxRequestID {
+		return ""
+	}
+	return id
 }
 
 func truncate(s string, n int) string {

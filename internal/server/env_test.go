@@ -514,8 +514,9 @@ func ids(us ...*user) []string {
 	return out
 }
 
+// ctxT is a context for the requests of a test, cancelled when it ends.
 func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
 	return ctx
 }
