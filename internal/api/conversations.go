@@ -117,6 +117,10 @@ func (a *API) invite(w http.ResponseWriter, r *http.Request, u account.User) {
 			a.writeError(w, r, err)
 			return
 		}
+		if err := a.hub.MayInvite(roomID, personOf(u)); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
 		code, err := a.accounts.CreateRoomInvite(r.Context(), u, roomID)
 		if err != nil {
 			a.writeError(w, r, err)

@@ -110,6 +110,30 @@ func (h *Hub) Invite(ctx context.Context, from Person, roomID string, to []Perso
 	return inv, nil
 }
 
+// MayInvite reports whether from may invite people into the conversation in
+// roomID, without inviting anyone: the check behind an invitation link, whose
+// invitee has no account yet. The room decides, as for Invite: from must be in
+// the room, and a moderator in a closed one.
+func (h *Hub) MayInvite(roomID string, from Person) error {
+	r, ok := h.room(roomID)
+	if !ok {
+		return ErrRoomNotFound
+	}
+	var err error
+	if !r.do(func() {
+		if !r.st.IsMember(from.ID) && r.st.Config().Type == room.Closed {
+			err = ErrRoomNotFound
+			return
+		}
+		// Inviting yourself asks the room every question of an invitation and
+		// changes nothing: people present are skipped, and no event is emitted.
+		err = r.apply(from.ID, room.InviteMembers{Users: []string{from.ID}})
+	}) {
+		return ErrRoomNotFound
+	}
+	return err
+}
+
 // Admit lets a user who signed up through an invitation link into the room, as
 // the link's maker invited them.
 func (h *Hub) Admit(roomID, inviterID, userID string) {

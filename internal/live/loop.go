@@ -102,6 +102,13 @@ func (r *liveRoom) person(id string) Person {
 // media server first (who may be heard), then the durable record, then the
 // events, then the hallway.
 func (r *liveRoom) apply(actor string, cmd room.Command) error {
+	return r.applyThen(actor, cmd, nil)
+}
+
+// applyThen is apply, calling ack (if not nil) once the events are queued and
+// before a room the command ended closes its sockets: the actor's ok goes out
+// ahead of their bye.
+func (r *liveRoom) applyThen(actor string, cmd room.Command, ack func()) error {
 	audibleBefore := r.audibleSet()
 	evs, err := r.st.Apply(actor, cmd)
 	if err != nil {
@@ -113,6 +120,9 @@ func (r *liveRoom) apply(actor string, cmd room.Command) error {
 	}
 	r.deliver(evs, actor)
 	r.refreshSummary()
+	if ack != nil {
+		ack()
+	}
 	if r.st.Ended() {
 		r.finish(ByeEnded)
 	}

@@ -303,7 +303,7 @@ func (h *Hub) handle(r *liveRoom, c *conn, msg ClientMessage, cmd room.Command) 
 			a.Now = r.hub.now()
 			cmd = a
 		}
-		err = r.apply(id, cmd)
+		err = r.applyThen(id, cmd, func() { c.send(mustJSON(okMsg{Type: "ok", ID: msg.ID})) })
 	}) {
 		return true
 	}
@@ -312,9 +312,7 @@ func (h *Hub) handle(r *liveRoom, c *conn, msg ClientMessage, cmd room.Command) 
 		if isCode(err, errcode.BadRequest) && c.strike() {
 			return true
 		}
-		return false
 	}
-	c.send(mustJSON(okMsg{Type: "ok", ID: msg.ID}))
 	return false
 }
 
