@@ -1,0 +1,140 @@
+package event
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/townhall/townhall/internal/room"
+)
+
+// Sees reports whether viewer may see e. It is the one place this rule lives: the
+// event page, lists, search and subscriptions all use it.
+//
+//   - the host and the co-hosts always see it;
+//   - nobody the host blocks sees it;
+//   - people invited to it see it;
+//   - a members-only club event is for the club's members;
+//   - an open event is for everyone signed in; a social one for people who follow
+//     a host or whom a host follows, and the club's members; a closed one for the
+//     hosts and invitees only.
+func (s *Service) Sees(ctx context.Context, viewer string, e Event) (bool, error) {
+	if viewer == "" {
+		return false, nil
+	}
+	if e.IsHost(viewer) {
+		return true, nil
+	}
+	rel, err := s.opts.Graph.Relation(ctx, viewer, e.HostID)
+	if err != nil {
+		return false, err
+	}
+	if rel.BBlocksA {
+		return false, nil
+	}
+	_, err = s.opts.Store.EventInvitation(ctx, e.ID, viewer)
+	switch {
+	case err == nil:
+		return true, nil
+	case !errors.Is(err, ErrNoInvitation):
+		return false, err
+	}
+	member := false
+	if e.ClubID != "" {
+		role, err := s.opts.Clubs.RoleOf(ctx, e.ClubID, viewer)
+		if err != nil {
+			return false, err
+		}
+		member = role != ""
+	}
+	if e.MembersOnly && !member {
+		return false, nil
+	}
+	switch e.RoomType {
+	case room.Open:
+		return true, nil
+	case room.Social:
+		if member || rel.AFollowsB || rel.BFollowsA {
+			return true, nil
+		}
+		for _, c := range e.CoHosts {
+			r, err := s.opts.Graph.Relation(ctx, viewer, c)
+			if err != nil {
+				return false, err
+			}
+			if !r.BBlocksA && (r.AFollowsB || r.BFollowsA) {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+// filter keeps the events viewer sees, at most limit.
+func (s *Service) filter(ctx context.Context, viewer string, list []Event, limit int) ([]Event, error) {
+	out := []Event{}
+	for _, e := range list {
+		ok, err := s.Sees(ctx, viewer, e)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, e)
+		}
+		if len(out) == limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+// LiveFor is how long after its start an event stays in the upcoming lists, so
+// that people find it while its room is open.
+const LiveFor = 2 * time.Hour
+
+// Upcoming lists the events for viewer's events page and hallway: those of people
+// they follow, of their clubs, and those they subscribed to or were invited to,
+// that they may see, by start. Started events stay listed for LiveFor.
+func (s *Service) Upcoming(ctx context.Context, viewer string, limit int) ([]Event, error) {
+	list, err := s.opts.Store.UpcomingEvents(ctx, viewer, s.now().Add(-LiveFor), 2*limit)
+	if err != nil {
+		return nil, err
+	}
+	return s.filter(ctx, viewer, s.current(list), limit)
+}
+
+// current drops the events whose start passed and that never opened a room.
+func (s *Service) current(list []Event) []Event {
+	now := s.now()
+	out := list[:0:0]
+	for _, e := range list {
+		if e.Started() || e.StartsAt.After(now) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Hosted lists the upcoming events hostID hosts or co-hosts that viewer may see.
+func (s *Service) Hosted(ctx context.Context, viewer, hostID string, limit int) ([]Event, error) {
+	list, err := s.opts.Store.HostedEvents(ctx, hostID, s.now().Add(-LiveFor), 2*limit)
+	if err != nil {
+		return nil, err
+	}
+	return s.filter(ctx, viewer, s.current(list), limit)
+}
+
+// OfClub lists a club's upcoming events that viewer may see.
+func (s *Service) OfClub(ctx context.Context, viewer, clubID string, limit int) ([]Event, error) {
+	list, err := s.opts.Store.ClubEvents(ctx, clubID, s.now().Add(-LiveFor), 2*limit)
+	if err != nil {
+		return nil, err
+	}
+	return s.filter(ctx, viewer, s.current(list), limit)
+}
+
+// Visible keeps the events of list that viewer may see, at most limit: the search
+// results.
+func (s *Service) Visible(ctx context.Context, viewer string, list []Event, limit int) ([]Event, error) {
+	return s.filter(ctx, viewer, list, limit)
+}
