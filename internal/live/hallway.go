@@ -62,18 +62,18 @@ func (h *Hub) newVisibility(ctx context.Context, viewer string, sums []Summary) 
 // blocks them from; open rooms always; social rooms when a moderator follows them
 // or they were invited; closed rooms only when they are a member.
 func (v *visibility) sees(r *liveRoom, s Summary) bool {
+	member := func() bool {
+		ok := false
+		r.do(func() { ok = r.st.IsMember(v.viewer) })
+		return ok
+	}
 	if s.CreatorID == v.viewer {
-		return true
+		return member() // the creator, unless a moderator removed them
 	}
 	for _, m := range s.moderators() {
 		if v.edges[m].BlockedBy {
 			return false
 		}
-	}
-	member := func() bool {
-		ok := false
-		r.do(func() { ok = r.st.IsMember(v.viewer) })
-		return ok
 	}
 	switch s.Type {
 	case room.Open:

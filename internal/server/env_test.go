@@ -469,6 +469,9 @@ func wantCode(t *testing.T, what string, err error, code string) {
 	}
 }
 
+// asErr is errors.As for the client's HTTP errors.
+func asErr(err error, target **client.Error) bool { return errors.As(err, target) }
+
 // wantStatus fails unless err is an HTTP error with that status and code.
 func wantStatus(t *testing.T, what string, err error, status int, code string) {
 	t.Helper()
@@ -506,7 +509,7 @@ func roleOf(st client.RoomState, id string) string {
 	return ""
 }
 
-func ids(us ...*user) []string {
+func idsOf(us ...*user) []string {
 	out := make([]string, len(us))
 	for i, u := range us {
 		out[i] = u.ID

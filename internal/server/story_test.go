@@ -52,7 +52,7 @@ func playStory(t *testing.T, driver string) {
 		if got := ds.state.ListenerCount; got != 3 {
 			t.Fatalf("dan's snapshot counts %d listeners, want 3", got)
 		}
-		if !slices.Equal(listenerIDs(ds.state), ids(bob, cyd, dan)) {
+		if !slices.Equal(listenerIDs(ds.state), idsOf(bob, cyd, dan)) {
 			t.Fatalf("listeners %v, want bob, cyd, dan in order", listenerIDs(ds.state))
 		}
 	})
@@ -202,7 +202,7 @@ func playStory(t *testing.T, driver string) {
 			if p.ID != rm.ID || p.Title != rm.Title || p.Type != "open" || p.EndedAt.Before(p.CreatedAt) {
 				t.Fatalf("%s's history %+v", u.Name, p)
 			}
-			if !slices.Equal(p.Speakers, ids(ada, bob)) {
+			if !slices.Equal(p.Speakers, idsOf(ada, bob)) {
 				t.Fatalf("speakers %v, want ada then bob", p.Speakers)
 			}
 		}
