@@ -33,7 +33,7 @@ func TestClosedRoomInvisible(t *testing.T) {
 	bobs.waitFor(t, "bob's invitation", msgType("notification"))
 	bs := join(t, bob, secret.ID)
 	as.event(t, "joined_stage", bob.ID) // invited by a moderator: straight on stage
-	nowhere := ids.New()                 // a room that does not exist
+	nowhere := ids.New()                // a room that does not exist
 
 	// same runs an outsider's request on the closed room and on a room that does
 	// not exist, and wants the same refusal for both.
