@@ -13,6 +13,8 @@ import (
 
 // migrationFiles is the schema: one set of goose .sql files that both drivers run.
 // Add a file (00002_rooms.sql, ...) to change it; never edit one that has shipped.
+// What the drivers spell differently (full-text search) is a Go migration in the
+// same sequence: 00005 (searchMigration).
 //
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
@@ -24,7 +26,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
-	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true), goose.WithGoMigrations(db.searchMigration())}
 	dialect := goose.DialectSQLite3
 	if db.driver == Postgres {
 		dialect = goose.DialectPostgres
