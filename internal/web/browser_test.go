@@ -259,8 +259,9 @@ func (p *page) screenshot(name string) string {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, patience)
 	defer cancel()
-	// Let fonts and the last frame settle: wait for two animation frames.
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`, chromedp.EvalAwaitPromise)); err != nil {
+	// Dismiss passing messages, then let the last frame settle (two animation frames).
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelectorAll(".toast").forEach((t) => t.remove()),
+		new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`, chromedp.EvalAwaitPromise)); err != nil {
 		p.fail("waiting for a frame", err)
 	}
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
@@ -397,6 +398,14 @@ func (ts *testServer) invite(t *testing.T, inviter *apiUser, name string) *apiUs
 		t.Fatal(err)
 	}
 	return &apiUser{Client: c, ID: sess.User.ID, Name: name}
+}
+
+// rename sets the user's display name.
+func (u *apiUser) rename(t *testing.T, display string) {
+	t.Helper()
+	if err := u.Do(context.Background(), "PATCH", "/api/v1/me", map[string]string{"display_name": display}, nil); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // login signs the page in through the login form.

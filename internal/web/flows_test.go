@@ -171,8 +171,21 @@ func TestClosedRoomIsNotInAnotherUsersHallway(t *testing.T) {
 func TestInvitedUserAsksAQuestionThenAcceptsAndLandsOnStage(t *testing.T) {
 	ts := startServer(t)
 	admin := ts.admin(t)
-	bobAPI := ts.invite(t, admin, "bob")
 	ctx := context.Background()
+	admin.rename(t, "Ada Admin")
+	bobAPI := ts.invite(t, admin, "bob")
+	bobAPI.rename(t, "Bob Builder")
+	// Two listeners the moderator follows (so they may join a social room), for
+	// the audience split and the screenshots.
+	var listeners []*apiUser
+	for _, n := range [][2]string{{"cyd", "Cyd Charisse"}, {"dee", "Dee Dee"}} {
+		u := ts.invite(t, admin, n[0])
+		u.rename(t, n[1])
+		if err := admin.Follow(ctx, n[0]); err != nil {
+			t.Fatal(err)
+		}
+		listeners = append(listeners, u)
+	}
 	b := newBrowser(t)
 
 	mod := b.user("admin", ts.url)
@@ -186,7 +199,7 @@ func TestInvitedUserAsksAQuestionThenAcceptsAndLandsOnStage(t *testing.T) {
 	mod.fill("Usernames", "bob")
 	mod.fill("Message (optional)", "Come tell us about the new app!")
 	mod.clickText("Send invitations")
-	mod.waitFor("bob pending", `document.querySelector(".sent-row[data-status=pending]")?.textContent.includes("bob")`)
+	mod.waitFor("bob pending", `document.querySelector(".sent-row[data-status=pending]")?.textContent.includes("Bob Builder")`)
 
 	// The bell shows it; the notification page has the invitation.
 	bob.waitFor("the unread badge", `document.querySelector("[data-testid=bell] .badge")?.textContent === "1"`)
@@ -208,13 +221,7 @@ func TestInvitedUserAsksAQuestionThenAcceptsAndLandsOnStage(t *testing.T) {
 	bob.waitFor("the mute button", `!!document.querySelector("[data-testid=mute]")`)
 	mod.waitFor("bob on the moderator's stage", fmt.Sprintf(`!!document.querySelector('.stage-grid [data-user-id=%q]')`, bobAPI.ID))
 
-	// A few listeners (people the moderator follows may join a social room), for
-	// the screenshots.
-	for _, name := range []string{"cyd", "dee"} {
-		u := ts.invite(t, admin, name)
-		if err := admin.Follow(ctx, name); err != nil {
-			t.Fatal(err)
-		}
+	for _, u := range listeners {
 		s, err := u.JoinRoom(ctx, roomID)
 		if err != nil {
 			t.Fatal(err)
@@ -222,6 +229,7 @@ func TestInvitedUserAsksAQuestionThenAcceptsAndLandsOnStage(t *testing.T) {
 		t.Cleanup(func() { s.Close() })
 	}
 	mod.waitFor("two listeners", `document.querySelector("[data-testid=listener-count]")?.textContent === "2 listeners"`)
+	mod.waitFor("them followed by the speakers", `document.querySelectorAll("[data-testid=followed-audience] [data-testid=listener]").length === 2`)
 	mod.viewport(375, 812)
 	phone := mod.screenshot("room-375")
 	mod.viewport(1280, 800)

@@ -36,6 +36,7 @@ export function toast(text, kind = 'info', ms = 5000) {
   const remove = () => t.remove();
   close.addEventListener('click', remove);
   region.appendChild(t);
+  while (region.children.length > 3) region.firstElementChild.remove();
   if (ms) setTimeout(remove, ms);
 }
 

@@ -96,7 +96,7 @@ function liveView(s) {
     hands, audience);
   const el = h('section', { class: 'room', 'data-room-id': s.id }, head, notices, body, dock);
 
-  const followed = new Map(); // speaker username → Set of user IDs they follow
+  const followed = new Map(); // speaker username → {at, ids: Set of the user IDs they follow}
   let wasOnStage = null;
   let invitedBy = '';
   let speaking = new Set();
@@ -104,22 +104,25 @@ function liveView(s) {
 
   // --- what follows the speakers ---------------------------------------------
   // The audience is split by "followed by the speakers": for each speaker (up to
-  // 8), one GET /api/v1/users/{username}/following (first 100). This is exact for
-  // speakers who follow up to 100 people and an approximation beyond.
+  // 8), one GET /api/v1/users/{username}/following (first 100), refreshed at most
+  // every 15 s while the room changes. Exact for speakers who follow up to 100
+  // people, an approximation beyond (the API has no "who here do they follow").
   const loadFollowing = () => {
     if (!app.me || !s.room) return;
+    const now = Date.now();
     for (const p of s.room.stage.slice(0, 8)) {
-      if (!p.username || followed.has(p.username)) continue;
-      followed.set(p.username, new Set());
+      const have = p.username && followed.get(p.username);
+      if (!p.username || (have && now - have.at < 15000)) continue;
+      followed.set(p.username, { at: now, ids: have ? have.ids : new Set() });
       get(`/users/${enc(p.username)}/following?limit=100`)
-        .then((r) => { followed.set(p.username, new Set(r.users.map((u) => u.id))); drawAudience(); })
+        .then((r) => { followed.set(p.username, { at: Date.now(), ids: new Set(r.users.map((u) => u.id)) }); drawAudience(); })
         .catch(() => {});
     }
   };
   const followedBySpeakers = (id) => {
     for (const p of s.room.stage) {
-      const set = p.username && followed.get(p.username);
-      if (set && set.has(id)) return true;
+      const f = p.username && followed.get(p.username);
+      if (f && f.ids.has(id)) return true;
     }
     return false;
   };
@@ -272,7 +275,7 @@ function liveView(s) {
     });
     items.push(leave);
     if (!s.guest) {
-      items.push(h('button', { type: 'button', class: 'btn dock-invite', onclick: () => inviteSheet(s) }, icon('invite'), 'Invite'));
+      items.push(h('button', { type: 'button', class: 'btn dock-invite', onclick: () => inviteSheet(s) }, icon('invite'), h('span', { class: 'btn-label' }, 'Invite')));
     }
     if (me) {
       const muted = me.muted;
