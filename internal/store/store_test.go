@@ -28,6 +28,7 @@ func TestStore(t *testing.T) {
 		openCases(), userCases(), signUpCases(), sessionCases(), inviteCases(),
 		graphCases(), listCases(), concurrencyCases(),
 		roomCases(), invitationCases(), notificationCases(), edgeCases(),
+		clubCases(), eventCases(), delegateCases(), searchCases(),
 	} {
 		cases = append(cases, group...)
 	}
