@@ -33,8 +33,11 @@ type Options struct {
 	// MaxSocketsPerUser caps a user's open sockets (room and user sockets). Default 8.
 	MaxSocketsPerUser int
 	// CoalesceAbove is the listener count above which listener joins and leaves
-	// are folded into one audience count per second. Default 50.
+	// are folded into one audience count every AudienceEvery. Default 50.
 	CoalesceAbove int
+	// AudienceEvery is how often a busy room sends its audience count, when it
+	// changed. Default 1 s.
+	AudienceEvery time.Duration
 	// Heartbeat is how often the server pings a socket. Default 15 s.
 	Heartbeat time.Duration
 	// HallwayEvery is the shortest time between two hallway pushes. Default 2 s.
@@ -82,6 +85,9 @@ func NewHub(opts Options) *Hub {
 	}
 	if opts.CoalesceAbove == 0 {
 		opts.CoalesceAbove = 50
+	}
+	if opts.AudienceEvery == 0 {
+		opts.AudienceEvery = time.Second
 	}
 	if opts.Heartbeat == 0 {
 		opts.Heartbeat = 15 * time.Second

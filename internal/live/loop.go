@@ -26,6 +26,7 @@ type liveRoom struct {
 	people map[string]Person      // names of everyone present
 
 	audienceDirty bool
+	pending       pendingHands // room goroutine only
 
 	sumMu   sync.Mutex // guards summary, read by the hallway
 	summary Summary
@@ -33,7 +34,8 @@ type liveRoom struct {
 
 func newLiveRoom(h *Hub, cfg room.Config) *liveRoom {
 	r := &liveRoom{hub: h, id: cfg.ID, st: room.New(cfg), ops: make(chan func(), 1024), quit: make(chan struct{}),
-		conns: map[string]*conn{}, grace: map[string]*time.Timer{}, people: map[string]Person{}}
+		conns: map[string]*conn{}, grace: map[string]*time.Timer{}, people: map[string]Person{},
+		pending: pendingHands{}}
 	r.refreshSummary()
 	return r
 }
@@ -67,7 +69,7 @@ const startedIdle = 10 * time.Minute
 
 func (r *liveRoom) run() {
 	defer r.hub.wg.Done()
-	tick := time.NewTicker(time.Second)
+	tick := time.NewTicker(r.hub.opts.AudienceEvery)
 	defer tick.Stop()
 	idle := time.NewTimer(startedIdle)
 	defer idle.Stop()
@@ -181,7 +183,8 @@ func (r *liveRoom) record(ev room.Event) {
 func (r *liveRoom) deliver(evs []room.Event, actor string) {
 	busy := r.st.ListenerCount() > r.hub.opts.CoalesceAbove
 	for _, ev := range evs {
-		if ev.Coalescible() && busy {
+		carried := r.pending.carried(ev)
+		if ev.Coalescible() && busy && !carried {
 			r.audienceDirty = true
 			continue
 		}
@@ -209,6 +212,33 @@ func (r *liveRoom) deliver(evs []room.Event, actor string) {
 			r.drop(rm.UserID, ByeRemoved)
 		}
 	}
+}
+
+// pendingHands are the listeners with a raised hand or a pending invitation to
+// speak, as the events have told. A busy room counts listeners coming and going
+// instead of announcing each, but hands and invitations are announced in full:
+// the departure of a listener who holds one is announced too, since it takes
+// the hand or the invitation away.
+type pendingHands map[string]bool
+
+// carried keeps the set current with ev, every event in order, and reports
+// whether ev must be sent even in a busy room. A lowered hand or a declined
+// invitation stays in the set until the listener leaves the audience: telling
+// of one departure too many is harmless.
+func (p pendingHands) carried(ev room.Event) bool {
+	switch e := ev.(type) {
+	case room.HandRaised:
+		p[e.UserID] = true
+	case room.SpeakInvited:
+		p[e.UserID] = true
+	case room.JoinedStage:
+		delete(p, e.UserID)
+	case room.ListenerLeft:
+		held := p[e.UserID]
+		delete(p, e.UserID)
+		return held
+	}
+	return false
 }
 
 // flushAudience sends the coalesced listener count.
