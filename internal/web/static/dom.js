@@ -1,5 +1,5 @@
-// A small DOM helper. Every string becomes a text node: user data never goes
-// through innerHTML.
+// A small DOM helper. Every string becomes a text node: user data is never
+// parsed as HTML.
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
