@@ -13,7 +13,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/townhall/townhall/internal/account"
+	"github.com/townhall/townhall/internal/club"
+	"github.com/townhall/townhall/internal/event"
 	"github.com/townhall/townhall/internal/live"
+	"github.com/townhall/townhall/internal/notify"
+	"github.com/townhall/townhall/internal/search"
 )
 
 // Options configure the API.
@@ -27,6 +31,16 @@ type Options struct {
 	LookupPerSecond float64              // per session
 	Ready           func(ctx context.Context) error
 	Now             func() time.Time
+
+	// The services of clubs, events, delegates, the notification gate and search.
+	// Their routes answer 503 unavailable while unset.
+	Delegation *account.Delegation
+	Clubs      *club.Service
+	Events     *event.Service
+	Notify     *notify.Service
+	Search     *search.Service
+	// SearchPerSecond limits searches per session (default 2).
+	SearchPerSecond float64
 }
 
 // API serves the HTTP API.
@@ -44,6 +58,13 @@ type API struct {
 	loginByAccount *keyedLimiter
 	lookups        *keyedLimiter
 	mux            *http.ServeMux
+
+	delegation *account.Delegation
+	clubs      *club.Service
+	events     *event.Service
+	notify     *notify.Service
+	search     *search.Service
+	searches   *keyedLimiter
 }
 
 // New returns the API with every route registered.
@@ -66,7 +87,16 @@ func New(opts Options) *API {
 		loginByAccount: newKeyedLimiter(opts.LoginPerMinute/60, loginBurst, opts.Now),
 		lookups:        newKeyedLimiter(opts.LookupPerSecond, lookupBurst, opts.Now),
 		mux:            http.NewServeMux(),
+		delegation:     opts.Delegation,
+		clubs:          opts.Clubs,
+		events:         opts.Events,
+		notify:         opts.Notify,
+		search:         opts.Search,
 	}
+	if opts.SearchPerSecond <= 0 {
+		opts.SearchPerSecond = 2
+	}
+	a.searches = newKeyedLimiter(opts.SearchPerSecond, int(opts.SearchPerSecond*5), opts.Now)
 	a.routes()
 	return a
 }
@@ -113,11 +143,50 @@ func (a *API) routes() {
 		{"GET /api/v1/hallway", a.authed(a.hallway)},
 		{"GET /api/v1/socket", a.authed(a.userSocket)},
 		{"GET /api/v1/me/rooms", a.authed(a.roomHistory)},
-		{"GET /api/v1/invitations", a.authed(a.listInvitations)},
-		{"GET /api/v1/invitations/{id}", a.authed(a.getInvitation)},
-		{"POST /api/v1/invitations/{id}/answer", a.authed(a.answerInvitation)},
+		{"GET /api/v1/invitations", a.as(account.ScopeInvitations, a.listInvitations)},
+		{"GET /api/v1/invitations/{id}", a.as(account.ScopeInvitations, a.getInvitation)},
+		{"POST /api/v1/invitations/{id}/answer", a.as(account.ScopeInvitations, a.answerInvitation)},
 		{"GET /api/v1/notifications", a.authed(a.notifications)},
 		{"POST /api/v1/notifications/read", a.authed(a.markRead)},
+
+		{"GET /api/v1/notifications/settings", a.authed(a.notificationSettings)},
+		{"PUT /api/v1/notifications/settings", a.authed(a.setNotificationSettings)},
+
+		{"POST /api/v1/clubs", a.authed(a.createClub)},
+		{"GET /api/v1/clubs", a.authed(a.myClubs)},
+		{"GET /api/v1/clubs/{id}", a.authed(a.getClub)},
+		{"PATCH /api/v1/clubs/{id}", a.authed(a.updateClub)},
+		{"POST /api/v1/clubs/{id}/join", a.authed(a.joinClub)},
+		{"POST /api/v1/clubs/{id}/leave", a.authed(a.leaveClub)},
+		{"GET /api/v1/clubs/{id}/members", a.authed(a.clubMembers)},
+		{"PUT /api/v1/clubs/{id}/members/{username}", a.authed(a.setClubRole)},
+		{"DELETE /api/v1/clubs/{id}/members/{username}", a.authed(a.removeClubMember)},
+		{"GET /api/v1/clubs/{id}/requests", a.authed(a.clubRequests)},
+		{"POST /api/v1/clubs/{id}/requests/{username}", a.authed(a.decideClubRequest)},
+		{"POST /api/v1/clubs/{id}/rooms", a.authed(a.startClubRoom)},
+		{"GET /api/v1/clubs/{id}/events", a.as(account.ScopeEvents, a.clubEvents)},
+
+		{"POST /api/v1/events", a.as(account.ScopeEvents, a.createEvent)},
+		{"GET /api/v1/events", a.as(account.ScopeEvents, a.upcomingEvents)},
+		{"GET /api/v1/events/{id}", a.as(account.ScopeEvents, a.getEvent)}, // also {id}.ics
+		{"PATCH /api/v1/events/{id}", a.as(account.ScopeEvents, a.updateEvent)},
+		{"DELETE /api/v1/events/{id}", a.as(account.ScopeEvents, a.cancelEvent)},
+		{"POST /api/v1/events/{id}/start", a.as(account.ScopeEvents, a.startEvent)},
+		{"POST /api/v1/events/{id}/invitations", a.as(account.ScopeEvents, a.inviteToEvent)},
+		{"GET /api/v1/events/{id}/invitations", a.as(account.ScopeEvents, a.eventInvitations)},
+		{"POST /api/v1/events/{id}/answer", a.as(account.ScopeInvitations, a.answerEvent)},
+		{"PUT /api/v1/events/{id}/subscription", a.authed(a.subscribe)},
+		{"DELETE /api/v1/events/{id}/subscription", a.authed(a.unsubscribe)},
+		{"GET /api/v1/me/event-invitations", a.as(account.ScopeInvitations, a.myEventInvitations)},
+		{"GET /api/v1/users/{username}/events", a.as(account.ScopeEvents, a.hostedEvents)},
+
+		{"GET /api/v1/me/delegates", a.authed(a.listDelegates)},
+		{"PUT /api/v1/me/delegates/{username}", a.authed(a.nameDelegate)},
+		{"DELETE /api/v1/me/delegates/{username}", a.authed(a.revokeDelegate)},
+		{"GET /api/v1/me/delegations", a.authed(a.listDelegations)},
+		{"GET /api/v1/me/audit", a.authed(a.auditLog)},
+
+		{"GET /api/v1/search", a.authed(a.searchAll)},
 
 		{"/api/", http.HandlerFunc(a.notFound)},
 	}

@@ -112,6 +112,7 @@ type ctxKey int
 const (
 	userKey ctxKey = iota
 	sessionKey
+	actorKey
 )
 
 // authedFunc is a handler that runs for a signed-in user.
@@ -137,17 +138,62 @@ func (a *API) Authenticate(r *http.Request) (account.Session, account.User, erro
 	return a.accounts.Authenticate(r.Context(), token(r))
 }
 
-// authed runs f only for a signed-in user of an active account.
-func (a *API) authed(f authedFunc) http.Handler {
+// authed runs f only for a signed-in user of an active account, in person: a
+// request that acts for another account (ActingAsHeader) is refused.
+func (a *API) authed(f authedFunc) http.Handler { return a.as("", f) }
+
+// ActingAsHeader names the account (by username) a delegate's request acts for.
+const ActingAsHeader = "Townhall-Acting-As"
+
+// as runs f for a signed-in user in person, or for a delegate acting for the
+// account named in ActingAsHeader when their delegation covers scope ("" covers
+// nothing: the route is personal). The delegation is resolved once, here, from
+// the store, so a revoked delegate is refused at their next request. f gets the
+// account acted for; actorOf tells who acts. A state-changing request a delegate
+// makes that succeeds is written to the owner's audit log.
+func (a *API) as(scope account.Scope, f authedFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sess, u, err := a.Authenticate(r)
 		if err != nil {
 			a.writeError(w, r, err)
 			return
 		}
-		ctx := context.WithValue(r.Context(), sessionKey, sess)
-		f(w, r.WithContext(ctx), u)
+		actor := account.Self(u)
+		if owner := r.Header.Get(ActingAsHeader); owner != "" {
+			if scope == "" || a.delegation == nil {
+				a.writeError(w, r, account.ErrNotForDelegates)
+				return
+			}
+			if actor, err = a.delegation.ActAs(r.Context(), u, owner); err != nil {
+				a.writeError(w, r, err)
+				return
+			}
+			if !actor.Can(scope) {
+				a.writeError(w, r, account.ErrScope)
+				return
+			}
+		}
+		ctx := context.WithValue(context.WithValue(r.Context(), sessionKey, sess), actorKey, actor)
+		r = r.WithContext(ctx)
+		if !actor.Acting() {
+			f(w, r, u)
+			return
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		f(sw, r, actor.Principal)
+		if r.Method != http.MethodGet && r.Method != http.MethodHead && sw.status != 0 && sw.status < 400 {
+			if err := a.delegation.Record(context.WithoutCancel(ctx), actor, r.Pattern, r.URL.Path); err != nil {
+				a.log.ErrorContext(ctx, "writing the audit log", "owner", actor.Principal.ID,
+					"delegate", actor.Delegate.ID, "action", r.Pattern, "err", err)
+			}
+		}
 	})
+}
+
+// actorOf returns who a request acts as (in person unless a delegate acts).
+func actorOf(r *http.Request) account.Actor {
+	a, _ := r.Context().Value(actorKey).(account.Actor)
+	return a
 }
 
 func sessionOf(r *http.Request) account.Session {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/townhall/townhall/internal/account"
+	"github.com/townhall/townhall/internal/notify"
 )
 
 func (a *API) profile(w http.ResponseWriter, r *http.Request, u account.User) {
@@ -60,8 +61,22 @@ func (a *API) relate(f func(ctx context.Context, viewer account.User, username s
 	}
 }
 
+// follow follows a user and, the first time, notifies them (new_follower).
 func (a *API) follow(w http.ResponseWriter, r *http.Request, u account.User) {
-	a.relate(a.accounts.Follow)(w, r, u)
+	a.relate(func(ctx context.Context, viewer account.User, username string) error {
+		t, rel, err := a.accounts.Lookup(ctx, viewer, username)
+		if err == nil {
+			err = a.accounts.Follow(ctx, viewer, username)
+		}
+		if err != nil || rel.AFollowsB || a.notify == nil {
+			return err
+		}
+		from := viewSummary(account.SummaryOf(viewer))
+		if err := a.notify.Notify(ctx, t.ID, notify.KindNewFollower, viewer.ID, map[string]any{"from": from}); err != nil {
+			a.log.WarnContext(ctx, "notifying a new follower", "err", err)
+		}
+		return nil
+	})(w, r, u)
 }
 
 func (a *API) unfollow(w http.ResponseWriter, r *http.Request, u account.User) {
