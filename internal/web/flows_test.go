@@ -118,10 +118,46 @@ func TestGuestListensToAnOpenRoomWithoutAnAccount(t *testing.T) {
 	}
 	mod.waitFor("one listener", `document.querySelector("[data-testid=listener-count]")?.textContent === "1 listener"`)
 
-	// A room that does not take guests is not shown to them.
+	// A room that does not take guests is not shown to them (and starting it
+	// ends the first room: a user is in one room at a time).
 	closed := startRoomInUI(mod, "Members only", "open", false)
 	guest.open("/rooms/" + closed)
 	guest.waitText("Room not available")
+}
+
+// TestConnectionLossReconnectsAndKeepsTheRole: when the network drops, the
+// room says so, reconnects on its own, and within the grace window the user is
+// back in their place (the creator, on stage, a moderator). When a moderator
+// ends the room, a listener is told.
+func TestConnectionLossReconnectsAndKeepsTheRole(t *testing.T) {
+	ts := startServer(t)
+	admin := ts.admin(t)
+	ts.invite(t, admin, "bob")
+	network := newProxy(t, strings.TrimPrefix(ts.url, "http://"))
+	b := newBrowser(t)
+	mod := b.user("admin", network.url())
+	mod.login("admin")
+	roomID := startRoomInUI(mod, "Bumpy connection", "open", false)
+	bob := b.user("bob", ts.url)
+	bob.login("bob")
+	bob.open("/rooms/" + roomID)
+	bob.click(`[data-testid=join]`)
+	bob.waitFor("the room", `!!document.querySelector("[data-testid=hand]")`)
+
+	network.setDown(true)
+	mod.waitFor("the reconnecting banner", `!!document.querySelector("[data-testid=reconnecting]")`)
+	network.setDown(false)
+	mod.waitFor("the banner gone", `!document.querySelector("[data-testid=reconnecting]")`)
+	mod.waitFor("still a moderator on stage", `document.querySelectorAll(".stage-grid [data-testid=stage-person]").length === 1 &&
+		!!document.querySelector(".stage-grid .is-me .mod-star") && !!document.querySelector("[aria-label='Room settings']")`)
+	bob.waitFor("the moderator still on stage", `document.querySelectorAll(".stage-grid [data-testid=stage-person]").length === 1`)
+
+	// The moderator ends the room; the listener is told.
+	mod.click(`[aria-label='Room settings']`)
+	mod.clickText("End the room for everyone")
+	mod.clickText("Really end it? Everyone will leave.")
+	bob.waitFor("the end", `document.querySelector("[data-testid=room-over]")?.textContent === "This room has ended."`)
+	mod.waitText("The room has ended")
 }
 
 // TestClosedRoomIsNotInAnotherUsersHallway: (6) a closed room is not in the
