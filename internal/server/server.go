@@ -123,10 +123,12 @@ func (s *Server) Run(ctx context.Context) error {
 		f(&hubOpts)
 	}
 	s.hub = live.NewHub(hubOpts)
+	team := newTeam(s.db, s.accounts, s.hub, s.log)
 	s.api = api.New(api.Options{
 		Accounts: s.accounts, Hub: s.hub, Log: s.log, Registry: reg, PublicURL: s.URL(),
 		LoginPerMinute: s.cfg.LoginPerMinute, LookupPerSecond: s.cfg.LookupPerSecond,
-		Ready: s.db.Ping,
+		Ready: s.db.Ping, Delegation: team.delegation, Clubs: team.clubs, Events: team.events,
+		Notify: team.notify, Search: team.search,
 	})
 	s.api.Handle("/", web.Handler(web.Options{}))
 	handler := s.api.Handler()
@@ -150,6 +152,7 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	go s.sweepSessions(ctx)
+	go team.scheduler.Run(ctx)
 
 	errc := make(chan error, 1)
 	ln := s.ln
