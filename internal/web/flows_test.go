@@ -160,6 +160,49 @@ func TestConnectionLossReconnectsAndKeepsTheRole(t *testing.T) {
 	mod.waitText("The room has ended")
 }
 
+// TestRaisedHandInvitedToSpeakUnmutesAndIsHeldMuted: a listener raises their
+// hand, the moderator invites them to speak, they accept (the microphone is
+// asked for then), unmute, and the moderator holds their mute, then releases it.
+func TestRaisedHandInvitedToSpeakUnmutesAndIsHeldMuted(t *testing.T) {
+	ts := startServer(t)
+	admin := ts.admin(t)
+	bobAPI := ts.invite(t, admin, "bob")
+	b := newBrowser(t)
+	mod := b.user("admin", ts.url)
+	mod.login("admin")
+	roomID := startRoomInUI(mod, "Ask me anything", "open", false)
+	bob := b.user("bob", ts.url)
+	bob.login("bob")
+	bob.open("/rooms/" + roomID)
+	bob.click(`[data-testid=join]`)
+	bob.click(`[data-testid=hand]`)
+	bob.waitFor("the hand up", `document.querySelector("[data-testid=hand]")?.getAttribute("aria-pressed") === "true"`)
+
+	mod.waitFor("the raised hand", `document.querySelectorAll(".hands .hand-row").length === 1`)
+	mod.clickText("Invite to speak")
+	bob.waitText("admin invited you to speak.")
+	bob.click(`[data-testid=accept-speak]`)
+	bob.waitFor("bob on stage", fmt.Sprintf(`!!document.querySelector('.stage-grid [data-user-id=%q]')`, bobAPI.ID))
+	bob.waitFor("the mute button, muted", `document.querySelector("[data-testid=mute]")?.getAttribute("aria-pressed") === "false"`)
+	if eval[bool](bob, `!!document.querySelector("[data-testid=mic-error]")`) {
+		t.Error("the fake microphone was refused")
+	}
+	bob.click(`[data-testid=mute]`)
+	bob.waitFor("unmuted", `document.querySelector("[data-testid=mute]")?.getAttribute("aria-pressed") === "true"`)
+	mod.waitFor("bob unmuted on the moderator's stage", fmt.Sprintf(`!document.querySelector('.stage-grid [data-user-id=%q] .badge-mute')`, bobAPI.ID))
+
+	mod.click(fmt.Sprintf(`.stage-grid [data-user-id=%q]`, bobAPI.ID))
+	mod.clickText("Mute and hold")
+	bob.waitFor("held muted", `document.querySelector("[data-testid=mute]")?.getAttribute("aria-label") === "Muted by a moderator"`)
+	mod.click(fmt.Sprintf(`.stage-grid [data-user-id=%q]`, bobAPI.ID))
+	mod.clickText("Release mute")
+	bob.waitFor("free to unmute", `document.querySelector("[data-testid=mute]")?.getAttribute("aria-label") === "Unmute your microphone"`)
+
+	mod.click(fmt.Sprintf(`.stage-grid [data-user-id=%q]`, bobAPI.ID))
+	mod.clickText("Move to the audience")
+	bob.waitFor("back in the audience", `!!document.querySelector("[data-testid=hand]")`)
+}
+
 // TestClosedRoomIsNotInAnotherUsersHallway: (6) a closed room is not in the
 // hallway of someone it does not include, while an open room is.
 func TestClosedRoomIsNotInAnotherUsersHallway(t *testing.T) {
