@@ -151,10 +151,10 @@ type Store interface {
 	// AnswerEventInvitation records an answer; ErrNoInvitation if none.
 	AnswerEventInvitation(ctx context.Context, eventID, userID, status, text string, at time.Time) error
 
-	// DueEvents lists events neither cancelled nor started, starting in [from, to),
+	// DueEvents lists events neither cancelled nor started, starting in (from, to],
 	// for which no reminder of kind was recorded, by start.
 	DueEvents(ctx context.Context, kind string, from, to time.Time, limit int) ([]Event, error)
-	// NextDue returns the earliest start at or after from of an event neither
+	// NextDue returns the earliest start after from of an event neither
 	// cancelled nor started with no reminder of kind; ok is false if none.
 	NextDue(ctx context.Context, kind string, from time.Time) (at time.Time, ok bool, err error)
 	// MarkReminder records that the reminder of kind for the event was sent at at.

@@ -166,22 +166,22 @@ func (db *DB) AnswerEventInvitation(ctx context.Context, eventID, userID, status
 }
 
 // dueWhere selects events neither cancelled nor started, without a reminder of a
-// kind (the first argument), starting at or after the second.
+// kind (the first argument), starting after the second.
 const dueWhere = ` FROM events e WHERE e.cancelled_at IS NULL AND e.started_at IS NULL
 	AND NOT EXISTS (SELECT 1 FROM event_reminders r WHERE r.event_id = e.id AND r.kind = ?)
-	AND e.starts_at >= ?`
+	AND e.starts_at > ?`
 
-// DueEvents lists events neither cancelled nor started starting in [from, to)
+// DueEvents lists events neither cancelled nor started starting in (from, to]
 // without a reminder of kind, by start, at most limit.
 func (db *DB) DueEvents(ctx context.Context, kind string, from, to time.Time, limit int) ([]event.Event, error) {
 	if err := checkLimit("due events", limit); err != nil {
 		return nil, err
 	}
-	return db.listEvents(ctx, "due events", `SELECT `+qualify(eventColumns, "e")+dueWhere+` AND e.starts_at < ?
+	return db.listEvents(ctx, "due events", `SELECT `+qualify(eventColumns, "e")+dueWhere+` AND e.starts_at <= ?
 		ORDER BY e.starts_at, e.id LIMIT ?`, kind, millis(from), millis(to), limit)
 }
 
-// NextDue returns the earliest start at or after from of an event neither
+// NextDue returns the earliest start after from of an event neither
 // cancelled nor started without a reminder of kind.
 func (db *DB) NextDue(ctx context.Context, kind string, from time.Time) (time.Time, bool, error) {
 	var at int64
