@@ -329,13 +329,23 @@ func (s *Socket) request(ctx context.Context, typ string, fields map[string]any)
 	if err := s.Send(ctx, msg); err != nil {
 		return Message{}, err
 	}
-	select {
-	case m := <-w:
+	answer := func(m Message) (Message, error) {
 		if m.Type == "error" {
 			return m, &SocketError{Code: m.Code, Message: m.Message}
 		}
 		return m, nil
+	}
+	select {
+	case m := <-w:
+		return answer(m)
 	case <-s.done:
+		// The answer may have come just before the socket closed (a leave's
+		// ok comes right before its bye).
+		select {
+		case m := <-w:
+			return answer(m)
+		default:
+		}
 		return Message{}, fmt.Errorf("townhall: socket closed before the answer: %v", s.err)
 	case <-ctx.Done():
 		return Message{}, ctx.Err()

@@ -178,6 +178,45 @@ func reason(c HallwayRoom) string {
 	return "live now"
 }
 
+// RelationChanged tells the live rooms that how userID stands to otherID changed
+// (a follow, an unfollow, a block or an unblock). If both are in the same room,
+// the room learns the edges between them as they now stand, both ways, so that
+// its stage and hand rules follow them; otherwise it does nothing. It reads the
+// store, off the room goroutines. The HTTP handlers of the social graph call it
+// after each change.
+func (h *Hub) RelationChanged(ctx context.Context, userID, otherID string) error {
+	h.mu.Lock()
+	rid, in := h.userRoom[userID]
+	same := in && h.userRoom[otherID] == rid
+	h.mu.Unlock()
+	if !same {
+		return nil
+	}
+	r, ok := h.room(rid)
+	if !ok {
+		return nil
+	}
+	edges, err := h.opts.Store.Edges(ctx, userID, []string{otherID})
+	if err != nil {
+		return err
+	}
+	e := edges[otherID]
+	r.do(func() {
+		for _, c := range []struct {
+			actor string
+			cmd   room.SetRelation
+		}{
+			{userID, room.SetRelation{Target: otherID, Follows: e.Follows, Blocks: e.Blocks}},
+			{otherID, room.SetRelation{Target: userID, Follows: e.FollowedBy, Blocks: e.BlockedBy}},
+		} {
+			if err := r.apply(c.actor, c.cmd); err != nil {
+				h.log.Debug("relation not applied", "room", r.id, "err", err) // one of them left meanwhile
+			}
+		}
+	})
+	return nil
+}
+
 // RoomInfo returns a live room's summary if viewer may see it ("" viewer: a guest,
 // who sees open rooms that allow guests).
 func (h *Hub) RoomInfo(ctx context.Context, viewer, roomID string) (Summary, error) {

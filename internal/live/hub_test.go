@@ -217,3 +217,99 @@ func TestHubShutdownLeavesNoGoroutines(t *testing.T) {
 		}
 	})
 }
+
+// command sends a command on ws and reads until its answer, returning the error
+// code ("" for ok).
+func command(t *testing.T, ws *websocket.Conn, typ string, fields map[string]any) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	id := ids.New()
+	msg := map[string]any{"type": typ, "id": id}
+	for k, v := range fields {
+		msg[k] = v
+	}
+	b, _ := json.Marshal(msg)
+	if err := ws.Write(ctx, websocket.MessageText, b); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		_, data, err := ws.Read(ctx)
+		if err != nil {
+			t.Fatalf("%s: %v", typ, err)
+		}
+		var m struct{ Type, ID, Code string }
+		_ = json.Unmarshal(data, &m)
+		if m.ID == id && (m.Type == "ok" || m.Type == "error") {
+			return m.Code
+		}
+	}
+}
+
+// TestRelationChanged checks that a block made while both people are in a room
+// reaches the room: the blocked person can no longer be brought on stage while
+// the blocker is on it.
+func TestRelationChanged(t *testing.T) {
+	var mu sync.Mutex
+	blocks := map[[2]string]bool{} // blocker, blocked
+	st := &fakeStore{edges: func(u string, others []string) map[string]live.Edge {
+		mu.Lock()
+		defer mu.Unlock()
+		out := map[string]live.Edge{}
+		for _, o := range others {
+			out[o] = live.Edge{Blocks: blocks[[2]string{u, o}], BlockedBy: blocks[[2]string{o, u}]}
+		}
+		return out
+	}}
+	hub := live.NewHub(live.Options{Store: st})
+	srv := hubServer(t, hub)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		hub.Shutdown(ctx)
+		srv.Close()
+	})
+	ctx := context.Background()
+	ada, bob, cyd := ids.New(), ids.New(), ids.New()
+	rec, err := hub.CreateRoom(ctx, ada, live.RoomSpec{Title: "Blocks", Type: room.Open})
+	if err != nil {
+		t.Fatal(err)
+	}
+	as := dial(t, srv, "/rooms/"+rec.ID+"?user="+ada, "snapshot")
+	bs := dial(t, srv, "/rooms/"+rec.ID+"?user="+bob, "snapshot")
+	cs := dial(t, srv, "/rooms/"+rec.ID+"?user="+cyd, "snapshot")
+	drain(cs)
+	for _, c := range []struct {
+		ws   *websocket.Conn
+		typ  string
+		args map[string]any
+		want string
+	}{
+		{as, "invite_to_speak", map[string]any{"target": bob}, ""},
+		{bs, "accept_speak", nil, ""},
+	} {
+		if got := command(t, c.ws, c.typ, c.args); got != c.want {
+			t.Fatalf("%s: %q, want %q", c.typ, got, c.want)
+		}
+	}
+
+	mu.Lock()
+	blocks[[2]string{bob, cyd}] = true
+	mu.Unlock()
+	if err := hub.RelationChanged(ctx, bob, cyd); err != nil {
+		t.Fatal(err)
+	}
+	if got := command(t, as, "invite_to_speak", map[string]any{"target": cyd}); got != "blocked" {
+		t.Fatalf("inviting someone the speaker on stage just blocked: %q, want blocked", got)
+	}
+
+	mu.Lock()
+	delete(blocks, [2]string{bob, cyd})
+	mu.Unlock()
+	if err := hub.RelationChanged(ctx, cyd, bob); err != nil {
+		t.Fatal(err)
+	}
+	if got := command(t, as, "invite_to_speak", map[string]any{"target": cyd}); got != "" {
+		t.Fatalf("inviting someone after the block was lifted: %q", got)
+	}
+}

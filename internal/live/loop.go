@@ -206,10 +206,17 @@ func (r *liveRoom) deliver(evs []room.Event, actor string) {
 			}
 		}
 	}
-	// A removed participant is told, then their socket closes.
 	for _, ev := range evs {
-		if rm, ok := ev.(room.Removed); ok {
-			r.drop(rm.UserID, ByeRemoved)
+		switch e := ev.(type) {
+		case room.Removed:
+			// A removed participant is told, then their socket closes.
+			r.drop(e.UserID, ByeRemoved)
+		case room.ModeratorAdded:
+			// A new moderator may now know of the pending invitations to speak,
+			// which their snapshot left out: they get a fresh one.
+			if c, ok := r.conns[e.UserID]; ok {
+				r.sendSnapshot(c, "")
+			}
 		}
 	}
 }

@@ -26,8 +26,9 @@ type welcomeMsg struct {
 }
 
 type snapshotMsg struct {
-	Type string       `json:"type"` // "snapshot"
-	Seq  uint64       `json:"seq"`  // the connection's sequence number at this snapshot
+	Type string       `json:"type"`         // "snapshot"
+	ID   string       `json:"id,omitempty"` // the request id of the snapshot message it answers
+	Seq  uint64       `json:"seq"`          // the connection's sequence number at this snapshot
 	Room snapshotView `json:"room"`
 }
 

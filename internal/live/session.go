@@ -176,7 +176,7 @@ func (r *liveRoom) join(c *conn, rel room.Relations) error {
 	}
 	r.conns[id] = c
 	c.send(mustJSON(welcomeMsg{Type: "welcome", Protocol: ProtocolVersion, You: c.person, RoomID: r.id, Resumed: resumed}))
-	r.sendSnapshot(c)
+	r.sendSnapshot(c, "")
 	return nil
 }
 
@@ -272,7 +272,7 @@ func (h *Hub) handle(r *liveRoom, c *conn, msg ClientMessage, cmd room.Command) 
 		c.send(mustJSON(pongMsg{Type: "pong", ID: msg.ID}))
 		return false
 	case MsgSnapshot:
-		if !r.do(func() { r.sendSnapshot(c) }) {
+		if !r.do(func() { r.sendSnapshot(c, msg.ID) }) {
 			return true
 		}
 		return false

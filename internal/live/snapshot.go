@@ -9,8 +9,9 @@ import (
 // maxListedListeners is how many listeners a snapshot names; the count is exact.
 const maxListedListeners = 500
 
-// sendSnapshot sends c the whole room as they may see it, at their current seq.
-func (r *liveRoom) sendSnapshot(c *conn) {
+// sendSnapshot sends c the whole room as they may see it, at their current seq;
+// id is the request id of the snapshot message that asked for it, if any.
+func (r *liveRoom) sendSnapshot(c *conn, id string) {
 	s := r.st.Snapshot()
 	me := c.person.ID
 	mod := false
@@ -43,7 +44,7 @@ func (r *liveRoom) sendSnapshot(c *conn) {
 		}
 		v.Listeners = append(v.Listeners, listenerView{Person: r.person(p.UserID), HandRaised: p.HandRaised})
 	}
-	c.send(mustJSON(snapshotMsg{Type: "snapshot", Seq: c.seq, Room: v}))
+	c.send(mustJSON(snapshotMsg{Type: "snapshot", ID: id, Seq: c.seq, Room: v}))
 }
 
 func viewRoom(cfg room.Config) roomView {

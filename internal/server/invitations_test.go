@@ -35,6 +35,23 @@ func notification(t *testing.T, s *sock, kind string) notice {
 	return d
 }
 
+// kinds lists u's stored notifications of kind, newest first: other packages
+// notify of other things (new followers).
+func kinds(t *testing.T, u *user, kind string) []client.Notification {
+	t.Helper()
+	ns, err := u.Notifications(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []client.Notification
+	for _, n := range ns {
+		if n.Kind == kind {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // TestInvitations checks invitations to a conversation on every store driver:
 // notified invitees, answers the inviter sees live, acceptance onto the stage,
 // what is stored, and links for people without an account.
@@ -127,9 +144,9 @@ func testInvitations(t *testing.T, driver string) {
 		if err != nil || len(sent) != 1 || sent[0].ID != inv.ID {
 			t.Fatalf("ada's invitations %+v %v", sent, err)
 		}
-		ns, err := ada.Notifications(ctx)
-		if err != nil || len(ns) != 3 || ns[0].Kind != "invitation_answer" || ns[0].Read {
-			t.Fatalf("ada's notifications %+v %v", ns, err)
+		ns := kinds(t, ada, "invitation_answer")
+		if len(ns) != 3 || ns[0].Read {
+			t.Fatalf("ada's answers %+v", ns)
 		}
 		var first notice
 		_ = json.Unmarshal(ns[2].Data, &first)
@@ -139,13 +156,13 @@ func testInvitations(t *testing.T, driver string) {
 		if err := ada.MarkNotificationsRead(ctx, ns[0].ID); err != nil {
 			t.Fatal(err)
 		}
-		if ns, _ = ada.Notifications(ctx); !ns[0].Read || ns[1].Read {
+		if ns = kinds(t, ada, "invitation_answer"); !ns[0].Read || ns[1].Read {
 			t.Fatalf("after marking one read: %+v", ns)
 		}
 		if err := ada.MarkNotificationsRead(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if ns, _ = ada.Notifications(ctx); !ns[1].Read || !ns[2].Read {
+		if ns = kinds(t, ada, "invitation_answer"); !ns[1].Read || !ns[2].Read {
 			t.Fatalf("after marking all read: %+v", ns)
 		}
 	})
@@ -221,9 +238,8 @@ func TestPings(t *testing.T) {
 		if d := notification(t, bobs, "ping"); d.RoomID != rm.ID || d.RoomTitle != rm.Title || d.From.ID != ada.ID {
 			t.Fatalf("ping %+v", d)
 		}
-		ns, err := bob.Notifications(ctx)
-		if err != nil || len(ns) != 1 || ns[0].Kind != "ping" {
-			t.Fatalf("stored notifications %+v %v", ns, err)
+		if ns := kinds(t, bob, "ping"); len(ns) != 1 {
+			t.Fatalf("stored pings %+v", ns)
 		}
 	})
 

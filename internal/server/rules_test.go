@@ -305,11 +305,25 @@ func TestModeration(t *testing.T) {
 		}
 	})
 
-	t.Run("a moderator makes a speaker a moderator and revokes it", func(t *testing.T) {
+	t.Run("a moderator makes a speaker a moderator, who gets a snapshot with the pending invitations to speak", func(t *testing.T) {
+		as.do(t, "invite_to_speak", map[string]any{"target": cyd.ID})
+		cs.event(t, "speak_invited", cyd.ID)
+		if len(bs.snapshot(t).SpeakInvitations) != 0 {
+			t.Fatal("a speaker's snapshot shows the invitations to speak")
+		}
 		as.do(t, "make_moderator", map[string]any{"target": bob.ID})
 		if d := dataOf(cs.event(t, "moderator_added", bob.ID)); d.By != ada.ID || d.Auto {
 			t.Fatalf("moderator_added %+v", d)
 		}
+		bs.event(t, "moderator_added", bob.ID)
+		if m := bs.next(t, "a fresh snapshot"); m.Type != "snapshot" || len(bs.state.SpeakInvitations) != 1 || bs.state.SpeakInvitations[0] != cyd.ID {
+			t.Fatalf("after the promotion: %s", m.Raw)
+		}
+		cs.do(t, "decline_speak", nil)
+		bs.event(t, "speak_declined", cyd.ID)
+	})
+
+	t.Run("a moderator revokes a moderator", func(t *testing.T) {
 		as.refused(t, "make_moderator", map[string]any{"target": bob.ID}, "conflict")
 		bs.do(t, "revoke_moderator", map[string]any{"target": ada.ID})
 		cs.event(t, "moderator_removed", ada.ID)

@@ -62,7 +62,13 @@ func TestRoomSocketProtocol(t *testing.T) {
 		as.event(t, "listener_joined", bob.ID)
 		bs.do(t, "raise_hand", nil)
 		as.event(t, "hand_raised", bob.ID)
-		st := as.snapshot(t)
+		if err := as.Send(ctx, map[string]any{"type": "snapshot", "id": "s1"}); err != nil {
+			t.Fatal(err)
+		}
+		if m := as.waitFor(t, "the snapshot", msgType("snapshot")); m.ID != "s1" {
+			t.Fatalf("the snapshot does not answer its request id: %s", m.Raw)
+		}
+		st := as.state
 		if as.seq != 2 || len(st.RaisedHands) != 1 || st.RaisedHands[0].ID != bob.ID || st.ListenerCount != 1 {
 			t.Fatalf("snapshot at seq %d: %+v", as.seq, st)
 		}
