@@ -82,8 +82,7 @@ func TestModeratorRemovesAListenerWhoCannotRejoin(t *testing.T) {
 	bob.waitFor("the raise hand button", `!!document.querySelector("[data-testid=hand]")`)
 
 	mod.waitFor("bob in the audience", fmt.Sprintf(`!!document.querySelector('[data-testid=listener][data-user-id=%q]')`, bobAPI.ID))
-	mod.click(fmt.Sprintf(`[data-testid=listener][data-user-id=%q]`, bobAPI.ID))
-	mod.clickText("Remove from the room")
+	mod.menu(fmt.Sprintf(`[data-testid=listener][data-user-id=%q]`, bobAPI.ID), "Remove from the room")
 	mod.waitFor("bob gone", fmt.Sprintf(`!document.querySelector('[data-user-id=%q]')`, bobAPI.ID))
 
 	bob.waitFor("the removal notice", `document.querySelector("[data-testid=room-over]")?.textContent.includes("removed you")`)
@@ -191,15 +190,12 @@ func TestRaisedHandInvitedToSpeakUnmutesAndIsHeldMuted(t *testing.T) {
 	bob.waitFor("unmuted", `document.querySelector("[data-testid=mute]")?.getAttribute("aria-pressed") === "true"`)
 	mod.waitFor("bob unmuted on the moderator's stage", fmt.Sprintf(`!document.querySelector('.stage-grid [data-user-id=%q] .badge-mute')`, bobAPI.ID))
 
-	mod.click(fmt.Sprintf(`.stage-grid [data-user-id=%q]`, bobAPI.ID))
-	mod.clickText("Mute and hold")
+	bobTile := fmt.Sprintf(`.stage-grid [data-user-id=%q]`, bobAPI.ID)
+	mod.menu(bobTile, "Mute and hold")
 	bob.waitFor("held muted", `document.querySelector("[data-testid=mute]")?.getAttribute("aria-label") === "Muted by a moderator"`)
-	mod.click(fmt.Sprintf(`.stage-grid [data-user-id=%q]`, bobAPI.ID))
-	mod.clickText("Release mute")
+	mod.menu(bobTile, "Release mute")
 	bob.waitFor("free to unmute", `document.querySelector("[data-testid=mute]")?.getAttribute("aria-label") === "Unmute your microphone"`)
-
-	mod.click(fmt.Sprintf(`.stage-grid [data-user-id=%q]`, bobAPI.ID))
-	mod.clickText("Move to the audience")
+	mod.menu(bobTile, "Move to the audience")
 	bob.waitFor("back in the audience", `!!document.querySelector("[data-testid=hand]")`)
 }
 
@@ -343,6 +339,15 @@ func TestUserSuppliedTextIsNeverMarkup(t *testing.T) {
 	if n := eval[int](mod, `document.querySelectorAll("[style]").length`); n != 0 {
 		t.Errorf("%d elements with inline styles", n)
 	}
+}
+
+// menu opens the menu of the person whose tile css selects, picks action, and
+// waits until the server agreed (the menu closes).
+func (p *page) menu(css, action string) {
+	p.t.Helper()
+	p.click(css)
+	p.clickText(action)
+	p.waitFor("the menu to close", `!document.querySelector("dialog[open]")`)
 }
 
 // startRoomInUI starts a room from the hallway form and waits until its creator
