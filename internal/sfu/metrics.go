@@ -1,0 +1,55 @@
+package sfu
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// metrics are the media layer's Prometheus metrics, all prefixed townhall_. Counters
+// of the packet path are added once per inbound packet, not once per receiver.
+type metrics struct {
+	peers      prometheus.Gauge
+	forwarders prometheus.Gauge
+
+	forwardedPackets prometheus.Counter
+	forwardedBytes   prometheus.Counter
+
+	droppedUnauthorized prometheus.Counter
+	droppedMalformed    prometheus.Counter
+	droppedNoSlot       prometheus.Counter
+	droppedWriteError   prometheus.Counter
+
+	slotSwitches prometheus.Counter
+}
+
+// newMetrics makes the metrics and registers them on reg, if not nil.
+func newMetrics(reg *prometheus.Registry) *metrics {
+	counter := func(name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
+	}
+	m := &metrics{
+		peers: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "townhall_sfu_peers", Help: "Open media connections (one per participant per room).",
+		}),
+		forwarders: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "townhall_sfu_forwarders", Help: "Live rooms with media.",
+		}),
+		forwardedPackets: counter("townhall_rtp_forwarded_packets_total",
+			"RTP packets written to receivers (one per receiver per inbound packet)."),
+		forwardedBytes: counter("townhall_rtp_forwarded_bytes_total",
+			"RTP payload bytes written to receivers."),
+		droppedUnauthorized: counter("townhall_rtp_dropped_unauthorized_total",
+			"Inbound RTP packets dropped because their sender may not be heard (not a speaker, or muted)."),
+		droppedMalformed: counter("townhall_rtp_dropped_malformed_total",
+			"Inbound RTP packets dropped because they do not parse."),
+		droppedNoSlot: counter("townhall_rtp_dropped_no_slot_total",
+			"Inbound RTP packets of allowed speakers dropped because the speaker is in no slot."),
+		droppedWriteError: counter("townhall_rtp_dropped_write_error_total",
+			"Outbound RTP packets the transport failed to write (closing connections)."),
+		slotSwitches: counter("townhall_sfu_slot_switches_total",
+			"Times a slot changed to a new speaker."),
+	}
+	if reg != nil {
+		reg.MustRegister(m.peers, m.forwarders, m.forwardedPackets, m.forwardedBytes,
+			m.droppedUnauthorized, m.droppedMalformed, m.droppedNoSlot, m.droppedWriteError,
+			m.slotSwitches)
+	}
+	return m
+}
