@@ -124,7 +124,7 @@ const udpBufferBytes = 4 << 20
 
 // listen opens the shared ports: loopback only for tests, else every interface.
 func (e *Engine) listen(logs pionLogs) error {
-	ip := net.IPv4zero
+	var ip net.IP // all addresses, IPv4 and IPv6
 	if e.cfg.LoopbackOnly {
 		ip = net.IPv4(127, 0, 0, 1)
 		conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: ip, Port: e.cfg.UDPPort})
@@ -150,7 +150,7 @@ func (e *Engine) listen(logs pionLogs) error {
 			e.udp = addrs[0]
 		}
 	}
-	ln, err := net.ListenTCP("tcp4", &net.TCPAddr{IP: ip, Port: e.cfg.TCPPort})
+	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: ip, Port: e.cfg.TCPPort})
 	if err != nil {
 		_ = e.udpMux.Close()
 		return fmt.Errorf("sfu: tcp: %w", err)
