@@ -195,8 +195,13 @@ func (r *liveRoom) deliver(evs []room.Event, actor string) {
 		}
 		to := ev.Recipients()
 		if to.Members {
-			for _, c := range r.conns {
-				c.sendEvent(ev.Kind(), data)
+			for u, c := range r.conns {
+				// Members are the people present once the command is applied:
+				// not whoever it removed, whose socket is still open for their
+				// removed notice.
+				if _, present := r.st.Participant(u); present {
+					c.sendEvent(ev.Kind(), data)
+				}
 			}
 			continue
 		}
