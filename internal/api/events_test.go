@@ -30,6 +30,10 @@ func TestEvents(t *testing.T) {
 		if got := list(feed, "events"); len(got) != 1 || got[0]["id"] != id {
 			t.Fatalf("bob's events = %s", feed.raw)
 		}
+		hall := e.do(req{method: "GET", path: "/api/v1/hallway", token: bob.token})
+		if got := list(hall, "events"); len(got) != 1 || got[0]["id"] != id {
+			t.Fatalf("bob's hallway = %s", hall.raw)
+		}
 		expect(t, e.do(req{method: "PUT", path: "/api/v1/events/" + id + "/subscription", token: bob.token}), 204, "")
 
 		resp = e.do(req{method: "POST", path: "/api/v1/events/" + id + "/invitations", token: ada.token,

@@ -95,13 +95,28 @@ func (a *API) userSocket(w http.ResponseWriter, r *http.Request, u account.User)
 	a.hub.ServeUser(w, r, personOf(u))
 }
 
+// hallway lists the live rooms the user may see and, with the event service, the
+// upcoming events of people they follow and of their clubs.
 func (a *API) hallway(w http.ResponseWriter, r *http.Request, u account.User) {
 	list, err := a.hub.Hallway(r.Context(), u.ID)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"rooms": list})
+	out := map[string]any{"rooms": list}
+	if a.events != nil {
+		evs, err := a.events.Upcoming(r.Context(), u.ID, 10)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		views := make([]eventView, len(evs))
+		for i, e := range evs {
+			views[i] = a.viewEvent(r, e)
+		}
+		out["events"] = views
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 type pastRoomView struct {
