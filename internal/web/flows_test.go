@@ -99,7 +99,8 @@ func TestModeratorRemovesAListenerWhoCannotRejoin(t *testing.T) {
 // guests can be listened to from its link, without an account.
 func TestGuestListensToAnOpenRoomWithoutAnAccount(t *testing.T) {
 	ts := startServer(t)
-	ts.admin(t)
+	admin := ts.admin(t)
+	carol := ts.invite(t, admin, "carol")
 	b := newBrowser(t)
 	mod := b.user("admin", ts.url)
 	mod.login("admin")
@@ -117,9 +118,8 @@ func TestGuestListensToAnOpenRoomWithoutAnAccount(t *testing.T) {
 	}
 	mod.waitFor("one listener", `document.querySelector("[data-testid=listener-count]")?.textContent === "1 listener"`)
 
-	// A room that does not take guests is not shown to them (and starting it
-	// ends the first room: a user is in one room at a time).
-	closed := startRoomInUI(mod, "Members only", "open", false)
+	// A room that does not take guests is not shown to them.
+	closed := liveRoom(t, carol, "Members only", "open")
 	guest.open("/rooms/" + closed)
 	guest.waitText("Room not available")
 }
