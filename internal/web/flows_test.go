@@ -126,37 +126,41 @@ func TestGuestListensToAnOpenRoomWithoutAnAccount(t *testing.T) {
 
 // TestConnectionLossReconnectsAndKeepsTheRole: when the network drops, the
 // room says so, reconnects on its own, and within the grace window the user is
-// back in their place (the creator, on stage, a moderator). When a moderator
-// ends the room, a listener is told.
+// back in their place (the creator, on stage, a moderator). A listener whose
+// network is down while the room ends learns it when they are back.
 func TestConnectionLossReconnectsAndKeepsTheRole(t *testing.T) {
 	ts := startServer(t)
 	admin := ts.admin(t)
 	ts.invite(t, admin, "bob")
-	network := newProxy(t, strings.TrimPrefix(ts.url, "http://"))
+	modNet := newProxy(t, strings.TrimPrefix(ts.url, "http://"))
+	bobNet := newProxy(t, strings.TrimPrefix(ts.url, "http://"))
 	b := newBrowser(t)
-	mod := b.user("admin", network.url())
+	mod := b.user("admin", modNet.url())
 	mod.login("admin")
 	roomID := startRoomInUI(mod, "Bumpy connection", "open", false)
-	bob := b.user("bob", ts.url)
+	bob := b.user("bob", bobNet.url())
 	bob.login("bob")
 	bob.open("/rooms/" + roomID)
 	bob.click(`[data-testid=join]`)
 	bob.waitFor("the room", `!!document.querySelector("[data-testid=hand]")`)
 
-	network.setDown(true)
+	modNet.setDown(true)
 	mod.waitFor("the reconnecting banner", `!!document.querySelector("[data-testid=reconnecting]")`)
-	network.setDown(false)
+	modNet.setDown(false)
 	mod.waitFor("the banner gone", `!document.querySelector("[data-testid=reconnecting]")`)
 	mod.waitFor("still a moderator on stage", `document.querySelectorAll(".stage-grid [data-testid=stage-person]").length === 1 &&
 		!!document.querySelector(".stage-grid .is-me .mod-star") && !!document.querySelector("[aria-label='Room settings']")`)
 	bob.waitFor("the moderator still on stage", `document.querySelectorAll(".stage-grid [data-testid=stage-person]").length === 1`)
 
-	// The moderator ends the room; the listener is told.
+	// Bob's network drops; meanwhile the moderator ends the room.
+	bobNet.setDown(true)
+	bob.waitFor("bob's reconnecting banner", `!!document.querySelector("[data-testid=reconnecting]")`)
 	mod.click(`[aria-label='Room settings']`)
 	mod.clickText("End the room for everyone")
 	mod.clickText("Really end it? Everyone will leave.")
-	bob.waitFor("the end", `document.querySelector("[data-testid=room-over]")?.textContent === "This room has ended."`)
 	mod.waitText("The room has ended")
+	bobNet.setDown(false)
+	bob.waitFor("the end", `document.querySelector("[data-testid=room-over]")?.textContent === "This room has ended."`)
 }
 
 // TestRaisedHandInvitedToSpeakUnmutesAndIsHeldMuted: a listener raises their

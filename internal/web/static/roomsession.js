@@ -6,7 +6,7 @@
 // offer, candidate, active_speakers. Client messages: {type, id, ...}.
 
 import { backoff } from './state.js';
-import { sentence } from './api.js';
+import { get, sentence, ApiError } from './api.js';
 import { AudioLink } from './audio.js';
 
 // Close codes of the room socket (internal/live/conn.go).
@@ -64,6 +64,7 @@ export class RoomSession extends EventTarget {
     this.ws = ws;
     this.bye = '';
     this.joinError = null;
+    this.welcomed = false;
     ws.addEventListener('message', (e) => { if (this.ws === ws) this.onMessage(e.data); });
     ws.addEventListener('close', (e) => { if (this.ws === ws) this.onClose(e); });
   }
@@ -127,6 +128,7 @@ export class RoomSession extends EventTarget {
     }
     switch (m.type) {
       case 'welcome':
+        this.welcomed = true;
         this.you = m.you;
         this.attempt = 0;
         this.resumed = m.resumed;
@@ -198,7 +200,24 @@ export class RoomSession extends EventTarget {
     this.status = 'reconnecting';
     this.audio.reset();
     this.changed('connection');
+    if (!this.welcomed && this.attempt > 0) {
+      // The socket was refused before it opened: the room may be over (the
+      // server answers the upgrade with an HTTP error a browser cannot read).
+      this.checkRoom();
+      return;
+    }
     this.retry();
+  }
+
+  // checkRoom asks the API whether the room is still there before retrying.
+  async checkRoom() {
+    try {
+      await get('/rooms/' + encodeURIComponent(this.id));
+    } catch (e) {
+      if (e instanceof ApiError && (e.status === 404 || e.status === 410)) return this.finish('ended');
+      if (e instanceof ApiError && e.status === 401 && !this.guest) return this.finish('error', 'You were signed out. Log in again to rejoin.');
+    }
+    if (this.status === 'reconnecting') this.retry();
   }
 
   retry() {

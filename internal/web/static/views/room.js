@@ -136,6 +136,7 @@ function liveView(s) {
       replace(stage, h('li', { class: 'muted' }, 'Joining…'));
       return;
     }
+    document.title = `${s.room.title} · ${document.getElementById('app').dataset.name || 'townhall'}`;
     drawStage();
     drawHands();
     drawAudience();
