@@ -316,6 +316,22 @@ func TestInvitedUserAsksAQuestionThenAcceptsAndLandsOnStage(t *testing.T) {
 	if os.Getenv("TOWNHALL_UPDATE_SCREENSHOT") != "" {
 		copyFile(t, phone, filepath.Join("..", "..", "docs", "screenshot-room.png"))
 	}
+
+	// Someone without an account gets a link; signing up through it lands them
+	// in the room.
+	mod.clickText("Invite")
+	mod.clickText("Create a sign-up link")
+	mod.waitFor("the link", `document.querySelector("[data-testid=invite-link]")?.value.includes("/join/")`)
+	link := eval[string](mod, `document.querySelector("[data-testid=invite-link]").value`)
+	eve := b.user("eve", ts.url)
+	eve.open(ts.rewrite(link))
+	eve.waitText("Ada Admin invited you")
+	eve.fill("Username", "eve")
+	eve.fill("Your name", "Eve")
+	eve.fill("Password", password)
+	eve.clickText("Join townhall")
+	eve.waitFor("the room", fmt.Sprintf(`location.pathname === "/rooms/%s" && !!document.querySelector(".room .stage-grid")`, roomID))
+	eve.waitText("Product feedback hour")
 }
 
 // TestUserSuppliedTextIsNeverMarkup: a room title that looks like HTML is shown

@@ -1,10 +1,30 @@
 // Package web serves townhall's browser app: one HTML shell for every app route
 // and the plain ES modules and CSS it loads, embedded in the binary. There is no
-// build step: the files under static/ are what the browser runs.
+// build step and no Node toolchain: the files under static/ are what the browser
+// runs. Static files live at a content-hashed URL (/static/<hash>/...), cached
+// forever; a new binary has a new hash. Every page carries a strict
+// Content-Security-Policy (no inline script or style, nothing from elsewhere).
+//
+// The app, under static/:
+//
+//   - app.js: boot (GET /api/v1/me), the header, the router (history API; links
+//     are intercepted), the minibar of the room the user is in.
+//   - state.js: the shared state (signed-in user, unread count, hallway, current
+//     room), app events, toasts, the aria-live announcer, reconnection backoff.
+//   - dom.js: h(), the element builder (strings always become text nodes), icons,
+//     initials avatars. api.js: fetch with the session cookie, errors in words.
+//   - usersocket.js: the user socket (hallway, notifications), reconnecting.
+//   - roomsession.js: the room socket, the room model kept from snapshot + events
+//     (seq gaps ask for a snapshot), reconnection within the grace window, the
+//     endings (removed, ended, replaced, left). It outlives the room page.
+//   - audio.js: WebRTC. Answers the server's offer (K sendonly slots, one recvonly
+//     microphone m-line), plays each slot in its own <audio>, asks for the
+//     microphone only on stage and attaches it with replaceTrack.
+//   - views/*.js: one module per page (hallway, room, join, login, profile,
+//     notifications, invitation) and their parts (ui, invite, answer).
 //
 // The app talks to the HTTP API (docs/api.md) with the session cookie and to the
-// room and user sockets (internal/live). Static files live at a content-hashed URL
-// (/static/<hash>/...), so they are cached forever and a new binary busts the cache.
+// room and user sockets of internal/live.
 package web
 
 import (
