@@ -35,8 +35,11 @@ type sent struct{ user, kind string }
 func newGate(perHour int, now *time.Time) (*notify.Service, *[]sent) {
 	var out []sent
 	g := notify.New(notify.Options{
-		Store:        &memStore{muted: map[string][]string{}},
-		Sender:       notify.SenderFunc(func(_ context.Context, user, kind string, _ any) error { out = append(out, sent{user, kind}); return nil }),
+		Store: &memStore{muted: map[string][]string{}},
+		Sender: notify.SenderFunc(func(_ context.Context, user, kind string, _ any) error {
+			out = append(out, sent{user, kind})
+			return nil
+		}),
 		PingsPerHour: perHour,
 		Now:          func() time.Time { return *now },
 	})
