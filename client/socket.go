@@ -184,8 +184,10 @@ func (c *Client) dial(ctx context.Context, path string) (*Socket, error) {
 }
 
 func (s *Socket) read() {
-	defer close(s.done)
+	// Done closes before Messages does, so that a reader who sees Messages end
+	// finds Err set.
 	defer close(s.msgs)
+	defer close(s.done)
 	for {
 		_, data, err := s.ws.Read(context.Background())
 		if err != nil {
