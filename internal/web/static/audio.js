@@ -78,7 +78,7 @@ export class AudioLink {
   }
 
   newPeer() {
-    const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+    const pc = new RTCPeerConnection(); // no ICE servers: the server's candidates come on the socket
     pc.addEventListener('icecandidate', (e) => {
       if (e.candidate && e.candidate.candidate) this.session.signal({ type: 'candidate', candidate: e.candidate.toJSON() });
     });
