@@ -106,6 +106,12 @@ func decodeConfig(b byte) room.Config {
 		if n := int(b>>3) & 7; n > 0 {
 			c.MaxParticipants = n + 1
 		}
+		if b&64 != 0 {
+			c.CoHosts = []string{ann}
+		}
+		if b&128 != 0 {
+			c.Speakers = []string{bob}
+		}
 	})
 }
 

@@ -20,7 +20,11 @@ type checker struct {
 }
 
 func newChecker(cfg room.Config) *checker {
-	return &checker{cfg: cfg, removed: map[string]bool{}, invited: map[string]bool{}, view: newView()}
+	c := &checker{cfg: cfg, removed: map[string]bool{}, invited: map[string]bool{}, view: newView()}
+	for _, u := range append(append([]string(nil), cfg.CoHosts...), cfg.Speakers...) {
+		c.invited[u] = true // co-hosts and stage guests belong to the conversation from the start
+	}
+	return c
 }
 
 // check runs every invariant after step s, which turned the room from before into
