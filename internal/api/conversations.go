@@ -69,12 +69,12 @@ type recipientView struct {
 }
 
 type invitationView struct {
-	ID         string          `json:"id"`
+	ID         string          `json:"id,omitempty"` // empty when only a link was asked for
 	RoomID     string          `json:"room_id"`
 	From       userView        `json:"from"`
 	Message    string          `json:"message"`
 	ToStage    bool            `json:"to_stage"`
-	CreatedAt  time.Time       `json:"created_at"`
+	CreatedAt  time.Time       `json:"created_at,omitzero"`
 	Recipients []recipientView `json:"recipients,omitempty"`
 	Link       string          `json:"link,omitempty"`
 }

@@ -138,6 +138,9 @@ func (a *API) roomHistory(w http.ResponseWriter, r *http.Request, u account.User
 	out := make([]pastRoomView, len(recs))
 	for i, p := range recs {
 		out[i] = pastRoomView{ID: p.ID, Title: p.Title, Type: p.Type, CreatedAt: p.CreatedAt, EndedAt: p.EndedAt, Speakers: p.Speakers}
+		if out[i].Speakers == nil {
+			out[i].Speakers = []string{} // a room its creator never opened
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"rooms": out})
 }

@@ -82,7 +82,8 @@ func (s Summary) moderators() []string {
 
 // refreshSummary republishes the room's summary for readers off its goroutine.
 func (r *liveRoom) refreshSummary() {
-	s := Summary{roomView: viewRoom(r.st.Config()), State: r.st.State(), ListenerCount: r.st.ListenerCount()}
+	s := Summary{roomView: viewRoom(r.st.Config()), State: r.st.State(), ListenerCount: r.st.ListenerCount(),
+		Stage: []Onstage{}}
 	for _, id := range r.st.StageUserIDs() {
 		p, _ := r.st.Participant(id)
 		s.Stage = append(s.Stage, Onstage{Person: r.person(id), Role: p.Role})
