@@ -313,3 +313,110 @@ func TestRelationChanged(t *testing.T) {
 		t.Fatalf("inviting someone after the block was lifted: %q", got)
 	}
 }
+
+// TestJoinLooksUpNewcomers checks that a join whose look-up of edges raced with
+// another join learns the newcomer's edges too: here the newcomer blocks the
+// joiner, so the joiner cannot be brought on stage while the newcomer is on it.
+func TestJoinLooksUpNewcomers(t *testing.T) {
+	ada, bob, cyd := ids.New(), ids.New(), ids.New() // cyd blocks bob
+	lookingUp, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	var mu sync.Mutex
+	var bobAsked [][]string
+	st := &fakeStore{edges: func(u string, others []string) map[string]live.Edge {
+		out := map[string]live.Edge{}
+		switch u {
+		case bob:
+			mu.Lock()
+			bobAsked = append(bobAsked, others)
+			mu.Unlock()
+			once.Do(func() { close(lookingUp); <-release })
+			for _, o := range others {
+				if o == cyd {
+					out[o] = live.Edge{BlockedBy: true}
+				}
+			}
+		case cyd:
+			for _, o := range others {
+				if o == bob {
+					out[o] = live.Edge{Blocks: true}
+				}
+			}
+		}
+		return out
+	}}
+	hub := live.NewHub(live.Options{Store: st})
+	srv := hubServer(t, hub)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		hub.Shutdown(ctx)
+		srv.Close()
+	})
+	rec, err := hub.CreateRoom(context.Background(), ada, live.RoomSpec{Title: "Races", Type: room.Open})
+	if err != nil {
+		t.Fatal(err)
+	}
+	as := dial(t, srv, "/rooms/"+rec.ID+"?user="+ada, "snapshot")
+	bobJoined := make(chan *websocket.Conn)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/rooms/"+rec.ID+"?user="+bob, nil)
+		if err != nil {
+			close(bobJoined)
+			return
+		}
+		for { // until the snapshot: bob is in
+			_, data, err := ws.Read(ctx)
+			if err != nil {
+				close(bobJoined)
+				return
+			}
+			if strings.Contains(string(data), `"type":"snapshot"`) {
+				break
+			}
+		}
+		bobJoined <- ws
+	}()
+	select { // bob's join is reading the store...
+	case <-lookingUp:
+	case <-time.After(10 * time.Second):
+		t.Fatal("bob's join never read the store")
+	}
+	cs := dial(t, srv, "/rooms/"+rec.ID+"?user="+cyd, "snapshot") // ...when cyd joins
+	close(release)
+	var bs *websocket.Conn
+	select {
+	case ws, ok := <-bobJoined:
+		if !ok {
+			t.Fatal("bob could not join")
+		}
+		bs = ws
+	case <-time.After(10 * time.Second):
+		t.Fatal("bob's join did not end")
+	}
+	t.Cleanup(func() { bs.CloseNow() })
+	drain(bs)
+
+	mu.Lock()
+	asked := bobAsked
+	mu.Unlock()
+	if len(asked) != 2 || len(asked[1]) != 1 || asked[1][0] != cyd {
+		t.Fatalf("bob's join looked up %v, want the people present, then cyd", asked)
+	}
+	for _, c := range []struct {
+		ws   *websocket.Conn
+		typ  string
+		args map[string]any
+		want string
+	}{
+		{as, "invite_to_speak", map[string]any{"target": cyd}, ""},
+		{cs, "accept_speak", nil, ""},
+		{as, "invite_to_speak", map[string]any{"target": bob}, "blocked"},
+	} {
+		if got := command(t, c.ws, c.typ, c.args); got != c.want {
+			t.Fatalf("%s: %q, want %q", c.typ, got, c.want)
+		}
+	}
+}

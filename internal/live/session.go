@@ -86,56 +86,89 @@ func (h *Hub) ServeRoom(w http.ResponseWriter, req *http.Request, roomID string,
 // join puts c's participant into the room, or back into it on a reconnect. Only
 // once they are in does the room they were in before, if another, see them leave:
 // a refused join leaves them where they were.
+//
+// The room's rules need the joiner's edges (follows, blocks) to the people present,
+// which live in the store, and the store is never read on the room goroutine. So
+// join reads the edges to the people present, then joins on the room goroutine if
+// nobody it has not looked up arrived meanwhile, and otherwise reads the edges to
+// the newcomers and tries again.
 func (h *Hub) join(ctx context.Context, r *liveRoom, c *conn) error {
 	who := c.person
-	rel, err := h.relations(ctx, r, who)
-	if err != nil {
-		return err
-	}
 	var (
-		joinErr error
-		prev    string
+		rel    room.Relations
+		looked = map[string]bool{} // the people whose edges rel holds
 	)
-	if !r.do(func() {
-		if joinErr = r.join(c, rel); joinErr == nil {
-			prev = h.enter(who.ID, r.id)
+	for attempt := 1; ; attempt++ {
+		var (
+			missing []string
+			joined  bool
+			joinErr error
+			prev    string
+		)
+		if !r.do(func() {
+			if missing = r.unknownTo(who, looked); len(missing) > 0 && attempt < maxJoinAttempts {
+				return
+			}
+			joined = true
+			if joinErr = r.join(c, rel); joinErr == nil {
+				prev = h.enter(who.ID, r.id)
+			}
+		}) {
+			return room.ErrRoomEnded
 		}
-	}) {
-		joinErr = room.ErrRoomEnded
-	}
-	if joinErr != nil {
-		return joinErr
-	}
-	if prev != "" {
-		if old, ok := h.room(prev); ok {
-			old.do(func() { old.leave(who.ID, ByeLeft) })
+		if joined {
+			if joinErr != nil {
+				return joinErr
+			}
+			if prev != "" {
+				if old, ok := h.room(prev); ok {
+					old.do(func() { old.leave(who.ID, ByeLeft) })
+				}
+			}
+			return nil
+		}
+		edges, err := h.opts.Store.Edges(ctx, who.ID, missing)
+		if err != nil {
+			return err
+		}
+		addEdges(&rel, edges)
+		for _, id := range missing {
+			looked[id] = true
 		}
 	}
-	return nil
 }
 
-// relations looks up how who stands to the people in the room, for the room's
-// social rules. It runs off the room goroutine (it reads the store).
-func (h *Hub) relations(ctx context.Context, r *liveRoom, who Person) (room.Relations, error) {
+// maxJoinAttempts bounds how often a join looks up the edges to newcomers; past
+// it, the join goes ahead with the edges it has (a room with that many arrivals a
+// second is not one where two of them block each other unnoticed for long: the
+// next join of either reads them).
+const maxJoinAttempts = 5
+
+// unknownTo lists the signed-in people present (and the creator) whose edges to
+// who are not looked up yet; none for a guest, whom no relation concerns. Room
+// goroutine only.
+func (r *liveRoom) unknownTo(who Person, looked map[string]bool) []string {
 	if who.Guest {
-		return room.Relations{}, nil
+		return nil
 	}
-	var present []string
-	if !r.do(func() {
-		for id := range r.people {
-			if !strings.HasPrefix(id, "guest_") {
-				present = append(present, id)
-			}
+	var out []string
+	creator := r.st.Config().CreatorID
+	add := func(id string) {
+		if id != who.ID && !looked[id] && !strings.HasPrefix(id, "guest_") {
+			out = append(out, id)
 		}
-		present = append(present, r.st.Config().CreatorID)
-	}) {
-		return room.Relations{}, room.ErrRoomEnded
 	}
-	edges, err := h.opts.Store.Edges(ctx, who.ID, present)
-	if err != nil {
-		return room.Relations{}, err
+	add(creator)
+	for id := range r.people {
+		if id != creator {
+			add(id)
+		}
 	}
-	var rel room.Relations
+	return out
+}
+
+// addEdges adds the edges the store gave to rel.
+func addEdges(rel *room.Relations, edges map[string]Edge) {
 	for id, e := range edges {
 		if e.Follows {
 			rel.Follows = append(rel.Follows, id)
@@ -150,7 +183,6 @@ func (h *Hub) relations(ctx context.Context, r *liveRoom, who Person) (room.Rela
 			rel.BlockedBy = append(rel.BlockedBy, id)
 		}
 	}
-	return rel, nil
 }
 
 // join runs on the room goroutine: a new participant joins; one already present
