@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/townhall/townhall/internal/account"
@@ -63,7 +64,8 @@ func checkMessage(s string) error {
 // Invite invites people to the conversation in roomID. The room decides whether
 // the inviter may (closed rooms: moderators only); an invitation from a moderator
 // brings the invitee straight onto the stage when they join. Each invitee is
-// notified; the invitation and every answer are stored.
+// notified, except those a moderator removed from the room, whom nothing lets
+// back in; the invitation and every answer are stored.
 func (h *Hub) Invite(ctx context.Context, from Person, roomID string, to []Person, message string) (Invitation, error) {
 	if err := checkMessage(message); err != nil {
 		return Invitation{}, err
@@ -75,13 +77,18 @@ func (h *Hub) Invite(ctx context.Context, from Person, roomID string, to []Perso
 	if !ok {
 		return Invitation{}, ErrRoomNotFound
 	}
-	users := make([]string, len(to))
-	for i, p := range to {
-		users[i] = p.ID
+	var users []string
+	for _, p := range to {
+		if !slices.Contains(users, p.ID) { // at most MaxInvitees
+			users = append(users, p.ID)
+		}
 	}
-	var err error
-	var toStage bool
-	var title string
+	var (
+		err     error
+		toStage bool
+		title   string
+		told    []string // the invitees the room counts in: not those it removed
+	)
 	if !r.do(func() {
 		if !r.st.IsMember(from.ID) {
 			err = ErrRoomNotFound
@@ -90,7 +97,14 @@ func (h *Hub) Invite(ctx context.Context, from Person, roomID string, to []Perso
 		p, _ := r.st.Participant(from.ID)
 		toStage = p.Role == room.Moderator
 		title = r.st.Config().Title
-		err = r.apply(from.ID, room.InviteMembers{Users: users, ToStage: toStage})
+		if err = r.apply(from.ID, room.InviteMembers{Users: users, ToStage: toStage}); err != nil {
+			return
+		}
+		for _, u := range users {
+			if r.st.IsMember(u) {
+				told = append(told, u)
+			}
+		}
 	}) {
 		return Invitation{}, ErrRoomNotFound
 	}
@@ -101,7 +115,7 @@ func (h *Hub) Invite(ctx context.Context, from Person, roomID string, to []Perso
 	if err := h.opts.Store.CreateInvitation(ctx, inv, users); err != nil {
 		return Invitation{}, err
 	}
-	for _, u := range users {
+	for _, u := range told {
 		if err := h.Notify(ctx, u, NotifyInvitation, invitationData{InvitationID: inv.ID, RoomID: roomID,
 			RoomTitle: title, From: from, Message: message, ToStage: toStage}); err != nil {
 			return inv, err

@@ -178,6 +178,17 @@ func testInvitations(t *testing.T, driver string) {
 		wantStatus(t, "inviting an unknown username", err, 404, "not_found")
 	})
 
+	t.Run("naming someone twice invites them once", func(t *testing.T) {
+		got, err := ada.InviteToRoom(ctx, rm.ID, []string{"eve", "eve"}, "twice", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored, err := ada.GetInvitation(ctx, got.ID)
+		if err != nil || len(stored.Recipients) != 1 {
+			t.Fatalf("stored %+v %v", stored, err)
+		}
+	})
+
 	t.Run("an invitation from a listener brings the invitee to the audience", func(t *testing.T) {
 		join(t, cyd, rm.ID)
 		got, err := cyd.InviteToRoom(ctx, rm.ID, []string{"dan"}, "listen with me", false)

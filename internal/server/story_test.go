@@ -153,6 +153,9 @@ func playStory(t *testing.T, driver string) {
 		}
 		_, err := tryRoom(t, dan.Client, "dan invited again", rm.ID)
 		wantCode(t, "dan rejoining after an invitation", err, "removed_from_room")
+		if ns := kinds(t, dan, "invitation"); len(ns) != 0 {
+			t.Fatalf("the removed user was sent an invitation back: %s", ns[0].Data)
+		}
 	})
 
 	t.Run("when the last moderator leaves, the longest-serving speaker takes over", func(t *testing.T) {
