@@ -81,6 +81,9 @@ func testInvitations(t *testing.T, driver string) {
 		if inv.ID == "" || !inv.ToStage || len(inv.Recipients) != 2 || inv.Recipients[0].Status != "pending" {
 			t.Fatalf("invitation %+v", inv)
 		}
+		if d := dataOf(as.event(t, "members_invited", "")); d.By != ada.ID || !d.ToStage || len(d.Users) != 2 {
+			t.Fatalf("the inviter's members_invited %+v", d)
+		}
 		for _, s := range []*sock{bobs, cyds} {
 			d := notification(t, s, "invitation")
 			if d.InvitationID != inv.ID || d.RoomID != rm.ID || d.RoomTitle != rm.Title || d.From.ID != ada.ID ||

@@ -368,3 +368,46 @@ func TestModeration(t *testing.T) {
 		wantStatus(t, "joining an ended room", err, 404, "not_found")
 	})
 }
+
+// TestLastModeratorLeaves checks that the longest-serving speaker, not the latest,
+// takes over when the last moderator leaves, and that other moderators are not
+// replaced.
+func TestLastModeratorLeaves(t *testing.T) {
+	ts := startServer(t, "sqlite")
+	ada := ts.admin
+	us := ts.users("bob", "cyd", "dan")
+	bob, cyd, dan := us[0], us[1], us[2]
+	rm := createRoom(t, ada, client.RoomSpec{Title: "Succession", Type: "open"})
+	as := join(t, ada, rm.ID)
+	bs, cs, ds := join(t, bob, rm.ID), join(t, cyd, rm.ID), join(t, dan, rm.ID)
+	for _, p := range []struct {
+		s *sock
+		u *user
+	}{{cs, cyd}, {bs, bob}, {ds, dan}} { // cyd first, then bob, then dan
+		as.do(t, "invite_to_speak", map[string]any{"target": p.u.ID})
+		p.s.event(t, "speak_invited", p.u.ID)
+		p.s.do(t, "accept_speak", nil)
+		as.event(t, "joined_stage", p.u.ID)
+	}
+
+	t.Run("while another moderator is on stage, nobody is promoted", func(t *testing.T) {
+		as.do(t, "make_moderator", map[string]any{"target": dan.ID})
+		bs.event(t, "moderator_added", dan.ID)
+		ds.do(t, "step_down", nil)
+		bs.event(t, "left_stage", dan.ID)
+		if m := bs.nextEvent(t, "dan in the audience"); m.Kind != "listener_joined" {
+			t.Fatalf("got %s", m.Raw)
+		}
+	})
+
+	t.Run("when the last moderator leaves, the longest-serving speaker takes over", func(t *testing.T) {
+		as.do(t, "leave", nil)
+		bs.event(t, "left_stage", ada.ID)
+		if m := bs.nextEvent(t, "the new moderator"); m.Kind != "moderator_added" || subject(m) != cyd.ID || !dataOf(m).Auto {
+			t.Fatalf("got %s, want cyd promoted", m.Raw)
+		}
+		if st := bs.snapshot(t); roleOf(st, cyd.ID) != "moderator" || roleOf(st, bob.ID) != "speaker" {
+			t.Fatalf("stage %+v", st.Stage)
+		}
+	})
+}
