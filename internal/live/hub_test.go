@@ -113,6 +113,7 @@ func dial(t *testing.T, srv *httptest.Server, path, want string) *websocket.Conn
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { ws.CloseNow() })
 	for {
 		_, data, err := ws.Read(ctx)
 		if err != nil {
