@@ -23,6 +23,7 @@ const (
 // MaxInvitationMessage is the longest message of an invitation or an answer.
 const MaxInvitationMessage = 280
 
+// Errors of invitations and pings.
 var (
 	ErrInvitationNotFound = errcode.New(errcode.NotFound, "no such invitation")
 	ErrBadAnswer          = errcode.New(errcode.InvalidField, "answer must be accept, decline or question")
