@@ -65,7 +65,8 @@ type logLine map[string]any
 func startServer(t *testing.T, args ...string) (*exec.Cmd, string, []logLine) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], append([]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json",
-		"--data", t.TempDir(), "--password-memory", "64"}, args...)...)
+		"--data", t.TempDir(), "--password-memory", "64",
+		"--rtc-udp-port", "0", "--rtc-tcp-port", "0", "--rtc-loopback-only"}, args...)...)
 	cmd.Env = append(os.Environ(), "TOWNHALL_TEST_MAIN=1")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

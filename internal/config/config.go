@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"path/filepath"
 	"strings"
 	"time"
@@ -35,6 +36,13 @@ type Config struct {
 	LoginPerMinute  float64 // login attempts per account and per IP, per minute
 	LookupPerSecond float64 // user look-ups per session, per second
 
+	RTCUDPPort      int      // the one UDP port of all audio connections (0: random)
+	RTCTCPPort      int      // the one ICE-TCP port, for networks that block UDP (0: random)
+	PublicIPs       []string // addresses announced in ICE candidates (1:1 NAT)
+	RTCLoopbackOnly bool     // gather and accept only 127.0.0.1 candidates (tests, demos on one machine)
+	AudioSlots      int      // audio tracks every participant receives: the loudest speakers
+	Pprof           string   // loopback address serving net/http/pprof; empty: off
+
 	Grace             time.Duration // how long a dropped participant keeps their place
 	MaxParticipants   int           // per room; 0 = no limit
 	MaxSocketsPerUser int           // open sockets per account
@@ -57,6 +65,9 @@ func Default() Config {
 		ACMEHTTP:          ":80",
 		LoginPerMinute:    10,
 		LookupPerSecond:   5,
+		RTCUDPPort:        7882,
+		RTCTCPPort:        7881,
+		AudioSlots:        3,
 		Grace:             15 * time.Second,
 		MaxSocketsPerUser: 8,
 		PasswordMemoryKiB: 19 * 1024, // OWASP's argon2id minimum: m=19 MiB, t=2, p=1
@@ -91,6 +102,22 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long to drain requests on SIGINT/SIGTERM")
 	fs.Float64Var(&c.LoginPerMinute, "login-rate", c.LoginPerMinute, "login attempts allowed per minute, per account and per IP")
 	fs.Float64Var(&c.LookupPerSecond, "lookup-rate", c.LookupPerSecond, "user look-ups allowed per second, per session")
+	fs.IntVar(&c.RTCUDPPort, "rtc-udp-port", c.RTCUDPPort, "UDP port shared by all audio connections (ICE UDP mux; 0: random)")
+	fs.IntVar(&c.RTCTCPPort, "rtc-tcp-port", c.RTCTCPPort, "ICE-TCP port for networks that block UDP (0: random)")
+	fs.Func("public-ip", "public address to announce in ICE candidates, for a server behind 1:1 NAT (repeat or comma-separate)", func(s string) error {
+		for _, ip := range strings.Split(s, ",") {
+			if ip = strings.TrimSpace(ip); ip != "" {
+				if net.ParseIP(ip) == nil {
+					return fmt.Errorf("%q is not an IP address", ip)
+				}
+				c.PublicIPs = append(c.PublicIPs, ip)
+			}
+		}
+		return nil
+	})
+	fs.BoolVar(&c.RTCLoopbackOnly, "rtc-loopback-only", c.RTCLoopbackOnly, "audio over 127.0.0.1 only (tests and single-machine demos)")
+	fs.IntVar(&c.AudioSlots, "audio-slots", c.AudioSlots, "audio tracks each participant receives: the loudest speakers at any moment")
+	fs.StringVar(&c.Pprof, "pprof", c.Pprof, "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6060); empty: off")
 	fs.DurationVar(&c.Grace, "grace", c.Grace, "how long a participant whose connection dropped keeps their place in a room")
 	fs.IntVar(&c.MaxParticipants, "max-participants", c.MaxParticipants, "people allowed in one room at once (0: no limit)")
 	fs.IntVar(&c.MaxSocketsPerUser, "max-sockets-per-user", c.MaxSocketsPerUser, "open connections allowed per account")
@@ -140,6 +167,18 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("grace, max participants and max sockets per user must not be negative")
 	case c.PasswordMemoryKiB < 64 || c.PasswordTime < 1:
 		return fmt.Errorf("password cost too low")
+	}
+	if c.AudioSlots < 1 || c.AudioSlots > 8 {
+		return fmt.Errorf("audio slots %d: want 1 to 8", c.AudioSlots)
+	}
+	if c.RTCUDPPort < 0 || c.RTCUDPPort > 65535 || c.RTCTCPPort < 0 || c.RTCTCPPort > 65535 {
+		return fmt.Errorf("rtc ports must be 0 to 65535")
+	}
+	if c.Pprof != "" {
+		host, _, err := net.SplitHostPort(c.Pprof)
+		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+			return fmt.Errorf("--pprof %q: must be a loopback address such as 127.0.0.1:6060", c.Pprof)
+		}
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return fmt.Errorf("--tls-cert and --tls-key go together")

@@ -22,7 +22,8 @@ type conn struct {
 	out    chan []byte
 	seq    uint64 // per-connection event sequence; room goroutine only
 	limit  *rate.Limiter
-	bad    int // malformed or refused frames in a row; reader goroutine only
+	bad    int          // malformed or refused frames in a row; reader goroutine only
+	media  MediaSession // the audio connection; reader goroutine only
 
 	closeOnce sync.Once
 	done      chan struct{} // closed when the socket is finished

@@ -42,17 +42,44 @@ type Options struct {
 	Heartbeat time.Duration
 	// HallwayEvery is the shortest time between two hallway pushes. Default 2 s.
 	HallwayEvery time.Duration
-	// Media, when set, is told who may be heard (issue: audio).
+	// Media, when set, is the media server: every participant gets an audio
+	// connection negotiated over their room socket, and is heard only while
+	// the room says so.
 	Media Media
 }
 
-// Media is what the live layer tells the media server. SetAudible must return only
-// once the change is in force, so that events delivered after it are never
+// Media is what the live layer needs of the media server. SetAudible must return
+// only once the change is in force, so that events delivered after it are never
 // contradicted by a packet still being forwarded.
 type Media interface {
+	// Connect makes the audio connection of userID in roomID, replacing an older
+	// one of theirs; signal carries the server's late ICE candidates.
+	Connect(ctx context.Context, roomID, userID string, signal func(ICECandidate)) (MediaSession, error)
 	SetAudible(roomID, userID string, audible bool)
+	// Disconnect closes userID's audio connection in roomID and silences them.
 	Disconnect(roomID, userID string)
+	// CloseRoom closes every audio connection of roomID.
 	CloseRoom(roomID string)
+	// OnActive sets the function told, about five times a second per room, who
+	// is heard in which slot.
+	OnActive(fn func(roomID string, slots []ActiveSlot))
+}
+
+// MediaSession is one participant's audio connection, negotiated over their socket:
+// the server offers, the client answers, both trickle candidates.
+type MediaSession interface {
+	Offer(ctx context.Context) (sdp string, err error)
+	Answer(sdp string) error
+	Candidate(c ICECandidate) error
+	Close()
+}
+
+// ActiveSlot says who is heard in one audio slot, for speaking rings.
+type ActiveSlot struct {
+	Slot     int     `json:"slot"`
+	UserID   string  `json:"user_id"` // "" for an empty slot
+	Level    float64 `json:"level"`   // 0 (silent) to 1 (loud)
+	Speaking bool    `json:"speaking"`
 }
 
 // Hub owns the live rooms of this process and the user sockets.
@@ -106,7 +133,28 @@ func NewHub(opts Options) *Hub {
 	}
 	h.wg.Add(1)
 	go h.pushHallways()
+	if opts.Media != nil {
+		opts.Media.OnActive(h.activeSpeakers)
+	}
 	return h
+}
+
+// activeSpeakers passes the media server's slot assignment of a room to everyone
+// in it. It is not a room event (no seq): it is replaced five times a second.
+func (h *Hub) activeSpeakers(roomID string, slots []ActiveSlot) {
+	r, ok := h.room(roomID)
+	if !ok {
+		return
+	}
+	msg := mustJSON(activeSpeakersMsg{Type: "active_speakers", Slots: slots})
+	select { // never block the media server: a busy room skips one update
+	case r.ops <- func() {
+		for _, c := range r.conns {
+			c.send(msg)
+		}
+	}:
+	default:
+	}
 }
 
 func (h *Hub) now() time.Time { return h.opts.Now().UTC().Truncate(time.Millisecond) }

@@ -76,6 +76,13 @@ func (r *liveRoom) run() {
 	for {
 		select {
 		case f := <-r.ops:
+			// select picks at random among ready cases: a room that has quit
+			// must not run an op whose caller already gave up on it.
+			select {
+			case <-r.quit:
+				return
+			default:
+			}
 			f()
 		case <-tick.C:
 			r.flushAudience()
@@ -284,6 +291,7 @@ func (r *liveRoom) drop(user, reason string) {
 
 // finish closes every socket and stops the room.
 func (r *liveRoom) finish(reason string) {
+	r.hub.forget(r) // first: once a socket hears the room ended, nobody finds it
 	for u := range r.conns {
 		r.drop(u, reason)
 	}
@@ -295,7 +303,6 @@ func (r *liveRoom) finish(reason string) {
 		st := r.hub.opts.Store
 		r.hub.persist("end room", func(ctx context.Context) error { return st.EndRoom(ctx, id, at) })
 	}
-	r.hub.forget(r)
 	r.once.Do(func() { close(r.quit) })
 }
 

@@ -93,6 +93,21 @@ type byeMsg struct {
 	Reason string `json:"reason"`
 }
 
+type offerMsg struct {
+	Type string `json:"type"` // "offer"
+	SDP  string `json:"sdp"`
+}
+
+type candidateMsg struct {
+	Type      string       `json:"type"` // "candidate"
+	Candidate ICECandidate `json:"candidate"`
+}
+
+type activeSpeakersMsg struct {
+	Type  string       `json:"type"` // "active_speakers"
+	Slots []ActiveSlot `json:"slots"`
+}
+
 type pongMsg struct {
 	Type string `json:"type"` // "pong"
 	ID   string `json:"id,omitempty"`

@@ -80,7 +80,41 @@ func (h *Hub) ServeRoom(w http.ResponseWriter, req *http.Request, roomID string,
 		c.close("")
 		return
 	}
+	h.startMedia(ctx, r, c)
+	defer func() {
+		if c.media != nil {
+			c.media.Close()
+		}
+	}()
 	h.readLoop(ctx, r, c)
+}
+
+// startMedia offers c's participant their audio connection. A failure leaves the
+// room usable without audio and says so.
+func (h *Hub) startMedia(ctx context.Context, r *liveRoom, c *conn) {
+	m := h.opts.Media
+	if m == nil {
+		return
+	}
+	sess, err := m.Connect(ctx, r.id, c.person.ID, func(cand ICECandidate) {
+		c.send(mustJSON(candidateMsg{Type: MsgCandidate, Candidate: cand}))
+	})
+	if err != nil {
+		h.log.Warn("audio connection", "room", r.id, "user", c.person.ID, "err", err)
+		c.send(errorFrame("", errNoMedia))
+		return
+	}
+	octx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	sdp, err := sess.Offer(octx)
+	if err != nil {
+		sess.Close()
+		h.log.Warn("audio offer", "room", r.id, "user", c.person.ID, "err", err)
+		c.send(errorFrame("", errNoMedia))
+		return
+	}
+	c.media = sess
+	c.send(mustJSON(offerMsg{Type: "offer", SDP: sdp}))
 }
 
 // join puts c's participant into the room, or back into it on a reconnect. Only
@@ -322,7 +356,22 @@ func (h *Hub) handle(r *liveRoom, c *conn, msg ClientMessage, cmd room.Command) 
 		c.close(ByeLeft)
 		return true
 	case MsgAnswer, MsgCandidate:
-		c.send(errorFrame(msg.ID, errNoMedia))
+		var err error
+		switch {
+		case c.media == nil:
+			err = errNoMedia
+		case msg.Type == MsgAnswer:
+			err = c.media.Answer(msg.SDP)
+		default:
+			err = c.media.Candidate(*msg.Candidate)
+		}
+		switch {
+		case err != nil:
+			c.send(errorFrame(msg.ID, err))
+			return isCode(err, errcode.BadRequest) && c.strike()
+		case msg.ID != "":
+			c.send(mustJSON(okMsg{Type: "ok", ID: msg.ID}))
+		}
 		return false
 	}
 	var err error
@@ -348,7 +397,7 @@ func (h *Hub) handle(r *liveRoom, c *conn, msg ClientMessage, cmd room.Command) 
 	return false
 }
 
-var errNoMedia = errcode.New(errcode.Unavailable, "audio is not available on this server yet")
+var errNoMedia = errcode.New(errcode.Unavailable, "audio is not available for this connection")
 
 // errorFrame encodes err as an error message with its stable code.
 func errorFrame(id string, err error) []byte {

@@ -68,6 +68,7 @@ func startServer(t *testing.T, driver string, opts ...serverOption) *testServer 
 	st := setup{cfg: config.Default()}
 	st.cfg.Addr = "127.0.0.1:0"
 	st.cfg.DataDir = t.TempDir()
+	st.cfg.RTCUDPPort, st.cfg.RTCTCPPort, st.cfg.RTCLoopbackOnly = 0, 0, true // random ports: test binaries run side by side
 	st.cfg.PasswordMemoryKiB, st.cfg.PasswordTime = 64, 1
 	st.cfg.LoginPerMinute, st.cfg.LookupPerSecond = 10000, 10000
 	st.cfg.InvitesPerUser = 100
@@ -213,8 +214,10 @@ type sock struct {
 	who     string
 	seq     uint64
 	welcome client.Message
-	state   client.RoomState // the last snapshot read
-	seen    []client.Message // everything read, for absence checks
+	state   client.RoomState    // the last snapshot read
+	seen    []client.Message    // everything read, for absence checks
+	media   chan client.Message // audio signaling met while reading, in order
+	pending []client.Message    // room messages read while looking for audio signaling
 }
 
 // openRoom opens a room socket for c and waits for the welcome and the snapshot.
@@ -251,7 +254,7 @@ func tryRoom(t *testing.T, c *client.Client, who, roomID string) (*sock, error) 
 	if err != nil {
 		return nil, err
 	}
-	s := &sock{Socket: cs, who: who}
+	s := &sock{Socket: cs, who: who, media: make(chan client.Message, 10000)}
 	t.Cleanup(func() { cs.Close() })
 	first := s.next(t, "the welcome")
 	if first.Type == "error" {
@@ -275,7 +278,7 @@ func userSocket(t *testing.T, u *user) *sock {
 		t.Fatalf("%s opening the user socket: %v", u.Name, err)
 	}
 	t.Cleanup(func() { cs.Close() })
-	s := &sock{Socket: cs, who: u.Name + "'s user socket"}
+	s := &sock{Socket: cs, who: u.Name + "'s user socket", media: make(chan client.Message, 16)}
 	s.welcome = s.waitFor(t, "the welcome", msgType("welcome"))
 	return s
 }
@@ -284,30 +287,89 @@ func userSocket(t *testing.T, u *user) *sock {
 // events and keeps the last snapshot.
 func (s *sock) next(t *testing.T, what string) client.Message {
 	t.Helper()
-	select {
-	case m, ok := <-s.Messages():
-		if !ok {
-			t.Fatalf("%s: socket closed (%v) while waiting for %s", s.who, s.Err(), what)
-		}
-		s.seen = append(s.seen, m)
-		switch m.Type {
-		case "snapshot":
-			st, err := m.State()
-			if err != nil {
-				t.Fatalf("%s: bad snapshot %s: %v", s.who, m.Raw, err)
-			}
-			s.seq, s.state = m.Seq, st
-		case "event":
-			if m.Seq != s.seq+1 {
-				t.Fatalf("%s: event seq %d after %d: %s", s.who, m.Seq, s.seq, m.Raw)
-			}
-			s.seq = m.Seq
-		}
-		return m
-	case <-time.After(patience):
-		t.Fatalf("%s: timed out waiting for %s", s.who, what)
+	if len(s.pending) > 0 {
+		m := s.pending[0]
+		s.pending = s.pending[1:]
+		return s.account(t, m)
 	}
-	return client.Message{}
+	deadline := time.After(patience)
+	for {
+		select {
+		case m, ok := <-s.Messages():
+			if !ok {
+				t.Fatalf("%s: socket closed (%v) while waiting for %s", s.who, s.Err(), what)
+			}
+			if isMedia(m) {
+				// Audio signaling runs beside the room's messages: tests
+				// of the room skip it, tests of audio read it with mediaMsg.
+				select {
+				case s.media <- m:
+				default: // active speakers nobody reads: drop
+				}
+				continue
+			}
+			return s.account(t, m)
+		case <-deadline:
+			t.Fatalf("%s: timed out waiting for %s", s.who, what)
+		}
+	}
+}
+
+// account checks the seq of an event and keeps the last snapshot.
+func (s *sock) account(t *testing.T, m client.Message) client.Message {
+	t.Helper()
+	s.seen = append(s.seen, m)
+	switch m.Type {
+	case "snapshot":
+		st, err := m.State()
+		if err != nil {
+			t.Fatalf("%s: bad snapshot %s: %v", s.who, m.Raw, err)
+		}
+		s.seq, s.state = m.Seq, st
+	case "event":
+		if m.Seq != s.seq+1 {
+			t.Fatalf("%s: event seq %d after %d: %s", s.who, m.Seq, s.seq, m.Raw)
+		}
+		s.seq = m.Seq
+	}
+	return m
+}
+
+// mediaMsg returns the next audio signaling message of type typ, keeping the room
+// messages it reads on the way for next.
+func (s *sock) mediaMsg(t *testing.T, typ string) client.Message {
+	t.Helper()
+	deadline := time.After(patience)
+	for {
+		select {
+		case m := <-s.media:
+			if m.Type == typ {
+				return m
+			}
+			continue
+		default:
+		}
+		select {
+		case m, ok := <-s.Messages():
+			if !ok {
+				t.Fatalf("%s: socket closed (%v) while waiting for %s", s.who, s.Err(), typ)
+			}
+			if !isMedia(m) {
+				s.pending = append(s.pending, m)
+				continue
+			}
+			if m.Type == typ {
+				return m
+			}
+		case <-deadline:
+			t.Fatalf("%s: timed out waiting for %s", s.who, typ)
+		}
+	}
+}
+
+// isMedia reports whether m is audio signaling rather than a room message.
+func isMedia(m client.Message) bool {
+	return m.Type == "offer" || m.Type == "candidate" || m.Type == "active_speakers"
 }
 
 // waitFor reads messages until match returns true.

@@ -117,8 +117,18 @@ func (s *Server) Run(ctx context.Context) error {
 	} else if n > 0 {
 		s.log.Info("ended rooms left live by the last run", "count", n)
 	}
+	mediaServer, engine, err := s.startMedia(reg)
+	if err != nil {
+		return err
+	}
+	defer engine.Close()
+	stopPprof, err := s.startPprof()
+	if err != nil {
+		return err
+	}
+	defer stopPprof()
 	hubOpts := live.Options{Store: s.db, Log: s.log, Grace: s.cfg.Grace, MaxParticipants: s.cfg.MaxParticipants,
-		MaxSocketsPerUser: s.cfg.MaxSocketsPerUser}
+		MaxSocketsPerUser: s.cfg.MaxSocketsPerUser, Media: mediaServer}
 	for _, f := range s.liveOpts {
 		f(&hubOpts)
 	}

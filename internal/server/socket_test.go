@@ -107,7 +107,7 @@ func TestRoomSocketProtocol(t *testing.T) {
 			{"an unknown hand policy is a bad request", as, "set_hand_policy", map[string]any{"policy": "loudest"}, "bad_request"},
 			{"set_muted without muted is a bad request", as, "set_muted", nil, "bad_request"},
 			{"naming the actor is a bad request: identity comes from the session", cs, "raise_hand", map[string]any{"user_id": bob.ID}, "bad_request"},
-			{"audio answers are unavailable without media", as, "answer", map[string]any{"sdp": "v=0"}, "unavailable"},
+			{"a malformed audio answer is a bad request", as, "answer", map[string]any{"sdp": "v=0"}, "bad_request"},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) { c.s.refused(t, c.typ, c.fields, c.code) })

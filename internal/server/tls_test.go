@@ -64,6 +64,7 @@ func TestHTTPS(t *testing.T) {
 	cfg := config.Default()
 	cfg.Addr, cfg.DataDir, cfg.TLSCert, cfg.TLSKey = "127.0.0.1:0", dir, certFile, keyFile
 	cfg.PasswordMemoryKiB, cfg.PasswordTime = 64, 1
+	cfg.RTCUDPPort, cfg.RTCTCPPort, cfg.RTCLoopbackOnly = 0, 0, true
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &firstRunCatcher{codes: make(chan string, 1)}
 	srv, err := server.New(ctx, cfg, slog.New(slog.NewJSONHandler(logs, nil)))

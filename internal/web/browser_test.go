@@ -311,6 +311,7 @@ func startServer(t *testing.T) *testServer {
 	cfg := config.Default()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
+	cfg.RTCUDPPort, cfg.RTCTCPPort, cfg.RTCLoopbackOnly = 0, 0, true // random ports: test binaries run side by side
 	cfg.PasswordMemoryKiB, cfg.PasswordTime = 64, 1
 	cfg.LoginPerMinute, cfg.LookupPerSecond = 10000, 10000
 	cfg.InvitesPerUser = 100

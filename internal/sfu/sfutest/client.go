@@ -304,3 +304,7 @@ func (c *Client) Close() error {
 	}
 	return err
 }
+
+// PeerState is the state of the client's peer connection: a server that closes
+// the connection (a removed participant) shows as closed, failed or disconnected.
+func (c *Client) PeerState() webrtc.PeerConnectionState { return c.pc.ConnectionState() }
