@@ -173,3 +173,10 @@ func (s *Service) SummaryByID(ctx context.Context, id string) (Summary, error) {
 	}
 	return SummaryOf(u), nil
 }
+
+// IDOf returns the ID of the user called username, whatever the relation: for
+// internal bookkeeping, never shown to anyone.
+func (s *Service) IDOf(ctx context.Context, username string) (string, error) {
+	u, err := s.lookup(ctx, username)
+	return u.ID, err
+}

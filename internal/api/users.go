@@ -63,7 +63,7 @@ func (a *API) relate(f func(ctx context.Context, viewer account.User, username s
 
 // follow follows a user and, the first time, notifies them (new_follower).
 func (a *API) follow(w http.ResponseWriter, r *http.Request, u account.User) {
-	a.relate(func(ctx context.Context, viewer account.User, username string) error {
+	a.relate(a.inRooms(func(ctx context.Context, viewer account.User, username string) error {
 		t, rel, err := a.accounts.Lookup(ctx, viewer, username)
 		if err == nil {
 			err = a.accounts.Follow(ctx, viewer, username)
@@ -76,19 +76,40 @@ func (a *API) follow(w http.ResponseWriter, r *http.Request, u account.User) {
 			a.log.WarnContext(ctx, "notifying a new follower", "err", err)
 		}
 		return nil
-	})(w, r, u)
+	}))(w, r, u)
 }
 
 func (a *API) unfollow(w http.ResponseWriter, r *http.Request, u account.User) {
-	a.relate(a.accounts.Unfollow)(w, r, u)
+	a.relate(a.inRooms(a.accounts.Unfollow))(w, r, u)
 }
 
 func (a *API) block(w http.ResponseWriter, r *http.Request, u account.User) {
-	a.relate(a.accounts.Block)(w, r, u)
+	a.relate(a.inRooms(a.accounts.Block))(w, r, u)
 }
 
 func (a *API) unblock(w http.ResponseWriter, r *http.Request, u account.User) {
-	a.relate(a.accounts.Unblock)(w, r, u)
+	a.relate(a.inRooms(a.accounts.Unblock))(w, r, u)
+}
+
+// inRooms makes a change of the social graph reach the live rooms: if the two
+// people are in the same room, its block and follow rules see it at once.
+func (a *API) inRooms(f func(ctx context.Context, viewer account.User, username string) error) func(ctx context.Context, viewer account.User, username string) error {
+	return func(ctx context.Context, viewer account.User, username string) error {
+		if err := f(ctx, viewer, username); err != nil {
+			return err
+		}
+		if a.hub == nil {
+			return nil
+		}
+		other, err := a.accounts.IDOf(ctx, username)
+		if err == nil {
+			err = a.hub.RelationChanged(ctx, viewer.ID, other)
+		}
+		if err != nil {
+			a.log.WarnContext(ctx, "telling the rooms of a changed relation", "err", err)
+		}
+		return nil
+	}
 }
 
 func (a *API) disable(w http.ResponseWriter, r *http.Request, u account.User) {

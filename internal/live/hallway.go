@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -21,6 +22,8 @@ type HallwayRoom struct {
 	ListenerCount     int       `json:"listener_count"`
 	FollowedSpeakers  int       `json:"followed_speakers"`
 	FollowedListeners int       `json:"followed_listeners"`
+	ClubID            string    `json:"club_id,omitempty"`
+	ClubMember        bool      `json:"club_member,omitempty"` // the viewer belongs to the room's club
 	Reason            string    `json:"reason"`
 }
 
@@ -43,6 +46,7 @@ func (h *Hub) liveSummaries() []*liveRoom {
 type visibility struct {
 	viewer string
 	edges  map[string]Edge // viewer's edges to the moderators of the rooms asked about
+	clubs  map[string]bool // the clubs viewer belongs to
 }
 
 func (h *Hub) newVisibility(ctx context.Context, viewer string, sums []Summary) (*visibility, error) {
@@ -55,7 +59,13 @@ func (h *Hub) newVisibility(ctx context.Context, viewer string, sums []Summary) 
 	if err != nil {
 		return nil, err
 	}
-	return &visibility{viewer: viewer, edges: edges}, nil
+	clubs := map[string]bool{}
+	if h.opts.MemberClubs != nil {
+		if clubs, err = h.opts.MemberClubs(ctx, viewer); err != nil {
+			return nil, err
+		}
+	}
+	return &visibility{viewer: viewer, edges: edges, clubs: clubs}, nil
 }
 
 // sees reports whether the viewer may see the room: never one a moderator there
@@ -67,13 +77,16 @@ func (v *visibility) sees(r *liveRoom, s Summary) bool {
 		r.do(func() { ok = r.st.IsMember(v.viewer) })
 		return ok
 	}
-	if s.CreatorID == v.viewer {
-		return member() // the creator, unless a moderator removed them
+	if s.CreatorID == v.viewer || slices.Contains(r.cfg.CoHosts, v.viewer) {
+		return member() // the hosts, unless a moderator removed them
 	}
 	for _, m := range s.moderators() {
 		if v.edges[m].BlockedBy {
 			return false
 		}
+	}
+	if r.cfg.MembersOnly {
+		return v.clubs[r.cfg.ClubID] || member()
 	}
 	switch s.Type {
 	case room.Open:
@@ -127,7 +140,8 @@ func (h *Hub) Hallway(ctx context.Context, viewer string) ([]HallwayRoom, error)
 			continue
 		}
 		card := HallwayRoom{ID: s.ID, Title: s.Title, Type: s.Type, AllowGuests: s.AllowGuests,
-			SpeakerCount: len(s.Stage), ListenerCount: s.ListenerCount, Speakers: []Person{}}
+			SpeakerCount: len(s.Stage), ListenerCount: s.ListenerCount, Speakers: []Person{},
+			ClubID: r.cfg.ClubID, ClubMember: r.cfg.ClubID != "" && vis.clubs[r.cfg.ClubID]}
 		var others []Person
 		for _, p := range s.Stage {
 			if follows[p.ID] {
@@ -140,13 +154,16 @@ func (h *Hub) Hallway(ctx context.Context, viewer string) ([]HallwayRoom, error)
 		card.Speakers = append(card.Speakers, others...)
 		card.Speakers = card.Speakers[:min(3, len(card.Speakers))]
 		card.FollowedListeners = max(0, listening[s.ID]-card.FollowedSpeakers)
-		card.Reason = reason(card)
+		card.Reason = reason(card, s.CreatorID == viewer || slices.Contains(r.cfg.CoHosts, viewer))
 		out = append(out, card)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i], out[j]
 		if a.FollowedSpeakers != b.FollowedSpeakers {
 			return a.FollowedSpeakers > b.FollowedSpeakers
+		}
+		if a.ClubMember != b.ClubMember {
+			return a.ClubMember // the rooms of the viewer's clubs come next
 		}
 		if a.FollowedListeners != b.FollowedListeners {
 			return a.FollowedListeners > b.FollowedListeners
@@ -160,16 +177,20 @@ func (h *Hub) Hallway(ctx context.Context, viewer string) ([]HallwayRoom, error)
 }
 
 // reason says in words why a room is in the hallway.
-func reason(c HallwayRoom) string {
+func reason(c HallwayRoom, host bool) string {
 	switch {
 	case c.FollowedSpeakers == 1:
 		return c.Speakers[0].DisplayName + ", whom you follow, is speaking"
 	case c.FollowedSpeakers > 1:
 		return fmt.Sprintf("%d people you follow are speaking", c.FollowedSpeakers)
+	case c.ClubMember:
+		return "a room of your club"
 	case c.FollowedListeners == 1:
 		return "someone you follow is listening"
 	case c.FollowedListeners > 1:
 		return fmt.Sprintf("%d people you follow are listening", c.FollowedListeners)
+	case host:
+		return "you host it"
 	case c.Type == room.Social:
 		return "a moderator follows you"
 	case c.Type == room.Closed:

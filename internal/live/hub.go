@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -42,10 +43,30 @@ type Options struct {
 	Heartbeat time.Duration
 	// HallwayEvery is the shortest time between two hallway pushes. Default 2 s.
 	HallwayEvery time.Duration
+	// RoomDelegates, when set, names the delegates of an account who moderate its
+	// rooms ("rooms" scope): they join every room the account opens as co-hosts,
+	// moderating while they speak as themselves.
+	RoomDelegates func(ctx context.Context, ownerID string) ([]string, error)
+	// ClubMember, when set, tells whether a user belongs to a club: a members-only
+	// club room asks it at join.
+	ClubMember func(ctx context.Context, clubID, userID string) (bool, error)
+	// MemberClubs, when set, lists the clubs of a user: the hallway ranks their
+	// rooms first, and members-only rooms are shown to members only.
+	MemberClubs func(ctx context.Context, userID string) (map[string]bool, error)
+	// Gate, when set, decides whether a notification may reach its user (muted
+	// kinds, the hourly cap of pings).
+	Gate Gate
 	// Media, when set, is the media server: every participant gets an audio
 	// connection negotiated over their room socket, and is heard only while
 	// the room says so.
 	Media Media
+}
+
+// Gate decides whether a notice of kind from sender may reach user: nil to deliver,
+// notify.ErrMuted to drop it quietly, another error (the ping cap) to refuse the
+// action that would send it.
+type Gate interface {
+	Allow(ctx context.Context, user, kind, sender string) error
 }
 
 // Media is what the live layer needs of the media server. SetAudible must return
@@ -162,7 +183,20 @@ func (h *Hub) now() time.Time { return h.opts.Now().UTC().Truncate(time.Millisec
 // CreateRoom makes a room, waiting for its creator to open it by joining.
 func (h *Hub) CreateRoom(ctx context.Context, creatorID string, spec RoomSpec) (RoomRecord, error) {
 	cfg := room.Config{ID: ids.New(), Title: spec.Title, Description: spec.Description, Type: spec.Type,
-		AllowGuests: spec.AllowGuests, CreatorID: creatorID, MaxParticipants: h.opts.MaxParticipants, CreatedAt: h.now()}
+		AllowGuests: spec.AllowGuests, CreatorID: creatorID, MaxParticipants: h.opts.MaxParticipants, CreatedAt: h.now(),
+		CoHosts: slices.Clone(spec.CoHosts), Speakers: slices.Clone(spec.Speakers), ClubID: spec.ClubID, MembersOnly: spec.MembersOnly}
+	if h.opts.RoomDelegates != nil {
+		delegates, err := h.opts.RoomDelegates(ctx, creatorID)
+		if err != nil {
+			return RoomRecord{}, err
+		}
+		for _, d := range delegates {
+			if d != creatorID && !slices.Contains(cfg.CoHosts, d) && !slices.Contains(cfg.Speakers, d) &&
+				len(cfg.CoHosts) < room.MaxInvitees {
+				cfg.CoHosts = append(cfg.CoHosts, d)
+			}
+		}
+	}
 	if err := cfg.Validate(); err != nil {
 		return RoomRecord{}, err
 	}
@@ -191,6 +225,10 @@ type RoomSpec struct {
 	Description string
 	Type        room.Type
 	AllowGuests bool
+	CoHosts     []string // join on stage as moderators (an event's co-hosts)
+	Speakers    []string // join on stage as speakers (an event's invited guests)
+	ClubID      string   // the club the room belongs to, if any
+	MembersOnly bool     // only the club's members (and hosts, invitees) may join
 }
 
 func (h *Hub) room(id string) (*liveRoom, bool) {

@@ -10,6 +10,7 @@ import (
 	"github.com/townhall/townhall/internal/account"
 	"github.com/townhall/townhall/internal/errcode"
 	"github.com/townhall/townhall/internal/ids"
+	"github.com/townhall/townhall/internal/notify"
 	"github.com/townhall/townhall/internal/room"
 )
 
@@ -47,6 +48,12 @@ type answerData struct {
 	From         Person `json:"from"`
 	Answer       string `json:"answer"`
 	Text         string `json:"text,omitempty"`
+}
+
+type madeModeratorData struct {
+	RoomID    string `json:"room_id"`
+	RoomTitle string `json:"room_title"`
+	By        string `json:"by,omitempty"` // "" when the room promoted its longest-serving speaker
 }
 
 type pingData struct {
@@ -117,7 +124,7 @@ func (h *Hub) Invite(ctx context.Context, from Person, roomID string, to []Perso
 		return Invitation{}, err
 	}
 	for _, u := range told {
-		if err := h.Notify(ctx, u, NotifyInvitation, invitationData{InvitationID: inv.ID, RoomID: roomID,
+		if err := h.notifyGated(ctx, u, NotifyInvitation, from.ID, invitationData{InvitationID: inv.ID, RoomID: roomID,
 			RoomTitle: title, From: from, Message: message, ToStage: toStage}); err != nil {
 			return inv, err
 		}
@@ -187,7 +194,7 @@ func (h *Hub) Answer(ctx context.Context, user Person, invitationID, answer, tex
 		}
 		return Invitation{}, err
 	}
-	err = h.Notify(ctx, inv.InviterID, NotifyAnswer, answerData{InvitationID: inv.ID, RoomID: inv.RoomID,
+	err = h.notifyGated(ctx, inv.InviterID, NotifyAnswer, user.ID, answerData{InvitationID: inv.ID, RoomID: inv.RoomID,
 		From: user, Answer: answer, Text: text})
 	return inv, err
 }
@@ -236,24 +243,64 @@ func (h *Hub) Ping(ctx context.Context, from Person, roomID string, to Person) e
 		return ErrRoomNotFound
 	}
 	var title string
-	if !r.do(func() {
+	check := func() error {
 		p, present := r.st.Participant(from.ID)
 		switch {
 		case !present:
-			err = ErrRoomNotFound
+			return ErrRoomNotFound
 		case p.Role == room.Listener:
-			err = ErrNotOnStageToPing
-		case r.st.Config().Type != room.Open:
-			err = r.apply(from.ID, room.InviteMembers{Users: []string{to.ID}})
+			return ErrNotOnStageToPing
 		}
 		title = r.st.Config().Title
-	}) {
+		return nil
+	}
+	if !r.do(func() { err = check() }) {
 		return ErrRoomNotFound
 	}
 	if err != nil {
 		return err
 	}
+	// The gate counts the ping against its sender's hourly cap: only once it is
+	// otherwise valid, and before it lets anyone into the room.
+	deliver, err := h.gate(ctx, to.ID, NotifyPing, from.ID)
+	if err != nil {
+		return err
+	}
+	if !r.do(func() {
+		if err = check(); err == nil && r.st.Config().Type != room.Open {
+			err = r.apply(from.ID, room.InviteMembers{Users: []string{to.ID}})
+		}
+	}) {
+		return ErrRoomNotFound
+	}
+	if err != nil || !deliver {
+		return err
+	}
 	return h.Notify(ctx, to.ID, NotifyPing, pingData{RoomID: roomID, RoomTitle: title, From: from})
+}
+
+// gate asks Options.Gate whether a notice of kind from sender may reach user:
+// deliver is false when user muted the kind; err refuses the action (the ping cap).
+func (h *Hub) gate(ctx context.Context, user, kind, sender string) (deliver bool, err error) {
+	if h.opts.Gate == nil {
+		return true, nil
+	}
+	switch err := h.opts.Gate.Allow(ctx, user, kind, sender); {
+	case errors.Is(err, notify.ErrMuted):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return true, nil
+}
+
+// notifyGated notifies user unless they muted kind.
+func (h *Hub) notifyGated(ctx context.Context, user, kind, sender string, data any) error {
+	deliver, err := h.gate(ctx, user, kind, sender)
+	if err != nil || !deliver {
+		return err
+	}
+	return h.Notify(ctx, user, kind, data)
 }
 
 // InvitationWithAnswers is an invitation and where each invitee stands.

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/townhall/townhall/internal/notify"
 	"github.com/townhall/townhall/internal/room"
 )
 
@@ -15,7 +16,8 @@ import (
 type liveRoom struct {
 	hub *Hub
 	id  string
-	st  *room.Room // room goroutine only
+	cfg room.Config // never changes: read from any goroutine
+	st  *room.Room  // room goroutine only
 
 	ops  chan func()
 	quit chan struct{} // closed to stop the loop
@@ -33,7 +35,7 @@ type liveRoom struct {
 }
 
 func newLiveRoom(h *Hub, cfg room.Config) *liveRoom {
-	r := &liveRoom{hub: h, id: cfg.ID, st: room.New(cfg), ops: make(chan func(), 1024), quit: make(chan struct{}),
+	r := &liveRoom{hub: h, id: cfg.ID, cfg: cfg, st: room.New(cfg), ops: make(chan func(), 1024), quit: make(chan struct{}),
 		conns: map[string]*conn{}, grace: map[string]*time.Timer{}, people: map[string]Person{},
 		pending: pendingHands{}}
 	r.refreshSummary()
@@ -181,6 +183,11 @@ func (r *liveRoom) record(ev room.Event) {
 	case room.RoomEnded:
 		id, at := r.id, r.hub.now()
 		r.hub.persist("end room", func(ctx context.Context) error { return st.EndRoom(ctx, id, at) })
+	case room.ModeratorAdded:
+		h, data := r.hub, madeModeratorData{RoomID: r.id, RoomTitle: r.cfg.Title, By: e.By}
+		h.persist("made moderator notice", func(ctx context.Context) error {
+			return h.notifyGated(ctx, e.UserID, notify.KindMadeModerator, e.By, data)
+		})
 	}
 }
 

@@ -128,6 +128,13 @@ func (h *Hub) startMedia(ctx context.Context, r *liveRoom, c *conn) {
 // the newcomers and tries again.
 func (h *Hub) join(ctx context.Context, r *liveRoom, c *conn) error {
 	who := c.person
+	clubMember := false
+	if r.cfg.MembersOnly && !who.Guest && h.opts.ClubMember != nil {
+		var err error
+		if clubMember, err = h.opts.ClubMember(ctx, r.cfg.ClubID, who.ID); err != nil {
+			return err
+		}
+	}
 	var (
 		rel    room.Relations
 		looked = map[string]bool{} // the people whose edges rel holds
@@ -144,7 +151,7 @@ func (h *Hub) join(ctx context.Context, r *liveRoom, c *conn) error {
 				return
 			}
 			joined = true
-			if joinErr = r.join(c, rel); joinErr == nil {
+			if joinErr = r.join(c, rel, clubMember); joinErr == nil {
 				prev = h.enter(who.ID, r.id)
 			}
 		}) {
@@ -221,7 +228,7 @@ func addEdges(rel *room.Relations, edges map[string]Edge) {
 
 // join runs on the room goroutine: a new participant joins; one already present
 // (a reconnect, or a second device) takes over with their role intact.
-func (r *liveRoom) join(c *conn, rel room.Relations) error {
+func (r *liveRoom) join(c *conn, rel room.Relations, clubMember bool) error {
 	id := c.person.ID
 	resumed := false
 	if _, present := r.st.Participant(id); present {
@@ -235,7 +242,7 @@ func (r *liveRoom) join(c *conn, rel room.Relations) error {
 		resumed = true
 	} else {
 		r.people[id] = c.person
-		if err := r.apply(id, room.Join{Guest: c.person.Guest, Rel: rel, Now: r.hub.now()}); err != nil {
+		if err := r.apply(id, room.Join{Guest: c.person.Guest, Rel: rel, Now: r.hub.now(), ClubMember: clubMember}); err != nil {
 			delete(r.people, id)
 			return err
 		}

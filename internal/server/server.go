@@ -129,11 +129,24 @@ func (s *Server) Run(ctx context.Context) error {
 	defer stopPprof()
 	hubOpts := live.Options{Store: s.db, Log: s.log, Grace: s.cfg.Grace, MaxParticipants: s.cfg.MaxParticipants,
 		MaxSocketsPerUser: s.cfg.MaxSocketsPerUser, Media: mediaServer}
+	var team *team // made after the hub, which it needs; the hub calls back into it
+	hubOpts.RoomDelegates = func(ctx context.Context, owner string) ([]string, error) {
+		return team.delegation.RoomDelegates(ctx, owner)
+	}
+	hubOpts.ClubMember = func(ctx context.Context, club, user string) (bool, error) {
+		return team.clubs.IsMember(ctx, club, user)
+	}
+	hubOpts.MemberClubs = func(ctx context.Context, user string) (map[string]bool, error) {
+		return team.clubs.MemberClubs(ctx, user)
+	}
+	hubOpts.Gate = gateFunc(func(ctx context.Context, user, kind, sender string) error {
+		return team.notify.Allow(ctx, user, kind, sender)
+	})
 	for _, f := range s.liveOpts {
 		f(&hubOpts)
 	}
 	s.hub = live.NewHub(hubOpts)
-	team := newTeam(s.db, s.accounts, s.hub, s.log)
+	team = newTeam(s.db, s.accounts, s.hub, s.log)
 	s.api = api.New(api.Options{
 		Accounts: s.accounts, Hub: s.hub, Log: s.log, Registry: reg, PublicURL: s.URL(),
 		LoginPerMinute: s.cfg.LoginPerMinute, LookupPerSecond: s.cfg.LookupPerSecond,

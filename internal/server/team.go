@@ -6,7 +6,6 @@ import (
 
 	"github.com/townhall/townhall/internal/account"
 	"github.com/townhall/townhall/internal/club"
-	"github.com/townhall/townhall/internal/errcode"
 	"github.com/townhall/townhall/internal/event"
 	"github.com/townhall/townhall/internal/live"
 	"github.com/townhall/townhall/internal/notify"
@@ -41,24 +40,21 @@ func newTeam(db *store.DB, accounts *account.Service, hub *live.Hub, log *slog.L
 	return t
 }
 
-// errMembersOnlyRooms refuses members-only club rooms until the live hub enforces
-// them (live.RoomSpec has no MembersOnly yet): opening one as a plain room would
-// let anyone in.
-var errMembersOnlyRooms = errcode.New(errcode.Unavailable, "members-only rooms are not available on this server yet")
-
 // hubRooms opens the rooms of events and clubs on the live hub.
-//
-// TODO(live): live.RoomSpec does not carry CoHosts, Speakers, ClubID and
-// MembersOnly yet, so co-hosts join as listeners and stage guests are not
-// brought on stage; pass the whole room.Config through once it does.
 type hubRooms struct{ hub *live.Hub }
 
-// StartRoom creates the room on the hub.
+// StartRoom creates the room on the hub, with its co-hosts, stage guests and club.
 func (h hubRooms) StartRoom(ctx context.Context, creatorID string, cfg room.Config) (string, error) {
-	if cfg.MembersOnly {
-		return "", errMembersOnlyRooms
-	}
 	rec, err := h.hub.CreateRoom(ctx, creatorID, live.RoomSpec{Title: cfg.Title, Description: cfg.Description,
-		Type: cfg.Type, AllowGuests: cfg.AllowGuests})
+		Type: cfg.Type, AllowGuests: cfg.AllowGuests, CoHosts: cfg.CoHosts, Speakers: cfg.Speakers,
+		ClubID: cfg.ClubID, MembersOnly: cfg.MembersOnly})
 	return rec.ID, err
+}
+
+// gateFunc adapts a function to live.Gate.
+type gateFunc func(ctx context.Context, user, kind, sender string) error
+
+// Allow calls f.
+func (f gateFunc) Allow(ctx context.Context, user, kind, sender string) error {
+	return f(ctx, user, kind, sender)
 }
