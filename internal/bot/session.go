@@ -1,0 +1,310 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/townhall/townhall/client"
+)
+
+// playedTail is how long a bot that leaves once its file has played stays after
+// the last packet, so that the server forwards it before the leave takes the bot
+// off the stage.
+const playedTail = 300 * time.Millisecond
+
+// session is the state of one Run: what the room socket has told the bot. Its loop
+// goroutine owns it; only the player goroutine runs beside it, and talks back
+// through playDone.
+type session struct {
+	*Bot
+	sock  *client.Socket
+	media *client.Media
+	src   *client.OggSource
+	rep   *Report
+
+	joined      bool // the welcome came
+	gone        bool // the socket ended (after a bye, or dropped): no leave to send
+	offered     bool // the offer came and was answered
+	audioUp     bool // the audio connection is up
+	onStage     bool
+	muted       bool
+	raised      bool // the bot raised its hand
+	unmuteTried bool // the bot unmuted itself since it came on stage
+
+	playing   bool
+	stopPlay  context.CancelFunc
+	playDone  chan error // the player's result
+	players   sync.WaitGroup
+	occupants map[int]string // slot → user ID, for the log
+}
+
+// loop reads the room socket and the bot's own signals until the bot is done.
+func (s *session) loop(ctx context.Context) error {
+	cfg := s.cfg
+	var deadline <-chan time.Time
+	if cfg.Duration > 0 {
+		t := time.NewTimer(cfg.Duration)
+		defer t.Stop()
+		deadline = t.C
+	}
+	var tail <-chan time.Time
+	connected, broken := s.media.Connected(), s.media.Broken()
+	for {
+		select {
+		case <-ctx.Done():
+			s.rep.Reason = "interrupted"
+			return nil
+		case <-deadline:
+			s.rep.Reason = "duration"
+			return nil
+		case <-tail:
+			s.rep.Reason = "played"
+			return nil
+		case <-connected:
+			connected, s.audioUp = nil, true
+			s.logf("audio connected")
+			close(s.connected)
+			s.maybePlay(ctx)
+		case <-broken:
+			return fmt.Errorf("%w: the audio connection failed", ErrNoAudio)
+		case err := <-s.playDone:
+			s.playing = false
+			if err != nil {
+				return fmt.Errorf("bot: playing %s: %w", cfg.Speak, err)
+			}
+			s.rep.Played = true
+			close(s.played)
+			st := s.media.Stats().Sent
+			s.logf("played %s: %d packets, %s of audio", cfg.Speak, st.Packets, st.Audio.Round(10*time.Millisecond))
+			if cfg.LeaveWhenPlayed {
+				t := time.NewTimer(playedTail)
+				defer t.Stop()
+				tail = t.C
+			}
+		case msg, ok := <-s.sock.Messages():
+			if !ok {
+				s.gone = true
+				if s.rep.Reason != "" { // after a bye
+					return nil
+				}
+				return fmt.Errorf("bot: the room socket closed: %v", s.sock.Err())
+			}
+			if err := s.handle(ctx, msg); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// eventData holds the fields of the events the bot follows.
+type eventData struct {
+	User   *client.Person `json:"user"`
+	UserID string         `json:"user_id"`
+	Role   string         `json:"role"`
+	By     string         `json:"by"`
+	Reason string         `json:"reason"`
+	Held   bool           `json:"held"`
+}
+
+// handle takes one message of the room socket.
+func (s *session) handle(ctx context.Context, msg client.Message) error {
+	if ok, err := s.media.Handle(ctx, msg); ok {
+		switch {
+		case msg.Type == "offer" && err != nil:
+			return fmt.Errorf("%w: %v", ErrNoAudio, err)
+		case msg.Type == "offer":
+			s.offered = true
+			s.logf("audio offer answered: %d slots", s.media.Slots())
+		case err != nil:
+			s.logf("%s: %v", msg.Type, err)
+		}
+		return nil
+	}
+	switch msg.Type {
+	case "welcome":
+		s.joined = true
+		if msg.You != nil {
+			s.rep.Me = msg.You.ID
+			s.name(*msg.You)
+		}
+		how := "joined"
+		if msg.Resumed {
+			how = "rejoined"
+		}
+		s.logf("%s room %s as %s", how, s.rep.Room, s.rep.Names[s.rep.Me])
+	case "snapshot":
+		st, err := msg.State()
+		if err != nil {
+			return fmt.Errorf("bot: a snapshot: %w", err)
+		}
+		for _, p := range st.Stage {
+			s.name(p.Person)
+		}
+		for _, p := range st.Listeners {
+			s.name(p.Person)
+		}
+		me, on := st.OnStage(s.rep.Me)
+		s.onStage, s.muted = on, me.Muted
+		if on {
+			s.logf("on stage as a %s", me.Role)
+		}
+		return s.steer(ctx, slices.Contains(st.SpeakInvitations, s.rep.Me))
+	case "event":
+		return s.event(ctx, msg)
+	case "error":
+		if !s.joined {
+			return fmt.Errorf("%w: %s: %s", ErrRefused, msg.Code, msg.Message)
+		}
+		if msg.Code == "unavailable" && !s.offered {
+			return fmt.Errorf("%w: %s", ErrNoAudio, msg.Message)
+		}
+		s.logf("the server says %s: %s", msg.Code, msg.Message)
+	case "bye":
+		s.rep.Reason = msg.Reason
+		s.logf("the server says goodbye: %s", msg.Reason)
+	}
+	return nil
+}
+
+// event follows the events that concern the bot.
+func (s *session) event(ctx context.Context, msg client.Message) error {
+	var d eventData
+	if err := msg.DecodeData(&d); err != nil {
+		return fmt.Errorf("bot: a %s event: %w", msg.Kind, err)
+	}
+	if d.User != nil {
+		s.name(*d.User)
+		d.UserID = d.User.ID
+	}
+	me := d.UserID == s.rep.Me
+	switch {
+	case msg.Kind == "speak_invited" && me:
+		s.logf("invited to speak by %s", s.rep.Names[d.By])
+		return s.steer(ctx, true)
+	case msg.Kind == "joined_stage" && me:
+		s.onStage, s.muted, s.unmuteTried = true, true, false
+		s.logf("on stage as a %s", d.Role)
+		return s.steer(ctx, false)
+	case msg.Kind == "left_stage" && me:
+		s.onStage, s.raised = false, false
+		s.logf("off the stage (%s)", d.Reason)
+		return s.steer(ctx, false)
+	case msg.Kind == "unmuted" && me:
+		s.muted = false
+		s.logf("unmuted")
+		s.maybePlay(ctx)
+	case msg.Kind == "muted" && me:
+		s.muted = true
+		if d.By != s.rep.Me {
+			s.logf("muted by %s (held: %v); the bot stays muted", s.rep.Names[d.By], d.Held)
+		}
+	case msg.Kind == "room_ended":
+		s.logf("the room ended (%s)", d.Reason)
+	}
+	return nil
+}
+
+// steer moves the bot toward the stage when it has something to say: it accepts
+// an invitation to speak, raises its hand to be noticed, and unmutes once on
+// stage (once: a moderator's mute is respected). A bot with nothing to say
+// declines invitations.
+func (s *session) steer(ctx context.Context, invited bool) error {
+	if s.src == nil {
+		if invited {
+			s.logf("declining: nothing to say (no file to speak)")
+			return s.command(ctx, "decline_speak", nil)
+		}
+		return nil
+	}
+	switch {
+	case invited && !s.onStage:
+		s.logf("accepting the invitation to speak")
+		return s.command(ctx, "accept_speak", nil)
+	case !s.onStage && !s.raised:
+		s.raised = true
+		if err := s.command(ctx, "raise_hand", nil); err != nil {
+			s.logf("cannot raise a hand (%v)", err)
+		}
+		s.logf("waiting for a moderator to invite %s to speak", s.rep.Names[s.rep.Me])
+	case s.onStage && s.muted && !s.unmuteTried:
+		s.unmuteTried = true
+		if err := s.command(ctx, "set_muted", map[string]any{"muted": false}); err != nil {
+			s.logf("cannot unmute (%v)", err)
+		}
+	}
+	return nil
+}
+
+// command sends a room command; only a failure of the socket itself is an error
+// for the bot, the room's refusals are logged.
+func (s *session) command(ctx context.Context, typ string, fields map[string]any) error {
+	err := s.sock.Command(ctx, typ, fields)
+	var refused *client.SocketError
+	if errors.As(err, &refused) {
+		s.logf("%s refused: %s", typ, refused.Code)
+		return nil
+	}
+	return err
+}
+
+// maybePlay starts playing the file once the bot can be heard: on stage, unmuted,
+// connected. It plays once; a mute by a moderator does not stop it (the server
+// just drops the packets).
+func (s *session) maybePlay(ctx context.Context) {
+	if s.src == nil || s.playing || s.rep.Played || !s.onStage || s.muted || !s.audioUp {
+		return
+	}
+	s.playing = true
+	pctx, cancel := context.WithCancel(ctx)
+	s.stopPlay = cancel
+	s.players.Add(1)
+	go func() {
+		defer s.players.Done()
+		if f := s.cfg.SpeakAfter; f != nil {
+			if err := f(pctx); err != nil {
+				s.playDone <- err
+				return
+			}
+		}
+		s.logf("speaking %s", s.cfg.Speak)
+		s.playDone <- s.media.Play(pctx, s.src)
+	}()
+}
+
+// stopPlaying stops the player, if it runs, and waits for it.
+func (s *session) stopPlaying() {
+	if s.stopPlay != nil {
+		s.stopPlay()
+	}
+	s.players.Wait()
+}
+
+// activeSpeakers logs who comes into each slot (Media.Handle calls it, on the
+// loop's goroutine).
+func (s *session) activeSpeakers(slots []client.ActiveSlot) {
+	for _, sl := range slots {
+		if s.occupants[sl.Slot] == sl.UserID {
+			continue
+		}
+		s.occupants[sl.Slot] = sl.UserID
+		if sl.UserID == "" {
+			s.logf("slot %d: empty", sl.Slot)
+		} else {
+			s.logf("slot %d: %s", sl.Slot, s.rep.name(sl.UserID))
+		}
+	}
+}
+
+// name remembers how to call p.
+func (s *session) name(p client.Person) {
+	switch {
+	case p.Username != "":
+		s.rep.Names[p.ID] = p.Username
+	case p.DisplayName != "":
+		s.rep.Names[p.ID] = p.DisplayName
+	}
+}
