@@ -1,6 +1,7 @@
 // Command townhall is the townhall live audio server and its tools.
 //
 //	townhall serve      run the server (SQLite in ./townhall-data by default)
+//	townhall loadtest   put speakers and listeners into a room of a server and measure it
 //	townhall version    print the version
 package main
 
@@ -29,6 +30,8 @@ const usage = `townhall: a drop-in live audio platform in one binary.
 
 Usage:
   townhall serve [flags]    run the server (townhall serve --help lists the flags)
+  townhall loadtest [flags] measure a server under load (townhall loadtest --help)
+  townhall bot [flags]      join a room as a bot: speak a file, record the room (townhall bot --help)
   townhall version          print the version
 `
 
@@ -40,6 +43,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	switch args[0] {
 	case "serve":
 		return serve(args[1:], getenv, stderr)
+	case "bot":
+		return botCmd(args[1:], getenv, stdout, stderr)
+	case "loadtest":
+		return loadtestCmd(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "townhall", version)
 		return 0
