@@ -29,7 +29,7 @@ invitations to speak.
 
 Examples:
   opusenc hello.wav hello.ogg
-  townhall bot --server http://localhost:8080 --room ROOM_ID --token ADA_TOKEN --speak hello.ogg
+  townhall bot --server http://localhost:8080 --room ROOM_ID --token ADA_TOKEN --speak hello.ogg --wait-for-listener
   TOWNHALL_PASSWORD=... townhall bot --server http://localhost:8080 --room ROOM_ID --user bob --record room.ogg --duration 10m
 
 Flags:
@@ -50,6 +50,7 @@ func botCmd(args []string, getenv func(string) string, stdout, stderr io.Writer)
 	fs.StringVar(&cfg.Speak, "speak", "", "an Ogg Opus `file` to play once, at real time, once the bot is on stage and unmuted (opusenc makes one from a WAV)")
 	fs.StringVar(&cfg.Record, "record", "", "record what the bot hears, one Ogg Opus file per slot (a slot carries one of the loudest speakers at a time): slot 0 to this `file`, e.g. out.ogg, slot 1 to out-1.ogg, slot 2 to out-2.ogg...; a slot nobody spoke in leaves no file. Gaps are filled with silence, so a file keeps the room's pace")
 	fs.DurationVar(&cfg.Duration, "duration", 0, "how long to stay in the room, e.g. 30s (0: until Ctrl-C or the room ends; with --speak and without --record, until the file has played)")
+	fs.BoolVar(&cfg.WaitForListener, "wait-for-listener", false, "with --speak: speak only once someone else is in the room (and a second more, for their audio to connect)")
 	fs.BoolVar(&cfg.LoopbackOnly, "loopback-only", false, "audio over 127.0.0.1 only, for a server run with --rtc-loopback-only")
 	fs.BoolVar(&quiet, "quiet", false, "print only the final report (without it the bot tells on stderr what it does as it goes)")
 	fs.Usage = func() {

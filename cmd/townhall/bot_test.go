@@ -18,7 +18,7 @@ func TestBotHelpExplainsEveryFlag(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	for _, want := range []string{"-server", "-room", "-token", "-user", "-password", "-speak", "-record", "-duration",
-		"-loopback-only", "-quiet", "TOWNHALL_TOKEN", "TOWNHALL_PASSWORD", "out-1.ogg", "a moderator must", "Ctrl-C"} {
+		"-loopback-only", "-quiet", "-wait-for-listener", "TOWNHALL_TOKEN", "TOWNHALL_PASSWORD", "out-1.ogg", "a moderator must", "Ctrl-C"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help lacks %q:\n%s", want, out.String())
 		}

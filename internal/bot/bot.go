@@ -54,6 +54,9 @@ type Config struct {
 	Duration time.Duration
 	// LeaveWhenPlayed makes the bot leave once Speak has played.
 	LeaveWhenPlayed bool
+	// WaitForListener holds Speak back until someone else is in the room, and
+	// then for ListenerGrace more, time for their audio to connect.
+	WaitForListener bool
 	// LoopbackOnly keeps the audio on 127.0.0.1, for a server run with
 	// --rtc-loopback-only.
 	LoopbackOnly bool
@@ -186,6 +189,11 @@ func (b *Bot) Run(ctx context.Context) (Report, error) {
 
 	// Leaving: stop playing, say goodbye, close the audio (which finishes the files).
 	s.stopPlaying()
+	select {
+	case <-sock.Done():
+		s.gone = true
+	default:
+	}
 	if s.joined && !s.gone {
 		lctx, cancel := context.WithTimeout(context.Background(), leaveTimeout)
 		if err := sock.Command(lctx, "leave", nil); err != nil {

@@ -487,3 +487,50 @@ func TestABotWaitsToBeInvitedToSpeak(t *testing.T) {
 		}
 	})
 }
+
+// TestABotWaitsForAListener: ada's bot, told to wait for a listener, opens the room
+// and stays silent while it is alone; once bob's bot comes it speaks, and bob hears
+// all of it.
+func TestABotWaitsForAListener(t *testing.T) {
+	tools(t, "espeak-ng", "opusenc", "opusinfo")
+	checkNoLeaks(t)
+	file, _ := speech(t, "Is anyone there?")
+	e := startServer(t)
+	bob := e.user(t, "bob")
+	room, err := e.ada.CreateRoom(context.Background(), client.RoomSpec{Title: "Anyone?", Type: "open"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ada := run(t, "ada", bot.Config{Server: e.url, Room: room.ID, Token: e.ada.Token(), Speak: file, WaitForListener: true, LeaveWhenPlayed: true})
+	t.Run("alone, ada's bot waits", func(t *testing.T) {
+		await(t, "ada's bot connects", ada.Connected())
+		deadline := time.Now().Add(patience)
+		for !strings.Contains(ada.log.String(), "waiting for a listener") {
+			if time.Now().After(deadline) {
+				t.Fatalf("ada's bot does not say it waits:\n%s", ada.log)
+			}
+			time.Sleep(20 * time.Millisecond) // polling for the condition, not synchronising
+		}
+		if n := ada.Stats().Sent.Packets; n != 0 {
+			t.Fatalf("ada's bot sent %d packets to an empty room", n)
+		}
+	})
+	t.Run("when bob comes, ada's bot speaks and bob hears all of it", func(t *testing.T) {
+		bobs := run(t, "bob", bot.Config{Server: e.url, Room: room.ID, Token: bob.Token()})
+		adaRep, err := ada.wait(t, "ada")
+		if err != nil || !adaRep.Played {
+			t.Fatalf("ada's bot: %v, played %v", err, adaRep.Played)
+		}
+		bobRep, err := bobs.wait(t, "bob")
+		if err != nil || bobRep.Reason != "room_ended" {
+			t.Fatalf("bob's bot: %v, reason %q", err, bobRep.Reason)
+		}
+		if len(bobRep.Media.Slots) == 0 {
+			t.Fatal("bob's bot has no slots")
+		}
+		sent, got := adaRep.Media.Sent.Packets, bobRep.Media.Slots[0].Packets
+		if got < sent-10 {
+			t.Fatalf("bob got %d packets, ada sent %d", got, sent)
+		}
+	})
+}

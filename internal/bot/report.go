@@ -36,7 +36,7 @@ func (r Report) name(id string) string {
 //	left room 5fq... (played)
 //	sent: 273 packets, 27.7 kB, 5.46 s of audio
 //	slot 0: 270 packets, 27.4 kB, 0 lost, 0 late, 5.40 s of audio (0.08 s of silence filled) → out.ogg
-//	        ada: 5.4 s in the slot, 4.6 s speaking
+//	        ada: 5.40 s in the slot, 4.60 s speaking
 //	slot 1: nothing
 func (r Report) Print(w io.Writer) {
 	reason := r.Reason
@@ -64,7 +64,11 @@ func (r Report) Print(w io.Writer) {
 		}
 		fmt.Fprintln(w)
 		for _, o := range s.Occupants {
-			fmt.Fprintf(w, "        %s: %s in the slot, %s speaking\n", r.name(o.UserID), secs(o.InSlot), secs(o.Speaking))
+			fmt.Fprintf(w, "        %s: %s in the slot, %s speaking", r.name(o.UserID), secs(o.InSlot), secs(o.Speaking))
+			if o.UserID == r.Me {
+				fmt.Fprint(w, " (the bot itself: in its own slot it hears the next loudest speaker instead)")
+			}
+			fmt.Fprintln(w)
 		}
 	}
 }

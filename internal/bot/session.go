@@ -16,6 +16,15 @@ import (
 // off the stage.
 const playedTail = 300 * time.Millisecond
 
+// brokenGrace is how long a bot whose audio connection ended waits for the room
+// socket to say why (a bye) before it gives up with ErrNoAudio.
+const brokenGrace = 2 * time.Second
+
+// ListenerGrace is how long after someone else comes into the room a bot that
+// waits for a listener starts speaking: their audio connects in that time (on
+// loopback, in a few milliseconds; across the Internet, in well under a second).
+const ListenerGrace = time.Second
+
 // session is the state of one Run: what the room socket has told the bot. Its loop
 // goroutine owns it; only the player goroutine runs beside it, and talks back
 // through playDone.
@@ -34,6 +43,10 @@ type session struct {
 	muted       bool
 	raised      bool // the bot raised its hand
 	unmuteTried bool // the bot unmuted itself since it came on stage
+	stageN      int  // people on stage, the bot included
+	listenerN   int  // people in the audience, the bot included
+	heardBy     bool // someone else has been in the room for ListenerGrace
+	waitLogged  bool
 
 	playing   bool
 	stopPlay  context.CancelFunc
@@ -51,7 +64,13 @@ func (s *session) loop(ctx context.Context) error {
 		defer t.Stop()
 		deadline = t.C
 	}
-	var tail <-chan time.Time
+	var tail, listener, failed <-chan time.Time
+	var listenerTimer *time.Timer
+	defer func() {
+		if listenerTimer != nil {
+			listenerTimer.Stop()
+		}
+	}()
 	connected, broken := s.media.Connected(), s.media.Broken()
 	for {
 		select {
@@ -64,12 +83,23 @@ func (s *session) loop(ctx context.Context) error {
 		case <-tail:
 			s.rep.Reason = "played"
 			return nil
+		case <-listener:
+			listener, s.heardBy = nil, true
+			s.maybePlay(ctx)
 		case <-connected:
 			connected, s.audioUp = nil, true
 			s.logf("audio connected")
 			close(s.connected)
 			s.maybePlay(ctx)
 		case <-broken:
+			// When the room ends or sends the bot away, the server closes the audio
+			// too, and that may be seen before the bye: give the socket a moment to
+			// say so.
+			broken = nil
+			t := time.NewTimer(brokenGrace)
+			defer t.Stop()
+			failed = t.C
+		case <-failed:
 			return fmt.Errorf("%w: the audio connection failed", ErrNoAudio)
 		case err := <-s.playDone:
 			s.playing = false
@@ -96,6 +126,11 @@ func (s *session) loop(ctx context.Context) error {
 			if err := s.handle(ctx, msg); err != nil {
 				return err
 			}
+			if cfg.WaitForListener && listenerTimer == nil && s.stageN+s.listenerN > 1 {
+				s.logf("someone is listening: speaking in %s", ListenerGrace)
+				listenerTimer = time.NewTimer(ListenerGrace)
+				listener = listenerTimer.C
+			}
 		}
 	}
 }
@@ -108,6 +143,8 @@ type eventData struct {
 	By     string         `json:"by"`
 	Reason string         `json:"reason"`
 	Held   bool           `json:"held"`
+	// ListenerCount is the audience of a big room (an audience event).
+	ListenerCount int `json:"listener_count"`
 }
 
 // handle takes one message of the room socket.
@@ -147,6 +184,7 @@ func (s *session) handle(ctx context.Context, msg client.Message) error {
 		for _, p := range st.Listeners {
 			s.name(p.Person)
 		}
+		s.stageN, s.listenerN = len(st.Stage), st.ListenerCount
 		me, on := st.OnStage(s.rep.Me)
 		s.onStage, s.muted = on, me.Muted
 		if on {
@@ -181,6 +219,21 @@ func (s *session) event(ctx context.Context, msg client.Message) error {
 		d.UserID = d.User.ID
 	}
 	me := d.UserID == s.rep.Me
+	// Who is in the room (protocol.md, Events and Big rooms): a move between
+	// stage and audience is a left_stage and a listener_joined, or a
+	// listener_left and a joined_stage.
+	switch msg.Kind {
+	case "joined_stage":
+		s.stageN++
+	case "left_stage":
+		s.stageN--
+	case "listener_joined":
+		s.listenerN++
+	case "listener_left":
+		s.listenerN--
+	case "audience":
+		s.listenerN = d.ListenerCount
+	}
 	switch {
 	case msg.Kind == "speak_invited" && me:
 		s.logf("invited to speak by %s", s.rep.Names[d.By])
@@ -256,6 +309,13 @@ func (s *session) command(ctx context.Context, typ string, fields map[string]any
 // just drops the packets).
 func (s *session) maybePlay(ctx context.Context) {
 	if s.src == nil || s.playing || s.rep.Played || !s.onStage || s.muted || !s.audioUp {
+		return
+	}
+	if s.cfg.WaitForListener && !s.heardBy {
+		if !s.waitLogged {
+			s.waitLogged = true
+			s.logf("waiting for a listener before speaking")
+		}
 		return
 	}
 	s.playing = true
