@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/townhall/townhall/internal/loadtest"
+)
+
+const loadtestUsage = `Usage: townhall loadtest [flags]
+
+Puts --speakers speakers and --listeners guest listeners into a new room of the
+server at --url, measures loss, latency, join time and the CPU and memory of the
+server (from its /metrics) and of the generator, and prints a table (or --json).
+
+Speakers need accounts; one of these is the setup:
+  --token T     the session token of an account (an admin's, e.g. from signing in)
+  --invite C    an invite code, e.g. the first-run code a new server logs
+  neither       a server started with --open-signup
+Listeners join as guests of the open room. Run it on the server's machine with
+the server's --rtc-loopback-only, or anywhere the server's UDP port is reachable
+on loopback.
+
+Flags:
+`
+
+func loadtestCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("townhall loadtest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg := loadtest.DefaultConfig()
+	fs.StringVar(&cfg.URL, "url", cfg.URL, "the server's base URL")
+	fs.StringVar(&cfg.Token, "token", "", "session token of the account that hosts the room")
+	fs.StringVar(&cfg.Invite, "invite", "", "invite code to sign the hosting speaker up with")
+	fs.IntVar(&cfg.Speakers, "speakers", cfg.Speakers, "speakers on stage")
+	fs.IntVar(&cfg.Listeners, "listeners", cfg.Listeners, "guest listeners")
+	fs.Float64Var(&cfg.JoinRate, "join-rate", cfg.JoinRate, "listeners starting to join per second")
+	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "measured steady state, after everyone joined")
+	fs.StringVar(&cfg.Talk, "talk", cfg.Talk, "all: every speaker talks all the time; turns: one at a time")
+	fs.DurationVar(&cfg.Turn, "turn", cfg.Turn, "length of a turn with --talk turns")
+	fs.IntVar(&cfg.Receivers, "receivers", cfg.Receivers, "receive threads of the generator")
+	fs.IntVar(&cfg.FloorSockets, "floor-sockets", 0, "measure the floor first with this many sockets (0: no; --floor alone: the listeners)")
+	floorOnly := fs.Bool("floor", false, "measure only the floor (kernel and cipher cost, no WebRTC) with --listeners sockets")
+	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
+	quiet := fs.Bool("quiet", false, "no progress bars")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, loadtestUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var progress io.Writer = stderr
+	if *quiet {
+		progress = nil
+	}
+	if *floorOnly {
+		f, err := loadtest.MeasureFloor(ctx, max(cfg.Listeners, 1), cfg.Speakers, 4*time.Second)
+		if err != nil {
+			fmt.Fprintln(stderr, "townhall loadtest:", err)
+			return 1
+		}
+		if *asJSON {
+			return printJSON(stdout, stderr, f)
+		}
+		fmt.Fprintf(stdout, "floor: %.2f µs per packet (sendto %.2f, sendmmsg %.2f, AES-GCM %.3f) to %d sockets, %d-byte packets\n",
+			f.FloorUs, f.SendtoUs, f.SendmmsgUs, f.AESGCMUs, f.Sockets, f.PacketBytes)
+		return 0
+	}
+	res, err := loadtest.Run(ctx, cfg, progress)
+	if res != nil {
+		if *asJSON {
+			printJSON(stdout, stderr, res)
+		} else {
+			res.WriteTable(stdout)
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "townhall loadtest:", err)
+		return 1
+	}
+	return 0
+}
+
+func printJSON(stdout, stderr io.Writer, v any) int {
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		fmt.Fprintln(stderr, "townhall loadtest:", err)
+		return 1
+	}
+	return 0
+}

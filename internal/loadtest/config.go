@@ -1,0 +1,73 @@
+package loadtest
+
+import (
+	"fmt"
+	"net/url"
+	"time"
+)
+
+// Talk modes: who speaks when.
+const (
+	TalkAll   = "all"   // every speaker talks all the time
+	TalkTurns = "turns" // one speaker at a time, in turns of TurnLength
+)
+
+// Config is one load test.
+type Config struct {
+	URL       string        // the server, http://host:port
+	Token     string        // session token of the account that hosts (see setupRoom)
+	Invite    string        // or an invite code to sign the host up with
+	Speakers  int           // speakers on stage (default 3)
+	Listeners int           // guest listeners
+	JoinRate  float64       // listeners starting to join per second
+	Duration  time.Duration // the measured steady state, after everyone joined
+	Talk      string        // TalkAll or TalkTurns
+	Turn      time.Duration // length of one turn with TalkTurns
+
+	// Settle is the pause between the last join and the measurement.
+	Settle time.Duration
+	// JoinTimeout bounds one listener's join, from the socket to the first packet.
+	JoinTimeout time.Duration
+	// Receivers is the number of receive loops (threads) of the generator.
+	Receivers int
+	// FloorSockets, when not 0, measures the Floor with that many sockets first.
+	FloorSockets int
+}
+
+// DefaultConfig returns the defaults of `townhall loadtest`.
+func DefaultConfig() Config {
+	return Config{
+		URL:         "http://127.0.0.1:8080",
+		Speakers:    3,
+		Listeners:   100,
+		JoinRate:    50,
+		Duration:    30 * time.Second,
+		Talk:        TalkAll,
+		Turn:        2 * time.Second,
+		Settle:      2 * time.Second,
+		JoinTimeout: 30 * time.Second,
+		Receivers:   2,
+	}
+}
+
+// Validate checks c.
+func (c Config) Validate() error {
+	u, err := url.Parse(c.URL)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		return fmt.Errorf("--url %q: want http://host:port", c.URL)
+	case c.Speakers < 1 || c.Speakers > 200:
+		return fmt.Errorf("--speakers %d: want 1 to 200", c.Speakers)
+	case c.Listeners < 0 || c.Listeners > 20000:
+		return fmt.Errorf("--listeners %d: want 0 to 20000", c.Listeners)
+	case c.JoinRate <= 0:
+		return fmt.Errorf("--join-rate must be positive")
+	case c.Duration <= 0:
+		return fmt.Errorf("--duration must be positive")
+	case c.Talk != TalkAll && c.Talk != TalkTurns:
+		return fmt.Errorf("--talk %q: want %s or %s", c.Talk, TalkAll, TalkTurns)
+	case c.Turn <= 0 || c.Receivers < 1 || c.JoinTimeout <= 0 || c.Settle < 0:
+		return fmt.Errorf("bad timing or receiver settings")
+	}
+	return nil
+}

@@ -1,0 +1,85 @@
+package loadtest
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// serverSample is one reading of the server's /metrics.
+type serverSample struct {
+	at        time.Time
+	cpu       float64 // process_cpu_seconds_total
+	rss       float64 // process_resident_memory_bytes
+	forwarded float64 // townhall_rtp_forwarded_packets_total
+}
+
+// scrape reads the few series the report needs from the server's /metrics (the
+// Prometheus text format; the process collector's series).
+func scrape(ctx context.Context, hc *http.Client, base string) (serverSample, error) {
+	s := serverSample{at: time.Now()}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/metrics", nil)
+	if err != nil {
+		return s, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return s, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return s, fmt.Errorf("/metrics: %s", resp.Status)
+	}
+	found := 0
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		name, value, ok := strings.Cut(sc.Text(), " ")
+		if !ok {
+			continue
+		}
+		var dst *float64
+		switch name {
+		case "process_cpu_seconds_total":
+			dst = &s.cpu
+		case "process_resident_memory_bytes":
+			dst = &s.rss
+		case "townhall_rtp_forwarded_packets_total":
+			dst = &s.forwarded
+		default:
+			continue
+		}
+		if v, err := strconv.ParseFloat(strings.TrimSpace(value), 64); err == nil {
+			*dst = v
+			found++
+		}
+	}
+	if s.rss == 0 {
+		return s, fmt.Errorf("/metrics has no process_resident_memory_bytes (the process collector)")
+	}
+	return s, sc.Err()
+}
+
+// selfCPU returns the CPU time this process has used, user and system.
+func selfCPU() time.Duration {
+	var ru unix.Rusage
+	if unix.Getrusage(unix.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// threadCPU returns the CPU time of the calling thread (lock it first).
+func threadCPU() time.Duration {
+	var ru unix.Rusage
+	if unix.Getrusage(unix.RUSAGE_THREAD, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -1,0 +1,353 @@
+package loadtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+)
+
+// Quantiles are percentiles of a distribution, in milliseconds.
+type Quantiles struct {
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95,omitempty"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+// Result is the outcome of a load test (the --json object).
+type Result struct {
+	URL                string    `json:"url"`
+	Speakers           int       `json:"speakers"`
+	Talk               string    `json:"talk"`
+	ListenersRequested int       `json:"listeners_requested"`
+	ListenersJoined    int       `json:"listeners_joined"`
+	JoinFailures       int       `json:"join_failures"`
+	JoinErrors         []string  `json:"join_errors,omitempty"` // the first few
+	JoinMs             Quantiles `json:"join_ms"`
+	JoinSeconds        float64   `json:"join_seconds"`           // the whole join phase
+	ServerCPUPerJoinMs float64   `json:"server_cpu_per_join_ms"` // server CPU during the join phase ÷ joins
+	DurationSeconds    float64   `json:"duration_s"`
+
+	PacketsSent     int64     `json:"packets_sent"` // by the speakers, in the window
+	PacketsExpected int64     `json:"packets_expected"`
+	PacketsReceived int64     `json:"packets_received"`
+	PacketsBad      int64     `json:"packets_bad"`
+	LossPct         float64   `json:"loss_pct"`
+	LatencyMs       Quantiles `json:"latency_ms"`
+
+	ServerCPUCores            float64 `json:"server_cpu_cores"`
+	ServerRSSBytes            int64   `json:"server_rss_bytes"`
+	ServerRSSBaseBytes        int64   `json:"server_rss_base_bytes"` // before any listener joined
+	ServerRSSPerListenerBytes int64   `json:"server_rss_per_listener_bytes"`
+	ServerForwarded           int64   `json:"server_forwarded_packets"` // townhall_rtp_forwarded_packets_total in the window
+	ServerUsPerPacket         float64 `json:"server_us_per_packet"`     // server CPU ÷ packets received
+	ClientCPUCores            float64 `json:"client_cpu_cores"`
+	ClientUsPerPacket         float64 `json:"client_us_per_packet"` // generator CPU ÷ packets received
+
+	Floor             *Floor  `json:"floor,omitempty"`
+	ServerFloorFactor float64 `json:"server_floor_factor,omitempty"` // ServerUsPerPacket ÷ Floor.FloorUs
+}
+
+// Run runs the load test of cfg and reports it. Progress bars go to progress
+// (none if nil).
+func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	res := &Result{URL: cfg.URL, Speakers: cfg.Speakers, Talk: cfg.Talk, ListenersRequested: cfg.Listeners}
+	if cfg.FloorSockets > 0 {
+		note(progress, "measuring the floor: %d sockets, no WebRTC\n", cfg.FloorSockets)
+		fl, err := MeasureFloor(ctx, cfg.FloorSockets, cfg.Speakers, 2*time.Second)
+		if err != nil {
+			return nil, fmt.Errorf("floor: %w", err)
+		}
+		res.Floor = &fl
+	}
+
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	id, err := newIdentity()
+	if err != nil {
+		return nil, err
+	}
+	var win window
+	win.from.Store(math.MaxInt64)
+	rx, err := newReceivers(cfg.Receivers, &win)
+	if err != nil {
+		return nil, err
+	}
+	defer rx.close()
+
+	setupCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	roomID, speakers, err := setupRoom(setupCtx, cfg)
+	if err == nil {
+		for _, sp := range speakers {
+			if err = sp.connectMedia(setupCtx, id, rx); err != nil {
+				break
+			}
+		}
+	}
+	cancel()
+	defer func() {
+		for _, sp := range speakers {
+			if sp.sock != nil {
+				_ = sp.sock.Command(context.Background(), "leave", nil)
+				_ = sp.sock.CloseNow()
+			}
+			if sp.conn != nil {
+				sp.conn.close()
+			}
+		}
+	}()
+	if err != nil {
+		return nil, err
+	}
+
+	// Speakers talk from now on, so that every listener's join ends with audio.
+	talkCtx, stopTalking := context.WithCancel(ctx)
+	var talkers sync.WaitGroup
+	for _, sp := range speakers {
+		talkers.Add(1)
+		go func() {
+			defer talkers.Done()
+			_ = sp.talk(talkCtx)
+		}()
+	}
+	go direct(talkCtx, cfg, speakers)
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			stopTalking()
+			talkers.Wait()
+		}
+	}
+	defer stop()
+	go keepAlive(talkCtx, rx)
+
+	base, err := scrape(ctx, hc, cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	res.ServerRSSBaseBytes = int64(base.rss)
+
+	// Join.
+	listeners := make([]*listener, cfg.Listeners)
+	joinStart := time.Now()
+	joinCPU0 := base.cpu
+	var joined, failed atomic.Int64
+	var errMu sync.Mutex
+	bar := newBar(progress, cfg.Listeners, "joining")
+	var wg sync.WaitGroup
+	tick := time.NewTicker(time.Duration(float64(time.Second) / cfg.JoinRate))
+	for i := range listeners {
+		if i > 0 {
+			select {
+			case <-tick.C:
+			case <-ctx.Done():
+			}
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		l := &listener{}
+		listeners[i] = l
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			jctx, cancel := context.WithTimeout(ctx, cfg.JoinTimeout)
+			defer cancel()
+			if err := l.join(jctx, hc, cfg.URL, roomID, id, rx); err != nil {
+				failed.Add(1)
+				errMu.Lock()
+				if len(res.JoinErrors) < 5 {
+					res.JoinErrors = append(res.JoinErrors, err.Error())
+				}
+				errMu.Unlock()
+			} else {
+				joined.Add(1)
+			}
+			if bar != nil {
+				_ = bar.Add(1)
+			}
+		}()
+	}
+	tick.Stop()
+	wg.Wait()
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	res.JoinSeconds = time.Since(joinStart).Seconds()
+	defer closeListeners(listeners)
+	res.ListenersJoined, res.JoinFailures = int(joined.Load()), int(failed.Load())
+	var joins []float64
+	for _, l := range listeners {
+		if l != nil && l.part != nil {
+			if at := l.part.firstAt.Load(); at > 0 {
+				joins = append(joins, float64(at-l.part.joinStart)/1e6)
+			}
+		}
+	}
+	res.JoinMs = quantilesOf(joins)
+	afterJoin, err := scrape(ctx, hc, cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	if n := res.ListenersJoined + res.JoinFailures; n > 0 {
+		res.ServerCPUPerJoinMs = (afterJoin.cpu - joinCPU0) * 1000 / float64(n)
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+
+	// Measure.
+	select {
+	case <-time.After(cfg.Settle):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	s0, err := scrape(ctx, hc, cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	c0 := selfCPU()
+	win.to.Store(math.MaxInt64)
+	win.from.Store(time.Now().UnixNano())
+	bar = newBar(progress, int(cfg.Duration.Seconds()), "measuring")
+	end := time.Now().Add(cfg.Duration)
+	for time.Now().Before(end) && ctx.Err() == nil {
+		select {
+		case <-time.After(min(time.Second, time.Until(end))):
+		case <-ctx.Done():
+		}
+		if bar != nil {
+			_ = bar.Set(int(cfg.Duration.Seconds() - time.Until(end).Seconds()))
+		}
+	}
+	win.to.Store(time.Now().UnixNano())
+	s1, err := scrape(ctx, hc, cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	c1 := selfCPU()
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	// Packets sent near the end of the window are still on their way.
+	time.Sleep(time.Second)
+	stop()
+
+	from, to := win.from.Load(), win.to.Load()
+	res.DurationSeconds = float64(to-from) / 1e9
+	for _, sp := range speakers {
+		for _, at := range sp.sent {
+			if at >= from && at < to {
+				res.PacketsSent++
+			}
+		}
+	}
+	res.PacketsExpected = res.PacketsSent * int64(res.ListenersJoined)
+	for _, l := range listeners {
+		if l != nil && l.part != nil {
+			res.PacketsReceived += l.part.received.Load()
+			res.PacketsBad += l.part.bad.Load()
+		}
+	}
+	if res.PacketsExpected > 0 {
+		res.LossPct = 100 * float64(max(res.PacketsExpected-res.PacketsReceived, 0)) / float64(res.PacketsExpected)
+	}
+	rx.close()
+	h := rx.latency()
+	res.LatencyMs = Quantiles{P50: h.quantile(0.5), P99: h.quantile(0.99), Max: float64(h.max) / 1000}
+
+	secs := s1.at.Sub(s0.at).Seconds()
+	res.ServerCPUCores = (s1.cpu - s0.cpu) / secs
+	res.ServerRSSBytes = int64(s1.rss)
+	if res.ListenersJoined > 0 {
+		res.ServerRSSPerListenerBytes = (res.ServerRSSBytes - res.ServerRSSBaseBytes) / int64(res.ListenersJoined)
+	}
+	res.ServerForwarded = int64(s1.forwarded - s0.forwarded)
+	res.ClientCPUCores = (c1 - c0).Seconds() / secs
+	if res.PacketsReceived > 0 {
+		res.ServerUsPerPacket = (s1.cpu - s0.cpu) * 1e6 / float64(res.PacketsReceived)
+		res.ClientUsPerPacket = (c1 - c0).Seconds() * 1e6 / float64(res.PacketsReceived)
+	}
+	if res.Floor != nil && res.Floor.FloorUs > 0 {
+		res.ServerFloorFactor = res.ServerUsPerPacket / res.Floor.FloorUs
+	}
+	if res.ListenersJoined == 0 && cfg.Listeners > 0 {
+		return res, errors.New("no listener joined")
+	}
+	return res, nil
+}
+
+// direct tells speakers when to talk: all of them all the time, or in turns.
+func direct(ctx context.Context, cfg Config, speakers []*speaker) {
+	if cfg.Talk == TalkAll {
+		for _, sp := range speakers {
+			sp.talking.Store(true)
+		}
+		return
+	}
+	for turn := 0; ; turn++ {
+		for i, sp := range speakers {
+			sp.talking.Store(i == turn%len(speakers))
+		}
+		select {
+		case <-time.After(cfg.Turn):
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// keepAlive sends every participant's consent checks (RFC 7675) every 2 s: a lite
+// ICE server learns that we are alive from them.
+func keepAlive(ctx context.Context, rx *receivers) {
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for i := range rx.byFD {
+			if p := rx.byFD[i].Load(); p != nil && p.conn != nil && p.conn.offer != nil {
+				_ = p.conn.sendCheck()
+			}
+		}
+	}
+}
+
+func quantilesOf(v []float64) Quantiles {
+	if len(v) == 0 {
+		return Quantiles{}
+	}
+	slices.Sort(v)
+	at := func(q float64) float64 { return v[min(len(v)-1, int(q*float64(len(v))))] }
+	return Quantiles{P50: at(0.5), P95: at(0.95), P99: at(0.99), Max: v[len(v)-1]}
+}
+
+func newBar(w io.Writer, n int, what string) *progressbar.ProgressBar {
+	if w == nil || n <= 0 {
+		return nil
+	}
+	return progressbar.NewOptions(n, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(what),
+		progressbar.OptionShowCount(), progressbar.OptionSetWidth(30), progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }))
+}
+
+func note(w io.Writer, format string, args ...any) {
+	if w != nil {
+		fmt.Fprintf(w, format, args...)
+	}
+}

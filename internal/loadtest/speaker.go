@@ -1,0 +1,155 @@
+package loadtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtp"
+
+	"github.com/townhall/townhall/client"
+)
+
+// speaker is one speaking participant: an account on stage, its room socket (the
+// Go client's, since it sends commands) and its media connection.
+type speaker struct {
+	idx    int
+	c      *client.Client
+	userID string
+	sock   *client.Socket
+	offers chan string
+	conn   *rtcConn
+	part   *participant
+	ssrc   uint32
+
+	talking atomic.Bool
+	sent    []int64 // send times (Unix ns) of every packet; owned by the send loop
+	seq     uint32
+}
+
+// joinSpeaker opens sp's room socket and starts draining it; the offer that
+// follows the snapshot is kept for connectMedia.
+func (sp *speaker) join(ctx context.Context, roomID string) error {
+	s, err := sp.c.JoinRoom(ctx, roomID)
+	if err != nil {
+		return fmt.Errorf("speaker %d joining: %w", sp.idx, err)
+	}
+	sp.sock = s
+	sp.offers = make(chan string, 1)
+	snap := make(chan struct{})
+	go func() {
+		first := true
+		for m := range s.Messages() {
+			if m.Type == "snapshot" && first {
+				first = false
+				close(snap)
+			}
+			if m.Type == "offer" {
+				var o struct {
+					SDP string `json:"sdp"`
+				}
+				if json.Unmarshal(m.Raw, &o) == nil {
+					select {
+					case sp.offers <- o.SDP:
+					default:
+					}
+				}
+			}
+		}
+	}()
+	select {
+	case <-snap:
+		return nil
+	case <-s.Done():
+		return fmt.Errorf("speaker %d: the room socket closed: %v", sp.idx, s.Err())
+	case <-ctx.Done():
+		return fmt.Errorf("speaker %d: no snapshot: %w", sp.idx, ctx.Err())
+	}
+}
+
+// connectMedia answers the offer and connects sp's microphone.
+func (sp *speaker) connectMedia(ctx context.Context, id *identity, rx *receivers) error {
+	var sdp string
+	select {
+	case sdp = <-sp.offers:
+	case <-ctx.Done():
+		return fmt.Errorf("speaker %d: no offer: %w", sp.idx, ctx.Err())
+	}
+	conn, err := newRTCConn(id)
+	if err != nil {
+		return err
+	}
+	sp.conn = conn
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	sp.ssrc = binary.BigEndian.Uint32(b[:]) | 1
+	answer, err := conn.answer(sdp, sp.ssrc)
+	if err != nil {
+		return err
+	}
+	if err := sp.sock.Command(ctx, "answer", map[string]any{"sdp": answer}); err != nil {
+		return fmt.Errorf("speaker %d answer: %w", sp.idx, err)
+	}
+	if err := conn.connect(ctx); err != nil {
+		return fmt.Errorf("speaker %d media: %w", sp.idx, err)
+	}
+	sp.part = &participant{conn: conn, speaker: true}
+	return rx.add(sp.part)
+}
+
+// talk sends one packet every 20 ms while talking is set, until ctx ends.
+func (sp *speaker) talk(ctx context.Context) error {
+	enc, err := sp.conn.encryptContext()
+	if err != nil {
+		return err
+	}
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	hdr := rtp.Header{Version: 2, PayloadType: uint8(sp.conn.offer.payloadType), SSRC: sp.ssrc,
+		SequenceNumber: uint16(b[0])<<8 | uint16(b[1]), Timestamp: binary.BigEndian.Uint32(b[:])}
+	if id := sp.conn.offer.levelID; id > 0 && id < 15 {
+		// RFC 6464: V flag set, level 10 dBov below full scale: a loud speaker.
+		_ = hdr.SetExtension(uint8(id), []byte{0x80 | 10})
+	}
+	payload := make([]byte, payloadSize)
+	plain := make([]byte, 0, 1500)
+	out := make([]byte, 0, 1500)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	wasTalking := false
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		hdr.Timestamp += 960
+		if !sp.talking.Load() {
+			wasTalking = false
+			continue
+		}
+		hdr.Marker = !wasTalking // the first packet of a talkspurt
+		wasTalking = true
+		hdr.SequenceNumber++
+		sp.seq++
+		now := time.Now().UnixNano()
+		putPayload(payload, sp.idx, sp.seq, now)
+		n, err := hdr.MarshalTo(plain[:cap(plain)])
+		if err != nil {
+			return err
+		}
+		plain = append(plain[:n], payload...)
+		out, err = enc.EncryptRTP(out[:0], plain, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := sp.conn.udp.WriteToUDP(out, sp.conn.offer.server); err != nil {
+			return err
+		}
+		sp.sent = append(sp.sent, now)
+	}
+}
