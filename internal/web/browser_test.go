@@ -207,26 +207,52 @@ func eval[T any](p *page, expr string) T {
 }
 
 // click clicks (with the mouse, as a person would) the element that css selects.
+// A live page redraws: when the element is replaced between being found and
+// being clicked, the click looks for it again.
 func (p *page) click(css string) {
 	p.t.Helper()
-	p.do("clicking "+css, chromedp.Click(chromedp.CSS(css), chromedp.NodeVisible))
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(p.ctx, patience)
+		err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(css), chromedp.NodeVisible))
+		cancel()
+		if err == nil {
+			return
+		}
+		if attempt == 3 || !strings.Contains(err.Error(), "Could not find node") {
+			p.fail("clicking "+css, err)
+		}
+		p.t.Logf("%s: %s was redrawn while being clicked; clicking again", p.name, css)
+	}
 }
 
 // clickText clicks the visible button or link whose text is text, waiting for it
-// to appear (and to be enabled).
+// to appear (and to be enabled). If the page redraws it meanwhile, it finds the
+// new one.
 func (p *page) clickText(text string) {
 	p.t.Helper()
-	mark := fmt.Sprintf("c%d", clickSeq.Add(1))
-	p.waitFor(fmt.Sprintf("a button or link %q", text), fmt.Sprintf(`(() => {
-		const want = %s;
-		const els = [...document.querySelectorAll('button, a, [role=button]')].filter((e) =>
-			e.textContent.trim() === want && !e.disabled && e.offsetParent !== null);
-		const el = els[els.length - 1]; // the newest (a dialog's buttons come last)
-		if (!el) return false;
-		el.dataset.testClick = %q;
-		return true;
-	})()`, jsString(text), mark))
-	p.click(fmt.Sprintf(`[data-test-click=%q]`, mark))
+	for attempt := 1; ; attempt++ {
+		mark := fmt.Sprintf("c%d", clickSeq.Add(1))
+		p.waitFor(fmt.Sprintf("a button or link %q", text), fmt.Sprintf(`(() => {
+			const want = %s;
+			const els = [...document.querySelectorAll('button, a, [role=button]')].filter((e) =>
+				e.textContent.trim() === want && !e.disabled && e.offsetParent !== null);
+			const el = els[els.length - 1]; // the newest (a dialog's buttons come last)
+			if (!el) return false;
+			el.dataset.testClick = %q;
+			return true;
+		})()`, jsString(text), mark))
+		// The element is there: clicking it takes moments, unless it was replaced.
+		ctx, cancel := context.WithTimeout(p.ctx, patience/3)
+		err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-test-click=%q]`, mark)), chromedp.NodeVisible))
+		cancel()
+		if err == nil {
+			return
+		}
+		if attempt == 3 {
+			p.fail(fmt.Sprintf("clicking %q", text), err)
+		}
+		p.t.Logf("%s: %q was redrawn while being clicked (%v); clicking again", p.name, text, err)
+	}
 }
 
 // fill types value into the input labelled label (its text, as a person reads it).
@@ -305,8 +331,8 @@ type testServer struct {
 }
 
 // startServer runs a server with a fresh SQLite store and a hallway that pushes
-// changes at once.
-func startServer(t *testing.T) *testServer {
+// changes at once; configure changes its configuration first (TLS, say).
+func startServer(t *testing.T, configure ...func(*config.Config)) *testServer {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Addr = "127.0.0.1:0"
@@ -315,6 +341,9 @@ func startServer(t *testing.T) *testServer {
 	cfg.PasswordMemoryKiB, cfg.PasswordTime = 64, 1
 	cfg.LoginPerMinute, cfg.LookupPerSecond = 10000, 10000
 	cfg.InvitesPerUser = 100
+	for _, f := range configure {
+		f(&cfg)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &firstRunCatcher{codes: make(chan string, 1)}
 	srv, err := server.New(ctx, cfg, slog.New(slog.NewJSONHandler(logs, nil)),
@@ -345,7 +374,11 @@ func startServer(t *testing.T) *testServer {
 	case err := <-done:
 		t.Fatalf("server stopped before it was ready: %v", err)
 	}
-	ts := &testServer{url: "http://" + srv.Addr().String()}
+	scheme := "http://"
+	if cfg.TLS() {
+		scheme = "https://"
+	}
+	ts := &testServer{url: scheme + srv.Addr().String()}
 	select {
 	case ts.code = <-logs.codes:
 	case <-time.After(patience):

@@ -18,8 +18,11 @@
 //     (seq gaps ask for a snapshot), reconnection within the grace window, the
 //     endings (removed, ended, replaced, left). It outlives the room page.
 //   - audio.js: WebRTC. Answers the server's offer (K sendonly slots, one recvonly
-//     microphone m-line), plays each slot in its own <audio>, asks for the
-//     microphone only on stage and attaches it with replaceTrack.
+//     microphone m-line), plays each slot in its own playing <audio>, asks for
+//     the microphone only on stage (once, however many clicks) and attaches it
+//     with replaceTrack; says in words when the microphone is blocked or missing
+//     and when the browser paused the sound. window.__townhall.audioStats()
+//     (app.js) reads its getStats() for tests and debugging.
 //   - views/*.js: one module per page (hallway, room, join, login, profile,
 //     notifications, invitation) and their parts (ui, invite, answer).
 //

@@ -32,6 +32,7 @@ export class AudioLink {
     this.micError = ''; // why there is no microphone, in words
     this.status = 'waiting';
     this.players = []; // <audio> elements, one per received slot
+    this.blocked = false; // the browser refused to play sound without a click
     this.pendingCandidates = [];
     this.box = null;
   }
@@ -80,7 +81,11 @@ export class AudioLink {
   newPeer() {
     const pc = new RTCPeerConnection(); // no ICE servers: the server's candidates come on the socket
     pc.addEventListener('icecandidate', (e) => {
-      if (e.candidate && e.candidate.candidate) this.session.signal({ type: 'candidate', candidate: e.candidate.toJSON() });
+      const c = e.candidate;
+      if (!c || !c.candidate) return;
+      // Only the fields of the protocol: the server refuses unknown ones (such
+      // as usernameFragment, which toJSON() adds).
+      this.session.signal({ type: 'candidate', candidate: { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex } });
     });
     pc.addEventListener('track', (e) => this.play(e.track, e.transceiver));
     pc.addEventListener('connectionstatechange', () => {
@@ -136,39 +141,73 @@ export class AudioLink {
       this.players.push(a);
     }
     a.srcObject = new MediaStream([track]);
-    a.play().catch(() => { this.session.changed('audio-blocked'); });
+    this.playOne(a);
+  }
+
+  // playOne plays a; a browser that refuses sound without a click makes the
+  // room offer a "Play sound" button (blocked).
+  playOne(a) {
+    a.play().then(() => {
+      if (this.blocked && this.players.every((p) => !p.srcObject || !p.paused)) {
+        this.blocked = false;
+        this.session.changed('audio-blocked');
+      }
+    }).catch((e) => {
+      if (e && e.name === 'NotAllowedError' && !this.blocked) {
+        this.blocked = true;
+        this.session.changed('audio-blocked');
+      }
+    });
   }
 
   // resumePlayback retries play() from a click (when the browser blocked sound).
   resumePlayback() {
-    for (const a of this.players) if (a.srcObject) a.play().catch(() => {});
+    for (const a of this.players) if (a.srcObject) this.playOne(a);
   }
 
   // getMic asks for the microphone (only when the user goes on stage) and
-  // attaches it, disabled until the user unmutes.
-  async getMic() {
-    if (this.mic && this.mic.readyState === 'live') return this.mic;
+  // attaches it, disabled until the user unmutes. Calls while a request is
+  // pending share it: the browser asks once.
+  getMic() {
+    if (this.mic && this.mic.readyState === 'live') return Promise.resolve(this.mic);
+    if (!this.micRequest) {
+      this.micRequest = this.requestMic().finally(() => { this.micRequest = null; });
+    }
+    return this.micRequest;
+  }
+
+  async requestMic() {
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
       this.micError = 'This browser cannot use a microphone here (a secure connection, https, is needed).';
       this.session.changed('mic');
       return null;
     }
+    this.micWanted = true;
     try {
       const stream = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true } });
-      this.mic = stream.getAudioTracks()[0];
+      const track = stream.getAudioTracks()[0];
+      if (!track) throw Object.assign(new Error('no audio track'), { name: 'NotFoundError' });
+      if (!this.micWanted) { // back in the audience (or gone) while the browser asked
+        track.stop();
+        return null;
+      }
+      this.mic = track;
       this.mic.enabled = false;
       this.mic.addEventListener('ended', () => {
+        if (this.mic !== track) return;
         this.micError = 'Your microphone stopped (it was unplugged or taken by another app).';
         this.session.changed('mic');
       });
       this.micError = '';
     } catch (e) {
       this.mic = null;
-      this.micError = e && e.name === 'NotAllowedError'
+      this.micError = e && (e.name === 'NotAllowedError' || e.name === 'SecurityError')
         ? 'Microphone blocked. Allow the microphone for this site in your browser settings, then try again.'
-        : e && e.name === 'NotFoundError'
+        : e && (e.name === 'NotFoundError' || e.name === 'OverconstrainedError')
           ? 'No microphone found. Connect one and try again.'
-          : 'Could not start your microphone' + (e && e.message ? ': ' + e.message : '.');
+          : e && e.name === 'NotReadableError'
+            ? 'Your microphone is in use by another app, or the system refused it. Close the other app and try again.'
+            : 'Could not start your microphone' + (e && e.message ? ': ' + e.message : '.');
     }
     this.session.changed('mic');
     await this.attachMic();
@@ -188,6 +227,7 @@ export class AudioLink {
 
   // releaseMic stops the microphone (back in the audience).
   releaseMic() {
+    this.micWanted = false;
     if (this.sender) this.sender.replaceTrack(null).catch(() => {});
     if (this.mic) this.mic.stop();
     this.mic = null;
@@ -214,13 +254,29 @@ export class AudioLink {
     this.status = 'closed';
   }
 
-  // levelsOf reports getStats audio levels of received tracks (tests and meters).
-  async receivedEnergy() {
-    if (!this.pc) return 0;
-    let total = 0;
+  // stats reads getStats: for each received slot its bytes, packets and audio
+  // energy, and what the microphone sent. Tests read it through
+  // window.__townhall (app.js); it could feed a connection-quality view.
+  async stats() {
+    const out = {
+      status: this.status,
+      mic: { granted: Boolean(this.mic), enabled: Boolean(this.mic && this.mic.enabled), error: this.micError },
+      inbound: [],
+      outbound: [],
+    };
+    if (!this.pc) return out;
+    const mids = new Map(this.pc.getTransceivers().map((t) => [t.receiver.track && t.receiver.track.id, t.mid]));
     (await this.pc.getStats()).forEach((r) => {
-      if (r.type === 'inbound-rtp' && r.kind === 'audio') total += r.totalAudioEnergy || 0;
+      if (r.kind !== 'audio') return;
+      if (r.type === 'inbound-rtp') {
+        out.inbound.push({
+          mid: r.mid || mids.get(r.trackIdentifier) || '', bytesReceived: r.bytesReceived || 0, packetsReceived: r.packetsReceived || 0,
+          totalAudioEnergy: r.totalAudioEnergy || 0, audioLevel: r.audioLevel || 0,
+        });
+      } else if (r.type === 'outbound-rtp') {
+        out.outbound.push({ mid: r.mid || '', bytesSent: r.bytesSent || 0, packetsSent: r.packetsSent || 0 });
+      }
     });
-    return total;
+    return out;
   }
 }

@@ -173,7 +173,9 @@ export class RoomSession extends EventTarget {
         this.audio.onSignal(m);
         break;
       case 'active_speakers':
-        this.levels = new Map((m.slots || []).map((s) => [s.user_id, s.level || 0]));
+        // user id → level 0..1 of the people heard now (a slot that is silent counts 0).
+        this.levels = new Map((m.slots || []).filter((s) => s.user_id)
+          .map((s) => [s.user_id, s.speaking === false ? 0 : Number(s.level) || 0]));
         this.changed('levels');
         break;
     }

@@ -176,7 +176,16 @@ function liveView(s) {
       s.isModerator ? h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Room settings', onclick: roomSettings }, icon('more')) : null);
   };
 
+  // The notices and the dock are redrawn only when what they show changed, so a
+  // button is not replaced under the pointer by an unrelated update.
+  let noticesKey = '';
+  let dockKey = '';
+
   const drawNotices = () => {
+    const invited = Boolean(s.room && !s.onStage && s.you && s.room.speak_invitations.includes(s.you.id));
+    const key = JSON.stringify([s.status, s.guest, Boolean(s.room), invited, invitedBy, s.audio.blocked, s.onStage && s.audio.micError]);
+    if (key === noticesKey) return;
+    noticesKey = key;
     const list = [];
     if (s.status === 'reconnecting') {
       list.push(h('div', { class: 'notice notice-warn', role: 'status', 'data-testid': 'reconnecting' }, icon('wifiOff'),
@@ -201,26 +210,41 @@ function liveView(s) {
       list.push(h('div', { class: 'notice notice-invite', role: 'alertdialog', 'aria-label': 'Invitation to speak' },
         h('span', null, invitedBy ? `${invitedBy} invited you to speak.` : 'The moderators invited you to speak.'), h('div', { class: 'row' }, yes, no)));
     }
+    if (s.audio.blocked) {
+      const play = h('button', { type: 'button', class: 'btn btn-small btn-primary', 'data-testid': 'play-sound' }, 'Play sound');
+      play.addEventListener('click', () => s.audio.resumePlayback());
+      list.push(h('div', { class: 'notice notice-warn', role: 'alert' }, h('span', null, 'Your browser paused the sound of this room.'), play));
+    }
     if (s.onStage && s.audio.micError) {
       const retry = h('button', { type: 'button', class: 'btn btn-small' }, 'Try again');
-      retry.addEventListener('click', () => s.audio.getMic());
+      retry.addEventListener('click', () => busy(retry, async () => {
+        await s.audio.getMic();
+        if (s.audio.micError) toast(s.audio.micError, 'error'); // still refused: say it again
+      }));
       list.push(h('div', { class: 'notice notice-warn', role: 'alert', 'data-testid': 'mic-error' }, icon('micOff'), h('span', null, s.audio.micError), retry));
     }
     replace(notices, list);
   };
 
-  const personTile = (p, { onStage }) => {
-    const level = s.levels.get(p.id) || 0;
-    const isSpeaking = onStage && !p.muted && level > SPEAKING;
+  // isSpeaking: someone on stage, not muted, whom active_speakers hears.
+  const isSpeaking = (p) => !p.muted && (s.levels.get(p.id) || 0) > SPEAKING;
+
+  const tileLabel = (p, onStage, speakingNow) => {
     const me = s.you && p.id === s.you.id;
     const bits = [p.display_name + (me ? ' (you)' : '')];
     if (p.role === 'moderator') bits.push('moderator');
     if (onStage && p.muted) bits.push(p.held ? 'muted by a moderator' : 'muted');
-    if (isSpeaking) bits.push('speaking');
+    if (speakingNow) bits.push('speaking');
     if (p.hand_raised) bits.push('hand raised');
+    return bits.join(', ');
+  };
+
+  const personTile = (p, { onStage }) => {
+    const speakingNow = onStage && isSpeaking(p);
+    const me = s.you && p.id === s.you.id;
     const b = h('button', {
-      type: 'button', class: ['person', isSpeaking && 'speaking', me && 'is-me'],
-      'aria-label': bits.join(', '), 'data-user-id': p.id, 'data-testid': onStage ? 'stage-person' : 'listener',
+      type: 'button', class: ['person', speakingNow && 'speaking', me && 'is-me'],
+      'aria-label': tileLabel(p, onStage, speakingNow), 'data-user-id': p.id, 'data-testid': onStage ? 'stage-person' : 'listener',
     },
     h('span', { class: 'ring' }, avatar(p, onStage ? 'xl' : 'lg'),
       onStage && p.muted ? h('span', { class: 'badge-mute', title: 'Muted' }, icon('micOff', 'tiny')) : null,
@@ -232,6 +256,20 @@ function liveView(s) {
 
   const drawStage = () => {
     replace(stage, s.room.stage.map((p) => personTile(p, { onStage: true })));
+  };
+
+  // drawRings turns the speaking rings on and off in place (active_speakers
+  // comes five times a second: redrawing the stage would steal focus).
+  const drawRings = () => {
+    if (!s.room) return;
+    for (const b of stage.querySelectorAll('[data-testid=stage-person]')) {
+      const p = s.stageEntry(b.dataset.userId);
+      if (!p) continue;
+      const now = isSpeaking(p);
+      if (b.classList.contains('speaking') === now) continue;
+      b.classList.toggle('speaking', now);
+      b.setAttribute('aria-label', tileLabel(p, true, now));
+    }
   };
 
   const drawHands = () => {
@@ -268,6 +306,10 @@ function liveView(s) {
 
   const drawDock = () => {
     const me = s.stageEntry();
+    const raisedNow = Boolean(s.you && s.room.raised_hands.some((p) => p.id === s.you.id));
+    const key = JSON.stringify([s.guest, me && [me.muted, me.held], raisedNow, s.room.hand_policy]);
+    if (key === dockKey) return;
+    dockKey = key;
     const items = [];
     const leave = h('button', { type: 'button', class: 'btn btn-ghost dock-leave', 'data-testid': 'leave' }, icon('leave'), 'Leave quietly');
     leave.addEventListener('click', async () => {
@@ -374,8 +416,15 @@ function liveView(s) {
   // --- reacting to the session ----------------------------------------------------
   const onChange = (e) => {
     const what = e.detail;
-    if (what === 'levels') { drawStage(); speakingChanged(); return; }
+    if (what === 'levels') { drawRings(); speakingChanged(); return; }
     syncMic();
+    // Audio and microphone news touch one part of the page: redrawing the rest
+    // would replace the buttons under the user's finger.
+    if (s.status !== 'over' && (what === 'audio' || what === 'mic' || what === 'audio-blocked')) {
+      drawHead();
+      drawNotices();
+      return;
+    }
     draw();
   };
   const onEvent = (e) => {
@@ -407,7 +456,7 @@ function liveView(s) {
   // who keeps speaking for a second, and at most one announcement at a time.
   const speakingChanged = () => {
     if (!s.room) return;
-    const now = new Set(s.room.stage.filter((p) => !p.muted && (s.levels.get(p.id) || 0) > SPEAKING).map((p) => p.id));
+    const now = new Set(s.room.stage.filter(isSpeaking).map((p) => p.id));
     const started = [...now].filter((id) => !speaking.has(id));
     speaking = now;
     if (started.length === 0 || announceTimer) return;
