@@ -72,7 +72,8 @@ func (m *Media) Play(ctx context.Context, src AudioSource) error {
 
 	pkt := &rtp.Packet{Header: rtp.Header{Version: 2, Marker: true}}
 	level := []byte{0}
-	timer := time.NewTimer(0)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop() // armed before each wait
 	defer timer.Stop()
 	start, elapsed := now, time.Duration(0) // elapsed: the audio sent so far in this Play
 	for {

@@ -93,14 +93,12 @@ func (c Config) check() error {
 
 // roomID takes the room's ID out of an ID or a link.
 func roomID(s string) string {
-	s = strings.TrimRight(strings.TrimSpace(s), "/")
-	if i := strings.LastIndex(s, "/"); i >= 0 {
-		s = s[i+1:]
-	}
+	s = strings.TrimSpace(s)
 	if i := strings.IndexAny(s, "?#"); i >= 0 {
 		s = s[:i]
 	}
-	return s
+	s = strings.TrimRight(s, "/")
+	return s[strings.LastIndex(s, "/")+1:]
 }
 
 // Bot is one run of a Config. Make it with New, run it once with Run.

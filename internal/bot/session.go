@@ -172,7 +172,7 @@ func (s *session) handle(ctx context.Context, msg client.Message) error {
 		if msg.Resumed {
 			how = "rejoined"
 		}
-		s.logf("%s room %s as %s", how, s.rep.Room, s.rep.Names[s.rep.Me])
+		s.logf("%s room %s as %s", how, s.rep.Room, s.rep.name(s.rep.Me))
 	case "snapshot":
 		st, err := msg.State()
 		if err != nil {
@@ -236,7 +236,7 @@ func (s *session) event(ctx context.Context, msg client.Message) error {
 	}
 	switch {
 	case msg.Kind == "speak_invited" && me:
-		s.logf("invited to speak by %s", s.rep.Names[d.By])
+		s.logf("invited to speak by %s", s.rep.name(d.By))
 		return s.steer(ctx, true)
 	case msg.Kind == "joined_stage" && me:
 		s.onStage, s.muted, s.unmuteTried = true, true, false
@@ -253,7 +253,7 @@ func (s *session) event(ctx context.Context, msg client.Message) error {
 	case msg.Kind == "muted" && me:
 		s.muted = true
 		if d.By != s.rep.Me {
-			s.logf("muted by %s (held: %v); the bot stays muted", s.rep.Names[d.By], d.Held)
+			s.logf("muted by %s (held: %v); the bot stays muted", s.rep.name(d.By), d.Held)
 		}
 	case msg.Kind == "room_ended":
 		s.logf("the room ended (%s)", d.Reason)
@@ -282,7 +282,7 @@ func (s *session) steer(ctx context.Context, invited bool) error {
 		if err := s.command(ctx, "raise_hand", nil); err != nil {
 			s.logf("cannot raise a hand (%v)", err)
 		}
-		s.logf("waiting for a moderator to invite %s to speak", s.rep.Names[s.rep.Me])
+		s.logf("waiting for a moderator to invite %s to speak", s.rep.name(s.rep.Me))
 	case s.onStage && s.muted && !s.unmuteTried:
 		s.unmuteTried = true
 		if err := s.command(ctx, "set_muted", map[string]any{"muted": false}); err != nil {
