@@ -1,6 +1,7 @@
 // Command townhall is the townhall live audio server and its tools.
 //
 //	townhall serve      run the server (SQLite in ./townhall-data by default)
+//	townhall bot        join a room from the command line: speak an Ogg Opus file, record what is heard
 //	townhall loadtest   put speakers and listeners into a room of a server and measure it
 //	townhall version    print the version
 package main
