@@ -23,8 +23,14 @@
 //     with replaceTrack; says in words when the microphone is blocked or missing
 //     and when the browser paused the sound. window.__townhall.audioStats()
 //     (app.js) reads its getStats() for tests and debugging.
+//   - acting.js: acting for an account that named the user its delegate: the
+//     accounts (GET /me/delegations), the tab's choice, the header it sets
+//     (api.js adds Townhall-Acting-As to the requests of the delegation's
+//     scopes only; rooms and sockets are always the user's own).
+//   - when.js: dates and IANA time zones for events, with Intl only.
 //   - views/*.js: one module per page (hallway, room, join, login, profile,
-//     notifications, invitation) and their parts (ui, invite, answer).
+//     notifications, invitation, events and event, clubs and club, settings,
+//     search) and their parts (ui, invite, answer).
 //
 // The app talks to the HTTP API (docs/api.md) with the session cookie and to the
 // room and user sockets of internal/live.
@@ -60,6 +66,12 @@ var appRoutes = []string{
 	"GET /u/{username}",
 	"GET /notifications",
 	"GET /invitations/{id}",
+	"GET /events",
+	"GET /events/{id}",
+	"GET /clubs",
+	"GET /clubs/{id}",
+	"GET /settings",
+	"GET /search",
 }
 
 // Handler returns the whole web app: the shell at every app route and the static

@@ -9,10 +9,50 @@ export class ApiError extends Error {
   }
 }
 
+// --- acting for someone else (docs/api.md, "Delegates") -------------------------
+
+// The routes a delegate may use for the owner, and the scope each needs. Every
+// other request (the user's own pages, notifications, rooms and their sockets)
+// goes as the signed-in user: a delegate never speaks as the owner.
+const SCOPED = [
+  ['GET|POST', /^\/events$/, 'events'],
+  ['GET|PATCH|DELETE', /^\/events\/[^/]+$/, 'events'],
+  ['POST', /^\/events\/[^/]+\/start$/, 'events'],
+  ['GET|POST', /^\/events\/[^/]+\/invitations$/, 'events'],
+  ['GET', /^\/users\/[^/]+\/events$/, 'events'],
+  ['GET', /^\/clubs\/[^/]+\/events$/, 'events'],
+  ['POST', /^\/events\/[^/]+\/answer$/, 'invitations'],
+  ['GET', /^\/invitations(\/[^/]+)?$/, 'invitations'],
+  ['POST', /^\/invitations\/[^/]+\/answer$/, 'invitations'],
+  ['GET', /^\/me\/event-invitations$/, 'invitations'],
+];
+
+let acting = null; // {username, scopes: Set} while the user acts for someone
+
+// setActing makes the API calls of the delegate's scopes act for owner
+// (an account {username, ...}) with scopes; null stops.
+export function setActing(owner, scopes) {
+  acting = owner ? { username: owner.username, scopes: new Set(scopes || []) } : null;
+}
+
+// actingScope says which scope of the delegation a request uses, or '' when it
+// goes as the user themselves.
+export function actingScope(method, path) {
+  if (!acting) return '';
+  const bare = path.split('?')[0];
+  for (const [methods, re, scope] of SCOPED) {
+    if (methods.split('|').includes(method) && re.test(bare) && acting.scopes.has(scope)) return scope;
+  }
+  return '';
+}
+
 // api calls method on /api/v1 + path with an optional JSON body; it resolves to
-// the decoded JSON (null for 204) or rejects with an ApiError.
-export async function api(method, path, body) {
+// the decoded JSON (null for 204) or rejects with an ApiError. While the user
+// acts for someone, the requests of the delegation's scopes carry the
+// Townhall-Acting-As header; { self: true } sends one as the user regardless.
+export async function api(method, path, body, { self = false } = {}) {
   const init = { method, credentials: 'same-origin', headers: {} };
+  if (!self && actingScope(method, path)) init.headers['Townhall-Acting-As'] = acting.username;
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -50,7 +90,7 @@ export function sentence(s) {
 
 export const get = (p) => api('GET', p);
 export const post = (p, b) => api('POST', p, b === undefined ? {} : b);
-export const put = (p) => api('PUT', p);
+export const put = (p, b) => api('PUT', p, b);
 export const patch = (p, b) => api('PATCH', p, b);
 export const del = (p) => api('DELETE', p);
 

@@ -12,6 +12,12 @@ import { roomView } from './views/room.js';
 import { profileView } from './views/profile.js';
 import { notificationsView } from './views/notifications.js';
 import { invitationView } from './views/invitation.js';
+import { eventsView, eventView } from './views/events.js';
+import { clubsView, clubView } from './views/clubs.js';
+import { settingsView } from './views/settings.js';
+import { searchView } from './views/search.js';
+import { sheet } from './views/ui.js';
+import { loadDelegations, actAs, clearActing } from './acting.js';
 
 const NAME = document.getElementById('app').dataset.name || 'townhall';
 
@@ -24,6 +30,12 @@ const routes = [
   [/^\/u\/([^/]+)$/, profileView, true],
   [/^\/notifications$/, notificationsView, true],
   [/^\/invitations\/([^/]+)$/, invitationView, true],
+  [/^\/events$/, eventsView, true],
+  [/^\/events\/([^/]+)$/, eventView, true],
+  [/^\/clubs$/, clubsView, true],
+  [/^\/clubs\/([^/]+)$/, clubView, true],
+  [/^\/settings$/, settingsView, true],
+  [/^\/search$/, searchView, true],
 ];
 
 let frame; // {header, banner, main, minibar}
@@ -44,21 +56,89 @@ function buildFrame() {
     h('div', { id: 'announcer', class: 'sr-only', 'aria-live': 'polite', 'aria-atomic': 'true' }));
 }
 
+// SECTIONS are the app's main pages, as tabs under the header.
+const SECTIONS = [['/', 'Hallway'], ['/events', 'Events'], ['/clubs', 'Clubs']];
+
+let headerKey = '';
+
+// renderHeader draws the header when what it shows changed (redrawing it for
+// nothing would replace a link under the pointer).
 function renderHeader() {
-  const nav = h('nav', { class: 'topnav', 'aria-label': 'Main' });
+  const key = JSON.stringify([app.me && [app.me.id, app.me.display_name, app.me.username], app.unread, location.pathname,
+    app.delegations.map((d) => d.account.username), app.acting && app.acting.account.username]);
+  if (key === headerKey) return;
+  headerKey = key;
+  const nav = h('nav', { class: 'topnav', 'aria-label': 'Account' });
+  let tabs = null;
   if (app.me) {
     const badge = app.unread > 0 ? h('span', { class: 'badge', 'aria-hidden': 'true' }, app.unread > 99 ? '99+' : String(app.unread)) : null;
     const label = app.unread > 0 ? `Notifications, ${app.unread} unread` : 'Notifications';
+    const q = h('input', { type: 'search', name: 'q', class: 'search-input', placeholder: 'Search people, clubs, events', 'aria-label': 'Search people, clubs and events', maxlength: 100, autocomplete: 'off' });
+    if (location.pathname === '/search') q.value = new URLSearchParams(location.search).get('q') || '';
+    const search = h('form', { class: 'top-search', role: 'search' }, icon('search'), q);
+    search.addEventListener('submit', (e) => {
+      e.preventDefault();
+      navigate('/search?q=' + encodeURIComponent(q.value.trim()));
+    });
     nav.append(
+      search,
+      h('a', { href: '/search', class: 'icon-btn search-link', 'aria-label': 'Search' }, icon('search')),
       h('a', { href: '/notifications', class: 'icon-btn bell', 'aria-label': label, 'data-testid': 'bell' }, icon('bell'), badge),
+      h('a', { href: '/settings', class: 'icon-btn', 'aria-label': 'Settings', 'data-testid': 'settings-link' }, icon('gear')),
       h('a', { href: `/u/${encodeURIComponent(app.me.username)}`, class: 'me-link', 'aria-label': `Your profile (${app.me.display_name})` }, avatar(app.me, 'sm')),
     );
+    const here = location.pathname;
+    tabs = h('nav', { class: 'tabs', 'aria-label': 'Main' },
+      SECTIONS.map(([href, text]) => {
+        const current = href === '/' ? here === '/' : here === href || here.startsWith(href + '/');
+        return h('a', { href, class: 'tab', 'aria-current': current ? 'page' : null }, text);
+      }),
+      app.delegations.length > 0
+        ? h('button', { type: 'button', class: ['tab', 'tab-acting', app.acting && 'is-acting'], 'data-testid': 'acting-switch', onclick: actingSheet },
+          icon('swap', 'tiny'), app.acting ? `Acting as @${app.acting.account.username}` : 'Act for…')
+        : null);
   } else {
     nav.append(h('a', { href: '/login', class: 'btn btn-ghost' }, 'Log in'));
   }
   replace(frame.header,
     h('a', { href: app.me ? '/' : '/login', class: 'brand' }, h('span', { class: 'brand-dot', 'aria-hidden': 'true' }), NAME),
-    nav);
+    nav, tabs);
+  renderBanner();
+}
+
+// renderBanner says, on every page, for whom the user acts.
+function renderBanner() {
+  if (!app.acting) {
+    replace(frame.banner);
+    return;
+  }
+  const who = app.acting.account;
+  const scopes = app.acting.scopes.join(' and ') || 'nothing';
+  replace(frame.banner, h('div', { class: 'acting-banner', role: 'status', 'data-testid': 'acting-banner' },
+    icon('swap'),
+    h('span', null, h('strong', null, `Acting as @${who.username}`),
+      ` — their ${scopes}. Rooms, notifications and everything else stay yours: you always join rooms as yourself.`),
+    h('button', { type: 'button', class: 'btn btn-small', onclick: () => actAs(null) }, 'Stop acting')));
+}
+
+// actingSheet lets a delegate choose for whom the app acts.
+function actingSheet() {
+  sheet('Act for someone', (close) => {
+    const row = (label, sub, d, current) => {
+      const b = h('button', { type: 'button', class: 'menu-item', 'aria-pressed': String(current), 'data-acting-as': d ? d.account.username : '' },
+        h('span', { class: 'menu-main' }, label, sub ? h('span', { class: 'muted small' }, sub) : null),
+        current ? h('span', { class: 'pill' }, 'now') : null);
+      b.addEventListener('click', () => { actAs(d); close(); });
+      return b;
+    };
+    return [
+      h('p', { class: 'muted' }, 'Accounts that named you their delegate. Acting for one, you manage their events and answer their invitations; you still speak only as yourself.'),
+      h('div', { class: 'menu', role: 'group', 'aria-label': 'Act as' },
+        row(`Yourself (@${app.me.username})`, '', null, !app.acting),
+        app.delegations.map((d) => row(`@${d.account.username}`, `${d.account.display_name} · ${(d.scopes || []).join(', ')}`, d,
+          Boolean(app.acting && app.acting.account.username === d.account.username)))),
+    ];
+  });
 }
 
 // renderMinibar shows the room the user is in while they look at another page.
@@ -113,6 +193,7 @@ app.navigate = navigate;
 async function render() {
   const token = ++renderToken;
   const path = location.pathname;
+  if (frame && app.me) renderHeader(); // the current tab
   const route = match(path);
   if (current && current.destroy) current.destroy();
   current = null;
@@ -172,6 +253,7 @@ export async function signIn(user) {
   renderHeader();
   emit('me', user);
   refreshUnread();
+  loadDelegations();
 }
 app.signIn = signIn;
 
@@ -194,6 +276,7 @@ function signedOut() {
   app.me = null;
   app.unread = 0;
   app.hallway = null;
+  clearActing();
   renderHeader();
   emit('me', null);
 }
@@ -227,6 +310,11 @@ async function boot() {
     renderHeader();
   }
   on('unread', renderHeader);
+  on('delegations', renderHeader);
+  on('acting', () => {
+    renderHeader();
+    if (app.me) render(); // the page shows the other account's data now
+  });
   on('signed-out', () => {
     signedOut();
     toast('You were signed out.', 'info');

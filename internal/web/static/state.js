@@ -4,9 +4,11 @@
 import { h } from './dom.js';
 
 // app is the one state object of the page. Views read it and listen on
-// app.events: 'me', 'unread', 'hallway', 'notification', 'room'.
+// app.events: 'me', 'unread', 'hallway', 'notification', 'room', 'acting'.
 export const app = {
   me: null,
+  delegations: [], // the accounts the user may act for (GET /me/delegations)
+  acting: null, // {account, scopes} while acting for one of them (acting.js)
   unread: 0,
   hallway: null,
   userSocket: null,

@@ -5,12 +5,16 @@ import { h, replace, icon, avatar, plural } from '../dom.js';
 import { get, post, enc } from '../api.js';
 import { app, on } from '../state.js';
 import { field, errorBox, busy } from './ui.js';
+import { eventCard } from './events.js';
 
 const TYPES = [
   ['open', 'Open', 'Anyone here can join.', 'globe'],
   ['social', 'Social', 'People you follow can join.', 'people'],
   ['closed', 'Closed', 'Only people you invite.', 'lock'],
 ];
+
+// clubNames maps the IDs of the user's clubs to their names, for room cards.
+let clubNames = new Map();
 
 function roomCard(r) {
   const speakers = r.speakers || [];
@@ -19,7 +23,9 @@ function roomCard(r) {
   return h('li', { class: 'room-card-item' },
     h('a', { href: `/rooms/${enc(r.id)}`, class: 'room-card', 'data-autojoin': '1', 'data-room-id': r.id },
       h('p', { class: 'room-reason' }, h('span', { class: 'live-dot', 'aria-hidden': 'true' }), r.reason || 'live now',
-        r.type !== 'open' ? h('span', { class: 'tag' }, r.type) : null),
+        r.type !== 'open' ? h('span', { class: 'tag' }, r.type) : null,
+        r.club_id ? h('span', { class: ['tag', 'tag-club', r.club_member && 'is-member'], 'data-testid': 'club-tag' },
+          clubNames.get(r.club_id) || (r.club_member ? 'your club' : 'club')) : null),
       h('h2', { class: 'room-title' }, r.title),
       h('div', { class: 'room-people' },
         h('div', { class: 'avatar-stack', 'aria-hidden': 'true' }, speakers.map((s) => avatar(s, 'md'))),
@@ -92,9 +98,28 @@ export async function hallwayView() {
     replace(list, rooms.map(roomCard));
   };
 
+  // Upcoming events: GET /hallway carries the first ten (the user socket sends
+  // rooms only); refreshed when an event notice arrives.
+  const events = h('section', { class: 'hallway-events', 'aria-labelledby': 'upcoming-h', hidden: true });
+  const drawEvents = (list) => {
+    events.hidden = !list || list.length === 0;
+    if (events.hidden) return;
+    replace(events, h('div', { class: 'section-head' }, h('h2', { id: 'upcoming-h', class: 'section-title' }, 'Coming up'),
+      h('a', { href: '/events', class: 'small' }, 'All events')),
+    h('ul', { class: 'event-list compact' }, list.slice(0, 3).map((e) => eventCard(e, { compact: true }))));
+  };
+  const load = () => get('/hallway').then((r) => {
+    if (!app.hallway) draw(r.rooms);
+    drawEvents(r.events || []);
+  }).catch((e) => { if (!app.hallway) replace(list, h('li', { class: 'form-error', role: 'alert' }, e.message)); });
   if (app.hallway) draw(app.hallway);
-  else get('/hallway').then((r) => { if (!app.hallway) draw(r.rooms); }).catch((e) => replace(list, h('li', { class: 'form-error', role: 'alert' }, e.message)));
-  const off = on('hallway', draw);
+  load();
+  get('/clubs').then((r) => {
+    clubNames = new Map((r.clubs || []).map((c) => [c.id, c.name]));
+    if (app.hallway && app.hallway.some((x) => x.club_id)) draw(app.hallway);
+  }).catch(() => {});
+  const offs = [on('hallway', draw), on('notification', (n) => { if (n && String(n.kind).startsWith('event_')) load(); })];
+  const off = () => offs.forEach((f) => f());
 
   return {
     title: 'Hallway',
@@ -104,6 +129,8 @@ export async function hallwayView() {
         h('div', null, h('h1', null, 'Hallway'), h('p', { class: 'muted' }, 'Live now, people you follow first.')),
         startBtn),
       startSlot,
+      events,
+      h('h2', { class: 'sr-only' }, 'Live rooms'),
       list),
   };
 }

@@ -1,0 +1,143 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestEventScheduledSubscribedAndStartedInOneClick: (issue 7) a user schedules
+// an event from the web app; a follower sees it coming up in the hallway and
+// subscribes from the events page; the host starts it with one click and lands
+// in the room on stage; the subscriber gets the event_live notification and
+// joins from it.
+func TestEventScheduledSubscribedAndStartedInOneClick(t *testing.T) {
+	ts := startServer(t)
+	admin := ts.admin(t)
+	admin.rename(t, "Ada Admin")
+	bobAPI := ts.invite(t, admin, "bob")
+	bobAPI.rename(t, "Bob Builder")
+	ts.invite(t, admin, "cyd").rename(t, "Cyd Charisse")
+	if err := bobAPI.Follow(context.Background(), "admin"); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t)
+
+	ada := b.user("admin", ts.url)
+	ada.login("admin")
+	ada.clickText("Events")
+	ada.waitFor("the events page", `location.pathname === "/events"`)
+	ada.clickText("Schedule an event")
+	ada.fill("Name", "Jazz night")
+	ada.fill("Description (optional)", "Records and talk, bring one.")
+	ada.fill("Co-hosts (optional)", "cyd")
+	ada.click(`.event-form input[value=closed] + .choice-box`)
+	ada.click(`.event-form input[value=open] + .choice-box`)
+	if zone := eval[string](ada, `document.querySelector(".event-form select[name=time_zone]").value`); zone != eval[string](ada, `Intl.DateTimeFormat().resolvedOptions().timeZone`) {
+		t.Errorf("the time zone defaults to %q, not the browser's", zone)
+	}
+	ada.clickText("Schedule")
+	ada.waitFor("the event page", `location.pathname.startsWith("/events/") && document.querySelector("[data-testid=event-name]")?.textContent === "Jazz night"`)
+	eventID := eval[string](ada, `location.pathname.split("/")[2]`)
+	ada.waitText("Cyd Charisse")
+	ada.waitFor("the Start button", `!!document.querySelector("[data-testid=start-event]")`)
+	ada.waitFor("the .ics link", fmt.Sprintf(`document.querySelector("[data-testid=ics]")?.getAttribute("href") === "/api/v1/events/%s.ics"`, eventID))
+
+	bob := b.user("bob", ts.url)
+	bob.login("bob")
+	card := fmt.Sprintf(`[data-event-id=%q]`, eventID)
+	bob.waitFor("the event coming up in the hallway", fmt.Sprintf(`!!document.querySelector('.hallway-events %s')`, card))
+	bob.clickText("All events")
+	bob.waitFor("the event on the events page", fmt.Sprintf(`!!document.querySelector('.event-list %s')`, card))
+	bob.click(card + ` [data-testid=notify-me]`)
+	bob.waitFor("subscribed", fmt.Sprintf(`document.querySelector('%s [data-testid=notify-me]')?.getAttribute("aria-pressed") === "true"`, card))
+	bob.viewport(375, 812)
+	bob.screenshot("events-375")
+	bob.viewport(1280, 800)
+	bob.screenshot("events-1280")
+	bob.open("/events/" + eventID)
+	bob.waitFor("still subscribed on the event page", `document.querySelector("[data-testid=notify-me]")?.getAttribute("aria-pressed") === "true"`)
+	if eval[bool](bob, `!!document.querySelector("[data-testid=start-event]")`) {
+		t.Error("a subscriber who is not a host sees the Start button")
+	}
+	bob.open("/") // wait in the hallway
+
+	ada.viewport(375, 812)
+	ada.screenshot("event-375")
+	ada.viewport(1280, 800)
+	ada.click(`[data-testid=start-event]`) // one click
+	ada.waitFor("the host on stage in the event's room", fmt.Sprintf(`location.pathname.startsWith("/rooms/") &&
+		!!document.querySelector('.stage-grid [data-user-id=%q] .mod-star')`, admin.ID))
+	ada.waitText("Jazz night")
+	roomID := eval[string](ada, `location.pathname.split("/")[2]`)
+
+	bob.waitFor("the unread badge", `document.querySelector("[data-testid=bell] .badge")?.textContent === "1"`)
+	bob.click(`[data-testid=bell]`)
+	bob.waitFor("the event_live notification", `document.querySelector("[data-kind=event_live]")?.textContent.includes("Jazz night is live now.")`)
+	bob.click(`[data-kind=event_live] [data-testid=join-live-event]`)
+	bob.waitFor("bob in the room", fmt.Sprintf(`location.pathname === "/rooms/%s" && !!document.querySelector("[data-testid=hand]")`, roomID))
+	ada.waitFor("bob in the audience", fmt.Sprintf(`!!document.querySelector('[data-testid=listener][data-user-id=%q]')`, bobAPI.ID))
+}
+
+// TestDelegateActsForTheOwnerButJoinsRoomsAsThemselves: the owner names a
+// delegate in their settings; the delegate switches to "Acting as", which says
+// so on every page, schedules an event for the owner, and the owner reads it in
+// the audit log. Rooms stay the delegate's own.
+func TestDelegateActsForTheOwnerButJoinsRoomsAsThemselves(t *testing.T) {
+	ts := startServer(t)
+	admin := ts.admin(t)
+	ts.invite(t, admin, "bob")
+	b := newBrowser(t)
+
+	ada := b.user("admin", ts.url)
+	ada.login("admin")
+	ada.click(`[data-testid=settings-link]`)
+	ada.fill("Username", "bob")
+	ada.clickText("Name delegate")
+	ada.waitFor("bob as a delegate", `!!document.querySelector(".delegate-row[data-username=bob]")`)
+
+	bob := b.user("bob", ts.url)
+	bob.login("bob")
+	bob.click(`[data-testid=acting-switch]`)
+	bob.click(`[data-acting-as=admin]`)
+	bob.waitFor("the banner", `document.querySelector("[data-testid=acting-banner]")?.textContent.includes("Acting as @admin")`)
+	bob.clickText("Events")
+	bob.waitText("Upcoming, for @admin.")
+	bob.waitFor("the banner on the events page too", `!!document.querySelector("[data-testid=acting-banner]")`)
+	bob.clickText("Schedule an event")
+	bob.fill("Name", "Office hours")
+	bob.clickText("Schedule")
+	bob.waitFor("the event page", `document.querySelector("[data-testid=event-name]")?.textContent === "Office hours"`)
+	eventID := eval[string](bob, `location.pathname.split("/")[2]`)
+	var ev struct {
+		Host struct{ Username string } `json:"host"`
+	}
+	if err := admin.Do(context.Background(), "GET", "/api/v1/events/"+eventID, nil, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Host.Username != "admin" {
+		t.Errorf("the delegate's event is hosted by %q, want admin", ev.Host.Username)
+	}
+
+	// A room bob starts is his own, acting or not.
+	roomID := startRoomInUI(bob, "Bob's own room", "open", false)
+	var room struct {
+		Stage []struct{ Username string } `json:"stage"`
+	}
+	if err := admin.Do(context.Background(), "GET", "/api/v1/rooms/"+roomID, nil, &room); err != nil {
+		t.Fatal(err)
+	}
+	if len(room.Stage) != 1 || room.Stage[0].Username != "bob" {
+		t.Errorf("the room's stage is %+v, want bob himself", room.Stage)
+	}
+	bob.clickText("Stop acting")
+	bob.waitFor("the banner gone", `!document.querySelector("[data-testid=acting-banner]")`)
+
+	ada.open("/settings")
+	ada.waitFor("the audit entry", `[...document.querySelectorAll(".audit-row")].some((r) => r.textContent.includes("POST /api/v1/events"))`)
+	entries := eval[string](ada, `[...document.querySelectorAll(".audit-row")].map((r) => r.textContent).join("\n")`)
+	if strings.Contains(entries, "/rooms") {
+		t.Errorf("the audit log shows a room action of the delegate:\n%s", entries)
+	}
+}
