@@ -167,6 +167,9 @@ func TestListenerHearsTheSpeakerOverHTTPS(t *testing.T) {
 	bob.waitHearing("the admin")
 	bob.waitFor("the admin's speaking ring", fmt.Sprintf(`!!document.querySelector('.person.speaking[data-user-id=%q]')`, admin))
 	bob.waitFor("the announcement", `document.getElementById("announcer").textContent === "admin is speaking"`)
+	bob.viewport(375, 812)
+	bob.screenshot("room-speaking-375")
+	bob.viewport(1280, 800)
 	if n := eval[int](bob, `window.__gumCalls`); n != 0 {
 		t.Errorf("a listener's page called getUserMedia %d times", n)
 	}

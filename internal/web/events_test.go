@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 )
 
 // TestEventScheduledSubscribedAndStartedInOneClick: (issue 7) a user schedules
@@ -43,6 +45,9 @@ func TestEventScheduledSubscribedAndStartedInOneClick(t *testing.T) {
 	ada.waitText("Cyd Charisse")
 	ada.waitFor("the Start button", `!!document.querySelector("[data-testid=start-event]")`)
 	ada.waitFor("the .ics link", fmt.Sprintf(`document.querySelector("[data-testid=ics]")?.getAttribute("href") === "/api/v1/events/%s.ics"`, eventID))
+	if ics := eval[string](ada, `fetch(document.querySelector("[data-testid=ics]").href).then(async (r) => r.headers.get("Content-Type") + "\n" + await r.text())`); !strings.HasPrefix(ics, "text/calendar") || !strings.Contains(ics, "SUMMARY:Jazz night") {
+		t.Errorf("the .ics link with the session cookie gives:\n%s", ics)
+	}
 
 	bob := b.user("bob", ts.url)
 	bob.login("bob")
@@ -102,6 +107,9 @@ func TestDelegateActsForTheOwnerButJoinsRoomsAsThemselves(t *testing.T) {
 	bob.click(`[data-testid=acting-switch]`)
 	bob.click(`[data-acting-as=admin]`)
 	bob.waitFor("the banner", `document.querySelector("[data-testid=acting-banner]")?.textContent.includes("Acting as @admin")`)
+	bob.viewport(375, 812)
+	bob.screenshot("acting-375")
+	bob.viewport(1280, 800)
 	bob.clickText("Events")
 	bob.waitText("Upcoming, for @admin.")
 	bob.waitFor("the banner on the events page too", `!!document.querySelector("[data-testid=acting-banner]")`)
@@ -135,9 +143,74 @@ func TestDelegateActsForTheOwnerButJoinsRoomsAsThemselves(t *testing.T) {
 	bob.waitFor("the banner gone", `!document.querySelector("[data-testid=acting-banner]")`)
 
 	ada.open("/settings")
+	ada.viewport(375, 812)
+	ada.screenshot("settings-375")
+	ada.viewport(1280, 800)
 	ada.waitFor("the audit entry", `[...document.querySelectorAll(".audit-row")].some((r) => r.textContent.includes("POST /api/v1/events"))`)
 	entries := eval[string](ada, `[...document.querySelectorAll(".audit-row")].map((r) => r.textContent).join("\n")`)
 	if strings.Contains(entries, "/rooms") {
 		t.Errorf("the audit log shows a room action of the delegate:\n%s", entries)
 	}
+}
+
+// TestClubFoundBySearchJoinedByApprovalAndItsLeaderStartsAMembersRoom: a user
+// creates a club that takes members by approval; another finds it with the
+// search box and asks to join; the admin approves and makes them a leader; the
+// leader starts a members-only club room, which the admin's hallway shows
+// under the club's name.
+func TestClubFoundBySearchJoinedByApprovalAndItsLeaderStartsAMembersRoom(t *testing.T) {
+	ts := startServer(t)
+	admin := ts.admin(t)
+	bobAPI := ts.invite(t, admin, "bob")
+	bobAPI.rename(t, "Bob Builder")
+	b := newBrowser(t)
+
+	ada := b.user("admin", ts.url)
+	ada.login("admin")
+	ada.clickText("Clubs")
+	ada.clickText("Create a club")
+	ada.fill("Name", "Late Night Jazz")
+	ada.fill("Description", "Records after midnight.")
+	ada.fill("Rules", "Be kind. One record each.")
+	ada.click(`input[name=approval]`)
+	ada.clickText("Create the club")
+	ada.waitFor("the club page", `document.querySelector("[data-testid=club-name]")?.textContent === "Late Night Jazz"`)
+	clubID := eval[string](ada, `location.pathname.split("/")[2]`)
+	ada.waitText("you: admin")
+
+	bob := b.user("bob", ts.url)
+	bob.login("bob")
+	bob.fill("Search people, clubs and events", "late jazz")
+	bob.do("submitting the search", chromedp.SendKeys(chromedp.CSS(`input.search-input`), "\r"))
+	bob.waitFor("the club in the results", fmt.Sprintf(`!!document.querySelector('[data-testid=search-clubs] a[href="/clubs/%s"]')`, clubID))
+	bob.click(fmt.Sprintf(`[data-testid=search-clubs] a[href="/clubs/%s"]`, clubID))
+	bob.waitText("Be kind. One record each.")
+	bob.clickText("Ask to join")
+	bob.waitFor("the request sent", `document.querySelector("[data-testid=join-club]")?.textContent === "Request sent"`)
+
+	ada.open("/clubs/" + clubID)
+	ada.waitFor("bob's request", `!!document.querySelector("li[data-username=bob]")`)
+	ada.clickText("Approve")
+	ada.waitFor("bob a member", `!!document.querySelector("#role-bob")`)
+	eval[bool](ada, `(() => { // choosing in the select, as a person would
+		const s = document.querySelector("#role-bob");
+		s.value = "leader";
+		s.dispatchEvent(new Event("change"));
+		return true;
+	})()`)
+	ada.waitText("Bob Builder is a leader now.")
+	ada.viewport(375, 812)
+	ada.screenshot("club-375")
+	ada.viewport(1280, 800)
+
+	bob.waitFor("the approval", `document.querySelector("[data-testid=bell] .badge")?.textContent === "1"`)
+	bob.open("/clubs/" + clubID)
+	bob.waitText("you: leader")
+	bob.fill("Start a club room", "Members only listening party")
+	bob.clickText("Start the room")
+	bob.waitFor("bob on stage", `location.pathname.startsWith("/rooms/") && document.querySelectorAll(".stage-grid [data-testid=stage-person]").length === 1`)
+	roomID := eval[string](bob, `location.pathname.split("/")[2]`)
+
+	ada.open("/")
+	ada.waitFor("the club room, named for its club", fmt.Sprintf(`document.querySelector('[data-room-id=%q] [data-testid=club-tag]')?.textContent === "Late Night Jazz"`, roomID))
 }

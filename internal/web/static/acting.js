@@ -9,9 +9,21 @@ import { app, emit } from './state.js';
 
 const KEY = 'townhall.acting-as'; // sessionStorage: this tab only
 
-// loadDelegations fetches the accounts the user may act for, and restores the
-// tab's choice if it still holds.
+function saved() {
+  try {
+    const d = JSON.parse(sessionStorage.getItem(KEY) || 'null');
+    return d && d.account && d.account.username ? d : null;
+  } catch {
+    return null;
+  }
+}
+
+// loadDelegations restores the tab's choice at once (the first page is drawn
+// for the right account), then fetches the accounts the user may act for and
+// drops the choice if the delegation is gone.
 export async function loadDelegations() {
+  const want = saved();
+  if (want) apply(want);
   try {
     const r = await get('/me/delegations');
     app.delegations = r.delegations || [];
@@ -19,14 +31,15 @@ export async function loadDelegations() {
     app.delegations = [];
   }
   emit('delegations', app.delegations);
-  const want = sessionStorage.getItem(KEY);
-  const d = want && app.delegations.find((x) => x.account.username === want);
+  const d = want && app.delegations.find((x) => x.account.username === want.account.username);
+  if (d) sessionStorage.setItem(KEY, JSON.stringify(d));
+  else sessionStorage.removeItem(KEY);
   apply(d || null);
 }
 
 // actAs switches the app to act for the account of delegation d; null stops.
 export function actAs(d) {
-  if (d) sessionStorage.setItem(KEY, d.account.username);
+  if (d) sessionStorage.setItem(KEY, JSON.stringify(d));
   else sessionStorage.removeItem(KEY);
   apply(d);
 }

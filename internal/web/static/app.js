@@ -64,16 +64,43 @@ let headerKey = '';
 // renderHeader draws the header when what it shows changed (redrawing it for
 // nothing would replace a link under the pointer).
 function renderHeader() {
-  const key = JSON.stringify([app.me && [app.me.id, app.me.display_name, app.me.username], app.unread, location.pathname,
+  const key = JSON.stringify([app.me && [app.me.id, app.me.display_name, app.me.username],
     app.delegations.map((d) => d.account.username), app.acting && app.acting.account.username]);
-  if (key === headerKey) return;
-  headerKey = key;
+  if (key !== headerKey) {
+    headerKey = key;
+    buildHeader();
+  }
+  updateHeader();
+}
+
+// updateHeader sets what changes often in place: the unread badge and the
+// current tab.
+function updateHeader() {
+  const bell = frame.header.querySelector('[data-testid=bell]');
+  if (bell) {
+    bell.setAttribute('aria-label', app.unread > 0 ? `Notifications, ${app.unread} unread` : 'Notifications');
+    let badge = bell.querySelector('.badge');
+    if (app.unread > 0) {
+      if (!badge) badge = bell.appendChild(h('span', { class: 'badge', 'aria-hidden': 'true' }));
+      badge.textContent = app.unread > 99 ? '99+' : String(app.unread);
+    } else if (badge) {
+      badge.remove();
+    }
+  }
+  const here = location.pathname;
+  for (const a of frame.header.querySelectorAll('.tabs a.tab')) {
+    const href = a.getAttribute('href');
+    const current = href === '/' ? here === '/' : here === href || here.startsWith(href + '/');
+    if (current) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+}
+
+function buildHeader() {
   const nav = h('nav', { class: 'topnav', 'aria-label': 'Account' });
   let tabs = null;
   if (app.me) {
-    const badge = app.unread > 0 ? h('span', { class: 'badge', 'aria-hidden': 'true' }, app.unread > 99 ? '99+' : String(app.unread)) : null;
-    const label = app.unread > 0 ? `Notifications, ${app.unread} unread` : 'Notifications';
-    const q = h('input', { type: 'search', name: 'q', class: 'search-input', placeholder: 'Search people, clubs, events', 'aria-label': 'Search people, clubs and events', maxlength: 100, autocomplete: 'off' });
+    const q = h('input', { type: 'search', name: 'q', class: 'search-input', placeholder: 'Search', 'aria-label': 'Search people, clubs and events', maxlength: 100, autocomplete: 'off' });
     if (location.pathname === '/search') q.value = new URLSearchParams(location.search).get('q') || '';
     const search = h('form', { class: 'top-search', role: 'search' }, icon('search'), q);
     search.addEventListener('submit', (e) => {
@@ -83,19 +110,17 @@ function renderHeader() {
     nav.append(
       search,
       h('a', { href: '/search', class: 'icon-btn search-link', 'aria-label': 'Search' }, icon('search')),
-      h('a', { href: '/notifications', class: 'icon-btn bell', 'aria-label': label, 'data-testid': 'bell' }, icon('bell'), badge),
+      h('a', { href: '/notifications', class: 'icon-btn bell', 'aria-label': 'Notifications', 'data-testid': 'bell' }, icon('bell')),
       h('a', { href: '/settings', class: 'icon-btn', 'aria-label': 'Settings', 'data-testid': 'settings-link' }, icon('gear')),
       h('a', { href: `/u/${encodeURIComponent(app.me.username)}`, class: 'me-link', 'aria-label': `Your profile (${app.me.display_name})` }, avatar(app.me, 'sm')),
     );
-    const here = location.pathname;
     tabs = h('nav', { class: 'tabs', 'aria-label': 'Main' },
-      SECTIONS.map(([href, text]) => {
-        const current = href === '/' ? here === '/' : here === href || here.startsWith(href + '/');
-        return h('a', { href, class: 'tab', 'aria-current': current ? 'page' : null }, text);
-      }),
+      SECTIONS.map(([href, text]) => h('a', { href, class: 'tab' }, text)),
       app.delegations.length > 0
-        ? h('button', { type: 'button', class: ['tab', 'tab-acting', app.acting && 'is-acting'], 'data-testid': 'acting-switch', onclick: actingSheet },
-          icon('swap', 'tiny'), app.acting ? `Acting as @${app.acting.account.username}` : 'Act for…')
+        ? h('button', {
+          type: 'button', class: ['tab', 'tab-acting', app.acting && 'is-acting'], 'data-testid': 'acting-switch', onclick: actingSheet,
+          'aria-label': app.acting ? `Acting as @${app.acting.account.username}: change` : 'Act for someone',
+        }, icon('swap', 'tiny'), app.acting ? `@${app.acting.account.username}` : 'Act for…')
         : null);
   } else {
     nav.append(h('a', { href: '/login', class: 'btn btn-ghost' }, 'Log in'));

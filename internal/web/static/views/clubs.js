@@ -114,14 +114,6 @@ export async function clubView({ params }) {
         draw();
       }, err));
       actions.push(join);
-    } else {
-      const leave = h('button', { type: 'button', class: 'btn btn-ghost' }, 'Leave the club');
-      let armed = false;
-      leave.addEventListener('click', () => {
-        if (!armed) { armed = true; leave.textContent = 'Really leave?'; return; }
-        busy(leave, async () => { await post(`/clubs/${enc(c.id)}/leave`); c = await get('/clubs/' + enc(c.id)); draw(); }, err);
-      });
-      actions.push(leave);
     }
     if (admin) {
       const edit = h('button', { type: 'button', class: 'btn' }, 'Edit the club');
@@ -132,6 +124,15 @@ export async function clubView({ params }) {
       actions.push(edit);
     }
     if (lead) actions.push(h('a', { href: `/events?club=${enc(c.id)}&schedule=1`, class: 'btn' }, icon('calendar'), 'Schedule a club event'));
+    if (role) {
+      const leave = h('button', { type: 'button', class: 'btn btn-ghost danger-text' }, 'Leave the club');
+      let armed = false;
+      leave.addEventListener('click', () => {
+        if (!armed) { armed = true; leave.textContent = 'Really leave?'; return; }
+        busy(leave, async () => { await post(`/clubs/${enc(c.id)}/leave`); c = await get('/clubs/' + enc(c.id)); draw(); }, err);
+      });
+      actions.push(leave);
+    }
 
     const [members, requests, events] = await Promise.all([
       get(`/clubs/${enc(c.id)}/members?limit=100`).then((r) => r.members).catch(() => []),

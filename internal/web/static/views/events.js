@@ -98,7 +98,15 @@ export function eventCard(e, { compact = false } = {}) {
       h('h2', { class: 'event-name' }, h('a', { href: `/events/${enc(e.id)}` }, e.name)),
       !compact && e.description ? h('p', { class: 'event-desc' }, e.description) : null,
       hostsLine(e)),
-    compact || e.cancelled || isHost(e) ? null : h('div', { class: 'event-actions' }, notifyButton(e)));
+    compact || e.cancelled ? null : h('div', { class: 'event-actions' }, icsLink(e, true), isHost(e) ? null : notifyButton(e)));
+}
+
+// icsLink downloads e as an iCalendar file (relative: the page's own origin).
+function icsLink(e, small = false) {
+  return h('a', {
+    href: `/api/v1/events/${enc(e.id)}.ics`, download: `${e.id}.ics`, class: small ? 'btn btn-small btn-ghost' : 'btn btn-small', 'data-testid': 'ics',
+    'aria-label': `Add ${e.name} to your calendar (.ics file)`,
+  }, icon('download', 'tiny'), small ? '.ics' : 'Add to calendar (.ics)');
 }
 
 // --- the schedule form ----------------------------------------------------------
@@ -265,7 +273,7 @@ export async function eventView({ params }) {
       actions.push(start);
     }
     if (!host && !e.cancelled) actions.push(notifyButton(e));
-    actions.push(h('a', { href: `/api/v1/events/${enc(e.id)}.ics`, download: `${e.id}.ics`, class: 'btn btn-small', 'data-testid': 'ics' }, icon('download', 'tiny'), 'Add to calendar (.ics)'));
+    actions.push(icsLink(e));
     if (host && !e.cancelled && !e.room_id) {
       const edit = h('button', { type: 'button', class: 'btn btn-small' }, 'Edit');
       edit.addEventListener('click', async () => {
