@@ -146,6 +146,7 @@ func (c *rtcConn) sendCheck() error {
 	m := stun.New()
 	m.Type = stun.BindingRequest
 	_ = m.NewTransactionID()
+	m.WriteHeader() // before MESSAGE-INTEGRITY: the HMAC covers the header
 	m.Add(stun.AttrUsername, []byte(c.offer.ufrag+":"+c.ufrag))
 	var prio [4]byte
 	binary.BigEndian.PutUint32(prio[:], 1853824767) // prflx, local preference 65535, component 1
@@ -164,7 +165,6 @@ func (c *rtcConn) sendCheck() error {
 	if err := stun.Fingerprint.AddTo(m); err != nil {
 		return err
 	}
-	m.WriteHeader()
 	_, err := c.udp.WriteToUDP(m.Raw, c.offer.server)
 	return err
 }

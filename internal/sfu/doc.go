@@ -1,6 +1,23 @@
-// Package sfu is townhall's media server: one pion PeerConnection per participant,
-// a fixed number K of audio slots per participant, and the forwarding of the loudest
+// Package sfu is townhall's media server: one WebRTC connection per participant, a
+// fixed number K of audio slots per participant, and the forwarding of the loudest
 // allowed speakers of a room into those slots.
+//
+// # Transports
+//
+// The connections are made by one of two transports (Config.Transport):
+//
+//   - lean, the default: the server half of WebRTC that audio needs, built from
+//     pion's lower-level packages the way mediasoup and Janus keep it: ICE-lite on
+//     the shared UDP port and the ICE-TCP port, a pion/dtls handshake per
+//     connection whose only product is the SRTP keys, then AES-128-GCM SRTP
+//     sealed in place into per-core batches written with sendmmsg. A connected
+//     listener is a leanConn and a receiver: no goroutine, timer or buffer. See
+//     leanTransport.
+//   - pion: one pion PeerConnection per participant (RTCP reports, interceptors,
+//     a dozen goroutines each), kept to compare and as a fallback.
+//
+// Both offer the same media and pass the same tests, with pion clients and with
+// Chromium.
 //
 // The package knows nothing of rooms, HTTP, SQL or signaling formats. Participants
 // are opaque string IDs; the room layer calls the API below and relays SDP and ICE

@@ -37,7 +37,19 @@ type Config struct {
 	// ConnectTimeout is how long a peer may take to connect after its offer before it
 	// is closed.
 	ConnectTimeout time.Duration
+	// Transport is TransportLean (the default) or TransportPion.
+	Transport string
 }
+
+// The transports of an Engine.
+const (
+	// TransportLean is the Engine's own transport: ICE-lite, a DTLS handshake per
+	// connection, then only SRTP, encrypted and sent in batches by one worker per
+	// core (see leanTransport). IPv4 only.
+	TransportLean = "lean"
+	// TransportPion is one pion PeerConnection per participant.
+	TransportPion = "pion"
+)
 
 // MaxSlots bounds Config.Slots: each slot is one m-line of every offer.
 const MaxSlots = 16
@@ -50,6 +62,7 @@ func DefaultConfig() Config {
 		Slots:             3,
 		DisconnectTimeout: 10 * time.Second,
 		ConnectTimeout:    30 * time.Second,
+		Transport:         TransportLean,
 	}
 }
 
@@ -62,6 +75,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("sfu: slots %d: want 1 to %d", c.Slots, MaxSlots)
 	case c.DisconnectTimeout <= 0 || c.ConnectTimeout <= 0:
 		return fmt.Errorf("sfu: timeouts must be positive")
+	case c.Transport != "" && c.Transport != TransportLean && c.Transport != TransportPion:
+		return fmt.Errorf("sfu: transport %q: want %s or %s", c.Transport, TransportLean, TransportPion)
 	}
 	for _, ip := range c.PublicIPs {
 		if net.ParseIP(ip) == nil {
@@ -82,6 +97,7 @@ type Engine struct {
 	tcp     *net.TCPAddr
 	udpMux  ice.UDPMux
 	tcpMux  ice.TCPMux
+	lean    *leanTransport // instead of the above with TransportLean
 
 	mu         sync.Mutex // guards peers, forwarders, closed
 	peers      map[*Peer]struct{}
@@ -104,6 +120,14 @@ func NewEngine(cfg Config, reg *prometheus.Registry, log *slog.Logger) (*Engine,
 		metrics:    newMetrics(reg),
 		peers:      make(map[*Peer]struct{}),
 		forwarders: make(map[*Forwarder]struct{}),
+	}
+	if cfg.Transport == "" || cfg.Transport == TransportLean {
+		t, err := newLeanTransport(cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		e.lean, e.udp, e.tcp = t, t.udpAddr, t.tcpAddr
+		return e, nil
 	}
 	logs := pionLogs{log: log}
 	if err := e.listen(logs); err != nil {
@@ -316,6 +340,9 @@ func (e *Engine) Close() error {
 }
 
 func (e *Engine) closeSockets() error {
+	if e.lean != nil {
+		return e.lean.close()
+	}
 	errU := e.udpMux.Close()
 	errT := e.tcpMux.Close()
 	if errU != nil {

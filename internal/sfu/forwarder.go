@@ -54,10 +54,12 @@ func newMember(id string) *member {
 	return m
 }
 
-// receiver is the outbound side of one connected member: K slot streams.
+// receiver is the outbound side of one connected member: K slot streams, written
+// by w (the pion transport) or by lean (the lean transport).
 type receiver struct {
 	m     *member
 	w     slotWriter
+	lean  *leanConn
 	slots []slotStream
 }
 
@@ -65,9 +67,14 @@ func newReceiver(m *member, w slotWriter, k int) *receiver {
 	return &receiver{m: m, w: w, slots: make([]slotStream, k)}
 }
 
-// send rewrites p from src for this receiver's slot and writes it.
-func (r *receiver) send(slot int, src *member, p *rtpPacket, now int64) bool {
-	h := r.slots[slot].rewrite(src, p, now)
+// send rewrites p from src for this receiver's slot and writes it; the lean
+// transport queues it on b.
+func (r *receiver) send(slot int, src *member, p *rtpPacket, now int64, b *sendBatch) bool {
+	s := &r.slots[slot]
+	h := s.rewrite(src, p, now)
+	if r.lean != nil {
+		return r.lean.writeSlot(b, s, slot, h, p.payload)
+	}
 	return r.w.WriteSlot(slot, h, p.payload) == nil
 }
 
@@ -312,22 +319,23 @@ func (f *Forwarder) receive(m *member, buf []byte, levelID uint8, p *rtpPacket) 
 
 // fanOut writes p from m to every receiver that hears m, assignMu read-locked.
 // slotted says whether m is heard at all (in a main slot or as the alternate).
+// On the lean transport (p.fan set) the receivers are sharded over the cores.
 func (f *Forwarder) fanOut(m *member, p *rtpPacket, now int64) (sent, failed int, slotted bool) {
 	if slot := m.sel.slot; slot >= 0 {
-		for _, r := range *f.rxs.Load() {
-			if r.m == m {
-				continue // nobody hears themself
-			}
-			if r.send(slot, m, p, now) {
-				sent++
-			} else {
-				failed++
-			}
+		if p.fan != nil {
+			sent, failed = p.fan.run(m, slot, p, now, *f.rxs.Load())
+		} else {
+			sent, failed = fanShard(m, slot, p, now, *f.rxs.Load(), nil)
 		}
 		return sent, failed, true
 	}
 	if !m.sel.alt {
 		return 0, 0, false
+	}
+	var b *sendBatch
+	if p.fan != nil {
+		b = p.fan.own
+		defer b.flush()
 	}
 	// The alternate is heard only by the occupants, each in its own slot.
 	for i, occ := range f.sel.slots {
@@ -335,7 +343,7 @@ func (f *Forwarder) fanOut(m *member, p *rtpPacket, now int64) (sent, failed int
 			continue
 		}
 		if r := occ.rx.Load(); r != nil {
-			if r.send(i, m, p, now) {
+			if r.send(i, m, p, now, b) {
 				sent++
 			} else {
 				failed++

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -26,11 +27,15 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
-// newTestEngine starts an Engine on loopback with random ports.
-func newTestEngine(t *testing.T, change func(*Config)) (*Engine, *prometheus.Registry) {
+// newTestEngine starts an Engine on loopback with random ports, on the transport
+// named by SFU_TEST_TRANSPORT (default: the default one, lean).
+func newTestEngine(t testing.TB, change func(*Config)) (*Engine, *prometheus.Registry) {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.UDPPort, cfg.TCPPort, cfg.LoopbackOnly = 0, 0, true
+	if tr := os.Getenv("SFU_TEST_TRANSPORT"); tr != "" {
+		cfg.Transport = tr
+	}
 	if change != nil {
 		change(&cfg)
 	}
@@ -41,6 +46,22 @@ func newTestEngine(t *testing.T, change func(*Config)) (*Engine, *prometheus.Reg
 	}
 	t.Cleanup(func() { _ = e.Close() })
 	return e, reg
+}
+
+// selectedPath returns the protocol and local port of a connected Peer's pair.
+func selectedPath(t *testing.T, p *Peer) (webrtc.ICEProtocol, int) {
+	t.Helper()
+	if p.lean != nil {
+		if l := p.lean.link.Load(); l != nil {
+			return webrtc.ICEProtocolTCP, l.conn.LocalAddr().(*net.TCPAddr).Port
+		}
+		return webrtc.ICEProtocolUDP, p.e.lean.udpAddr.Port
+	}
+	pair, err := p.mic.Receiver().Transport().ICETransport().GetSelectedCandidatePair()
+	if err != nil || pair == nil {
+		t.Fatalf("selected candidate pair: %v, %v", pair, err)
+	}
+	return pair.Local.Protocol, int(pair.Local.Port)
 }
 
 // newTestForwarder opens a room on e.

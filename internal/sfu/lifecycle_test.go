@@ -262,12 +262,9 @@ func TestTrickledClientOverICETCP(t *testing.T) {
 		return len(heard(l.client, 0)) >= 25
 	})
 	checkContinuous(t, l.id, 0, l.client.Received(0))
-	pair, err := l.peer.mic.Receiver().Transport().ICETransport().GetSelectedCandidatePair()
-	if err != nil || pair == nil {
-		t.Fatalf("selected candidate pair: %v, %v", pair, err)
-	}
-	if pair.Local.Protocol != webrtc.ICEProtocolTCP || pair.Local.Port != uint16(e.TCPAddr().Port) {
-		t.Errorf("the listener's media goes over %s port %d, want TCP port %d", pair.Local.Protocol, pair.Local.Port, e.TCPAddr().Port)
+	proto, port := selectedPath(t, l.peer)
+	if proto != webrtc.ICEProtocolTCP || port != e.TCPAddr().Port {
+		t.Errorf("the listener's media goes over %s port %d, want TCP port %d", proto, port, e.TCPAddr().Port)
 	}
 }
 

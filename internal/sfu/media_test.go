@@ -65,12 +65,8 @@ func TestSpeakerReachesEveryListenerInOrder(t *testing.T) {
 	}
 	udpPort := e.UDPAddr().(*net.UDPAddr).Port
 	for _, p := range append(listeners, sp) {
-		pair, err := p.peer.mic.Receiver().Transport().ICETransport().GetSelectedCandidatePair()
-		if err != nil || pair == nil {
-			t.Fatalf("%s: selected pair %v, %v", p.id, pair, err)
-		}
-		if pair.Local.Protocol != webrtc.ICEProtocolUDP || int(pair.Local.Port) != udpPort {
-			t.Errorf("%s: media over %s port %d, want the shared UDP port %d", p.id, pair.Local.Protocol, pair.Local.Port, udpPort)
+		if proto, port := selectedPath(t, p.peer); proto != webrtc.ICEProtocolUDP || port != udpPort {
+			t.Errorf("%s: media over %s port %d, want the shared UDP port %d", p.id, proto, port, udpPort)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
 )
@@ -64,7 +65,8 @@ type Peer struct {
 	f           *Forwarder
 	m           *member
 	rx          *receiver
-	pc          *webrtc.PeerConnection
+	pc          *webrtc.PeerConnection // the pion transport
+	lean        *leanConn              // or the lean one
 	mic         *webrtc.RTPTransceiver
 	onCandidate func(webrtc.ICECandidateInit)
 	onState     func(State)
@@ -102,11 +104,13 @@ func (e *Engine) NewPeer(id string, room *Forwarder, onCandidate func(webrtc.ICE
 		return nil, err
 	}
 	p := &Peer{id: id, e: e, f: room, m: m, onCandidate: onCandidate, onState: onState, done: make(chan struct{})}
-	if err := p.build(); err != nil {
+	build := p.build
+	if e.lean != nil {
+		build = p.buildLean
+	}
+	if err := build(); err != nil {
 		room.leave(m)
-		if p.pc != nil {
-			_ = p.pc.Close()
-		}
+		p.closeTransport()
 		return nil, err
 	}
 
@@ -114,7 +118,7 @@ func (e *Engine) NewPeer(id string, room *Forwarder, onCandidate func(webrtc.ICE
 	if e.closed {
 		e.mu.Unlock()
 		room.leave(m)
-		_ = p.pc.Close()
+		p.closeTransport()
 		return nil, ErrClosed
 	}
 	e.peers[p] = struct{}{}
@@ -164,6 +168,30 @@ func (p *Peer) build() error {
 	return nil
 }
 
+// buildLean makes the Peer's connection on the lean transport.
+func (p *Peer) buildLean() error {
+	k := p.f.slots
+	p.rx = newReceiver(p.m, nil, k)
+	c, err := newLeanConn(p.e.lean, p, k)
+	if err != nil {
+		return err
+	}
+	p.lean = c
+	p.rx.lean = c
+	return nil
+}
+
+// closeTransport closes the PeerConnection or the lean connection.
+func (p *Peer) closeTransport() error {
+	switch {
+	case p.lean != nil:
+		p.lean.close()
+	case p.pc != nil:
+		return p.pc.Close()
+	}
+	return nil
+}
+
 // drainRTCP reads and drops the RTCP of one sender or receiver until it closes. The
 // interceptors have seen it by then; unread, it would fill a 100 kB buffer per SSRC.
 func drainRTCP(read func([]byte) (int, interceptor.Attributes, error)) {
@@ -195,6 +223,13 @@ func (p *Peer) Offer(ctx context.Context) (webrtc.SessionDescription, error) {
 	if err := p.step(phaseNew, phaseOffering); err != nil {
 		return webrtc.SessionDescription{}, err
 	}
+	if p.lean != nil {
+		sdp := p.lean.offer()
+		if err := p.step(phaseOffering, phaseOffered); err != nil {
+			return webrtc.SessionDescription{}, err
+		}
+		return webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}, nil
+	}
 	offer, err := p.pc.CreateOffer(nil)
 	if err != nil {
 		return webrtc.SessionDescription{}, fmt.Errorf("sfu: create offer: %w", err)
@@ -223,7 +258,11 @@ func (p *Peer) SetAnswer(answer webrtc.SessionDescription) error {
 		return err
 	}
 	n, err := validateAnswer(answer, p.f.slots+1)
-	if err == nil {
+	switch {
+	case err != nil:
+	case p.lean != nil:
+		err = p.lean.setAnswer(answer.SDP)
+	default:
 		if err = p.pc.SetRemoteDescription(answer); err != nil {
 			err = fmt.Errorf("%w: %v", ErrBadAnswer, err)
 		}
@@ -259,6 +298,16 @@ func (p *Peer) AddCandidate(c webrtc.ICECandidateInit) error {
 	}
 	p.candidates++
 	p.mu.Unlock()
+	if p.lean != nil {
+		// A lite agent sends no checks, so it needs no remote candidates; a
+		// malformed one is refused all the same.
+		if c.Candidate != "" {
+			if _, err := ice.UnmarshalCandidate(c.Candidate); err != nil {
+				return fmt.Errorf("%w: %v", ErrBadCandidate, err)
+			}
+		}
+		return nil
+	}
 	if err := p.pc.AddICECandidate(c); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadCandidate, err)
 	}
@@ -305,7 +354,7 @@ func (p *Peer) Close() error {
 		p.mu.Unlock()
 
 		p.f.leave(p.m)
-		err = p.pc.Close()
+		err = p.closeTransport()
 
 		p.e.mu.Lock()
 		if _, ok := p.e.peers[p]; ok {
@@ -358,9 +407,39 @@ func (p *Peer) handleState(webrtc.PeerConnectionState) {
 	}
 }
 
+// leanConnected is the lean transport's news that media flows (again).
+func (p *Peer) leanConnected() {
+	p.mu.Lock()
+	if p.timer != nil {
+		p.timer.Stop()
+	}
+	p.mu.Unlock()
+	p.f.connect(p.m, p.rx)
+	p.setState(StateConnected)
+}
+
+// leanDisconnected is the lean transport's news that the client went silent.
+func (p *Peer) leanDisconnected() {
+	p.mu.Lock()
+	if p.timer != nil && p.phase != phaseClosed {
+		p.timer.Stop()
+		p.timer = time.AfterFunc(p.e.cfg.DisconnectTimeout, p.timeout)
+	}
+	p.mu.Unlock()
+	p.setState(StateDisconnected)
+}
+
+// connected says whether the transport is connected.
+func (p *Peer) connected() bool {
+	if p.lean != nil {
+		return p.lean.connected()
+	}
+	return p.pc.ConnectionState() == webrtc.PeerConnectionStateConnected
+}
+
 // timeout closes the Peer unless it is connected.
 func (p *Peer) timeout() {
-	if p.pc.ConnectionState() != webrtc.PeerConnectionStateConnected {
+	if !p.connected() {
 		p.e.log.Info("closing a media connection that is not connected in time", "participant", p.id)
 		_ = p.Close()
 	}

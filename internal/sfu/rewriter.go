@@ -42,6 +42,13 @@ type slotStream struct {
 	hdrLevelID uint8      // the extension ID hdr is set up for
 	hdr        rtp.Header // reused for every packet: no allocation per packet
 	level      [1]byte    // data of hdr's audio level element
+
+	// The SRTP rollover counter of the outbound stream (RFC 3711 §3.3.1), kept by
+	// the lean transport, which encrypts itself.
+	roc     uint32
+	rocHigh uint16 // the highest sequence number protected so far
+	rocSet  bool
+	iv      [12]byte // scratch of the SRTP encryption
 }
 
 // reset starts the stream at random sequence number and timestamp (RFC 3550 §5.1
@@ -52,6 +59,25 @@ func (s *slotStream) reset(now int64) {
 	s.lastTS = rand.Uint32()
 	s.lastAt = now
 	s.hdr.Version = 2
+	s.roc, s.rocHigh, s.rocSet = 0, 0, false
+}
+
+// rolloverCount returns the ROC of outbound sequence number seq and advances it
+// past a wrap (RFC 3711 §3.3.1: the receiver guesses it the same way, from the
+// highest sequence number it has seen).
+func (s *slotStream) rolloverCount(seq uint16) uint32 {
+	switch d := int16(seq - s.rocHigh); {
+	case !s.rocSet:
+		s.rocSet, s.rocHigh = true, seq
+	case d > 0:
+		if seq < s.rocHigh {
+			s.roc++
+		}
+		s.rocHigh = seq
+	case seq > s.rocHigh:
+		return s.roc - 1 // late, from before the wrap
+	}
+	return s.roc
 }
 
 // rewrite returns the header to send p from speaker src on this slot at time now

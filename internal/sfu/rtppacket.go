@@ -20,6 +20,10 @@ type rtpPacket struct {
 	hasLevel bool
 	level    uint8 // 0 (0 dBov, loudest) to 127 (-127 dBov, silence)
 	voice    bool  // the V flag: the sender's voice activity detector saw speech
+
+	// fan is the fan-out state of the goroutine that received the packet, on the
+	// lean transport (nil: write to receivers one after another).
+	fan *fanCtx
 }
 
 // Errors of parseRTP. They never reach clients: a malformed packet is dropped and

@@ -1,0 +1,178 @@
+package sfu
+
+import (
+	"errors"
+	"net"
+	"runtime"
+	"sync"
+
+	"golang.org/x/net/ipv4"
+)
+
+// fanPool shards the fan-out of one inbound packet over the cores: the goroutine
+// that received the packet writes to the first shard of the receivers itself and
+// hands the others to one worker each, then waits for them, so that Forwarder's
+// SetAllowed barrier still holds when receive returns. Each worker (and each
+// receiving goroutine) encrypts into its own sendBatch: nothing is shared on the
+// packet path but the socket.
+type fanPool struct {
+	t       *leanTransport
+	work    []chan *fanJob
+	stopped sync.WaitGroup
+}
+
+// fanShardMin is the smallest audience worth sharding: below it, handing the
+// shards over costs more than it saves.
+const fanShardMin = 64
+
+// fanJob is one shard of one packet's fan-out.
+type fanJob struct {
+	src    *member
+	slot   int
+	p      *rtpPacket
+	now    int64
+	rxs    []*receiver
+	sent   int
+	failed int
+	done   *sync.WaitGroup
+}
+
+func newFanPool(t *leanTransport) *fanPool {
+	p := &fanPool{t: t}
+	for range max(runtime.GOMAXPROCS(0)-1, 0) {
+		ch := make(chan *fanJob, 4)
+		p.work = append(p.work, ch)
+		p.stopped.Add(1)
+		go p.worker(ch)
+	}
+	return p
+}
+
+func (p *fanPool) worker(jobs chan *fanJob) {
+	defer p.stopped.Done()
+	b := newSendBatch(p.t)
+	for j := range jobs {
+		j.sent, j.failed = fanShard(j.src, j.slot, j.p, j.now, j.rxs, b)
+		b.flush()
+		j.done.Done()
+	}
+}
+
+func (p *fanPool) close() {
+	for _, ch := range p.work {
+		close(ch)
+	}
+	p.stopped.Wait()
+}
+
+// fanCtx is the fan-out state of one receiving goroutine.
+type fanCtx struct {
+	pool *fanPool
+	own  *sendBatch
+	jobs []fanJob
+	wg   sync.WaitGroup
+}
+
+func (p *fanPool) newCtx() *fanCtx {
+	return &fanCtx{pool: p, own: newSendBatch(p.t), jobs: make([]fanJob, len(p.work))}
+}
+
+// run writes p from src in slot to every receiver in rxs but src, sharded.
+func (c *fanCtx) run(src *member, slot int, p *rtpPacket, now int64, rxs []*receiver) (sent, failed int) {
+	shards := len(c.jobs) + 1
+	if len(rxs) < fanShardMin || shards == 1 {
+		sent, failed = fanShard(src, slot, p, now, rxs, c.own)
+		c.own.flush()
+		return sent, failed
+	}
+	per := (len(rxs) + shards - 1) / shards
+	used := 0
+	for i := range c.jobs {
+		lo := min((i+1)*per, len(rxs))
+		hi := min(lo+per, len(rxs))
+		if lo == hi {
+			break
+		}
+		j := &c.jobs[i]
+		*j = fanJob{src: src, slot: slot, p: p, now: now, rxs: rxs[lo:hi], done: &c.wg}
+		c.wg.Add(1)
+		c.pool.work[i] <- j
+		used++
+	}
+	sent, failed = fanShard(src, slot, p, now, rxs[:min(per, len(rxs))], c.own)
+	c.own.flush()
+	c.wg.Wait()
+	for i := range used {
+		sent += c.jobs[i].sent
+		failed += c.jobs[i].failed
+		c.jobs[i] = fanJob{} // keep nothing alive
+	}
+	return sent, failed
+}
+
+// fanShard writes p from src in slot to the receivers rxs, but src.
+func fanShard(src *member, slot int, p *rtpPacket, now int64, rxs []*receiver, b *sendBatch) (sent, failed int) {
+	for _, r := range rxs {
+		if r.m == src {
+			continue // nobody hears themself
+		}
+		if r.send(slot, src, p, now, b) {
+			sent++
+		} else {
+			failed++
+		}
+	}
+	return sent, failed
+}
+
+// batchSize is how many packets one sendmmsg carries.
+const batchSize = 64
+
+// sendBatch collects encrypted packets for the shared UDP socket and writes them
+// with one sendmmsg (golang.org/x/net/ipv4.PacketConn.WriteBatch) per batchSize.
+type sendBatch struct {
+	t    *leanTransport
+	msgs []ipv4.Message
+	bufs [][]byte
+	n    int
+}
+
+func newSendBatch(t *leanTransport) *sendBatch {
+	b := &sendBatch{t: t, msgs: make([]ipv4.Message, batchSize), bufs: make([][]byte, batchSize)}
+	for i := range b.msgs {
+		b.bufs[i] = make([]byte, 1500)
+		b.msgs[i].Buffers = make([][]byte, 1)
+	}
+	return b
+}
+
+// buf returns the buffer of the next packet, of capacity 1500.
+func (b *sendBatch) buf() []byte { return b.bufs[b.n][:0] }
+
+// add queues pkt (which must be the slice returned by buf) for to.
+func (b *sendBatch) add(pkt []byte, to *net.UDPAddr) {
+	b.msgs[b.n].Buffers[0] = pkt
+	b.msgs[b.n].Addr = to
+	b.n++
+	if b.n == len(b.msgs) {
+		b.flush()
+	}
+}
+
+// flush writes the queued packets. A packet the socket refuses is skipped.
+func (b *sendBatch) flush() {
+	for sent := 0; sent < b.n; {
+		k, err := b.t.udpPC.WriteBatch(b.msgs[sent:b.n], 0)
+		if err != nil || k <= 0 {
+			if errors.Is(err, net.ErrClosed) {
+				break
+			}
+			k = 1 // sendmmsg failed on this one: skip it
+		}
+		sent += k
+	}
+	for i := range b.n {
+		b.msgs[i].Addr = nil
+	}
+	b.n = 0
+}

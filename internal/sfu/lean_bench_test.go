@@ -1,0 +1,180 @@
+package sfu
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/srtp/v3"
+	"golang.org/x/sys/unix"
+)
+
+// leanRoom is a Forwarder on a real lean transport whose receivers are keyed
+// (AES-128-GCM) and nominated to n loopback sockets, drained by one thread.
+type leanRoom struct {
+	f       *Forwarder
+	speaker *member
+	fan     *fanCtx
+	drained atomic.Int64
+	drainNs atomic.Int64 // CPU time of the draining thread
+	stop    func()       // stops the draining thread (idempotent)
+}
+
+func newLeanRoom(tb testing.TB, n int) *leanRoom {
+	tb.Helper()
+	cfg := DefaultConfig()
+	cfg.UDPPort, cfg.TCPPort, cfg.LoopbackOnly = 0, 0, true
+	lt, err := newLeanTransport(cfg, testLogger())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = lt.close() })
+	r := &leanRoom{f: newBareForwarder(tb, 3), fan: lt.fan.newCtx()}
+	r.speaker = attach(tb, r.f, "speaker", discard{})
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var sinks []*net.UDPConn
+	for i := range n {
+		sink, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		sinks = append(sinks, sink)
+		rc, _ := sink.SyscallConn()
+		_ = rc.Control(func(fd uintptr) {
+			ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}
+			err = unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, int(fd), &ev)
+		})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		m, err := r.f.join(fmt.Sprintf("r%d", i))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		c := &leanConn{t: lt, ssrcs: []uint32{1, 2, 3}}
+		out, err := newSRTPSender(srtp.ProtectionProfileAeadAes128Gcm, make([]byte, 16), make([]byte, 12))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		c.out.Store(out)
+		c.udpTo.Store(sink.LocalAddr().(*net.UDPAddr))
+		c.state.Store(leanConnected)
+		rx := newReceiver(m, nil, 3)
+		rx.lean = c
+		r.f.connect(m, rx)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		start := threadCPU()
+		defer func() { r.drainNs.Store(int64(threadCPU() - start)) }()
+		events := make([]unix.EpollEvent, 256)
+		buf := make([]byte, 1500)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			k, _ := unix.EpollWait(epfd, events, 50)
+			for i := range max(k, 0) {
+				for range 8 {
+					if n, err := unix.Read(int(events[i].Fd), buf); err != nil || n <= 0 {
+						break
+					}
+					r.drained.Add(1)
+				}
+			}
+		}
+	}()
+	var once sync.Once
+	r.stop = func() { once.Do(func() { close(stop); wg.Wait() }) }
+	tb.Cleanup(func() {
+		r.stop()
+		_ = unix.Close(epfd)
+		for _, s := range sinks {
+			_ = s.Close()
+		}
+	})
+	r.f.SetAllowed("speaker", true)
+	return r
+}
+
+func threadCPU() time.Duration {
+	var ru unix.Rusage
+	_ = unix.Getrusage(unix.RUSAGE_THREAD, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func processCPU() time.Duration {
+	var ru unix.Rusage
+	_ = unix.Getrusage(unix.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkForwardLean measures the whole lean send path of one inbound packet
+// fanned out to N receivers: the forwarder, then per receiver an SRTP
+// AES-128-GCM seal into a batch, sendmmsg to a loopback socket, sharded over
+// GOMAXPROCS. cpu-ns/receiver-packet is the CPU of the process less that of the
+// thread that drains the receiving sockets: what the server pays per packet per
+// listener, comparable with the floor of `townhall loadtest --floor`.
+func BenchmarkForwardLean(b *testing.B) {
+	for _, n := range []int{100, 1000} {
+		b.Run(fmt.Sprintf("receivers=%d", n), func(b *testing.B) {
+			r := newLeanRoom(b, n)
+			buf := packet(1, 1, 20)
+			buf = append(buf, make([]byte, 80-8)...) // an 80-byte Opus frame
+			p := rtpPacket{fan: r.fan}
+			r.f.receive(r.speaker, buf, 1, &p)
+			r.f.rerank(false)
+			seq := uint16(2)
+			b.ReportAllocs()
+			cpu0 := processCPU()
+			b.ResetTimer()
+			for range b.N {
+				seq++
+				binary.BigEndian.PutUint16(buf[2:], seq)
+				binary.BigEndian.PutUint32(buf[4:], uint32(seq)*960)
+				r.f.receive(r.speaker, buf, 1, &p)
+			}
+			b.StopTimer()
+			time.Sleep(20 * time.Millisecond) // the last packets reach their sockets
+			r.stop()
+			cpu := processCPU() - cpu0
+			sent := float64(b.N) * float64(n)
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/sent, "ns/receiver-packet")
+			b.ReportMetric((float64(cpu)-float64(r.drainNs.Load()))/sent, "cpu-ns/receiver-packet")
+			b.Logf("receivers=%d: process CPU %.0f ns per receiver-packet, the draining thread's %.0f; %d of %.0f drained",
+				n, float64(cpu)/sent, float64(r.drainNs.Load())/sent, r.drained.Load(), sent)
+		})
+	}
+}
+
+func TestLeanForwardDoesNotAllocate(t *testing.T) {
+	r := newLeanRoom(t, 100)
+	buf := packet(1, 1, 20)
+	buf = append(buf, make([]byte, 80-8)...)
+	p := rtpPacket{fan: r.fan}
+	r.f.receive(r.speaker, buf, 1, &p)
+	r.f.rerank(false)
+	seq := uint16(2)
+	if n := testing.AllocsPerRun(100, func() {
+		seq++
+		binary.BigEndian.PutUint16(buf[2:], seq)
+		r.f.receive(r.speaker, buf, 1, &p)
+	}); n != 0 {
+		t.Errorf("%v allocations per inbound packet fanned out to 100 receivers", n)
+	}
+}
