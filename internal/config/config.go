@@ -40,6 +40,7 @@ type Config struct {
 	RTCTCPPort      int      // the one ICE-TCP port, for networks that block UDP (0: random)
 	PublicIPs       []string // addresses announced in ICE candidates (1:1 NAT)
 	RTCLoopbackOnly bool     // gather and accept only 127.0.0.1 candidates (tests, demos on one machine)
+	RTCTransport    string   // "lean" (the media server's own, IPv4) or "pion" (a PeerConnection per participant)
 	AudioSlots      int      // audio tracks every participant receives: the loudest speakers
 	Pprof           string   // loopback address serving net/http/pprof; empty: off
 
@@ -68,6 +69,7 @@ func Default() Config {
 		RTCUDPPort:        7882,
 		RTCTCPPort:        7881,
 		AudioSlots:        3,
+		RTCTransport:      "lean",
 		Grace:             15 * time.Second,
 		MaxSocketsPerUser: 8,
 		PasswordMemoryKiB: 19 * 1024, // OWASP's argon2id minimum: m=19 MiB, t=2, p=1
@@ -116,6 +118,7 @@ func (c *Config) Register(fs *flag.FlagSet) {
 		return nil
 	})
 	fs.BoolVar(&c.RTCLoopbackOnly, "rtc-loopback-only", c.RTCLoopbackOnly, "audio over 127.0.0.1 only (tests and single-machine demos)")
+	fs.StringVar(&c.RTCTransport, "rtc-transport", c.RTCTransport, "media transport: lean (ICE-lite, SRTP sent in batches; IPv4) or pion (a pion PeerConnection per participant)")
 	fs.IntVar(&c.AudioSlots, "audio-slots", c.AudioSlots, "audio tracks each participant receives: the loudest speakers at any moment")
 	fs.StringVar(&c.Pprof, "pprof", c.Pprof, "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6060); empty: off")
 	fs.DurationVar(&c.Grace, "grace", c.Grace, "how long a participant whose connection dropped keeps their place in a room")
@@ -167,6 +170,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("grace, max participants and max sockets per user must not be negative")
 	case c.PasswordMemoryKiB < 64 || c.PasswordTime < 1:
 		return fmt.Errorf("password cost too low")
+	}
+	if c.RTCTransport != "" && c.RTCTransport != "lean" && c.RTCTransport != "pion" {
+		return fmt.Errorf("--rtc-transport %q: want lean or pion", c.RTCTransport)
 	}
 	if c.AudioSlots < 1 || c.AudioSlots > 8 {
 		return fmt.Errorf("audio slots %d: want 1 to 8", c.AudioSlots)

@@ -22,12 +22,15 @@ func (s *Server) startMedia(reg *prometheus.Registry) (*media.Media, *sfu.Engine
 	cfg.PublicIPs = s.cfg.PublicIPs
 	cfg.LoopbackOnly = s.cfg.RTCLoopbackOnly
 	cfg.Slots = s.cfg.AudioSlots
+	if s.cfg.RTCTransport != "" {
+		cfg.Transport = s.cfg.RTCTransport
+	}
 	engine, err := sfu.NewEngine(cfg, reg, s.log)
 	if err != nil {
 		return nil, nil, fmt.Errorf("media server: %w", err)
 	}
 	s.log.Info("audio is listening", "udp", engine.UDPAddr().String(), "tcp", engine.TCPAddr().String(),
-		"slots", cfg.Slots, "loopback_only", cfg.LoopbackOnly)
+		"slots", cfg.Slots, "loopback_only", cfg.LoopbackOnly, "transport", cfg.Transport)
 	return media.New(engine), engine, nil
 }
 
