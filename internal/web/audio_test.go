@@ -246,4 +246,11 @@ func TestMicrophoneBlockedSaysSo(t *testing.T) {
 	mod.clickText("Try again")
 	mod.waitFor("a second request", `window.__gumCalls === 2`)
 	mod.waitText("Microphone blocked")
+	// Unmuting without a microphone is refused in words; the user stays muted.
+	mod.click(`[data-testid=mute]`)
+	mod.waitFor("a third request", `window.__gumCalls === 3`)
+	mod.waitFor("the refusal", `[...document.querySelectorAll(".toast-error")].some((t) => t.textContent.includes("Microphone blocked"))`)
+	if eval[string](mod, `document.querySelector("[data-testid=mute]").getAttribute("aria-pressed")`) != "false" {
+		t.Error("unmuted without a microphone")
+	}
 }

@@ -329,8 +329,14 @@ function liveView(s) {
       if (me.held) b.setAttribute('aria-disabled', 'true');
       b.addEventListener('click', () => {
         if (me.held) { toast('A moderator muted you. Only a moderator can release it.', 'info'); return; }
-        if (muted) s.audio.getMic(); // ask inside the click
-        command(b, 'set_muted', { muted: !muted });
+        if (!muted) { command(b, 'set_muted', { muted: true }); return; }
+        // Unmuting needs a microphone: ask inside the click, and stay muted
+        // (saying why) when there is none.
+        const mic = s.audio.getMic();
+        busy(b, async () => {
+          if (!(await mic)) throw new Error(s.audio.micError || 'Your microphone is not available.');
+          await s.send('set_muted', { muted: false });
+        }).catch((e) => toast(e.message, 'error'));
       });
       items.push(b);
     } else if (!s.guest) {
