@@ -85,8 +85,8 @@ func TestEventScheduledSubscribedAndStartedInOneClick(t *testing.T) {
 	ada.waitFor("bob in the audience", fmt.Sprintf(`!!document.querySelector('[data-testid=listener][data-user-id=%q]')`, bobAPI.ID))
 }
 
-// TestDelegateActsForTheOwnerButJoinsRoomsAsThemselves: the owner names a
-// delegate in their settings; the delegate switches to "Acting as", which says
+// TestDelegateActsForTheOwnerButJoinsRoomsAsThemselves: the owner mutes a kind
+// of notification and names a delegate in their settings; the delegate switches to "Acting as", which says
 // so on every page, schedules an event for the owner, and the owner reads it in
 // the audit log. Rooms stay the delegate's own.
 func TestDelegateActsForTheOwnerButJoinsRoomsAsThemselves(t *testing.T) {
@@ -98,6 +98,18 @@ func TestDelegateActsForTheOwnerButJoinsRoomsAsThemselves(t *testing.T) {
 	ada := b.user("admin", ts.url)
 	ada.login("admin")
 	ada.click(`[data-testid=settings-link]`)
+	// Mute one kind of notification.
+	ada.click(`input[data-kind=ping]`)
+	ada.clickText("Save")
+	ada.waitText("Notification settings saved.")
+	var settings struct{ Muted []string }
+	if err := admin.Do(context.Background(), "GET", "/api/v1/notifications/settings", nil, &settings); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(settings.Muted, ",") != "ping" {
+		t.Errorf("muted kinds %v, want [ping]", settings.Muted)
+	}
+
 	ada.fill("Username", "bob")
 	ada.clickText("Name delegate")
 	ada.waitFor("bob as a delegate", `!!document.querySelector(".delegate-row[data-username=bob]")`)
