@@ -84,6 +84,7 @@ type eventView struct {
 	Cancelled   bool       `json:"cancelled"`
 	StartedAt   time.Time  `json:"started_at,omitzero"`
 	RoomID      string     `json:"room_id,omitempty"`
+	Subscribed  bool       `json:"subscribed"` // the viewer asked to be notified
 	URL         string     `json:"url"`
 	ICS         string     `json:"ics"`
 }
@@ -99,6 +100,9 @@ func (a *API) viewEvent(r *http.Request, e event.Event) eventView {
 	}
 	for _, c := range e.CoHosts {
 		v.CoHosts = append(v.CoHosts, a.userViewByID(r, c))
+	}
+	if viewer := actorOf(r).Principal.ID; viewer != "" && a.events != nil {
+		v.Subscribed, _ = a.events.IsSubscribed(r.Context(), viewer, e.ID) // false when unknown
 	}
 	return v
 }
@@ -220,7 +224,7 @@ func (a *API) getEvent(w http.ResponseWriter, r *http.Request, u account.User) {
 	}
 	host := a.userViewByID(r, e.HostID)
 	info := event.CalendarInfo{URL: a.publicURL + "/events/" + e.ID, HostName: host.DisplayName,
-		HostURL: a.publicURL + "/users/" + host.Username, Domain: "townhall"}
+		HostURL: a.publicURL + "/u/" + host.Username, Domain: "townhall"}
 	if pu, err := url.Parse(a.publicURL); err == nil && pu.Hostname() != "" {
 		info.Domain = pu.Hostname()
 	}

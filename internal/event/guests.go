@@ -74,7 +74,7 @@ func (s *Service) Invite(ctx context.Context, actor, id string, users []string, 
 	if err := s.opts.Store.AddEventInvitations(ctx, inv, list); err != nil {
 		return Invitation{}, err
 	}
-	n := Notice{EventID: e.ID, Title: e.Title, StartsAt: e.StartsAt, From: actor, Message: message, ToStage: host}
+	n := Notice{EventID: e.ID, Title: e.Title, StartsAt: e.StartsAt, From: s.sender(ctx, actor), Message: message, ToStage: host}
 	for _, u := range list {
 		if err := s.notify(ctx, u, notify.KindEventInvitation, actor, n); err != nil {
 			return inv, err
@@ -131,7 +131,7 @@ func (s *Service) Answer(ctx context.Context, actor, id, answer, text string) (I
 	}
 	inv.Status, inv.Text, inv.AnsweredAt = answer, text, now
 	err = s.notify(ctx, inv.InviterID, notify.KindEventInvitationAnswer, actor,
-		Notice{EventID: e.ID, Title: e.Title, StartsAt: e.StartsAt, From: actor, Answer: answer, Message: text})
+		Notice{EventID: e.ID, Title: e.Title, StartsAt: e.StartsAt, From: s.sender(ctx, actor), Answer: answer, Message: text})
 	return inv, err
 }
 

@@ -58,6 +58,9 @@ type Options struct {
 	// Wake, when set, is called after an event's start changes, so that a
 	// Scheduler looks again (Scheduler.Wake).
 	Wake func()
+	// Names, when set, names the user behind an invitation or an answer in its
+	// notice; without it the notice carries the bare ID.
+	Names func(ctx context.Context, userID string) (Sender, error)
 }
 
 // Service runs the rules of scheduled events.
@@ -290,10 +293,27 @@ type Notice struct {
 	Title    string    `json:"title"`
 	StartsAt time.Time `json:"starts_at"`
 	RoomID   string    `json:"room_id,omitempty"`
-	From     string    `json:"from,omitempty"` // the user ID behind an invitation or answer
+	From     *Sender   `json:"from,omitempty"` // who is behind an invitation or answer
 	Message  string    `json:"message,omitempty"`
 	Answer   string    `json:"answer,omitempty"`
 	ToStage  bool      `json:"to_stage,omitempty"`
+}
+
+// Sender is the user behind a notice, as notifications show them.
+type Sender struct {
+	ID          string `json:"id"`
+	Username    string `json:"username,omitempty"`
+	DisplayName string `json:"display_name,omitempty"`
+}
+
+// sender names userID for a notice.
+func (s *Service) sender(ctx context.Context, userID string) *Sender {
+	if s.opts.Names != nil {
+		if n, err := s.opts.Names(ctx, userID); err == nil {
+			return &n
+		}
+	}
+	return &Sender{ID: userID}
 }
 
 // audience returns who hears about e: subscribers, hosts and the invitees who

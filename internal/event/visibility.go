@@ -15,9 +15,9 @@ import (
 //   - nobody the host blocks sees it;
 //   - people invited to it see it;
 //   - a members-only club event is for the club's members;
-//   - an open event is for everyone signed in; a social one for people who follow
-//     a host or whom a host follows, and the club's members; a closed one for the
-//     hosts and invitees only.
+//   - an open event is for everyone signed in; a social one, like a social room,
+//     for the people a host follows, and the club's members; a closed one for the
+//     hosts and invitees only. (Nobody sees an event whose room would refuse them.)
 func (s *Service) Sees(ctx context.Context, viewer string, e Event) (bool, error) {
 	if viewer == "" {
 		return false, nil
@@ -54,7 +54,7 @@ func (s *Service) Sees(ctx context.Context, viewer string, e Event) (bool, error
 	case room.Open:
 		return true, nil
 	case room.Social:
-		if member || rel.AFollowsB || rel.BFollowsA {
+		if member || rel.BFollowsA {
 			return true, nil
 		}
 		for _, c := range e.CoHosts {
@@ -62,7 +62,7 @@ func (s *Service) Sees(ctx context.Context, viewer string, e Event) (bool, error
 			if err != nil {
 				return false, err
 			}
-			if !r.BBlocksA && (r.AFollowsB || r.BFollowsA) {
+			if !r.BBlocksA && r.BFollowsA {
 				return true, nil
 			}
 		}

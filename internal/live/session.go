@@ -129,7 +129,7 @@ func (h *Hub) startMedia(ctx context.Context, r *liveRoom, c *conn) {
 func (h *Hub) join(ctx context.Context, r *liveRoom, c *conn) error {
 	who := c.person
 	clubMember := false
-	if r.cfg.MembersOnly && !who.Guest && h.opts.ClubMember != nil {
+	if r.cfg.ClubID != "" && !who.Guest && h.opts.ClubMember != nil {
 		var err error
 		if clubMember, err = h.opts.ClubMember(ctx, r.cfg.ClubID, who.ID); err != nil {
 			return err

@@ -42,9 +42,10 @@ type ClientMessage struct {
 
 // ICECandidate is a trickled ICE candidate (RFC 8839), as browsers give it.
 type ICECandidate struct {
-	Candidate     string  `json:"candidate"`
-	SDPMid        *string `json:"sdpMid,omitempty"`
-	SDPMLineIndex *uint16 `json:"sdpMLineIndex,omitempty"`
+	Candidate        string  `json:"candidate"`
+	SDPMid           *string `json:"sdpMid,omitempty"`
+	SDPMLineIndex    *uint16 `json:"sdpMLineIndex,omitempty"`
+	UsernameFragment *string `json:"usernameFragment,omitempty"` // as RTCIceCandidate.toJSON() gives it
 }
 
 // Message types a client sends that are not room commands.

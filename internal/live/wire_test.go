@@ -43,6 +43,7 @@ func TestDecodeClientMessage(t *testing.T) {
 		{"leave", nil, nil},
 		{"answer", nil, nil},
 		{"candidate", nil, nil},
+		{"candidate_browser", nil, nil}, // RTCIceCandidate.toJSON() adds usernameFragment
 		{"raise_hand", room.RaiseHand{}, nil},
 		{"lower_hand", room.LowerHand{}, nil},
 		{"set_hand_policy", room.SetHandPolicy{Policy: room.HandsFollowedBySpeakers}, nil},

@@ -184,7 +184,8 @@ func (s session) Answer(sdp string) error {
 }
 
 func (s session) Candidate(c live.ICECandidate) error {
-	return s.peer.AddCandidate(webrtc.ICECandidateInit{Candidate: c.Candidate, SDPMid: c.SDPMid, SDPMLineIndex: c.SDPMLineIndex})
+	return s.peer.AddCandidate(webrtc.ICECandidateInit{Candidate: c.Candidate, SDPMid: c.SDPMid,
+		SDPMLineIndex: c.SDPMLineIndex, UsernameFragment: c.UsernameFragment})
 }
 
 func (s session) Close() { _ = s.peer.Close() }

@@ -50,7 +50,8 @@ type Join struct {
 	Rel   Relations // ignored for guests
 	Now   time.Time // becomes the speaker-since time if the joiner goes on stage
 	// ClubMember says the joiner is a member of the room's club; the caller asks the
-	// club. Only a MembersOnly room looks at it.
+	// club. A MembersOnly room takes only them (and hosts, invitees); a social club
+	// room takes them besides the people a moderator follows.
 	ClubMember bool
 }
 

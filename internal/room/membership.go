@@ -27,8 +27,8 @@ func (r *Room) join(actor string, c Join) error {
 		return ErrMembersOnly
 	case r.cfg.Type == Closed:
 		return ErrNotInvited
-	case r.cfg.Type == Social && !r.anyModerator(c.Rel.FollowedBy):
-		return ErrNotFollowed
+	case r.cfg.Type == Social && !r.anyModerator(c.Rel.FollowedBy) && !(r.cfg.ClubID != "" && c.ClubMember):
+		return ErrNotFollowed // a club's social room also takes the club's members
 	}
 	if !c.Guest && r.anyModerator(c.Rel.BlockedBy) {
 		return ErrBlockedByModerator

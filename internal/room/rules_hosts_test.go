@@ -165,10 +165,17 @@ func hostCases() []ruleCase {
 			kinds: []string{"listener_joined"},
 		},
 		{
-			name:  "a club member still needs a follow to join a members-only social room",
+			name:  "a club member joins their club's social room without a moderator's follow",
 			cfg:   with(clubRoom(true), social),
 			given: opened,
 			when:  by(ann, room.Join{ClubMember: true}),
+			kinds: []string{"listener_joined"},
+		},
+		{
+			name:  "someone outside the club still needs a moderator's follow to join the club's social room",
+			cfg:   with(clubRoom(false), social),
+			given: opened,
+			when:  by(ann, room.Join{}),
 			err:   room.ErrNotFollowed,
 		},
 	}

@@ -33,7 +33,11 @@ func newTeam(db *store.DB, accounts *account.Service, hub *live.Hub, log *slog.L
 	t.clubs = club.NewService(club.Options{Store: db, Notifier: t.notify, Rooms: rooms})
 	var wake func()
 	t.events = event.NewService(event.Options{Store: db, Graph: db, Clubs: t.clubs, Notifier: t.notify, Rooms: rooms,
-		Delegates: t.delegation.RoomDelegates, Wake: func() { wake() }})
+		Delegates: t.delegation.RoomDelegates, Wake: func() { wake() },
+		Names: func(ctx context.Context, id string) (event.Sender, error) {
+			u, err := accounts.SummaryByID(ctx, id)
+			return event.Sender{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName}, err
+		}})
 	t.scheduler = event.NewScheduler(t.events, event.SchedulerOptions{Log: log})
 	wake = t.scheduler.Wake
 	t.search = search.New(db, t.events, nil)
