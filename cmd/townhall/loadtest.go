@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -45,11 +46,12 @@ func loadtestCmd(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "measured steady state, after everyone joined")
 	fs.StringVar(&cfg.Talk, "talk", cfg.Talk, "all: every speaker talks all the time; turns: one at a time")
 	fs.DurationVar(&cfg.Turn, "turn", cfg.Turn, "length of a turn with --talk turns")
-	fs.IntVar(&cfg.Receivers, "receivers", cfg.Receivers, "receive threads of the generator")
+	fs.IntVar(&cfg.Receivers, "receivers", cfg.Receivers, "shared UDP sockets of the generator, each read by one goroutine")
 	fs.IntVar(&cfg.FloorSockets, "floor-sockets", 0, "measure the floor first with this many sockets (0: no; --floor alone: the listeners)")
 	floorOnly := fs.Bool("floor", false, "measure only the floor (kernel and cipher cost, no WebRTC) with --listeners sockets")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
 	quiet := fs.Bool("quiet", false, "no progress bars")
+	cpuProfile := fs.String("cpuprofile", "", "write the generator's CPU profile of the whole run to this file")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, loadtestUsage)
 		fs.PrintDefaults()
@@ -67,7 +69,7 @@ func loadtestCmd(args []string, stdout, stderr io.Writer) int {
 		progress = nil
 	}
 	if *floorOnly {
-		f, err := loadtest.MeasureFloor(ctx, max(cfg.Listeners, 1), cfg.Speakers, 4*time.Second)
+		f, err := loadtest.MeasureFloor(ctx, max(cfg.Listeners, 1), cfg.Speakers, cfg.Receivers, 3*time.Second)
 		if err != nil {
 			fmt.Fprintln(stderr, "townhall loadtest:", err)
 			return 1
@@ -75,9 +77,24 @@ func loadtestCmd(args []string, stdout, stderr io.Writer) int {
 		if *asJSON {
 			return printJSON(stdout, stderr, f)
 		}
-		fmt.Fprintf(stdout, "floor: %.2f µs per packet (sendto %.2f, sendmmsg %.2f, AES-GCM %.3f) to %d sockets, %d-byte packets\n",
-			f.FloorUs, f.SendtoUs, f.SendmmsgUs, f.AESGCMUs, f.Sockets, f.PacketBytes)
+		fmt.Fprintf(stdout, "floor: %.2f µs per packet to %d loopback destinations, %d-byte packets\n", f.FloorUs, f.Sockets, f.PacketBytes)
+		fmt.Fprintf(stdout, "  on %d shared sockets (the generator's layout): sendto %.2f µs, sendmmsg %.2f µs\n", cfg.Receivers, f.SendtoUs, f.SendmmsgUs)
+		fmt.Fprintf(stdout, "  on a socket each: sendto %.2f µs, sendmmsg %.2f µs\n", f.SocketsSendtoUs, f.SocketsSendmmsgUs)
+		fmt.Fprintf(stdout, "  AES-128-GCM of one packet: %.3f µs\n", f.AESGCMUs)
 		return 0
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "townhall loadtest:", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "townhall loadtest:", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	res, err := loadtest.Run(ctx, cfg, progress)
 	if res != nil {

@@ -28,7 +28,8 @@ type Config struct {
 	Settle time.Duration
 	// JoinTimeout bounds one listener's join, from the socket to the first packet.
 	JoinTimeout time.Duration
-	// Receivers is the number of receive loops (threads) of the generator.
+	// Receivers is the number of the generator's shared UDP sockets, each read by
+	// one goroutine with recvmmsg.
 	Receivers int
 	// FloorSockets, when not 0, measures the Floor with that many sockets first.
 	FloorSockets int
@@ -46,7 +47,7 @@ func DefaultConfig() Config {
 		Turn:        2 * time.Second,
 		Settle:      2 * time.Second,
 		JoinTimeout: 30 * time.Second,
-		Receivers:   2,
+		Receivers:   4,
 	}
 }
 

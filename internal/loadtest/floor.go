@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"net"
 	"runtime"
+	"sync"
 	"time"
 
 	"golang.org/x/net/ipv4"
@@ -14,118 +15,191 @@ import (
 )
 
 // Floor is what the kernel and the cipher cost on this machine for the traffic of
-// the load test, with no WebRTC at all: one Go loop sending packets of the size
-// the server sends (SRTP of an 80-byte payload) from one UDP socket to Sockets
-// loopback sockets, in 20 ms rounds of Streams packets per socket, the receiving
-// sockets drained as the generator drains them. Only the sending thread's CPU is
-// counted, so the figures are what a perfect forwarder would pay per packet.
+// a load test, with no WebRTC at all: one Go loop sending packets of the size the
+// server sends (SRTP of an 80-byte payload) from one UDP socket to Sockets
+// loopback destinations, in 20 ms rounds of Streams packets per destination. Only
+// the sending thread's CPU is counted: it is what a perfect forwarder would pay
+// per packet. (On loopback the sender's system call also delivers the packet to
+// the receiving socket and wakes its reader.)
+//
+// Two layouts of the destinations are measured: the generator's own (Sockets
+// loopback addresses on a few shared sockets read with recvmmsg, as in the load
+// test), which is the floor the server's figures are divided by, and Sockets
+// sockets of their own, each drained by an epoll loop (the layout of the
+// issue's "1,000 loopback sockets").
 type Floor struct {
 	Sockets     int     `json:"sockets"`
 	PacketBytes int     `json:"packet_bytes"`
 	Packets     int64   `json:"packets"`     // sent per mode
-	SendtoUs    float64 `json:"sendto_us"`   // CPU µs per packet, one sendto per packet
-	SendmmsgUs  float64 `json:"sendmmsg_us"` // CPU µs per packet, sendmmsg in batches of 64
-	AESGCMUs    float64 `json:"aes_gcm_us"`  // AES-128-GCM seal of one packet's payload
-	FloorUs     float64 `json:"floor_us"`    // the floor: sendmmsg + AES-GCM
+	SendtoUs    float64 `json:"sendto_us"`   // CPU µs per packet, one sendto per packet (generator's layout)
+	SendmmsgUs  float64 `json:"sendmmsg_us"` // CPU µs per packet, sendmmsg in batches of 64 (generator's layout)
+	// The same to as many sockets of their own.
+	SocketsSendtoUs   float64 `json:"sockets_sendto_us"`
+	SocketsSendmmsgUs float64 `json:"sockets_sendmmsg_us"`
+	AESGCMUs          float64 `json:"aes_gcm_us"` // AES-128-GCM seal of one packet's payload
+	FloorUs           float64 `json:"floor_us"`   // the floor: the cheaper send of the generator's layout + AES-GCM
 }
 
 // floorPacketBytes is an SRTP packet of the load: 12-byte header, 8-byte audio
 // level extension, 80-byte payload, 16-byte GCM tag.
 const floorPacketBytes = 12 + 8 + payloadSize + 16
 
-// MeasureFloor measures the floor for sockets receiving sockets and streams
-// packets per socket per 20 ms, for about d per mode.
-func MeasureFloor(ctx context.Context, sockets, streams int, d time.Duration) (Floor, error) {
-	f := Floor{Sockets: sockets, PacketBytes: floorPacketBytes}
-	var win window
-	rx, err := newReceivers(1, &win)
-	if err != nil {
-		return f, err
-	}
-	defer rx.close()
-	var conns []*net.UDPConn
-	defer func() {
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	}()
-	var addrs []*net.UDPAddr
-	for range sockets {
-		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-		if err != nil {
-			return f, err
-		}
-		conns = append(conns, c)
-		_ = c.SetReadBuffer(256 << 10)
-		p := &participant{conn: &rtcConn{udp: c}, speaker: true}
-		if p.fd, err = p.conn.fd(); err != nil {
-			return f, err
-		}
-		if err := rx.addRaw(p); err != nil {
-			return f, err
-		}
-		addrs = append(addrs, c.LocalAddr().(*net.UDPAddr))
-	}
+// MeasureFloor measures the floor for n destinations and streams packets per
+// destination per 20 ms, for about d per mode; muxSockets is the generator's
+// number of shared sockets.
+func MeasureFloor(ctx context.Context, n, streams, muxSockets int, d time.Duration) (Floor, error) {
+	f := Floor{Sockets: n, PacketBytes: floorPacketBytes}
+	rounds := int(d / (20 * time.Millisecond))
+	f.Packets = int64(rounds * streams * n)
 	out, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		return f, err
 	}
 	defer out.Close()
 	_ = out.SetWriteBuffer(4 << 20)
-	outFD, err := (&rtcConn{udp: out}).fd()
+
+	// The generator's layout.
+	var win window
+	mux, err := newUDPMux(muxSockets, n, &win)
 	if err != nil {
 		return f, err
 	}
-
-	pkt := make([]byte, floorPacketBytes)
-	pkt[0] = 0x80 // RTP, so the drain loop takes it for media and drops it
-	rounds := int(d / (20 * time.Millisecond))
-	f.Packets = int64(rounds * streams * sockets)
-
-	sendto := func() {
-		sas := make([]unix.SockaddrInet4, len(addrs))
-		for i, a := range addrs {
-			sas[i].Port = a.Port
-			copy(sas[i].Addr[:], a.IP.To4())
-		}
-		paced(ctx, rounds, func() {
-			for range streams {
-				for i := range sas {
-					_ = unix.Sendto(outFD, pkt, 0, &sas[i])
-				}
-			}
-		})
+	dsts := make([]*net.UDPAddr, n)
+	for i := range n {
+		p := &participant{mux: mux, speaker: true}
+		mux.attach(i, p)
+		dsts[i] = net.UDPAddrFromAddrPort(p.local)
 	}
-	sendmmsg := func() {
-		pc := ipv4.NewPacketConn(out)
-		const batch = 64
-		msgs := make([]ipv4.Message, batch)
-		for i := range msgs {
-			msgs[i].Buffers = [][]byte{pkt}
-		}
-		paced(ctx, rounds, func() {
-			for range streams {
-				for i := 0; i < len(addrs); i += batch {
-					n := min(batch, len(addrs)-i)
-					for j := range n {
-						msgs[j].Addr = addrs[i+j]
-					}
-					for sent := 0; sent < n; {
-						k, err := pc.WriteBatch(msgs[sent:n], 0)
-						if err != nil {
-							break
-						}
-						sent += k
-					}
-				}
-			}
-		})
+	f.SendtoUs, f.SendmmsgUs = sendCosts(ctx, out, dsts, streams, rounds)
+	mux.close()
+
+	// A socket per destination.
+	sinks, err := newSinks(n)
+	if err != nil {
+		return f, err
 	}
-	f.SendtoUs = onThread(sendto).Seconds() * 1e6 / float64(max(f.Packets, 1))
-	f.SendmmsgUs = onThread(sendmmsg).Seconds() * 1e6 / float64(max(f.Packets, 1))
+	f.SocketsSendtoUs, f.SocketsSendmmsgUs = sendCosts(ctx, out, sinks.addrs, streams, rounds)
+	sinks.close()
+
 	f.AESGCMUs = aesGCMCost()
 	f.FloorUs = min(f.SendtoUs, f.SendmmsgUs) + f.AESGCMUs
 	return f, ctx.Err()
+}
+
+// sendCosts returns the sending thread's CPU µs per packet with sendto and with
+// sendmmsg.
+func sendCosts(ctx context.Context, out *net.UDPConn, dsts []*net.UDPAddr, streams, rounds int) (sendto, sendmmsg float64) {
+	pkt := make([]byte, floorPacketBytes)
+	pkt[0] = 0x80 // RTP: a receiver takes it for media and drops it
+	packets := float64(max(rounds*streams*len(dsts), 1))
+	rc, _ := out.SyscallConn()
+	sas := make([]unix.SockaddrInet4, len(dsts))
+	for i, a := range dsts {
+		sas[i].Port = a.Port
+		copy(sas[i].Addr[:], a.IP.To4())
+	}
+	t := onThread(func() {
+		_ = rc.Control(func(fd uintptr) {
+			paced(ctx, rounds, func() {
+				for range streams {
+					for i := range sas {
+						_ = unix.Sendto(int(fd), pkt, 0, &sas[i])
+					}
+				}
+			})
+		})
+	})
+	sendto = t.Seconds() * 1e6 / packets
+	pc := ipv4.NewPacketConn(out)
+	const batch = 64
+	msgs := make([]ipv4.Message, batch)
+	for i := range msgs {
+		msgs[i].Buffers = [][]byte{pkt}
+	}
+	t = onThread(func() {
+		paced(ctx, rounds, func() {
+			for range streams {
+				for i := 0; i < len(dsts); i += batch {
+					k := min(batch, len(dsts)-i)
+					for j := range k {
+						msgs[j].Addr = dsts[i+j]
+					}
+					for sent := 0; sent < k; {
+						w, err := pc.WriteBatch(msgs[sent:k], 0)
+						if err != nil || w <= 0 {
+							w = 1
+						}
+						sent += w
+					}
+				}
+			}
+		})
+	})
+	return sendto, t.Seconds() * 1e6 / packets
+}
+
+// sinks are sockets of their own, drained by one epoll loop.
+type sinks struct {
+	conns []*net.UDPConn
+	addrs []*net.UDPAddr
+	epfd  int
+	stop  chan struct{}
+	wg    sync.WaitGroup
+}
+
+func newSinks(n int) (*sinks, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	s := &sinks{epfd: epfd, stop: make(chan struct{})}
+	for range n {
+		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			s.close()
+			return nil, err
+		}
+		s.conns = append(s.conns, c)
+		s.addrs = append(s.addrs, c.LocalAddr().(*net.UDPAddr))
+		rc, _ := c.SyscallConn()
+		_ = rc.Control(func(fd uintptr) {
+			ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}
+			err = unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, int(fd), &ev)
+		})
+		if err != nil {
+			s.close()
+			return nil, err
+		}
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		events := make([]unix.EpollEvent, 256)
+		buf := make([]byte, 1500)
+		for {
+			select {
+			case <-s.stop:
+				return
+			default:
+			}
+			k, _ := unix.EpollWait(epfd, events, 50)
+			for i := range max(k, 0) {
+				_, _ = unix.Read(int(events[i].Fd), buf)
+			}
+		}
+	}()
+	return s, nil
+}
+
+func (s *sinks) close() {
+	close(s.stop)
+	s.wg.Wait()
+	_ = unix.Close(s.epfd)
+	for _, c := range s.conns {
+		_ = c.Close()
+	}
 }
 
 // paced runs round every 20 ms, rounds times (back to back when it falls behind).
@@ -164,8 +238,7 @@ func aesGCMCost() float64 {
 	buf := make([]byte, floorPacketBytes)
 	iv := make([]byte, 12)
 	const n = 200000
-	var d time.Duration
-	d = onThread(func() {
+	d := onThread(func() {
 		for i := range n {
 			binary.BigEndian.PutUint32(iv[8:], uint32(i))
 			gcm.Seal(buf[20:20], iv, buf[20:20+payloadSize], buf[:20])

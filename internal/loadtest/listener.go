@@ -11,13 +11,12 @@ import (
 // listener is one guest listener.
 type listener struct {
 	sock *roomSocket
-	conn *rtcConn
 	part *participant
 }
 
 // join opens the guest socket, answers the offer, connects, and waits for the
 // first audio packet.
-func (l *listener) join(ctx context.Context, hc *http.Client, base, roomID string, id *identity, rx *receivers) error {
+func (l *listener) join(ctx context.Context, hc *http.Client, base, roomID string, id *identity, mux *udpMux, idx int) error {
 	start := time.Now().UnixNano()
 	s, err := dialRoom(ctx, hc, base, roomID, "")
 	if err != nil {
@@ -34,28 +33,22 @@ func (l *listener) join(ctx context.Context, hc *http.Client, base, roomID strin
 	case <-ctx.Done():
 		return fmt.Errorf("waiting for the offer: %w", ctx.Err())
 	}
-	conn, err := newRTCConn(id)
-	if err != nil {
-		return err
-	}
-	l.conn = conn
-	answer, err := conn.answer(sdp, 0)
+	p := newParticipant(id, mux, idx)
+	p.joinStart = start
+	l.part = p
+	answer, err := p.answer(sdp, 0)
 	if err != nil {
 		return err
 	}
 	if err := s.send(ctx, map[string]any{"type": "answer", "id": "1", "sdp": answer}); err != nil {
 		return err
 	}
-	if err := conn.connect(ctx); err != nil {
+	if err := p.connect(ctx); err != nil {
 		select {
 		case e := <-s.errs:
 			return fmt.Errorf("%w (the server said %s)", err, e)
 		default:
 		}
-		return err
-	}
-	l.part = &participant{conn: conn, joinStart: start}
-	if err := rx.add(l.part); err != nil {
 		return err
 	}
 	t := time.NewTicker(5 * time.Millisecond)
@@ -85,8 +78,8 @@ func closeListeners(ls []*listener) {
 			if l.sock != nil {
 				l.sock.close()
 			}
-			if l.conn != nil {
-				l.conn.close()
+			if l.part != nil {
+				l.part.detach()
 			}
 		}()
 	}

@@ -7,9 +7,9 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -52,42 +52,85 @@ const (
 	attrICEControlling stun.AttrType = 0x802A
 )
 
-// rtcConn is one participant's media connection: a UDP socket of its own, ICE
-// with the server's one candidate, DTLS-SRTP. After connect, only the socket and
-// the SRTP keys are kept.
-type rtcConn struct {
-	id      *identity
-	udp     *net.UDPConn
-	local   *net.UDPAddr
-	ufrag   string
-	pwd     string
-	offer   *offer
-	tiebrk  uint64
-	iceOK   atomic.Bool // a check of ours succeeded
-	nomin   atomic.Bool // the server nominated our pair (full ICE server)
-	detach  atomic.Bool // the DTLS conn must not touch the socket any more
-	profile srtp.ProtectionProfile
-	keys    srtp.SessionKeys
+// payload layout of every packet a speaker sends (the rest is padding up to the
+// Opus-like size): magic, speaker number, the speaker's own sequence number, and
+// the send time in Unix nanoseconds.
+const (
+	payloadMagic0 = 'T'
+	payloadMagic1 = 'H'
+	payloadSize   = 80
+)
+
+func putPayload(b []byte, speaker int, seq uint32, sent int64) {
+	b[0], b[1], b[2] = payloadMagic0, payloadMagic1, byte(speaker)
+	binary.BigEndian.PutUint32(b[3:], seq)
+	binary.BigEndian.PutUint64(b[7:], uint64(sent))
 }
 
-func newRTCConn(id *identity) (*rtcConn, error) {
-	udp, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		return nil, err
+func readPayload(b []byte) (speaker int, seq uint32, sent int64, ok bool) {
+	if len(b) < 15 || b[0] != payloadMagic0 || b[1] != payloadMagic1 {
+		return 0, 0, 0, false
 	}
-	_ = udp.SetReadBuffer(256 << 10)
+	return int(b[2]), binary.BigEndian.Uint32(b[3:]), int64(binary.BigEndian.Uint64(b[7:])), true
+}
+
+// window is the measured steady state: packets count when sent in [from, to).
+type window struct {
+	from, to atomic.Int64 // Unix ns; from = MaxInt64 until the measurement starts
+}
+
+func (w *window) contains(sent int64) bool {
+	return sent >= w.from.Load() && sent < w.to.Load()
+}
+
+// participant is one media connection of the generator: an address on the mux,
+// ICE with the server's one candidate, DTLS-SRTP. After the handshake only the
+// SRTP keys and a few counters are kept.
+type participant struct {
+	id        *identity
+	mux       *udpMux
+	idx       int
+	sock      *muxSock
+	local     netip.AddrPort
+	speaker   bool  // speakers' packets are not measured
+	joinStart int64 // Unix ns: when it started to join
+
+	ufrag, pwd string
+	tiebrk     uint64
+	offer      *offer
+	server     *net.UDPAddr
+
+	iceOK  atomic.Bool // a check of ours succeeded
+	nomin  atomic.Bool // the server nominated our pair (full ICE server)
+	iceNow chan struct{}
+	iceMu  sync.Mutex
+
+	inbox   chan []byte   // DTLS records during the handshake
+	hsDone  chan struct{} // closed when the handshake is over: DTLS is dropped
+	hsOnce  sync.Once
+	profile srtp.ProtectionProfile
+	keys    srtp.SessionKeys
+	srtp    atomic.Pointer[srtpOpener] // set once keyed: SRTP is read from then on
+
+	firstAt  atomic.Int64 // Unix ns of the first audio packet (0: none yet)
+	received atomic.Int64 // packets sent in the window and received
+	bad      atomic.Int64 // packets that did not decrypt or parse
+}
+
+func newParticipant(id *identity, m *udpMux, i int) *participant {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	c := &rtcConn{
-		id: id, udp: udp, local: udp.LocalAddr().(*net.UDPAddr),
-		ufrag: fmt.Sprintf("%x", b[:4]), pwd: fmt.Sprintf("%x", b[4:]),
-		tiebrk: binary.BigEndian.Uint64(b[8:]),
+	p := &participant{
+		id: id, mux: m, ufrag: fmt.Sprintf("%x", b[:4]), pwd: fmt.Sprintf("%x", b[4:]),
+		tiebrk: binary.BigEndian.Uint64(b[8:]), iceNow: make(chan struct{}, 1),
+		inbox: make(chan []byte, 16), hsDone: make(chan struct{}),
 	}
-	return c, nil
+	m.attach(i, p)
+	return p
 }
 
 // answer returns the SDP answer to the server's offer.
-func (c *rtcConn) answer(sdp string, micSSRC uint32) (string, error) {
+func (p *participant) answer(sdp string, micSSRC uint32) (string, error) {
 	o, err := parseOffer(sdp)
 	if err != nil {
 		return "", err
@@ -95,120 +138,166 @@ func (c *rtcConn) answer(sdp string, micSSRC uint32) (string, error) {
 	if !o.server.IP.IsLoopback() {
 		return "", fmt.Errorf("the server's candidate %s is not on loopback: the load test runs on one machine", o.server)
 	}
-	c.offer = o
-	return buildAnswer(o, answerParams{ufrag: c.ufrag, pwd: c.pwd, fingerprint: c.id.fingerprint, local: c.local, micSSRC: micSSRC}), nil
+	p.offer, p.server = o, o.server
+	local := net.UDPAddrFromAddrPort(p.local)
+	return buildAnswer(o, answerParams{ufrag: p.ufrag, pwd: p.pwd, fingerprint: p.id.fingerprint, local: local, micSSRC: micSSRC}), nil
 }
 
-// connect runs ICE and the DTLS handshake, then keeps the SRTP keys. The socket is
-// then left to the caller (reads go through its file descriptor).
-func (c *rtcConn) connect(ctx context.Context) error {
-	if err := c.ice(ctx); err != nil {
+// connect runs ICE and the DTLS handshake, and keeps the SRTP keys.
+func (p *participant) connect(ctx context.Context) error {
+	if err := p.ice(ctx); err != nil {
 		return err
 	}
-	return c.handshake(ctx)
+	return p.handshake(ctx)
 }
 
-// ice sends connectivity checks to the server's candidate and answers the
-// server's own, until the pair is nominated: by our check's success with a lite
+// iceDone says whether the pair is nominated: by our check's success with a lite
 // server (we are controlling), by the server's USE-CANDIDATE with a full one.
-func (c *rtcConn) ice(ctx context.Context) error {
-	buf := make([]byte, 1500)
-	next := time.Now()
-	for !(c.offer.lite && c.iceOK.Load() || !c.offer.lite && c.nomin.Load()) {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("ICE: %w", err)
-		}
-		if time.Now().After(next) {
-			if err := c.sendCheck(); err != nil {
-				return err
-			}
-			next = time.Now().Add(100 * time.Millisecond)
-		}
-		_ = c.udp.SetReadDeadline(next)
-		n, _, err := c.udp.ReadFromUDP(buf)
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
+func (p *participant) iceDone() bool {
+	if p.offer.lite {
+		return p.iceOK.Load()
+	}
+	return p.nomin.Load()
+}
+
+// ice sends connectivity checks to the server's candidate every 100 ms until the
+// pair is nominated; the mux's reader answers the server's checks meanwhile.
+func (p *participant) ice(ctx context.Context) error {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for !p.iceDone() {
+		if err := p.sendCheck(); err != nil {
 			return err
 		}
-		if stun.IsMessage(buf[:n]) {
-			c.handleSTUN(buf[:n])
+		select {
+		case <-p.iceNow:
+		case <-t.C:
+		case <-ctx.Done():
+			return fmt.Errorf("ICE: %w", ctx.Err())
 		}
 	}
-	return c.udp.SetReadDeadline(time.Time{})
+	return nil
 }
 
 // sendCheck sends one ICE connectivity check (RFC 8445 §7.2.2) to the server, also
 // used as a consent freshness check (RFC 7675) once connected.
-func (c *rtcConn) sendCheck() error {
+func (p *participant) sendCheck() error {
 	m := stun.New()
 	m.Type = stun.BindingRequest
 	_ = m.NewTransactionID()
 	m.WriteHeader() // before MESSAGE-INTEGRITY: the HMAC covers the header
-	m.Add(stun.AttrUsername, []byte(c.offer.ufrag+":"+c.ufrag))
+	m.Add(stun.AttrUsername, []byte(p.offer.ufrag+":"+p.ufrag))
 	var prio [4]byte
 	binary.BigEndian.PutUint32(prio[:], 1853824767) // prflx, local preference 65535, component 1
 	m.Add(attrPriority, prio[:])
 	var tb [8]byte
-	binary.BigEndian.PutUint64(tb[:], c.tiebrk)
-	if c.offer.lite {
+	binary.BigEndian.PutUint64(tb[:], p.tiebrk)
+	if p.offer.lite {
 		m.Add(attrICEControlling, tb[:])
 		m.Add(attrUseCandidate, nil)
 	} else {
 		m.Add(attrICEControlled, tb[:])
 	}
-	if err := stun.NewShortTermIntegrity(c.offer.pwd).AddTo(m); err != nil {
+	if err := stun.NewShortTermIntegrity(p.offer.pwd).AddTo(m); err != nil {
 		return err
 	}
 	if err := stun.Fingerprint.AddTo(m); err != nil {
 		return err
 	}
-	_, err := c.udp.WriteToUDP(m.Raw, c.offer.server)
-	return err
+	return p.sock.writeFrom(p, m.Raw, p.server)
+}
+
+// handle takes one packet for p from the mux's reader.
+func (p *participant) handle(s *muxSock, b []byte) {
+	switch {
+	case len(b) == 0:
+	case b[0] < 2: // STUN: the server's checks and the answers to ours
+		p.handleSTUN(b)
+	case b[0] >= 20 && b[0] <= 63: // DTLS (RFC 7983 §7)
+		select {
+		case <-p.hsDone:
+		case p.inbox <- append([]byte(nil), b...):
+		default:
+		}
+	case b[0] < 128 || b[0] > 191 || len(b) < 2:
+	case b[1] >= 192 && b[1] <= 223: // RTCP (RFC 5761 §4)
+	default:
+		p.handleRTP(s, b)
+	}
+}
+
+// handleRTP counts one audio packet: decrypted, read, timed.
+func (p *participant) handleRTP(s *muxSock, b []byte) {
+	o := p.srtp.Load()
+	if o == nil || p.speaker {
+		return
+	}
+	payload, err := o.open(b)
+	if err != nil {
+		p.bad.Add(1)
+		return
+	}
+	_, _, sent, ok := readPayload(payload)
+	if !ok {
+		p.bad.Add(1)
+		return
+	}
+	now := time.Now().UnixNano()
+	if p.firstAt.Load() == 0 {
+		p.firstAt.Store(now)
+	}
+	if p.mux.win.contains(sent) {
+		p.received.Add(1)
+		s.hist.add(time.Duration(now - sent))
+	}
 }
 
 // handleSTUN answers the server's checks and notes the success of ours.
-func (c *rtcConn) handleSTUN(b []byte) {
+func (p *participant) handleSTUN(b []byte) {
+	if p.offer == nil {
+		return
+	}
 	m := &stun.Message{Raw: append([]byte(nil), b...)}
 	if m.Decode() != nil {
 		return
 	}
-	if debugSTUN {
-		println("stun", m.String(), m.Contains(attrUseCandidate))
-	}
 	switch m.Type {
 	case stun.BindingSuccess:
-		if stun.NewShortTermIntegrity(c.offer.pwd).Check(m) == nil {
-			c.iceOK.Store(true)
+		if stun.NewShortTermIntegrity(p.offer.pwd).Check(m) == nil {
+			p.iceOK.Store(true)
 		}
 	case stun.BindingRequest:
-		if stun.NewShortTermIntegrity(c.pwd).Check(m) != nil {
+		if stun.NewShortTermIntegrity(p.pwd).Check(m) != nil {
 			return
 		}
 		if m.Contains(attrUseCandidate) {
-			c.nomin.Store(true)
+			p.nomin.Store(true)
 		}
 		resp, err := stun.Build(stun.BindingSuccess, stun.NewTransactionIDSetter(m.TransactionID),
-			&stun.XORMappedAddress{IP: c.offer.server.IP, Port: c.offer.server.Port}, // the address we saw it from
-			stun.NewShortTermIntegrity(c.pwd), stun.Fingerprint)
+			&stun.XORMappedAddress{IP: p.server.IP, Port: p.server.Port}, // where it came from
+			stun.NewShortTermIntegrity(p.pwd), stun.Fingerprint)
 		if err == nil {
-			_, _ = c.udp.WriteToUDP(resp.Raw, c.offer.server)
+			_ = p.sock.writeFrom(p, resp.Raw, p.server)
 		}
+	default:
+		return
+	}
+	select {
+	case p.iceNow <- struct{}{}:
+	default:
 	}
 }
 
 // handshake runs the DTLS client handshake (we answered setup:active) and derives
 // the SRTP keys (RFC 5764 §4.2), then drops the DTLS connection without a word to
-// the server: its last flight is already acknowledged by the server's Finished.
-func (c *rtcConn) handshake(ctx context.Context) error {
-	pc := &dtlsPacketConn{c: c}
-	conn, err := dtls.Client(pc, c.offer.server, &dtls.Config{
-		Certificates:       []tls.Certificate{c.id.cert},
+// the server: our last flight is acknowledged by the server's Finished.
+func (p *participant) handshake(ctx context.Context) error {
+	pc := &dtlsPacketConn{p: p}
+	conn, err := dtls.Client(pc, p.server, &dtls.Config{
+		Certificates:       []tls.Certificate{p.id.cert},
 		InsecureSkipVerify: true, // self-signed: the fingerprint from the offer is checked instead
 		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
-			want := strings.TrimSpace(c.offer.fingerprint)
+			want := strings.TrimSpace(p.offer.fingerprint)
 			if len(raw) == 0 || !strings.EqualFold(want, "sha-256 "+fingerprintOf(raw[0])) {
 				return fmt.Errorf("the server's certificate does not match its fingerprint")
 			}
@@ -222,10 +311,7 @@ func (c *rtcConn) handshake(ctx context.Context) error {
 		return err
 	}
 	defer func() {
-		// Wake the DTLS reader and keep every later read through the Go runtime
-		// failing at once: from now on only the epoll loop reads this socket.
-		c.detach.Store(true)
-		_ = c.udp.SetReadDeadline(time.Unix(1, 0))
+		p.hsOnce.Do(func() { close(p.hsDone) })
 		_ = conn.Close()
 	}()
 	if err := conn.HandshakeContext(ctx); err != nil {
@@ -237,9 +323,9 @@ func (c *rtcConn) handshake(ctx context.Context) error {
 	}
 	switch sel {
 	case dtls.SRTP_AEAD_AES_128_GCM:
-		c.profile = srtp.ProtectionProfileAeadAes128Gcm
+		p.profile = srtp.ProtectionProfileAeadAes128Gcm
 	case dtls.SRTP_AES128_CM_HMAC_SHA1_80:
-		c.profile = srtp.ProtectionProfileAes128CmHmacSha1_80
+		p.profile = srtp.ProtectionProfileAes128CmHmacSha1_80
 	default:
 		return fmt.Errorf("DTLS: SRTP profile %v", sel)
 	}
@@ -247,78 +333,56 @@ func (c *rtcConn) handshake(ctx context.Context) error {
 	if !ok {
 		return fmt.Errorf("DTLS: no connection state")
 	}
-	cfg := srtp.Config{Profile: c.profile}
+	cfg := srtp.Config{Profile: p.profile}
 	if err := cfg.ExtractSessionKeysFromDTLS(&state, true); err != nil {
 		return fmt.Errorf("SRTP keys: %w", err)
 	}
-	c.keys = cfg.Keys
+	p.keys = cfg.Keys
+	o, err := newSRTPOpener(p.profile, p.keys.RemoteMasterKey, p.keys.RemoteMasterSalt)
+	if err != nil {
+		return err
+	}
+	p.srtp.Store(o)
 	return nil
 }
 
-// decryptContext returns an SRTP context for what the server sends.
-func (c *rtcConn) decryptContext() (*srtp.Context, error) {
-	return srtp.CreateContext(c.keys.RemoteMasterKey, c.keys.RemoteMasterSalt, c.profile)
-}
-
 // encryptContext returns an SRTP context for what we send.
-func (c *rtcConn) encryptContext() (*srtp.Context, error) {
-	return srtp.CreateContext(c.keys.LocalMasterKey, c.keys.LocalMasterSalt, c.profile)
+func (p *participant) encryptContext() (*srtp.Context, error) {
+	return srtp.CreateContext(p.keys.LocalMasterKey, p.keys.LocalMasterSalt, p.profile)
 }
 
-// fd returns the socket's file descriptor, for the epoll receive loop.
-func (c *rtcConn) fd() (int, error) {
-	rc, err := c.udp.SyscallConn()
-	if err != nil {
-		return -1, err
-	}
-	fd := -1
-	err = rc.Control(func(f uintptr) { fd = int(f) })
-	return fd, err
+// detach makes the mux forget p (it leaves).
+func (p *participant) detach() {
+	p.mux.parts[p.idx].CompareAndSwap(p, nil)
 }
 
-func (c *rtcConn) close() { _ = c.udp.Close() }
+// dtlsPacketConn gives the DTLS handshake p's records, and sends its own from p's
+// address.
+type dtlsPacketConn struct{ p *participant }
 
-// dtlsPacketConn gives the DTLS handshake the socket, answering STUN on the way
-// and dropping SRTP that comes before the keys.
-type dtlsPacketConn struct {
-	c  *rtcConn
-	mu sync.Mutex
-}
-
-var errDetached = net.ErrClosed
-
-var debugSTUN = false
-
-func (p *dtlsPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
-	for {
-		if p.c.detach.Load() {
-			return 0, nil, errDetached
-		}
-		n, addr, err := p.c.udp.ReadFromUDP(b)
-		if err != nil {
-			if p.c.detach.Load() {
-				return 0, nil, errDetached
-			}
-			return 0, nil, err
-		}
-		switch {
-		case n > 0 && b[0] < 2 && stun.IsMessage(b[:n]):
-			p.c.handleSTUN(b[:n])
-		case n > 0 && b[0] >= 20 && b[0] <= 63: // DTLS (RFC 7983 §7)
-			return n, addr, nil
-		}
+func (c *dtlsPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	select {
+	case rec := <-c.p.inbox:
+		return copy(b, rec), c.p.server, nil
+	case <-c.p.hsDone:
+		return 0, nil, net.ErrClosed
 	}
 }
 
-func (p *dtlsPacketConn) WriteTo(b []byte, addr net.Addr) (int, error) {
-	if p.c.detach.Load() {
+func (c *dtlsPacketConn) WriteTo(b []byte, _ net.Addr) (int, error) {
+	select {
+	case <-c.p.hsDone:
 		return len(b), nil // the close_notify of a conn we merely drop
+	default:
 	}
-	return p.c.udp.WriteTo(b, addr)
+	if err := c.p.sock.writeFrom(c.p, b, c.p.server); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
 
-func (p *dtlsPacketConn) Close() error                       { return nil }
-func (p *dtlsPacketConn) LocalAddr() net.Addr                { return p.c.local }
-func (p *dtlsPacketConn) SetDeadline(t time.Time) error      { return nil }
-func (p *dtlsPacketConn) SetReadDeadline(t time.Time) error  { return nil }
-func (p *dtlsPacketConn) SetWriteDeadline(t time.Time) error { return nil }
+func (c *dtlsPacketConn) Close() error                     { return nil }
+func (c *dtlsPacketConn) LocalAddr() net.Addr              { return net.UDPAddrFromAddrPort(c.p.local) }
+func (c *dtlsPacketConn) SetDeadline(time.Time) error      { return nil }
+func (c *dtlsPacketConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *dtlsPacketConn) SetWriteDeadline(time.Time) error { return nil }

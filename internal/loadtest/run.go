@@ -66,7 +66,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	res := &Result{URL: cfg.URL, Speakers: cfg.Speakers, Talk: cfg.Talk, ListenersRequested: cfg.Listeners}
 	if cfg.FloorSockets > 0 {
 		note(progress, "measuring the floor: %d sockets, no WebRTC\n", cfg.FloorSockets)
-		fl, err := MeasureFloor(ctx, cfg.FloorSockets, cfg.Speakers, 2*time.Second)
+		fl, err := MeasureFloor(ctx, cfg.FloorSockets, cfg.Speakers, cfg.Receivers, 2*time.Second)
 		if err != nil {
 			return nil, fmt.Errorf("floor: %w", err)
 		}
@@ -80,17 +80,17 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	}
 	var win window
 	win.from.Store(math.MaxInt64)
-	rx, err := newReceivers(cfg.Receivers, &win)
+	mux, err := newUDPMux(cfg.Receivers, cfg.Speakers+cfg.Listeners, &win)
 	if err != nil {
 		return nil, err
 	}
-	defer rx.close()
+	defer mux.close()
 
 	setupCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	roomID, speakers, err := setupRoom(setupCtx, cfg)
 	if err == nil {
-		for _, sp := range speakers {
-			if err = sp.connectMedia(setupCtx, id, rx); err != nil {
+		for i, sp := range speakers {
+			if err = sp.connectMedia(setupCtx, id, mux, cfg.Listeners+i); err != nil {
 				break
 			}
 		}
@@ -102,8 +102,8 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 				_ = sp.sock.Command(context.Background(), "leave", nil)
 				_ = sp.sock.CloseNow()
 			}
-			if sp.conn != nil {
-				sp.conn.close()
+			if sp.part != nil {
+				sp.part.detach()
 			}
 		}
 	}()
@@ -131,7 +131,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		}
 	}
 	defer stop()
-	go keepAlive(talkCtx, rx)
+	go keepAlive(talkCtx, mux)
 
 	base, err := scrape(ctx, hc, cfg.URL)
 	if err != nil {
@@ -160,12 +160,13 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		}
 		l := &listener{}
 		listeners[i] = l
+		idx := i
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			jctx, cancel := context.WithTimeout(ctx, cfg.JoinTimeout)
 			defer cancel()
-			if err := l.join(jctx, hc, cfg.URL, roomID, id, rx); err != nil {
+			if err := l.join(jctx, hc, cfg.URL, roomID, id, mux, idx); err != nil {
 				failed.Add(1)
 				errMu.Lock()
 				if len(res.JoinErrors) < 5 {
@@ -264,8 +265,8 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	if res.PacketsExpected > 0 {
 		res.LossPct = 100 * float64(max(res.PacketsExpected-res.PacketsReceived, 0)) / float64(res.PacketsExpected)
 	}
-	rx.close()
-	h := rx.latency()
+	mux.close()
+	h := mux.latency()
 	res.LatencyMs = Quantiles{P50: h.quantile(0.5), P99: h.quantile(0.99), Max: float64(h.max) / 1000}
 
 	secs := s1.at.Sub(s0.at).Seconds()
@@ -311,7 +312,7 @@ func direct(ctx context.Context, cfg Config, speakers []*speaker) {
 
 // keepAlive sends every participant's consent checks (RFC 7675) every 2 s: a lite
 // ICE server learns that we are alive from them.
-func keepAlive(ctx context.Context, rx *receivers) {
+func keepAlive(ctx context.Context, mux *udpMux) {
 	t := time.NewTicker(2 * time.Second)
 	defer t.Stop()
 	for {
@@ -320,9 +321,9 @@ func keepAlive(ctx context.Context, rx *receivers) {
 			return
 		case <-t.C:
 		}
-		for i := range rx.byFD {
-			if p := rx.byFD[i].Load(); p != nil && p.conn != nil && p.conn.offer != nil {
-				_ = p.conn.sendCheck()
+		for i := range mux.parts {
+			if p := mux.parts[i].Load(); p != nil && p.srtp.Load() != nil {
+				_ = p.sendCheck()
 			}
 		}
 	}

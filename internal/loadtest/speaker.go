@@ -22,7 +22,6 @@ type speaker struct {
 	userID string
 	sock   *client.Socket
 	offers chan string
-	conn   *rtcConn
 	part   *participant
 	ssrc   uint32
 
@@ -72,46 +71,44 @@ func (sp *speaker) join(ctx context.Context, roomID string) error {
 }
 
 // connectMedia answers the offer and connects sp's microphone.
-func (sp *speaker) connectMedia(ctx context.Context, id *identity, rx *receivers) error {
+func (sp *speaker) connectMedia(ctx context.Context, id *identity, mux *udpMux, idx int) error {
 	var sdp string
 	select {
 	case sdp = <-sp.offers:
 	case <-ctx.Done():
 		return fmt.Errorf("speaker %d: no offer: %w", sp.idx, ctx.Err())
 	}
-	conn, err := newRTCConn(id)
-	if err != nil {
-		return err
-	}
-	sp.conn = conn
+	p := newParticipant(id, mux, idx)
+	p.speaker = true
+	sp.part = p
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	sp.ssrc = binary.BigEndian.Uint32(b[:]) | 1
-	answer, err := conn.answer(sdp, sp.ssrc)
+	answer, err := p.answer(sdp, sp.ssrc)
 	if err != nil {
 		return err
 	}
 	if err := sp.sock.Command(ctx, "answer", map[string]any{"sdp": answer}); err != nil {
 		return fmt.Errorf("speaker %d answer: %w", sp.idx, err)
 	}
-	if err := conn.connect(ctx); err != nil {
+	if err := p.connect(ctx); err != nil {
 		return fmt.Errorf("speaker %d media: %w", sp.idx, err)
 	}
-	sp.part = &participant{conn: conn, speaker: true}
-	return rx.add(sp.part)
+	return nil
 }
 
 // talk sends one packet every 20 ms while talking is set, until ctx ends.
 func (sp *speaker) talk(ctx context.Context) error {
-	enc, err := sp.conn.encryptContext()
+	p := sp.part
+	enc, err := p.encryptContext()
 	if err != nil {
 		return err
 	}
 	var b [4]byte
 	_, _ = rand.Read(b[:])
-	hdr := rtp.Header{Version: 2, PayloadType: uint8(sp.conn.offer.payloadType), SSRC: sp.ssrc,
+	hdr := rtp.Header{Version: 2, PayloadType: uint8(p.offer.payloadType), SSRC: sp.ssrc,
 		SequenceNumber: uint16(b[0])<<8 | uint16(b[1]), Timestamp: binary.BigEndian.Uint32(b[:])}
-	if id := sp.conn.offer.levelID; id > 0 && id < 15 {
+	if id := p.offer.levelID; id > 0 && id < 15 {
 		// RFC 6464: V flag set, level 10 dBov below full scale: a loud speaker.
 		_ = hdr.SetExtension(uint8(id), []byte{0x80 | 10})
 	}
@@ -147,7 +144,7 @@ func (sp *speaker) talk(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if _, err := sp.conn.udp.WriteToUDP(out, sp.conn.offer.server); err != nil {
+		if err := p.sock.writeFrom(p, out, p.server); err != nil {
 			return err
 		}
 		sp.sent = append(sp.sent, now)
