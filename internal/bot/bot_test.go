@@ -3,10 +3,8 @@ package bot_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,8 +18,7 @@ import (
 
 	"github.com/townhall/townhall/client"
 	"github.com/townhall/townhall/internal/bot"
-	"github.com/townhall/townhall/internal/config"
-	"github.com/townhall/townhall/internal/server"
+	"github.com/townhall/townhall/internal/servertest"
 )
 
 // patience bounds every wait of these tests.
@@ -73,48 +70,9 @@ type user struct {
 
 func startServer(t *testing.T) *env {
 	t.Helper()
-	cfg := config.Default()
-	cfg.Addr = "127.0.0.1:0"
-	cfg.DataDir = t.TempDir()
-	cfg.PasswordMemoryKiB, cfg.PasswordTime = 64, 1
-	cfg.RTCUDPPort, cfg.RTCTCPPort, cfg.RTCLoopbackOnly = 0, 0, true
-	ctx, cancel := context.WithCancel(context.Background())
-	logs := &codeCatcher{codes: make(chan string, 1)}
-	srv, err := server.New(ctx, cfg, slog.New(slog.NewJSONHandler(logs, nil)))
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	if err := srv.Listen(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("server stopped with %v", err)
-			}
-		case <-time.After(patience):
-			t.Errorf("server did not stop within %s", patience)
-		}
-	})
-	select {
-	case <-srv.Ready():
-	case err := <-done:
-		t.Fatalf("server stopped before it was ready: %v", err)
-	}
-	e := &env{url: "http://" + srv.Addr().String()}
-	var code string
-	select {
-	case code = <-logs.codes:
-	case <-time.After(patience):
-		t.Fatal("no first-run code logged")
-	}
-	c, sess, err := client.New(e.url).SignUp(ctx, "ada", password, code)
+	srv := servertest.Start(t)
+	e := &env{url: srv.URL}
+	c, sess, err := client.New(e.url).SignUp(context.Background(), "ada", password, srv.Code)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,22 +93,6 @@ func (e *env) user(t *testing.T, name string) user {
 		t.Fatal(err)
 	}
 	return user{Client: c, ID: sess.User.ID, Name: name}
-}
-
-// codeCatcher picks the first-run invite code out of the server's JSON log.
-type codeCatcher struct{ codes chan string }
-
-func (c *codeCatcher) Write(p []byte) (int, error) {
-	var rec map[string]any
-	if json.Unmarshal(p, &rec) == nil {
-		if code, ok := rec["invite_code"].(string); ok {
-			select {
-			case c.codes <- code:
-			default:
-			}
-		}
-	}
-	return len(p), nil
 }
 
 // tools returns the paths of the audio tools the test needs. Without them the

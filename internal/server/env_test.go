@@ -2,14 +2,10 @@ package server_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +15,7 @@ import (
 	"github.com/townhall/townhall/internal/config"
 	"github.com/townhall/townhall/internal/live"
 	"github.com/townhall/townhall/internal/server"
+	"github.com/townhall/townhall/internal/servertest"
 	"github.com/townhall/townhall/internal/store/storetest"
 )
 
@@ -36,23 +33,19 @@ type testServer struct {
 	stop  func() // stops the server (idempotent) and waits for Run to return
 }
 
-// setup is what a serverOption adjusts before the server starts.
-type setup struct {
-	cfg  config.Config
-	opts []server.Option
-}
-
-type serverOption func(*setup)
+type serverOption = servertest.Option
 
 // withGrace sets how long a dropped participant keeps their place.
-func withGrace(d time.Duration) serverOption { return func(s *setup) { s.cfg.Grace = d } }
+func withGrace(d time.Duration) serverOption {
+	return servertest.WithConfig(func(c *config.Config) { c.Grace = d })
+}
 
 // withConfig adjusts the configuration.
-func withConfig(f func(*config.Config)) serverOption { return func(s *setup) { f(&s.cfg) } }
+func withConfig(f func(*config.Config)) serverOption { return servertest.WithConfig(f) }
 
 // withLive adjusts the live hub's options that are not flags.
 func withLive(f func(*live.Options)) serverOption {
-	return func(s *setup) { s.opts = append(s.opts, server.WithLiveOptions(f)) }
+	return servertest.WithServerOptions(server.WithLiveOptions(f))
 }
 
 // quickHallway pushes hallway changes without the default 2 s pause, so tests
@@ -65,84 +58,19 @@ func quickHallway() serverOption {
 // admin through the first-run code.
 func startServer(t *testing.T, driver string, opts ...serverOption) *testServer {
 	t.Helper()
-	st := setup{cfg: config.Default()}
-	st.cfg.Addr = "127.0.0.1:0"
-	st.cfg.DataDir = t.TempDir()
-	st.cfg.RTCUDPPort, st.cfg.RTCTCPPort, st.cfg.RTCLoopbackOnly = 0, 0, true // random ports: test binaries run side by side
-	st.cfg.PasswordMemoryKiB, st.cfg.PasswordTime = 64, 1
-	st.cfg.LoginPerMinute, st.cfg.LookupPerSecond = 10000, 10000
-	st.cfg.InvitesPerUser = 100
 	if driver == "postgres" {
-		st.cfg.DB = storetest.PostgresSchema(t)
+		dsn := storetest.PostgresSchema(t)
+		opts = append([]serverOption{servertest.WithConfig(func(c *config.Config) { c.DB = dsn })}, opts...)
 	}
-	for _, o := range opts {
-		o(&st)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	logs := &firstRunCatcher{codes: make(chan string, 1)}
-	srv, err := server.New(ctx, st.cfg, slog.New(slog.NewJSONHandler(logs, nil)), st.opts...)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	if err := srv.Listen(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("server stopped with %v", err)
-				}
-			case <-time.After(2 * patience):
-				t.Errorf("server did not stop within %s", 2*patience)
-			}
-		})
-	}
-	t.Cleanup(stop)
-	select {
-	case <-srv.Ready():
-	case err := <-done:
-		t.Fatalf("server stopped before it was ready: %v", err)
-	}
-	ts := &testServer{t: t, url: "http://" + srv.Addr().String(), stop: stop}
-	var code string
-	select {
-	case code = <-logs.codes:
-	case <-time.After(patience):
-		t.Fatal("no first-run code logged")
-	}
-	c, sess, err := client.New(ts.url).SignUp(ctx, "admin", password, code)
+	srv := servertest.Start(t, opts...)
+	ts := &testServer{t: t, url: srv.URL, stop: srv.Stop}
+	c, sess, err := client.New(ts.url).SignUp(context.Background(), "admin", password, srv.Code)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts.admin = &user{Client: c, ID: sess.User.ID, Name: "admin"}
 	return ts
 }
-
-// firstRunCatcher picks the first-run invite code out of the JSON log.
-type firstRunCatcher struct{ codes chan string }
-
-func (f *firstRunCatcher) Write(p []byte) (int, error) {
-	var rec map[string]any
-	if json.Unmarshal(p, &rec) == nil {
-		if c, ok := rec["invite_code"].(string); ok {
-			select {
-			case f.codes <- c:
-			default:
-			}
-		}
-	}
-	return len(p), nil
-}
-
-var _ io.Writer = (*firstRunCatcher)(nil)
 
 // user is a signed-in test user.
 type user struct {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +20,7 @@ import (
 	"github.com/townhall/townhall/internal/config"
 	"github.com/townhall/townhall/internal/live"
 	"github.com/townhall/townhall/internal/server"
+	"github.com/townhall/townhall/internal/servertest"
 )
 
 // patience bounds every wait of the browser tests.
@@ -334,73 +334,13 @@ type testServer struct {
 // changes at once; configure changes its configuration first (TLS, say).
 func startServer(t *testing.T, configure ...func(*config.Config)) *testServer {
 	t.Helper()
-	cfg := config.Default()
-	cfg.Addr = "127.0.0.1:0"
-	cfg.DataDir = t.TempDir()
-	cfg.RTCUDPPort, cfg.RTCTCPPort, cfg.RTCLoopbackOnly = 0, 0, true // random ports: test binaries run side by side
-	cfg.PasswordMemoryKiB, cfg.PasswordTime = 64, 1
-	cfg.LoginPerMinute, cfg.LookupPerSecond = 10000, 10000
-	cfg.InvitesPerUser = 100
+	opts := []servertest.Option{servertest.WithServerOptions(
+		server.WithLiveOptions(func(o *live.Options) { o.HallwayEvery = 20 * time.Millisecond }))}
 	for _, f := range configure {
-		f(&cfg)
+		opts = append(opts, servertest.WithConfig(f))
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	logs := &firstRunCatcher{codes: make(chan string, 1)}
-	srv, err := server.New(ctx, cfg, slog.New(slog.NewJSONHandler(logs, nil)),
-		server.WithLiveOptions(func(o *live.Options) { o.HallwayEvery = 20 * time.Millisecond }))
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	if err := srv.Listen(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("server stopped with %v", err)
-			}
-		case <-time.After(2 * patience):
-			t.Error("server did not stop in time")
-		}
-	})
-	select {
-	case <-srv.Ready():
-	case err := <-done:
-		t.Fatalf("server stopped before it was ready: %v", err)
-	}
-	scheme := "http://"
-	if cfg.TLS() {
-		scheme = "https://"
-	}
-	ts := &testServer{url: scheme + srv.Addr().String()}
-	select {
-	case ts.code = <-logs.codes:
-	case <-time.After(patience):
-		t.Fatal("no first-run code logged")
-	}
-	return ts
-}
-
-// firstRunCatcher picks the first-run invite code out of the JSON log.
-type firstRunCatcher struct{ codes chan string }
-
-func (f *firstRunCatcher) Write(p []byte) (int, error) {
-	var rec map[string]any
-	if json.Unmarshal(p, &rec) == nil {
-		if c, ok := rec["invite_code"].(string); ok {
-			select {
-			case f.codes <- c:
-			default:
-			}
-		}
-	}
-	return len(p), nil
+	srv := servertest.Start(t, opts...)
+	return &testServer{url: srv.URL, code: srv.Code}
 }
 
 // apiUser is a user driven through the Go client (the side of a test that is
