@@ -52,6 +52,8 @@ func loadtestCmd(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
 	quiet := fs.Bool("quiet", false, "no progress bars")
 	cpuProfile := fs.String("cpuprofile", "", "write the generator's CPU profile of the whole run to this file")
+	report := fs.String("report", "", "print a Markdown table of the --json results (*.json) in this folder, and run nothing")
+	plotFile := fs.String("plot", "", "with --report: also draw the server's CPU and RSS against listeners into this PNG file")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, loadtestUsage)
 		fs.PrintDefaults()
@@ -67,6 +69,18 @@ func loadtestCmd(args []string, stdout, stderr io.Writer) int {
 	var progress io.Writer = stderr
 	if *quiet {
 		progress = nil
+	}
+	if *report != "" {
+		results, err := loadtest.ReadResults(*report)
+		if err == nil && *plotFile != "" {
+			err = loadtest.Plot(results, *plotFile)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "townhall loadtest:", err)
+			return 1
+		}
+		loadtest.WriteSummary(stdout, results)
+		return 0
 	}
 	if *floorOnly {
 		f, err := loadtest.MeasureFloor(ctx, max(cfg.Listeners, 1), cfg.Speakers, cfg.Receivers, 3*time.Second)

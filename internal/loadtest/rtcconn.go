@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -292,7 +293,7 @@ func (p *participant) handleSTUN(b []byte) {
 // the SRTP keys (RFC 5764 §4.2), then drops the DTLS connection without a word to
 // the server: our last flight is acknowledged by the server's Finished.
 func (p *participant) handshake(ctx context.Context) error {
-	pc := &dtlsPacketConn{p: p}
+	pc := &dtlsPacketConn{p: p, wake: make(chan struct{}, 1)}
 	conn, err := dtls.Client(pc, p.server, &dtls.Config{
 		Certificates:       []tls.Certificate{p.id.cert},
 		InsecureSkipVerify: true, // self-signed: the fingerprint from the offer is checked instead
@@ -357,17 +358,50 @@ func (p *participant) detach() {
 }
 
 // dtlsPacketConn gives the DTLS handshake p's records, and sends its own from p's
-// address.
-type dtlsPacketConn struct{ p *participant }
+// address. pion/dtls stops its reader with a read deadline in the past when the
+// handshake's context ends, so read deadlines are kept.
+type dtlsPacketConn struct {
+	p        *participant
+	deadline atomic.Int64 // Unix ns, 0: none
+	wake     chan struct{}
+}
 
 func (c *dtlsPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
-	select {
-	case rec := <-c.p.inbox:
-		return copy(b, rec), c.p.server, nil
-	case <-c.p.hsDone:
-		return 0, nil, net.ErrClosed
+	for {
+		if d := c.deadline.Load(); d != 0 && time.Now().UnixNano() >= d {
+			return 0, nil, os.ErrDeadlineExceeded
+		}
+		var timeout <-chan time.Time
+		if d := c.deadline.Load(); d != 0 {
+			t := time.NewTimer(time.Duration(d - time.Now().UnixNano()))
+			defer t.Stop()
+			timeout = t.C
+		}
+		select {
+		case rec := <-c.p.inbox:
+			return copy(b, rec), c.p.server, nil
+		case <-c.p.hsDone:
+			return 0, nil, net.ErrClosed
+		case <-c.wake:
+		case <-timeout:
+		}
 	}
 }
+
+func (c *dtlsPacketConn) SetReadDeadline(t time.Time) error {
+	if t.IsZero() {
+		c.deadline.Store(0)
+	} else {
+		c.deadline.Store(max(t.UnixNano(), 1))
+	}
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+func (c *dtlsPacketConn) SetDeadline(t time.Time) error { return c.SetReadDeadline(t) }
 
 func (c *dtlsPacketConn) WriteTo(b []byte, _ net.Addr) (int, error) {
 	select {
@@ -383,6 +417,4 @@ func (c *dtlsPacketConn) WriteTo(b []byte, _ net.Addr) (int, error) {
 
 func (c *dtlsPacketConn) Close() error                     { return nil }
 func (c *dtlsPacketConn) LocalAddr() net.Addr              { return net.UDPAddrFromAddrPort(c.p.local) }
-func (c *dtlsPacketConn) SetDeadline(time.Time) error      { return nil }
-func (c *dtlsPacketConn) SetReadDeadline(time.Time) error  { return nil }
 func (c *dtlsPacketConn) SetWriteDeadline(time.Time) error { return nil }

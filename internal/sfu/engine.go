@@ -122,7 +122,7 @@ func NewEngine(cfg Config, reg *prometheus.Registry, log *slog.Logger) (*Engine,
 		forwarders: make(map[*Forwarder]struct{}),
 	}
 	if cfg.Transport == "" || cfg.Transport == TransportLean {
-		t, err := newLeanTransport(cfg, log)
+		t, err := newLeanTransport(cfg, log, e.metrics)
 		if err != nil {
 			return nil, err
 		}

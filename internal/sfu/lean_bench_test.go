@@ -29,7 +29,7 @@ func newLeanRoom(tb testing.TB, n int) *leanRoom {
 	tb.Helper()
 	cfg := DefaultConfig()
 	cfg.UDPPort, cfg.TCPPort, cfg.LoopbackOnly = 0, 0, true
-	lt, err := newLeanTransport(cfg, testLogger())
+	lt, err := newLeanTransport(cfg, testLogger(), newMetrics(nil))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -54,7 +55,8 @@ type leanConn struct {
 	micLevelID uint8
 	udpAP      netip.AddrPort
 	nominated  packetPath
-	hs         *handshake // during the handshake and dtlsLinger after it
+	hs         *handshake // from the nomination to dtlsLinger after the handshake
+	hsStarted  bool       // the handshake's goroutine runs
 
 	inMu    sync.Mutex // guards the inbound (microphone) SRTP context
 	in      *srtp.Context
@@ -233,12 +235,20 @@ func (c *leanConn) linkClosed(l *tcpLink) {
 }
 
 // startHandshakeLocked starts the DTLS handshake once both the answer and a
-// nominated pair are there.
+// nominated pair are there. Records that come after the nomination but before
+// the answer (the client's ICE may beat its answer through signaling) wait in the
+// handshake's inbox instead of costing the client a retransmission.
 func (c *leanConn) startHandshakeLocked() {
-	if !c.answered || c.nominated == nil || c.hs != nil || c.out.Load() != nil || c.state.Load() == leanClosed {
+	if c.nominated == nil || c.hsStarted || c.out.Load() != nil || c.state.Load() == leanClosed {
 		return
 	}
-	c.hs = &handshake{c: c, inbox: make(chan []byte, 16), closed: make(chan struct{})}
+	if c.hs == nil {
+		c.hs = &handshake{c: c, inbox: make(chan []byte, 16), closed: make(chan struct{})}
+	}
+	if !c.answered {
+		return
+	}
+	c.hsStarted = true
 	go c.handshake(c.hs, c.remoteFP, c.dtlsClient)
 }
 
@@ -285,7 +295,7 @@ func (c *leanConn) handshake(hs *handshake, remoteFP string, client bool) {
 		FlightInterval: 500 * time.Millisecond,
 		LoggerFactory:  pionLogs{log: c.t.log},
 	}
-	pc := &dtlsPacketConn{hs: hs}
+	pc := newDTLSPacketConn(hs)
 	var conn *dtls.Conn
 	var err error
 	if client {
@@ -472,17 +482,55 @@ func (c *leanConn) writeSlot(b *sendBatch, s *slotStream, slot int, hdr *rtp.Hea
 var tcpBufs = sync.Pool{New: func() any { b := make([]byte, 1500); return &b }}
 
 // dtlsPacketConn is the net.PacketConn of one DTLS handshake: records in from
-// the transport's readers, records out over the nominated pair.
-type dtlsPacketConn struct{ hs *handshake }
+// the transport's readers, records out over the nominated pair. pion/dtls stops
+// its reader with a read deadline in the past (when the handshake's context
+// ends), so read deadlines are kept.
+type dtlsPacketConn struct {
+	hs       *handshake
+	deadline atomic.Int64 // Unix ns of the read deadline, 0: none
+	wake     chan struct{}
+}
+
+func newDTLSPacketConn(hs *handshake) *dtlsPacketConn {
+	return &dtlsPacketConn{hs: hs, wake: make(chan struct{}, 1)}
+}
 
 func (p *dtlsPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
-	select {
-	case rec := <-p.hs.inbox:
-		return copy(b, rec), p.LocalAddr(), nil
-	case <-p.hs.closed:
-		return 0, nil, net.ErrClosed
+	for {
+		if d := p.deadline.Load(); d != 0 && time.Now().UnixNano() >= d {
+			return 0, nil, os.ErrDeadlineExceeded
+		}
+		var timeout <-chan time.Time
+		if d := p.deadline.Load(); d != 0 {
+			t := time.NewTimer(time.Duration(d - time.Now().UnixNano()))
+			defer t.Stop()
+			timeout = t.C
+		}
+		select {
+		case rec := <-p.hs.inbox:
+			return copy(b, rec), p.LocalAddr(), nil
+		case <-p.hs.closed:
+			return 0, nil, net.ErrClosed
+		case <-p.wake:
+		case <-timeout:
+		}
 	}
 }
+
+func (p *dtlsPacketConn) SetReadDeadline(t time.Time) error {
+	if t.IsZero() {
+		p.deadline.Store(0)
+	} else {
+		p.deadline.Store(max(t.UnixNano(), 1))
+	}
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+func (p *dtlsPacketConn) SetDeadline(t time.Time) error { return p.SetReadDeadline(t) }
 
 func (p *dtlsPacketConn) WriteTo(b []byte, _ net.Addr) (int, error) {
 	select {
@@ -505,6 +553,4 @@ func (p *dtlsPacketConn) WriteTo(b []byte, _ net.Addr) (int, error) {
 
 func (p *dtlsPacketConn) Close() error                     { return nil }
 func (p *dtlsPacketConn) LocalAddr() net.Addr              { return &net.UDPAddr{} }
-func (p *dtlsPacketConn) SetDeadline(time.Time) error      { return nil }
-func (p *dtlsPacketConn) SetReadDeadline(time.Time) error  { return nil }
 func (p *dtlsPacketConn) SetWriteDeadline(time.Time) error { return nil }

@@ -12,10 +12,12 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/pion/dtls/v3/pkg/crypto/selfsign"
 	"github.com/pion/stun/v4"
 	"golang.org/x/net/ipv4"
+	"golang.org/x/sys/unix"
 )
 
 // leanTransport is the Engine's own WebRTC transport, used instead of pion's
@@ -37,6 +39,7 @@ import (
 type leanTransport struct {
 	cfg  Config
 	log  *slog.Logger
+	met  *metrics
 	fan  *fanPool
 	cert tls.Certificate
 	fp   string // "sha-256 AB:..." of cert
@@ -67,13 +70,13 @@ const (
 	dtlsLinger       = 5 * time.Second // the DTLS conn is kept this long after the handshake, for retransmissions
 )
 
-func newLeanTransport(cfg Config, log *slog.Logger) (*leanTransport, error) {
+func newLeanTransport(cfg Config, log *slog.Logger, met *metrics) (*leanTransport, error) {
 	cert, err := selfsign.GenerateSelfSigned()
 	if err != nil {
 		return nil, fmt.Errorf("sfu: certificate: %w", err)
 	}
 	t := &leanTransport{
-		cfg: cfg, log: log, cert: cert, fp: "sha-256 " + fingerprintOf(cert.Certificate[0]),
+		cfg: cfg, log: log, met: met, cert: cert, fp: "sha-256 " + fingerprintOf(cert.Certificate[0]),
 		byUfrag: map[string]*leanConn{}, byAddr: map[netip.AddrPort]*leanConn{}, tcps: map[*tcpLink]struct{}{},
 		done: make(chan struct{}),
 	}
@@ -90,6 +93,10 @@ func newLeanTransport(cfg Config, log *slog.Logger) (*leanTransport, error) {
 	}
 	_ = t.udp.SetReadBuffer(udpBufferBytes)
 	_ = t.udp.SetWriteBuffer(udpBufferBytes)
+	if rc, err := t.udp.SyscallConn(); err == nil {
+		// The kernel's arrival time of each packet tells how long it queued.
+		_ = rc.Control(func(fd uintptr) { _ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1) })
+	}
 	t.udpAddr = t.udp.LocalAddr().(*net.UDPAddr)
 	t.udpPC = ipv4.NewPacketConn(t.udp)
 	t.tcp, err = net.ListenTCP("tcp4", &net.TCPAddr{IP: ip, Port: cfg.TCPPort})
@@ -199,20 +206,46 @@ func (t *leanTransport) byUsername(ufrag string) *leanConn {
 func (t *leanTransport) readUDP() {
 	defer t.wg.Done()
 	buf := make([]byte, 1500)
+	oob := make([]byte, 64)
 	var scratch rtpPacket
 	scratch.fan = t.fan.newCtx()
 	for {
-		n, from, err := t.udp.ReadFromUDPAddrPort(buf)
+		n, oobn, _, from, err := t.udp.ReadMsgUDPAddrPort(buf, oob)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
 			continue
 		}
+		scratch.arrived = arrivalTime(oob[:oobn])
 		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 		t.handle(buf[:n], udpPath{t: t, to: from}, &scratch)
 	}
 }
+
+// arrivalTime reads the SO_TIMESTAMPNS control message: when the kernel received
+// the packet, in Unix ns (0 if absent).
+func arrivalTime(oob []byte) int64 {
+	for len(oob) >= unix.SizeofCmsghdr {
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
+		l := int(h.Len)
+		if l < unix.SizeofCmsghdr || l > len(oob) {
+			return 0
+		}
+		if h.Level == unix.SOL_SOCKET && h.Type == unix.SCM_TIMESTAMPNS && l >= unix.SizeofCmsghdr+16 {
+			ts := (*unix.Timespec)(unsafe.Pointer(&oob[unix.SizeofCmsghdr]))
+			return ts.Nano()
+		}
+		oob = oob[(l+7)&^7:]
+	}
+	return 0
+}
+
+// maxQueueDelay is how long a speaker's packet may wait in the server's socket
+// before it is dropped unforwarded: an overloaded server loses late audio, which
+// a listener's jitter buffer would discard anyway, instead of queueing seconds of
+// it for everyone.
+const maxQueueDelay = 100 * time.Millisecond
 
 // handle demultiplexes one packet that came over path (RFC 7983 §7).
 func (t *leanTransport) handle(b []byte, path packetPath, scratch *rtpPacket) {
@@ -230,6 +263,10 @@ func (t *leanTransport) handle(b []byte, path packetPath, scratch *rtpPacket) {
 		if c := path.conn(); c != nil {
 			c.touch()
 			if len(b) > 1 && (b[1] < 192 || b[1] > 223) { // not RTCP (RFC 5761 §4)
+				if scratch.arrived != 0 && time.Now().UnixNano()-scratch.arrived > int64(maxQueueDelay) {
+					t.met.droppedLate.Inc()
+					return
+				}
 				c.receiveRTP(b, scratch)
 			}
 		}

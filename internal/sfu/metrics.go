@@ -15,6 +15,7 @@ type metrics struct {
 	droppedMalformed    prometheus.Counter
 	droppedNoSlot       prometheus.Counter
 	droppedWriteError   prometheus.Counter
+	droppedLate         prometheus.Counter
 
 	slotSwitches prometheus.Counter
 }
@@ -43,12 +44,14 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			"Inbound RTP packets of allowed speakers dropped because the speaker is in no slot."),
 		droppedWriteError: counter("townhall_rtp_dropped_write_error_total",
 			"Outbound RTP packets the transport failed to write (closing connections)."),
+		droppedLate: counter("townhall_rtp_dropped_late_total",
+			"Inbound RTP packets dropped because they waited in the server's socket longer than 100 ms (the server is overloaded)."),
 		slotSwitches: counter("townhall_sfu_slot_switches_total",
 			"Times a slot changed to a new speaker."),
 	}
 	if reg != nil {
 		reg.MustRegister(m.peers, m.forwarders, m.forwardedPackets, m.forwardedBytes,
-			m.droppedUnauthorized, m.droppedMalformed, m.droppedNoSlot, m.droppedWriteError,
+			m.droppedUnauthorized, m.droppedMalformed, m.droppedNoSlot, m.droppedWriteError, m.droppedLate,
 			m.slotSwitches)
 	}
 	return m

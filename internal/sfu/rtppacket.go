@@ -24,6 +24,8 @@ type rtpPacket struct {
 	// fan is the fan-out state of the goroutine that received the packet, on the
 	// lean transport (nil: write to receivers one after another).
 	fan *fanCtx
+	// arrived is when the kernel received the packet (Unix ns; 0: unknown).
+	arrived int64
 }
 
 // Errors of parseRTP. They never reach clients: a malformed packet is dropped and

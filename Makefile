@@ -1,0 +1,66 @@
+# townhall: build, test, and the media server's benchmarks.
+#
+#   make bench          townhall loadtest against a fresh local server for every size
+#                       and talk mode; one JSON file each in $(BENCH_OUT), then a
+#                       summary table (summary.md) and the plot (cpu_rss.png)
+#   make bench-join     the join storm: 1,000 listeners at 100 per second
+#   make bench-go       go test's benchmarks of the forwarder (BenchmarkForward*)
+#
+# Every run starts its own server on loopback (random media ports, a fresh data
+# folder, --open-signup for the speakers' accounts) and stops it afterwards. The
+# machine should be otherwise idle: the figures are CPU time per packet.
+
+GO              ?= go
+BIN             ?= bin/townhall
+BENCH_OUT       ?= bench-results
+BENCH_LISTENERS ?= 0 100 500 1000 2000 3000
+BENCH_TALK      ?= all turns
+BENCH_DURATION  ?= 60s
+BENCH_JOIN_RATE ?= 100
+BENCH_PORT      ?= 18090
+BENCH_PPROF     ?= 127.0.0.1:16090
+BENCH_TRANSPORT ?= lean
+
+.PHONY: build test bench bench-join bench-go
+
+build:
+	$(GO) build -o $(BIN) ./cmd/townhall
+
+test:
+	$(GO) vet ./...
+	$(GO) test ./...
+
+# bench_one runs one load test: $(1) name, $(2) listeners, $(3) talk mode,
+# $(4) join rate, $(5) duration. A CPU profile of the server is taken during the
+# measured window, then a heap profile and the number of goroutines.
+define bench_one
+	rm -rf $(BENCH_OUT)/data-$(1); \
+	$(BIN) serve --addr 127.0.0.1:$(BENCH_PORT) --data $(BENCH_OUT)/data-$(1) --rtc-loopback-only \
+		--rtc-udp-port 0 --rtc-tcp-port 0 --rtc-transport $(BENCH_TRANSPORT) --open-signup \
+		--pprof $(BENCH_PPROF) --log-level warn 2> $(BENCH_OUT)/$(1).server.log & server=$$!; \
+	for i in $$(seq 1 100); do curl -sf -o /dev/null http://127.0.0.1:$(BENCH_PORT)/healthz && break; sleep 0.1; done; \
+	profile_at=$$(( $(2) / $(4) + 10 )); \
+	( sleep $$profile_at; curl -s -o $(BENCH_OUT)/$(1).server.pprof "http://$(BENCH_PPROF)/debug/pprof/profile?seconds=10"; \
+	  curl -s -o $(BENCH_OUT)/$(1).heap.pprof "http://$(BENCH_PPROF)/debug/pprof/heap"; \
+	  curl -s "http://$(BENCH_PPROF)/debug/pprof/goroutine?debug=1" | head -1 > $(BENCH_OUT)/$(1).goroutines.txt ) & profiler=$$!; \
+	echo "== $(1): $(2) listeners, talk $(3), $$(uptime | sed 's/.*load/load/')"; \
+	$(BIN) loadtest --url http://127.0.0.1:$(BENCH_PORT) --listeners $(2) --talk $(3) --join-rate $(4) \
+		--duration $(5) --floor-sockets $(2) --json --quiet > $(BENCH_OUT)/$(1).json; status=$$?; \
+	wait $$profiler; kill $$server; wait $$server; rm -rf $(BENCH_OUT)/data-$(1); \
+	[ $$status -eq 0 ] || echo "   $(1) failed (status $$status)"
+endef
+
+bench: build
+	@mkdir -p $(BENCH_OUT)
+	@for talk in $(BENCH_TALK); do for n in $(BENCH_LISTENERS); do \
+		$(call bench_one,$$talk-$$n,$$n,$$talk,$(BENCH_JOIN_RATE),$(BENCH_DURATION)); \
+	done; done
+	$(BIN) loadtest --report $(BENCH_OUT) --plot $(BENCH_OUT)/cpu_rss.png > $(BENCH_OUT)/summary.md
+	@cat $(BENCH_OUT)/summary.md
+
+bench-join: build
+	@mkdir -p $(BENCH_OUT)
+	@$(call bench_one,join-1000,1000,all,100,10s)
+
+bench-go:
+	$(GO) test -run '^$$' -bench 'BenchmarkForward' -benchmem ./internal/sfu/

@@ -1,0 +1,140 @@
+package loadtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"image/color"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+)
+
+// ReadResults reads every *.json Result in dir, sorted by talk mode, then
+// listeners.
+func ReadResults(dir string) ([]*Result, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	var out []*Result
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		var r Result
+		if err := json.Unmarshal(b, &r); err != nil || r.URL == "" {
+			continue // not a load test's result
+		}
+		out = append(out, &r)
+	}
+	slices.SortFunc(out, func(a, b *Result) int {
+		if c := strings.Compare(a.Talk, b.Talk); c != 0 {
+			return c
+		}
+		return a.ListenersRequested - b.ListenersRequested
+	})
+	return out, nil
+}
+
+// WriteSummary prints results as a Markdown table. Memory per listener is
+// (RSS at N − RSS at 0) ÷ N when a run with no listeners in the same talk mode is
+// among the results, else the run's own (RSS − RSS before the listeners joined) ÷ N.
+func WriteSummary(w io.Writer, results []*Result) {
+	base := map[string]int64{}
+	for _, r := range results {
+		if r.ListenersRequested == 0 {
+			base[r.Talk] = r.ServerRSSBytes
+		}
+	}
+	fmt.Fprintln(w, "| talk | listeners | joined | join p95 ms | server CPU cores | server µs/packet | × floor | server RSS MiB | KiB/listener | loss % | latency p50 / p99 / max ms | generator µs/packet |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
+	for _, r := range results {
+		factor := "–"
+		if r.ServerFloorFactor > 0 {
+			factor = fmt.Sprintf("%.2f", r.ServerFloorFactor)
+		}
+		perListener := float64(r.ServerRSSPerListenerBytes) / 1024
+		if b, ok := base[r.Talk]; ok && r.ListenersJoined > 0 {
+			perListener = float64(r.ServerRSSBytes-b) / float64(r.ListenersJoined) / 1024
+		}
+		fmt.Fprintf(w, "| %s | %d | %d | %.0f | %.2f | %.2f | %s | %.0f | %.1f | %.3f | %.1f / %.1f / %.0f | %.2f |\n",
+			r.Talk, r.ListenersRequested, r.ListenersJoined, r.JoinMs.P95, r.ServerCPUCores, r.ServerUsPerPacket, factor,
+			mib(r.ServerRSSBytes), perListener, r.LossPct,
+			r.LatencyMs.P50, r.LatencyMs.P99, r.LatencyMs.Max, r.ClientUsPerPacket)
+	}
+}
+
+// Plot draws the server's CPU (cores) and RSS (MiB) against listeners, one line
+// per talk mode, side by side, into a PNG file.
+func Plot(results []*Result, file string) error {
+	cpu := plot.New()
+	cpu.Title.Text = "server CPU"
+	cpu.X.Label.Text = "listeners"
+	cpu.Y.Label.Text = "cores (1 = one core)"
+	rss := plot.New()
+	rss.Title.Text = "server memory"
+	rss.X.Label.Text = "listeners"
+	rss.Y.Label.Text = "RSS, MiB"
+	colors := map[string]color.Color{TalkAll: color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}, TalkTurns: color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}}
+	for _, talk := range []string{TalkAll, TalkTurns} {
+		var c, m plotter.XYs
+		for _, r := range results {
+			if r.Talk == talk && (r.ListenersJoined > 0 || r.ListenersRequested == 0) {
+				c = append(c, plotter.XY{X: float64(r.ListenersJoined), Y: r.ServerCPUCores})
+				m = append(m, plotter.XY{X: float64(r.ListenersJoined), Y: mib(r.ServerRSSBytes)})
+			}
+		}
+		if len(c) == 0 {
+			continue
+		}
+		name := "3 speakers all talking"
+		if talk == TalkTurns {
+			name = "speakers taking turns"
+		}
+		for _, pl := range []struct {
+			p   *plot.Plot
+			xys plotter.XYs
+		}{{cpu, c}, {rss, m}} {
+			line, points, err := plotter.NewLinePoints(pl.xys)
+			if err != nil {
+				return err
+			}
+			line.Color, points.Color = colors[talk], colors[talk]
+			points.Shape = draw.CircleGlyph{}
+			pl.p.Add(line, points)
+			pl.p.Legend.Add(name, line, points)
+		}
+	}
+	for _, p := range []*plot.Plot{cpu, rss} {
+		p.Legend.Top, p.Legend.Left = true, true
+		p.Add(plotter.NewGrid())
+		p.Y.Min = 0
+		p.X.Min = 0
+	}
+	const w, h = 12 * vg.Inch, 4.5 * vg.Inch
+	img := vgimg.New(w, h)
+	dc := draw.New(img)
+	tiles := draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Millimeter * 6, PadY: vg.Millimeter * 3, PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 4}
+	plots := [][]*plot.Plot{{cpu, rss}}
+	canvases := plot.Align(plots, tiles, dc)
+	cpu.Draw(canvases[0][0])
+	rss.Draw(canvases[0][1])
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
