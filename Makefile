@@ -41,7 +41,7 @@ define bench_one
 	for i in $$(seq 1 100); do curl -sf -o /dev/null http://127.0.0.1:$(BENCH_PORT)/healthz && break; sleep 0.1; done; \
 	profile_at=$$(( $(2) / $(4) + 10 )); \
 	( sleep $$profile_at; curl -s -o $(BENCH_OUT)/$(1).server.pprof "http://$(BENCH_PPROF)/debug/pprof/profile?seconds=10"; \
-	  curl -s -o $(BENCH_OUT)/$(1).heap.pprof "http://$(BENCH_PPROF)/debug/pprof/heap"; \
+	  curl -s -o $(BENCH_OUT)/$(1).heap.pprof "http://$(BENCH_PPROF)/debug/pprof/heap?gc=1"; \
 	  curl -s "http://$(BENCH_PPROF)/debug/pprof/goroutine?debug=1" | head -1 > $(BENCH_OUT)/$(1).goroutines.txt ) & profiler=$$!; \
 	echo "== $(1): $(2) listeners, talk $(3), $$(uptime | sed 's/.*load/load/')"; \
 	$(BIN) loadtest --url http://127.0.0.1:$(BENCH_PORT) --listeners $(2) --talk $(3) --join-rate $(4) \

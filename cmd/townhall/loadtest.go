@@ -9,7 +9,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 	"time"
 
@@ -54,6 +56,7 @@ func loadtestCmd(args []string, stdout, stderr io.Writer) int {
 	cpuProfile := fs.String("cpuprofile", "", "write the generator's CPU profile of the whole run to this file")
 	report := fs.String("report", "", "print a Markdown table of the --json results (*.json) in this folder, and run nothing")
 	plotFile := fs.String("plot", "", "with --report: also draw the server's CPU and RSS against listeners into this PNG file")
+	compare := fs.String("compare", "", "with --plot: also draw the results in this folder, dashed (NAME=DIR names them)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, loadtestUsage)
 		fs.PrintDefaults()
@@ -72,8 +75,16 @@ func loadtestCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	if *report != "" {
 		results, err := loadtest.ReadResults(*report)
+		var other []*loadtest.Result
+		name, dir, ok := strings.Cut(*compare, "=")
+		if !ok {
+			name, dir = filepath.Base(*compare), *compare
+		}
+		if err == nil && *compare != "" {
+			other, err = loadtest.ReadResults(dir)
+		}
 		if err == nil && *plotFile != "" {
-			err = loadtest.Plot(results, *plotFile)
+			err = loadtest.Plot(results, other, name, *plotFile)
 		}
 		if err != nil {
 			fmt.Fprintln(stderr, "townhall loadtest:", err)

@@ -18,6 +18,8 @@ type serverSample struct {
 	cpu       float64 // process_cpu_seconds_total
 	rss       float64 // process_resident_memory_bytes
 	forwarded float64 // townhall_rtp_forwarded_packets_total
+	late      float64 // townhall_rtp_dropped_late_total
+	noSlot    float64 // townhall_rtp_dropped_no_slot_total
 }
 
 // scrape reads the few series the report needs from the server's /metrics (the
@@ -52,6 +54,10 @@ func scrape(ctx context.Context, hc *http.Client, base string) (serverSample, er
 			dst = &s.rss
 		case "townhall_rtp_forwarded_packets_total":
 			dst = &s.forwarded
+		case "townhall_rtp_dropped_late_total":
+			dst = &s.late
+		case "townhall_rtp_dropped_no_slot_total":
+			dst = &s.noSlot
 		default:
 			continue
 		}

@@ -74,8 +74,9 @@ func WriteSummary(w io.Writer, results []*Result) {
 }
 
 // Plot draws the server's CPU (cores) and RSS (MiB) against listeners, one line
-// per talk mode, side by side, into a PNG file.
-func Plot(results []*Result, file string) error {
+// per talk mode, side by side, into a PNG file. The results of compare (another
+// transport, say), if any, are drawn dashed, named compareName.
+func Plot(results []*Result, compare []*Result, compareName, file string) error {
 	cpu := plot.New()
 	cpu.Title.Text = "server CPU"
 	cpu.X.Label.Text = "listeners"
@@ -85,9 +86,20 @@ func Plot(results []*Result, file string) error {
 	rss.X.Label.Text = "listeners"
 	rss.Y.Label.Text = "RSS, MiB"
 	colors := map[string]color.Color{TalkAll: color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}, TalkTurns: color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}}
-	for _, talk := range []string{TalkAll, TalkTurns} {
+	type series struct {
+		results []*Result
+		talk    string
+		name    string
+		dashed  bool
+	}
+	all := []series{{results, TalkAll, "3 speakers all talking", false}, {results, TalkTurns, "speakers taking turns", false}}
+	if len(compare) > 0 {
+		all = append(all, series{compare, TalkAll, compareName + ", all talking", true}, series{compare, TalkTurns, compareName + ", turns", true})
+	}
+	for _, s := range all {
+		talk := s.talk
 		var c, m plotter.XYs
-		for _, r := range results {
+		for _, r := range s.results {
 			if r.Talk == talk && (r.ListenersJoined > 0 || r.ListenersRequested == 0) {
 				c = append(c, plotter.XY{X: float64(r.ListenersJoined), Y: r.ServerCPUCores})
 				m = append(m, plotter.XY{X: float64(r.ListenersJoined), Y: mib(r.ServerRSSBytes)})
@@ -96,10 +108,7 @@ func Plot(results []*Result, file string) error {
 		if len(c) == 0 {
 			continue
 		}
-		name := "3 speakers all talking"
-		if talk == TalkTurns {
-			name = "speakers taking turns"
-		}
+		name := s.name
 		for _, pl := range []struct {
 			p   *plot.Plot
 			xys plotter.XYs
@@ -110,6 +119,10 @@ func Plot(results []*Result, file string) error {
 			}
 			line.Color, points.Color = colors[talk], colors[talk]
 			points.Shape = draw.CircleGlyph{}
+			if s.dashed {
+				line.Dashes = []vg.Length{vg.Points(5), vg.Points(4)}
+				points.Shape = draw.BoxGlyph{}
+			}
 			pl.p.Add(line, points)
 			pl.p.Legend.Add(name, line, points)
 		}

@@ -20,7 +20,7 @@ func (r *Result) WriteTable(w io.Writer) {
 	row("server CPU per join", "%.2f ms", r.ServerCPUPerJoinMs)
 	row("measured", "%.1f s", r.DurationSeconds)
 	row("packets", "%d sent, %d expected, %d received (%d bad)", r.PacketsSent, r.PacketsExpected, r.PacketsReceived, r.PacketsBad)
-	row("loss", "%.3f %%", r.LossPct)
+	row("loss", "%.3f %% (the server dropped %d inbound packets as late, %d for want of a slot)", r.LossPct, r.ServerDroppedLate, r.ServerDroppedNoSlot)
 	row("latency", "p50 %.2f ms, p99 %.2f ms, max %.2f ms", r.LatencyMs.P50, r.LatencyMs.P99, r.LatencyMs.Max)
 	row("server CPU", "%.3f cores, %.2f µs per packet received", r.ServerCPUCores, r.ServerUsPerPacket)
 	row("server RSS", "%.1f MiB (%.1f MiB before listeners, %.1f KiB per listener)",

@@ -49,6 +49,8 @@ type Result struct {
 	ServerRSSBaseBytes        int64   `json:"server_rss_base_bytes"` // before any listener joined
 	ServerRSSPerListenerBytes int64   `json:"server_rss_per_listener_bytes"`
 	ServerForwarded           int64   `json:"server_forwarded_packets"` // townhall_rtp_forwarded_packets_total in the window
+	ServerDroppedLate         int64   `json:"server_dropped_late"`      // speakers' packets the server dropped as too late (overload), in the window
+	ServerDroppedNoSlot       int64   `json:"server_dropped_no_slot"`   // speakers' packets dropped for want of a slot, in the window
 	ServerUsPerPacket         float64 `json:"server_us_per_packet"`     // server CPU ÷ packets received
 	ClientCPUCores            float64 `json:"client_cpu_cores"`
 	ClientUsPerPacket         float64 `json:"client_us_per_packet"` // generator CPU ÷ packets received
@@ -276,6 +278,8 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		res.ServerRSSPerListenerBytes = (res.ServerRSSBytes - res.ServerRSSBaseBytes) / int64(res.ListenersJoined)
 	}
 	res.ServerForwarded = int64(s1.forwarded - s0.forwarded)
+	res.ServerDroppedLate = int64(s1.late - s0.late)
+	res.ServerDroppedNoSlot = int64(s1.noSlot - s0.noSlot)
 	res.ClientCPUCores = (c1 - c0).Seconds() / secs
 	if res.PacketsReceived > 0 {
 		res.ServerUsPerPacket = (s1.cpu - s0.cpu) * 1e6 / float64(res.PacketsReceived)

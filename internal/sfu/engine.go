@@ -31,8 +31,10 @@ type Config struct {
 	// Slots is K, the number of audio slots of every participant: how many speakers a
 	// listener hears at once.
 	Slots int
-	// DisconnectTimeout is how long a peer may stay disconnected (its ICE agent calls
-	// it so after min(5 s, DisconnectTimeout) without a packet) before it is closed.
+	// DisconnectTimeout is how long a peer may stay disconnected before it is
+	// closed. It is disconnected after min(5 s, DisconnectTimeout) without a packet
+	// on the pion transport, after 8 s on the lean one (a lite agent sends no checks
+	// of its own: it hears the client's every 2.5 s, and its RTCP).
 	DisconnectTimeout time.Duration
 	// ConnectTimeout is how long a peer may take to connect after its offer before it
 	// is closed.

@@ -65,9 +65,9 @@ type leanTransport struct {
 // client is alive from the client's own checks (browsers send one every 2.5 s on
 // the selected pair, pion every 2 s) and from its RTP and RTCP.
 const (
-	leanSilentAfter  = 5 * time.Second // no packet for this long: disconnected
+	leanSilentAfter  = 8 * time.Second // no packet for this long: disconnected (browsers check every 2.5 s, RTCP every 5)
 	leanJanitorEvery = 500 * time.Millisecond
-	dtlsLinger       = 5 * time.Second // the DTLS conn is kept this long after the handshake, for retransmissions
+	dtlsLinger       = 2 * time.Second // the DTLS conn is kept this long after the handshake, for retransmissions
 )
 
 func newLeanTransport(cfg Config, log *slog.Logger, met *metrics) (*leanTransport, error) {
