@@ -300,6 +300,25 @@ func (f *Forwarder) receive(m *member, buf []byte, levelID uint8, p *rtpPacket) 
 	sent, failed, slotted := f.fanOut(m, p, now)
 	wantSlot := !slotted && f.free > 0
 	f.assignMu.RUnlock()
+	if wantSlot {
+		if loud, _ := m.meter.read(now); loud >= audibleFloor {
+			// A free slot: take it with this very packet rather than at the re-rank.
+			f.assignMu.Lock()
+			claimed := f.free > 0 && f.sel.claimFree(m, loud, now)
+			if claimed {
+				f.free--
+			}
+			f.assignMu.Unlock()
+			if claimed {
+				f.metrics.slotSwitches.Inc()
+				f.requestRerank() // the new assignment goes to OnActive
+				f.assignMu.RLock()
+				sent, failed, slotted = f.fanOut(m, p, now)
+				f.assignMu.RUnlock()
+				wantSlot = false
+			}
+		}
+	}
 
 	switch {
 	case slotted:

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -127,11 +128,14 @@ func TestSetAllowedWaitsForThePacketInFlight(t *testing.T) {
 	var mu sync.Mutex
 	var after int // packets written once SetAllowed returned
 	var barrierDone bool
+	var writes atomic.Int32
 	blocking := writerFunc(func(int, *rtp.Header, []byte) error {
-		once.Do(func() {
-			close(entered)
-			<-release
-		})
+		if writes.Add(1) == 2 { // the second packet blocks in the transport
+			once.Do(func() {
+				close(entered)
+				<-release
+			})
+		}
 		mu.Lock()
 		if barrierDone {
 			after++
@@ -143,7 +147,7 @@ func TestSetAllowedWaitsForThePacketInFlight(t *testing.T) {
 	attach(t, f, "b", blocking)
 	f.SetAllowed("a", true)
 	var p rtpPacket
-	f.receive(a, packet(1, 1, 10), 1, &p) // not in a slot yet: asks for a re-rank
+	f.receive(a, packet(1, 1, 10), 1, &p) // takes the free slot at once
 	f.rerank(false)
 
 	go f.receive(a, packet(1, 2, 10), 1, &p)
@@ -238,5 +242,22 @@ func BenchmarkForward(b *testing.B) {
 			b.StopTimer()
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/receiver-packet")
 		})
+	}
+}
+
+func TestFirstPacketTakesAFreeSlot(t *testing.T) {
+	f := newBareForwarder(t, 2)
+	a := attach(t, f, "a", &recorder{})
+	b := &recorder{}
+	attach(t, f, "b", b)
+	f.SetAllowed("a", true)
+	var p rtpPacket
+	f.receive(a, packet(1, 1, 10), 1, &p)
+	if got := b.take(); len(got) != 1 || got[0].from != 1 {
+		t.Fatalf("b got %v from a's first packet, want it, in a slot", got)
+	}
+	f.receive(a, packet(1, 2, 127), 1, &p) // silence, and still in its slot
+	if got := b.take(); len(got) != 1 {
+		t.Fatalf("b got %v from a's second packet", got)
 	}
 }

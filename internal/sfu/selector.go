@@ -130,6 +130,24 @@ func (s *selector) rerank(now int64, members []*member) (switches int) {
 	return switches
 }
 
+// claimFree puts m, audible now (loud) and in no slot, into the first free main
+// slot at once, so that a speaker who starts while a slot is free loses no packet
+// to the wait for the next re-rank. It says whether it did.
+func (s *selector) claimFree(m *member, loud int32, now int64) bool {
+	if m.sel.slot >= 0 || m.sel.alt || !selectable(m) {
+		return false
+	}
+	for i, occ := range s.slots {
+		if occ == nil {
+			s.slots[i] = m
+			m.sel.slot, m.sel.challenging = i, false
+			m.sel.loud, m.sel.audible, m.sel.lastLoud = loud, true, now
+			return true
+		}
+	}
+	return false
+}
+
 // candidates returns the audible members outside the main slots, loudest first,
 // and resets the challenge of everyone else.
 func (s *selector) candidates(members []*member) []*member {
