@@ -132,13 +132,14 @@ const batchSize = 64
 // with one sendmmsg (golang.org/x/net/ipv4.PacketConn.WriteBatch) per batchSize.
 type sendBatch struct {
 	t    *leanTransport
+	pc   *ipv4.PacketConn // the batch's own descriptor of the shared socket
 	msgs []ipv4.Message
 	bufs [][]byte
 	n    int
 }
 
 func newSendBatch(t *leanTransport) *sendBatch {
-	b := &sendBatch{t: t, msgs: make([]ipv4.Message, batchSize), bufs: make([][]byte, batchSize)}
+	b := &sendBatch{t: t, pc: t.writer(), msgs: make([]ipv4.Message, batchSize), bufs: make([][]byte, batchSize)}
 	for i := range b.msgs {
 		b.bufs[i] = make([]byte, 1500)
 		b.msgs[i].Buffers = make([][]byte, 1)
@@ -162,7 +163,7 @@ func (b *sendBatch) add(pkt []byte, to *net.UDPAddr) {
 // flush writes the queued packets. A packet the socket refuses is skipped.
 func (b *sendBatch) flush() {
 	for sent := 0; sent < b.n; {
-		k, err := b.t.udpPC.WriteBatch(b.msgs[sent:b.n], 0)
+		k, err := b.pc.WriteBatch(b.msgs[sent:b.n], 0)
 		if err != nil || k <= 0 {
 			if errors.Is(err, net.ErrClosed) {
 				break

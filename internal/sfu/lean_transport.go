@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -45,7 +46,8 @@ type leanTransport struct {
 	fp   string // "sha-256 AB:..." of cert
 
 	udp     *net.UDPConn
-	udpPC   *ipv4.PacketConn // WriteBatch (sendmmsg) on udp
+	dupMu   sync.Mutex
+	dups    []*net.UDPConn // the batches' own descriptors of udp, closed with it
 	udpAddr *net.UDPAddr
 	tcp     *net.TCPListener
 	tcpAddr *net.TCPAddr
@@ -98,7 +100,6 @@ func newLeanTransport(cfg Config, log *slog.Logger, met *metrics) (*leanTranspor
 		_ = rc.Control(func(fd uintptr) { _ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1) })
 	}
 	t.udpAddr = t.udp.LocalAddr().(*net.UDPAddr)
-	t.udpPC = ipv4.NewPacketConn(t.udp)
 	t.tcp, err = net.ListenTCP("tcp4", &net.TCPAddr{IP: ip, Port: cfg.TCPPort})
 	if err != nil {
 		_ = t.udp.Close()
@@ -145,6 +146,36 @@ func (t *leanTransport) candidates() []string {
 			fmt.Sprintf("candidate:%d 1 tcp %d %s %d typ host tcptype passive", 2+2*i, 1671430143-i, ip, t.tcpAddr.Port))
 	}
 	return out
+}
+
+// writer returns a PacketConn for WriteBatch on the shared UDP socket through a
+// file descriptor of its own. The Go runtime serializes the writes of one
+// descriptor (a lock held for the whole system call), while the kernel lets
+// several threads send on one UDP socket at once: each fan-out worker writing
+// through its own descriptor is what makes the sharded fan-out parallel.
+func (t *leanTransport) writer() *ipv4.PacketConn {
+	rc, err := t.udp.SyscallConn()
+	var dup int = -1
+	if err == nil {
+		_ = rc.Control(func(fd uintptr) { dup, err = unix.Dup(int(fd)) })
+	}
+	if err != nil || dup < 0 {
+		return ipv4.NewPacketConn(t.udp) // shared, serialized: still correct
+	}
+	f := os.NewFile(uintptr(dup), "townhall-udp-writer")
+	pc, err := net.FilePacketConn(f) // dups again: close ours
+	_ = f.Close()
+	conn, ok := pc.(*net.UDPConn)
+	if err != nil || !ok {
+		if pc != nil {
+			_ = pc.Close()
+		}
+		return ipv4.NewPacketConn(t.udp)
+	}
+	t.dupMu.Lock()
+	t.dups = append(t.dups, conn)
+	t.dupMu.Unlock()
+	return ipv4.NewPacketConn(conn)
 }
 
 // register makes c reachable by its ICE username fragment.
@@ -356,6 +387,11 @@ func (t *leanTransport) close() error {
 	}
 	t.mu.Unlock()
 	close(t.done)
+	t.dupMu.Lock()
+	for _, d := range t.dups {
+		_ = d.Close()
+	}
+	t.dupMu.Unlock()
 	errU := t.udp.Close()
 	errT := t.tcp.Close()
 	for _, l := range links {
