@@ -9,14 +9,18 @@
 //
 //   - signaling: one WebSocket per participant (docs/protocol.md), of which only the
 //     offer is read; every other message is dropped unparsed;
-//   - ICE: one UDP socket per participant; connectivity checks are sent to the
-//     server's one host candidate and the server's checks are answered (RFC 8445
-//     §7.3), whether the server is a full or a lite ICE agent;
+//   - addresses: every participant has a loopback address of its own (127.1.x.y)
+//     on a few UDP sockets bound to the unspecified address and shared by all; the
+//     kernel tells which participant a packet is for (IP_PKTINFO);
+//   - ICE: connectivity checks are sent to the server's one host candidate and the
+//     server's checks are answered (RFC 8445 §7.3), whether the server is a full
+//     or a lite ICE agent;
 //   - DTLS-SRTP: a pion/dtls client handshake (RFC 5764), after which the DTLS
-//     connection is dropped and only an SRTP context (pion/srtp) is kept;
-//   - receiving: every listener socket is registered on a few epoll sets, each
-//     drained by one goroutine on its own thread: no goroutine per listener once it
-//     has joined, one read system call per packet, no allocation per packet.
+//     connection is dropped and only the SRTP keys are kept; AES-GCM SRTP is
+//     opened in place (RFC 7714);
+//   - receiving: one goroutine per shared socket reads up to 64 packets per
+//     recvmmsg, whoever they are for: no goroutine per listener once it has
+//     joined, no allocation per packet.
 //
 // Speakers send Opus-sized packets (80-byte payload every 20 ms, with an RFC 6464
 // audio level) whose payload carries the speaker's number, a sequence number of its
