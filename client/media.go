@@ -461,6 +461,10 @@ func (m *Media) Close() error {
 	m.closeOnce.Do(func() {
 		m.mu.Lock()
 		m.closed = true
+		now := time.Now()
+		for _, s := range m.slots {
+			s.end(now)
+		}
 		m.mu.Unlock()
 		close(m.done)
 		err = m.pc.Close()

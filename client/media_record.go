@@ -69,8 +69,9 @@ func (m *Media) Stats() MediaStats {
 	m.play.statsMu.Unlock()
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	now := time.Now()
 	for _, s := range m.slots {
-		st.Slots = append(st.Slots, s.snapshot())
+		st.Slots = append(st.Slots, s.snapshot(now))
 	}
 	return st
 }
@@ -121,6 +122,7 @@ type slotRecorder struct {
 	cur         string // the occupant of the last report
 	curSpeaking bool
 	lastReport  time.Time
+	ended       time.Time // when the connection ended; zero while it lasts
 }
 
 func newSlotRecorder(slot int, recordPath string) *slotRecorder {
@@ -203,23 +205,16 @@ func (r *slotRecorder) write(pkt *rtp.Packet) {
 	}
 }
 
-// maxReportGap caps the time one active_speakers report accounts for (they come
-// about five times a second).
-const maxReportGap = time.Second
-
 // occupy notes who a report puts in the slot; the time since the previous report
-// goes to the previous occupant.
+// goes to the previous occupant. The server reports when a slot's occupant or
+// their speaking flag changes, so a report holds until the next one.
 func (r *slotRecorder) occupy(user string, speaking bool, now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.cur != "" && !r.lastReport.IsZero() {
-		dt := min(now.Sub(r.lastReport), maxReportGap)
-		o := &r.stats.Occupants[r.occIndex[r.cur]]
-		o.InSlot += dt
-		if r.curSpeaking {
-			o.Speaking += dt
-		}
+	if !r.ended.IsZero() {
+		return
 	}
+	r.account(now)
 	if _, ok := r.occIndex[user]; !ok && user != "" {
 		r.occIndex[user] = len(r.stats.Occupants)
 		r.stats.Occupants = append(r.stats.Occupants, Occupant{UserID: user})
@@ -227,13 +222,42 @@ func (r *slotRecorder) occupy(user string, speaking bool, now time.Time) {
 	r.cur, r.curSpeaking, r.lastReport = user, speaking, now
 }
 
-// snapshot returns a copy of the slot's stats.
-func (r *slotRecorder) snapshot() SlotStats {
+// account gives the time from the last report to now to its occupant. r.mu is held.
+func (r *slotRecorder) account(now time.Time) {
+	if r.cur == "" || r.lastReport.IsZero() || !now.After(r.lastReport) {
+		return
+	}
+	dt := now.Sub(r.lastReport)
+	o := &r.stats.Occupants[r.occIndex[r.cur]]
+	o.InSlot += dt
+	if r.curSpeaking {
+		o.Speaking += dt
+	}
+	r.lastReport = now
+}
+
+// snapshot returns a copy of the slot's stats, the last report counted up to now
+// (or up to the end of the connection).
+func (r *slotRecorder) snapshot(now time.Time) SlotStats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if !r.ended.IsZero() {
+		now = r.ended
+	}
+	r.account(now)
 	s := r.stats
 	s.Occupants = append([]Occupant(nil), s.Occupants...)
 	return s
+}
+
+// end stops the occupants' clocks at now: the connection is over.
+func (r *slotRecorder) end(now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ended.IsZero() {
+		r.account(now)
+		r.ended = now
+	}
 }
 
 // close finishes the recording.

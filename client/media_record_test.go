@@ -1,6 +1,7 @@
 package client
 
 import (
+	"slices"
 	"errors"
 	"io"
 	"os"
@@ -31,7 +32,7 @@ func TestSlotRecorder(t *testing.T) {
 	if err := r.close(); err != nil {
 		t.Fatal(err)
 	}
-	st := r.snapshot()
+	st := r.snapshot(time.Now())
 
 	t.Run("lost and late packets are counted by sequence number", func(t *testing.T) {
 		if st.Packets != 7 || st.Lost != 2 || st.Late != 1 || st.Bytes != 7*40 {
@@ -85,20 +86,61 @@ func TestSlotRecorder(t *testing.T) {
 }
 
 func TestSlotRecorderOccupants(t *testing.T) {
-	r := newSlotRecorder(1, "")
 	t0 := time.Now()
-	r.occupy("", false, t0)
-	r.occupy("ann", true, t0.Add(200*time.Millisecond))
-	r.occupy("ann", false, t0.Add(400*time.Millisecond))
-	r.occupy("bob", true, t0.Add(600*time.Millisecond))
-	r.occupy("ann", true, t0.Add(5*time.Second)) // reports stopped for a while: bob gets at most maxReportGap
-	r.occupy("ann", true, t0.Add(5200*time.Millisecond))
-	got := r.snapshot().Occupants
-	want := []Occupant{
-		{UserID: "ann", InSlot: 600 * time.Millisecond, Speaking: 400 * time.Millisecond},
-		{UserID: "bob", InSlot: time.Second, Speaking: time.Second},
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	type report struct {
+		ms       int
+		user     string
+		speaking bool
 	}
-	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
-		t.Fatalf("%+v, want %+v", got, want)
+	tests := []struct {
+		name    string
+		reports []report
+		endMS   int // 0: not ended
+		nowMS   int // when the stats are read
+		want    []Occupant
+	}{
+		{
+			name: "a report holds until the next one, however long",
+			reports: []report{{0, "", false}, {200, "ann", true}, {400, "ann", false}, {600, "bob", true},
+				{5000, "ann", true}, {5200, "ann", true}},
+			nowMS: 5200,
+			want: []Occupant{{UserID: "ann", InSlot: 600 * time.Millisecond, Speaking: 400 * time.Millisecond},
+				{UserID: "bob", InSlot: 4400 * time.Millisecond, Speaking: 4400 * time.Millisecond}},
+		},
+		{
+			name:    "the last occupant is counted up to the moment the stats are read",
+			reports: []report{{0, "ann", true}},
+			nowMS:   3000,
+			want:    []Occupant{{UserID: "ann", InSlot: 3 * time.Second, Speaking: 3 * time.Second}},
+		},
+		{
+			name:    "the clocks stop when the connection ends",
+			reports: []report{{0, "ann", false}, {9000, "bob", true}},
+			endMS:   2000,
+			nowMS:   10000,
+			want:    []Occupant{{UserID: "ann", InSlot: 2 * time.Second}},
+		},
+		{
+			name:    "an empty slot counts for nobody",
+			reports: []report{{0, "ann", true}, {1000, "", false}, {4000, "", false}},
+			nowMS:   5000,
+			want:    []Occupant{{UserID: "ann", InSlot: time.Second, Speaking: time.Second}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newSlotRecorder(1, "")
+			for _, rep := range tt.reports {
+				if tt.endMS > 0 && rep.ms > tt.endMS {
+					r.end(at(tt.endMS))
+				}
+				r.occupy(rep.user, rep.speaking, at(rep.ms))
+			}
+			got := r.snapshot(at(tt.nowMS)).Occupants
+			if !slices.Equal(got, tt.want) {
+				t.Fatalf("%+v, want %+v", got, tt.want)
+			}
+		})
 	}
 }

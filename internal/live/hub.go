@@ -160,16 +160,20 @@ func NewHub(opts Options) *Hub {
 	return h
 }
 
-// activeSpeakers passes the media server's slot assignment of a room to everyone
-// in it. It is not a room event (no seq): it is replaced five times a second.
+// activeSpeakers takes the media server's slot assignment of a room (about five
+// times a second while anyone is in a slot) and tells everyone in the room when
+// what they see changes (speakerView). It is not a room event: no seq.
 func (h *Hub) activeSpeakers(roomID string, slots []ActiveSlot) {
 	r, ok := h.room(roomID)
 	if !ok {
 		return
 	}
-	msg := mustJSON(activeSpeakersMsg{Type: "active_speakers", Slots: slots})
-	select { // never block the media server: a busy room skips one update
+	select { // never block the media server: a busy room skips one report, the next one catches up
 	case r.ops <- func() {
+		msg := r.speakers.update(slots, h.now())
+		if msg == nil {
+			return
+		}
 		for _, c := range r.conns {
 			c.send(msg)
 		}

@@ -29,6 +29,7 @@ type liveRoom struct {
 
 	audienceDirty bool
 	pending       pendingHands // room goroutine only
+	speakers      speakerView  // room goroutine only
 
 	sumMu   sync.Mutex // guards summary, read by the hallway
 	summary Summary

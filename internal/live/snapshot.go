@@ -45,6 +45,9 @@ func (r *liveRoom) sendSnapshot(c *conn, id string) {
 		v.Listeners = append(v.Listeners, listenerView{Person: r.person(p.UserID), HandRaised: p.HandRaised})
 	}
 	c.send(mustJSON(snapshotMsg{Type: "snapshot", ID: id, Seq: c.seq, Room: v}))
+	if r.speakers.msg != nil { // who is heard now: active_speakers comes only on changes
+		c.send(r.speakers.msg)
+	}
 }
 
 func viewRoom(cfg room.Config) roomView {

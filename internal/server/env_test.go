@@ -295,6 +295,33 @@ func (s *sock) mediaMsg(t *testing.T, typ string) client.Message {
 	}
 }
 
+// drainMedia reads what has arrived without waiting, keeps the room messages for
+// next, and counts the audio signaling messages by type.
+func (s *sock) drainMedia() map[string]int {
+	n := map[string]int{}
+	for {
+		select {
+		case m := <-s.media:
+			n[m.Type]++
+			continue
+		default:
+		}
+		select {
+		case m, ok := <-s.Messages():
+			if !ok {
+				return n
+			}
+			if isMedia(m) {
+				n[m.Type]++
+			} else {
+				s.pending = append(s.pending, m)
+			}
+		default:
+			return n
+		}
+	}
+}
+
 // isMedia reports whether m is audio signaling rather than a room message.
 func isMedia(m client.Message) bool {
 	return m.Type == "offer" || m.Type == "candidate" || m.Type == "active_speakers"

@@ -128,6 +128,27 @@ func TestAudio(t *testing.T) {
 			}
 		}
 	})
+	t.Run("while ada talks on, listeners are not told again", func(t *testing.T) {
+		bs.drainMedia()
+		from := len(ba.heard('a'))
+		eventually(t, "a second more of ada", func() bool { return len(ba.heard('a')) > from+50 })
+		if n := bs.drainMedia()["active_speakers"]; n != 0 {
+			t.Fatalf("bob was sent active_speakers %d times in a second in which nothing changed", n)
+		}
+	})
+	t.Run("someone who joins is told at once who is speaking", func(t *testing.T) {
+		ds := join(t, ts.user("dee"), rm.ID)
+		m := ds.mediaMsg(t, "active_speakers")
+		var a struct {
+			Slots []struct {
+				UserID   string `json:"user_id"`
+				Speaking bool   `json:"speaking"`
+			} `json:"slots"`
+		}
+		if err := json.Unmarshal(m.Raw, &a); err != nil || len(a.Slots) == 0 || a.Slots[0].UserID != ada.ID || !a.Slots[0].Speaking {
+			t.Fatalf("dee's first active_speakers: %s (%v)", m.Raw, err)
+		}
+	})
 	t.Run("listeners who send audio are never heard", func(t *testing.T) {
 		if n := len(aa.heard('b')) + len(ca.heard('b')) + len(aa.heard('c')) + len(ba.heard('c')); n != 0 {
 			t.Fatalf("listeners' audio was forwarded %d times", n)

@@ -46,7 +46,7 @@ export class RoomSession extends EventTarget {
     this.attempt = 0;
     this.timer = 0;
     this.pending = new Map(); // request id → {resolve, reject}
-    this.levels = new Map(); // user id → audio level 0..1 (active_speakers)
+    this.speaking = new Set(); // user ids the server says are speaking now (active_speakers)
     this.ws = null;
     this.joinedOnce = false;
     this.audio = new AudioLink(this);
@@ -173,10 +173,9 @@ export class RoomSession extends EventTarget {
         this.audio.onSignal(m);
         break;
       case 'active_speakers':
-        // user id → level 0..1 of the people heard now (a slot that is silent counts 0).
-        this.levels = new Map((m.slots || []).filter((s) => s.user_id)
-          .map((s) => [s.user_id, s.speaking === false ? 0 : Number(s.level) || 0]));
-        this.changed('levels');
+        // Sent when who is heard or who is speaking changes; it replaces the last one.
+        this.speaking = new Set((m.slots || []).filter((s) => s.user_id && s.speaking).map((s) => s.user_id));
+        this.changed('speaking');
         break;
     }
   }

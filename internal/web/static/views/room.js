@@ -10,7 +10,6 @@ import { RoomSession } from '../roomsession.js';
 import { errorBox, busy, sheet } from './ui.js';
 import { inviteSheet } from './invite.js';
 
-const SPEAKING = 0.04; // the active_speakers level above which a ring shows
 
 const POLICIES = [
   ['everyone', 'Everyone can raise a hand'],
@@ -227,7 +226,7 @@ function liveView(s) {
   };
 
   // isSpeaking: someone on stage, not muted, whom active_speakers hears.
-  const isSpeaking = (p) => !p.muted && (s.levels.get(p.id) || 0) > SPEAKING;
+  const isSpeaking = (p) => !p.muted && s.speaking.has(p.id);
 
   const tileLabel = (p, onStage, speakingNow) => {
     const me = s.you && p.id === s.you.id;
@@ -258,8 +257,8 @@ function liveView(s) {
     replace(stage, s.room.stage.map((p) => personTile(p, { onStage: true })));
   };
 
-  // drawRings turns the speaking rings on and off in place (active_speakers
-  // comes five times a second: redrawing the stage would steal focus).
+  // drawRings turns the speaking rings on and off in place (redrawing the stage
+  // on every active_speakers would steal focus).
   const drawRings = () => {
     if (!s.room) return;
     for (const b of stage.querySelectorAll('[data-testid=stage-person]')) {
@@ -422,7 +421,7 @@ function liveView(s) {
   // --- reacting to the session ----------------------------------------------------
   const onChange = (e) => {
     const what = e.detail;
-    if (what === 'levels') { drawRings(); speakingChanged(); return; }
+    if (what === 'speaking') { drawRings(); speakingChanged(); return; }
     syncMic();
     // Audio and microphone news touch one part of the page: redrawing the rest
     // would replace the buttons under the user's finger.
