@@ -20,6 +20,11 @@ type serverSample struct {
 	forwarded float64 // townhall_rtp_forwarded_packets_total
 	late      float64 // townhall_rtp_dropped_late_total
 	noSlot    float64 // townhall_rtp_dropped_no_slot_total
+
+	// Where the RSS goes, from the Go collector.
+	heapInuse  float64 // go_memstats_heap_inuse_bytes
+	stackInuse float64 // go_memstats_stack_inuse_bytes
+	goroutines float64 // go_goroutines
 }
 
 // scrape reads the few series the report needs from the server's /metrics (the
@@ -58,6 +63,12 @@ func scrape(ctx context.Context, hc *http.Client, base string) (serverSample, er
 			dst = &s.late
 		case "townhall_rtp_dropped_no_slot_total":
 			dst = &s.noSlot
+		case "go_memstats_heap_inuse_bytes":
+			dst = &s.heapInuse
+		case "go_memstats_stack_inuse_bytes":
+			dst = &s.stackInuse
+		case "go_goroutines":
+			dst = &s.goroutines
 		default:
 			continue
 		}

@@ -25,6 +25,10 @@ func (r *Result) WriteTable(w io.Writer) {
 	row("server CPU", "%.3f cores, %.2f µs per packet received", r.ServerCPUCores, r.ServerUsPerPacket)
 	row("server RSS", "%.1f MiB (%.1f MiB before listeners, %.1f KiB per listener)",
 		mib(r.ServerRSSBytes), mib(r.ServerRSSBaseBytes), float64(r.ServerRSSPerListenerBytes)/1024)
+	if r.ServerHeapInuseBytes > 0 {
+		row("server Go memory", "heap in use %.1f MiB, stacks %.1f MiB, %d goroutines",
+			mib(r.ServerHeapInuseBytes), mib(r.ServerStackInuseBytes), r.ServerGoroutines)
+	}
 	row("generator CPU", "%.3f cores, %.2f µs per packet received", r.ClientCPUCores, r.ClientUsPerPacket)
 	if f := r.Floor; f != nil {
 		row("floor", "%.2f µs per packet (sendto %.2f, sendmmsg %.2f, AES-GCM %.2f; %d destinations, %d B)",

@@ -48,12 +48,18 @@ type Result struct {
 	ServerRSSBytes            int64   `json:"server_rss_bytes"`
 	ServerRSSBaseBytes        int64   `json:"server_rss_base_bytes"` // before any listener joined
 	ServerRSSPerListenerBytes int64   `json:"server_rss_per_listener_bytes"`
-	ServerForwarded           int64   `json:"server_forwarded_packets"` // townhall_rtp_forwarded_packets_total in the window
-	ServerDroppedLate         int64   `json:"server_dropped_late"`      // speakers' packets the server dropped as too late (overload), in the window
-	ServerDroppedNoSlot       int64   `json:"server_dropped_no_slot"`   // speakers' packets dropped for want of a slot, in the window
-	ServerUsPerPacket         float64 `json:"server_us_per_packet"`     // server CPU ÷ packets received
-	ClientCPUCores            float64 `json:"client_cpu_cores"`
-	ClientUsPerPacket         float64 `json:"client_us_per_packet"` // generator CPU ÷ packets received
+	// The Go runtime's view at the end of the window (go_memstats_*, go_goroutines;
+	// 0 if the server does not export them): the RSS is these, the heap's free
+	// spans not yet returned to the OS, and the binary.
+	ServerHeapInuseBytes  int64   `json:"server_heap_inuse_bytes"`
+	ServerStackInuseBytes int64   `json:"server_stack_inuse_bytes"`
+	ServerGoroutines      int64   `json:"server_goroutines"`
+	ServerForwarded       int64   `json:"server_forwarded_packets"` // townhall_rtp_forwarded_packets_total in the window
+	ServerDroppedLate     int64   `json:"server_dropped_late"`      // speakers' packets the server dropped as too late (overload), in the window
+	ServerDroppedNoSlot   int64   `json:"server_dropped_no_slot"`   // speakers' packets dropped for want of a slot, in the window
+	ServerUsPerPacket     float64 `json:"server_us_per_packet"`     // server CPU ÷ packets received
+	ClientCPUCores        float64 `json:"client_cpu_cores"`
+	ClientUsPerPacket     float64 `json:"client_us_per_packet"` // generator CPU ÷ packets received
 
 	Floor             *Floor  `json:"floor,omitempty"`
 	ServerFloorFactor float64 `json:"server_floor_factor,omitempty"` // ServerUsPerPacket ÷ Floor.FloorUs
@@ -274,6 +280,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	secs := s1.at.Sub(s0.at).Seconds()
 	res.ServerCPUCores = (s1.cpu - s0.cpu) / secs
 	res.ServerRSSBytes = int64(s1.rss)
+	res.ServerHeapInuseBytes, res.ServerStackInuseBytes, res.ServerGoroutines = int64(s1.heapInuse), int64(s1.stackInuse), int64(s1.goroutines)
 	if res.ListenersJoined > 0 {
 		res.ServerRSSPerListenerBytes = (res.ServerRSSBytes - res.ServerRSSBaseBytes) / int64(res.ListenersJoined)
 	}
