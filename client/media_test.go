@@ -32,6 +32,8 @@ func checkNoLeaks(t *testing.T) {
 	t.Helper()
 	t.Cleanup(func() {
 		deadline := time.Now().Add(patience)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
 		for {
 			leaked := mediaGoroutines()
 			if len(leaked) == 0 {
@@ -41,7 +43,7 @@ func checkNoLeaks(t *testing.T) {
 				t.Errorf("%d goroutines of pion or Media still run:\n\n%s", len(leaked), strings.Join(leaked, "\n\n"))
 				return
 			}
-			time.Sleep(20 * time.Millisecond) // polling for the condition, not synchronising
+			<-tick.C
 		}
 	})
 }
@@ -256,12 +258,16 @@ func join(t *testing.T, room *sfuRoom, id string, opts client.MediaOptions) *par
 // waitFor polls cond until it holds, or fails t after patience.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(patience)
+	deadline := time.NewTimer(patience)
+	defer deadline.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
 	for !cond() {
-		if time.Now().After(deadline) {
+		select {
+		case <-deadline.C:
 			t.Fatalf("%s: not within %s", what, patience)
+		case <-tick.C:
 		}
-		time.Sleep(20 * time.Millisecond) // polling for the condition, not synchronising
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -34,6 +35,8 @@ func checkNoLeaks(t *testing.T) {
 	t.Helper()
 	t.Cleanup(func() {
 		deadline := time.Now().Add(patience)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
 		for {
 			var leaked []string
 			buf := make([]byte, 8<<20)
@@ -51,7 +54,7 @@ func checkNoLeaks(t *testing.T) {
 				t.Errorf("%d goroutines still run:\n\n%s", len(leaked), strings.Join(leaked, "\n\n"))
 				return
 			}
-			time.Sleep(20 * time.Millisecond) // polling for the condition, not synchronising
+			<-tick.C
 		}
 	})
 }
@@ -192,6 +195,23 @@ func (r *running) wait(t *testing.T, who string) (bot.Report, error) {
 		t.Fatalf("%s's bot did not stop within %s; its log:\n%s", who, patience, r.log)
 	}
 	return bot.Report{}, nil
+}
+
+// eventually checks cond every 20 ms until it holds, or fails t after patience
+// with what and the message of fail.
+func eventually(t *testing.T, what string, cond func() bool, fail func() string) {
+	t.Helper()
+	deadline := time.NewTimer(patience)
+	defer deadline.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-deadline.C:
+			t.Fatalf("%s: not within %s: %s", what, patience, fail())
+		case <-tick.C:
+		}
+	}
 }
 
 // await waits for ch, or fails t after patience.
@@ -397,24 +417,16 @@ func TestABotWaitsToBeInvitedToSpeak(t *testing.T) {
 		await(t, "bob's bot plays its file", bobs.Played())
 		sent := bobs.Stats().Sent.Packets
 		var last int64 = -1
-		// Poll cyd's counters until all of bob's packets but the first few
-		// (sent before the server gave him a slot) are in.
-		deadline := time.Now().Add(patience)
-		for {
-			st := cyds.Stats().Slots
-			if len(st) > 0 {
+		// All of bob's packets but the first few (sent before the server gave
+		// him a slot) reach cyd.
+		eventually(t, "cyd hearing bob", func() bool {
+			if st := cyds.Stats().Slots; len(st) > 0 {
 				last = st[0].Packets
-				if last >= sent-10 {
-					if o := st[0].Occupants; len(o) == 0 || o[0].UserID != bob.ID {
-						t.Fatalf("slot 0 occupants %+v, want bob", o)
-					}
-					return
-				}
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("cyd got %d packets in slot 0, bob sent %d", last, sent)
-			}
-			time.Sleep(20 * time.Millisecond) // polling for the condition, not synchronising
+			return last >= sent-10
+		}, func() string { return fmt.Sprintf("cyd got %d packets in slot 0, bob sent %d", last, sent) })
+		if o := cyds.Stats().Slots[0].Occupants; len(o) == 0 || o[0].UserID != bob.ID {
+			t.Fatalf("slot 0 occupants %+v, want bob", o)
 		}
 	})
 	t.Run("ending the room sends both bots away", func(t *testing.T) {
@@ -446,13 +458,8 @@ func TestABotWaitsForAListener(t *testing.T) {
 	ada := run(t, "ada", bot.Config{Server: e.url, Room: room.ID, Token: e.ada.Token(), Speak: file, WaitForListener: true, LeaveWhenPlayed: true})
 	t.Run("alone, ada's bot waits", func(t *testing.T) {
 		await(t, "ada's bot connects", ada.Connected())
-		deadline := time.Now().Add(patience)
-		for !strings.Contains(ada.log.String(), "waiting for a listener") {
-			if time.Now().After(deadline) {
-				t.Fatalf("ada's bot does not say it waits:\n%s", ada.log)
-			}
-			time.Sleep(20 * time.Millisecond) // polling for the condition, not synchronising
-		}
+		eventually(t, "ada's bot saying it waits", func() bool { return strings.Contains(ada.log.String(), "waiting for a listener") },
+			func() string { return ada.log.String() })
 		if n := ada.Stats().Sent.Packets; n != 0 {
 			t.Fatalf("ada's bot sent %d packets to an empty room", n)
 		}

@@ -141,7 +141,7 @@ func BenchmarkForwardLean(b *testing.B) {
 			r.f.rerank(false)
 			seq := uint16(2)
 			b.ReportAllocs()
-			cpu0 := processCPU()
+			cpu0, d0 := processCPU(), r.drained.Load()
 			b.ResetTimer()
 			for range b.N {
 				seq++
@@ -150,7 +150,14 @@ func BenchmarkForwardLean(b *testing.B) {
 				r.f.receive(r.speaker, buf, 1, &p)
 			}
 			b.StopTimer()
-			time.Sleep(20 * time.Millisecond) // the last packets reach their sockets
+			// Wait for the last packets to reach their sockets: until all are
+			// drained, or none more came for 10 ms (loopback may drop some).
+			want := d0 + int64(b.N)*int64(n)
+			tick := time.NewTicker(10 * time.Millisecond)
+			for prev := int64(-1); r.drained.Load() < want && r.drained.Load() != prev; <-tick.C {
+				prev = r.drained.Load()
+			}
+			tick.Stop()
 			r.stop()
 			cpu := processCPU() - cpu0
 			sent := float64(b.N) * float64(n)

@@ -17,6 +17,8 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if code == 0 && !fuzzing() {
 		deadline := time.Now().Add(15 * time.Second)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
 		for runtime.NumGoroutine() > base {
 			if time.Now().After(deadline) {
 				buf := make([]byte, 1<<20)
@@ -25,7 +27,7 @@ func TestMain(m *testing.M) {
 				code = 1
 				break
 			}
-			time.Sleep(10 * time.Millisecond)
+			<-tick.C
 		}
 	}
 	os.Exit(code)
