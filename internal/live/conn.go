@@ -14,41 +14,63 @@ import (
 // starts dropping them (the client then sees a gap in seq and asks for a snapshot).
 const outQueue = 256
 
-// conn is one participant's room socket. The room goroutine owns seq; the writer
-// goroutine owns the WebSocket's write side.
+// writeTimeout bounds one write to a client; a client that takes longer is dropped.
+const writeTimeout = 10 * time.Second
+
+// conn is one participant's socket (a room socket, or inside a userConn the user
+// socket).
+//
+// A conn owns no goroutine of its own while it is idle: the handler's goroutine
+// reads, send starts a writer goroutine when a message arrives in an empty queue
+// and that writer exits once the queue is empty, and the heartbeat is a timer that
+// only runs a goroutine while a ping waits for its pong. A long-lived writer with
+// its ticker and a 256-slot channel cost about 11 KiB a socket, idle or not.
+//
+// Lock order: sendMu is a leaf. It is taken after Hub.mu (Notify sends under it)
+// and nothing is acquired while it is held; nothing that blocks runs under it.
 type conn struct {
 	ws     *websocket.Conn
 	person Person
-	out    chan []byte
 	seq    uint64 // per-connection event sequence; room goroutine only
 	limit  *rate.Limiter
 	bad    int          // malformed or refused frames in a row; reader goroutine only
 	media  MediaSession // the audio connection; reader goroutine only
 
-	closeOnce sync.Once
-	done      chan struct{} // closed when the socket is finished
-	bye       string
+	done     chan struct{} // closed when the socket is finished: closed after its bye, or dead
+	doneOnce sync.Once
+
+	sendMu  sync.Mutex
+	queue   [][]byte    // messages waiting for the writer, oldest first; nil when empty
+	writing bool        // a writer goroutine is running; there is never more than one
+	closing bool        // close (or a failure) happened: nothing more is queued
+	bye     string      // the reason close was given
+	ping    *time.Timer // the next heartbeat; nil without heartbeats
 }
 
-func newConn(ws *websocket.Conn, p Person) *conn {
-	return &conn{ws: ws, person: p, out: make(chan []byte, outQueue), done: make(chan struct{}),
-		limit: rate.NewLimiter(20, 40)}
+// newConn returns the conn of ws for p. Every heartbeat (if > 0) it pings the
+// client and drops it if no pong comes within another heartbeat; pongs arrive only
+// while someone reads ws, which the caller does until the socket ends.
+func newConn(ws *websocket.Conn, p Person, heartbeat time.Duration) *conn {
+	c := &conn{ws: ws, person: p, done: make(chan struct{}), limit: rate.NewLimiter(20, 40)}
+	if heartbeat > 0 {
+		c.sendMu.Lock() // the timer may fire before c.ping is set
+		c.ping = time.AfterFunc(heartbeat, func() { c.beat(heartbeat) })
+		c.sendMu.Unlock()
+	}
+	return c
 }
 
 // send queues msg without blocking; it reports false if the client is too slow and
-// the message was dropped.
+// the message was dropped, or the conn is closing.
 func (c *conn) send(msg []byte) bool {
-	select {
-	case <-c.done:
-		return false
-	default:
-	}
-	select {
-	case c.out <- msg:
-		return true
-	default:
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
+	if c.closing || len(c.queue) >= outQueue {
 		return false
 	}
+	c.queue = append(c.queue, msg)
+	c.startWriter()
+	return true
 }
 
 // sendEvent queues an event message: it takes the next sequence number whether or
@@ -67,11 +89,17 @@ func (c *conn) sendEvent(kind string, data []byte) {
 }
 
 // close says bye (reason) and closes the socket after what is queued is written.
+// Only the first call counts; done is closed once the socket is closed.
 func (c *conn) close(reason string) {
-	c.closeOnce.Do(func() {
-		c.bye = reason
-		close(c.done)
-	})
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
+	if c.closing {
+		return
+	}
+	c.closing = true
+	c.bye = reason
+	c.stopHeartbeat()
+	c.startWriter() // the writer says bye once the queue is empty
 }
 
 // closeCode maps a bye reason to a WebSocket close code (4000-4999: ours).
@@ -91,51 +119,121 @@ func closeCode(reason string) websocket.StatusCode {
 	return websocket.StatusNormalClosure
 }
 
-// writeLoop writes queued messages and heartbeats until the conn is closed, then
-// flushes what is queued, says bye and closes the WebSocket.
-func (c *conn) writeLoop(heartbeat time.Duration) {
-	ping := time.NewTicker(heartbeat)
-	defer ping.Stop()
-	write := func(msg []byte) error {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		return c.ws.Write(ctx, websocket.MessageText, msg)
+// startWriter starts the writer unless one is running. sendMu is held.
+func (c *conn) startWriter() {
+	if !c.writing {
+		c.writing = true
+		go c.flush()
 	}
+}
+
+// writerStep is what the writer is to do next.
+type writerStep int
+
+const (
+	writeNext   writerStep = iota // write the message next returned
+	sayBye                        // the conn is closing and its queue is empty
+	stopWriting                   // the queue is empty: the writer has stopped
+)
+
+// next takes the oldest queued message for the writer. With none queued it tells
+// the writer to say bye if the conn is closing, or else stops it. The decision to
+// stop is taken under sendMu together with clearing writing, so a message queued
+// after it starts a new writer: none is left behind in the queue.
+func (c *conn) next() ([]byte, writerStep) {
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
+	if len(c.queue) == 0 {
+		if c.closing {
+			return nil, sayBye
+		}
+		c.writing = false
+		return nil, stopWriting
+	}
+	msg := c.queue[0]
+	c.queue[0] = nil // let the message go once written
+	c.queue = c.queue[1:]
+	if len(c.queue) == 0 {
+		c.queue = nil
+	}
+	return msg, writeNext
+}
+
+// flush is the writer: it writes queued messages in order until the queue is
+// empty, and on close, says bye and closes the WebSocket. A failed write drops the
+// client.
+func (c *conn) flush() {
 	for {
-		select {
-		case msg := <-c.out:
-			if err := write(msg); err != nil {
-				c.close("")
-				c.ws.CloseNow()
-				return
+		msg, step := c.next()
+		switch step {
+		case stopWriting:
+			return
+		case sayBye:
+			c.sendMu.Lock()
+			bye := c.bye
+			c.sendMu.Unlock()
+			if bye != "" {
+				_ = c.write([]byte(`{"type":"bye","reason":"` + bye + `"}`))
 			}
-		case <-ping.C:
-			ctx, cancel := context.WithTimeout(context.Background(), heartbeat)
-			err := c.ws.Ping(ctx)
-			cancel()
-			if err != nil {
-				c.close("")
-				c.ws.CloseNow()
-				return
-			}
-		case <-c.done:
-			for {
-				select {
-				case msg := <-c.out:
-					if write(msg) != nil {
-						c.ws.CloseNow()
-						return
-					}
-					continue
-				default:
-				}
-				break
-			}
-			if c.bye != "" {
-				_ = write([]byte(`{"type":"bye","reason":"` + c.bye + `"}`))
-			}
-			_ = c.ws.Close(closeCode(c.bye), c.bye)
+			_ = c.ws.Close(closeCode(bye), bye)
+			c.finish()
+			return
+		}
+		if err := c.write(msg); err != nil {
+			c.fail()
 			return
 		}
 	}
+}
+
+func (c *conn) write(msg []byte) error {
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	return c.ws.Write(ctx, websocket.MessageText, msg)
+}
+
+// beat runs on the heartbeat timer: it pings the client and waits for the pong
+// (which the reader goroutine receives), then sets the timer again. A client that
+// does not answer within every is dropped.
+func (c *conn) beat(every time.Duration) {
+	c.sendMu.Lock()
+	closing := c.closing
+	c.sendMu.Unlock()
+	if closing {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), every)
+	err := c.ws.Ping(ctx)
+	cancel()
+	c.sendMu.Lock()
+	if closing = c.closing; !closing && err == nil {
+		c.ping.Reset(every)
+	}
+	c.sendMu.Unlock()
+	if err != nil && !closing { // a closing conn's writer says bye and closes it
+		c.fail()
+	}
+}
+
+// stopHeartbeat stops the heartbeat timer. sendMu is held.
+func (c *conn) stopHeartbeat() {
+	if c.ping != nil {
+		c.ping.Stop()
+	}
+}
+
+// fail drops the client at once, without a bye: what is queued is lost.
+func (c *conn) fail() {
+	c.sendMu.Lock()
+	c.closing = true
+	c.queue = nil
+	c.stopHeartbeat()
+	c.sendMu.Unlock()
+	c.ws.CloseNow()
+	c.finish()
+}
+
+// finish marks the socket finished.
+func (c *conn) finish() {
+	c.doneOnce.Do(func() { close(c.done) })
 }

@@ -66,10 +66,10 @@ func (h *Hub) ServeRoom(w http.ResponseWriter, req *http.Request, roomID string,
 		return // Accept has answered the request
 	}
 	ws.SetReadLimit(MaxFrame)
-	c := newConn(ws, who)
-	writerDone := make(chan struct{})
-	go func() { defer close(writerDone); c.writeLoop(h.opts.Heartbeat) }()
-	defer func() { <-writerDone }()
+	c := newConn(ws, who, h.opts.Heartbeat)
+	// Every way out below closes c; the handler returns once the socket is
+	// closed (its bye written) or dead.
+	defer func() { <-c.done }()
 
 	// The socket lives until the hub or the client closes it: not until the
 	// server's base context ends, which would cut it off before the hub can

@@ -44,10 +44,10 @@ func (h *Hub) ServeUser(w http.ResponseWriter, req *http.Request, user Person) {
 		return
 	}
 	ws.SetReadLimit(MaxFrame)
-	uc := &userConn{conn: newConn(ws, user), user: user.ID}
-	writerDone := make(chan struct{})
-	go func() { defer close(writerDone); uc.writeLoop(h.opts.Heartbeat) }()
-	defer func() { <-writerDone }()
+	uc := &userConn{conn: newConn(ws, user, h.opts.Heartbeat), user: user.ID}
+	// The deferred uc.close below runs first; the handler returns once the socket
+	// is closed (its bye written) or dead.
+	defer func() { <-uc.done }()
 
 	h.mu.Lock()
 	if h.users[user.ID] == nil {
