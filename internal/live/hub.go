@@ -117,6 +117,7 @@ type Hub struct {
 
 	hallwayDirty chan struct{}
 	wg           sync.WaitGroup // room loops, persisters, hallway pusher
+	socketsWG    sync.WaitGroup // open sockets: acquireSocket adds, releaseSocket is done
 	stop         chan struct{}
 }
 
@@ -288,6 +289,7 @@ func (h *Hub) acquireSocket(user string) error {
 		return ErrTooManySockets
 	}
 	h.sockets[user]++
+	h.socketsWG.Add(1) // under mu and before closing: never concurrent with Shutdown's Wait
 	return nil
 }
 
@@ -297,6 +299,7 @@ func (h *Hub) releaseSocket(user string) {
 		delete(h.sockets, user)
 	}
 	h.mu.Unlock()
+	h.socketsWG.Done()
 }
 
 // persist runs a store write off the room goroutines; Shutdown waits for it.
@@ -340,7 +343,7 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	}
 	close(h.stop)
 	done := make(chan struct{})
-	go func() { h.wg.Wait(); close(done) }()
+	go func() { h.wg.Wait(); h.socketsWG.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-ctx.Done():

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/coder/websocket"
 
 	"github.com/townhall/townhall/internal/ids"
 )
@@ -32,38 +31,32 @@ func (uc *userConn) setLast(b []byte) bool {
 	return true
 }
 
-// ServeUser upgrades w to the user socket of user and serves it until it closes.
+// ServeUser upgrades w to the user socket of user, says welcome and sends the
+// hallway, then returns, leaving the socket to a goroutine of its own that reads
+// it until it closes (as ServeRoom does, and for the same reason).
 func (h *Hub) ServeUser(w http.ResponseWriter, req *http.Request, user Person) {
 	if err := h.acquireSocket(user.ID); err != nil {
 		writeHTTPError(w, err)
 		return
 	}
-	defer h.releaseSocket(user.ID)
-	ws, err := websocket.Accept(w, req, &websocket.AcceptOptions{Subprotocols: []string{"townhall.v1"}})
+	ws, err := accept(w, req)
 	if err != nil {
+		h.releaseSocket(user.ID)
 		return
 	}
 	ws.SetReadLimit(MaxFrame)
 	uc := &userConn{conn: newConn(ws, user, h.opts.Heartbeat), user: user.ID}
-	// The deferred uc.close below runs first; the handler returns once the socket
-	// is closed (its bye written) or dead.
-	defer func() { <-uc.done }()
 
 	h.mu.Lock()
 	if h.users[user.ID] == nil {
 		h.users[user.ID] = map[*userConn]struct{}{}
 	}
 	h.users[user.ID][uc] = struct{}{}
+	closing := h.closing // Shutdown began after acquireSocket: it did not see uc
 	h.mu.Unlock()
-	defer func() {
-		h.mu.Lock()
-		delete(h.users[user.ID], uc)
-		if len(h.users[user.ID]) == 0 {
-			delete(h.users, user.ID)
-		}
-		h.mu.Unlock()
-		uc.close("")
-	}()
+	if closing {
+		uc.close(ByeShutdown)
+	}
 
 	uc.send(mustJSON(struct {
 		Type     string `json:"type"`
@@ -73,8 +66,26 @@ func (h *Hub) ServeUser(w http.ResponseWriter, req *http.Request, user Person) {
 	h.sendHallway(uc)
 
 	ctx := context.WithoutCancel(req.Context()) // as in ServeRoom
+	go func() {
+		defer h.releaseSocket(user.ID) // last: Shutdown waits for it
+		defer func() { <-uc.done }()   // the socket is closed (its bye written) or dead
+		defer func() {
+			h.mu.Lock()
+			delete(h.users[user.ID], uc)
+			if len(h.users[user.ID]) == 0 {
+				delete(h.users, user.ID)
+			}
+			h.mu.Unlock()
+			uc.close("")
+		}()
+		h.readUser(ctx, uc)
+	}()
+}
+
+// readUser reads the client's frames on the user socket until it ends.
+func (h *Hub) readUser(ctx context.Context, uc *userConn) {
 	for {
-		_, data, err := ws.Read(ctx)
+		_, data, err := uc.ws.Read(ctx)
 		if err != nil {
 			return
 		}

@@ -187,7 +187,9 @@ func (c *leanConn) setAnswer(text string) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.remoteFP = strings.ToUpper(value)
+	// A clone: ToUpper returns its argument when it is upper case already, and a
+	// substring keeps the parser's copy of the whole answer alive (~3 KiB a peer).
+	c.remoteFP = strings.Clone(strings.ToUpper(value))
 	c.dtlsClient = strings.TrimSpace(setup) == "passive"
 	c.micLevelID = levelIDs[k]
 	c.answered = true
