@@ -47,7 +47,8 @@ func ReadResults(dir string) ([]*Result, error) {
 
 // WriteSummary prints results as a Markdown table. Memory per listener is
 // (RSS at N − RSS at 0) ÷ N when a run with no listeners in the same talk mode is
-// among the results, else the run's own (RSS − RSS before the listeners joined) ÷ N.
+// among the results, else the run's own (RSS − RSS before the listeners joined) ÷ N;
+// once with the RSS at the end of the window and once with its highest reading.
 func WriteSummary(w io.Writer, results []*Result) {
 	base := map[string]int64{}
 	for _, r := range results {
@@ -55,20 +56,30 @@ func WriteSummary(w io.Writer, results []*Result) {
 			base[r.Talk] = r.ServerRSSBytes
 		}
 	}
-	fmt.Fprintln(w, "| talk | listeners | joined | join p95 ms | server CPU cores | server µs/packet | × floor | server RSS MiB | KiB/listener | loss % | latency p50 / p99 / max ms | generator µs/packet |")
+	fmt.Fprintln(w, "| talk | listeners | joined | join p95 ms | server CPU cores | server µs/packet | × floor | server RSS MiB end / peak | KiB/listener end / peak | loss % | latency p50 / p99 / max ms | generator µs/packet |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
 	for _, r := range results {
 		factor := "–"
 		if r.ServerFloorFactor > 0 {
 			factor = fmt.Sprintf("%.2f", r.ServerFloorFactor)
 		}
-		perListener := float64(r.ServerRSSPerListenerBytes) / 1024
-		if b, ok := base[r.Talk]; ok && r.ListenersJoined > 0 {
-			perListener = float64(r.ServerRSSBytes-b) / float64(r.ListenersJoined) / 1024
+		b, ok := base[r.Talk]
+		if !ok {
+			b = r.ServerRSSBaseBytes
 		}
-		fmt.Fprintf(w, "| %s | %d | %d | %.0f | %.2f | %.2f | %s | %.0f | %.1f | %.3f | %.1f / %.1f / %.0f | %.2f |\n",
+		perListener := func(rss int64) string {
+			if rss == 0 || r.ListenersJoined == 0 {
+				return "–"
+			}
+			return fmt.Sprintf("%.1f", float64(rss-b)/float64(r.ListenersJoined)/1024)
+		}
+		peak := "–"
+		if r.ServerRSSPeakBytes > 0 {
+			peak = fmt.Sprintf("%.0f", mib(r.ServerRSSPeakBytes))
+		}
+		fmt.Fprintf(w, "| %s | %d | %d | %.0f | %.2f | %.2f | %s | %.0f / %s | %s / %s | %.3f | %.1f / %.1f / %.0f | %.2f |\n",
 			r.Talk, r.ListenersRequested, r.ListenersJoined, r.JoinMs.P95, r.ServerCPUCores, r.ServerUsPerPacket, factor,
-			mib(r.ServerRSSBytes), perListener, r.LossPct,
+			mib(r.ServerRSSBytes), peak, perListener(r.ServerRSSBytes), perListener(r.ServerRSSPeakBytes), r.LossPct,
 			r.LatencyMs.P50, r.LatencyMs.P99, r.LatencyMs.Max, r.ClientUsPerPacket)
 	}
 }

@@ -23,8 +23,8 @@ func (r *Result) WriteTable(w io.Writer) {
 	row("loss", "%.3f %% (the server dropped %d inbound packets as late, %d for want of a slot)", r.LossPct, r.ServerDroppedLate, r.ServerDroppedNoSlot)
 	row("latency", "p50 %.2f ms, p99 %.2f ms, max %.2f ms", r.LatencyMs.P50, r.LatencyMs.P99, r.LatencyMs.Max)
 	row("server CPU", "%.3f cores, %.2f µs per packet received", r.ServerCPUCores, r.ServerUsPerPacket)
-	row("server RSS", "%.1f MiB (%.1f MiB before listeners, %.1f KiB per listener)",
-		mib(r.ServerRSSBytes), mib(r.ServerRSSBaseBytes), float64(r.ServerRSSPerListenerBytes)/1024)
+	row("server RSS", "%.1f MiB at the end, %.1f MiB at the highest (%.1f MiB before listeners, %.1f KiB per listener)",
+		mib(r.ServerRSSBytes), mib(r.ServerRSSPeakBytes), mib(r.ServerRSSBaseBytes), float64(r.ServerRSSPerListenerBytes)/1024)
 	if r.ServerHeapInuseBytes > 0 {
 		row("server Go memory", "heap in use %.1f MiB, stacks %.1f MiB, %d goroutines",
 			mib(r.ServerHeapInuseBytes), mib(r.ServerStackInuseBytes), r.ServerGoroutines)

@@ -48,6 +48,7 @@ type Result struct {
 	ServerRSSBytes            int64   `json:"server_rss_bytes"`
 	ServerRSSBaseBytes        int64   `json:"server_rss_base_bytes"` // before any listener joined
 	ServerRSSPerListenerBytes int64   `json:"server_rss_per_listener_bytes"`
+	ServerRSSPeakBytes        int64   `json:"server_rss_peak_bytes"` // the highest of the window's readings (every rssEvery)
 	// The Go runtime's view at the end of the window (go_memstats_*, go_goroutines;
 	// 0 if the server does not export them): the RSS is these, the heap's free
 	// spans not yet returned to the OS, and the binary.
@@ -64,6 +65,9 @@ type Result struct {
 	Floor             *Floor  `json:"floor,omitempty"`
 	ServerFloorFactor float64 `json:"server_floor_factor,omitempty"` // ServerUsPerPacket ÷ Floor.FloorUs
 }
+
+// rssEvery is how often the server's RSS is read during the window, for its peak.
+const rssEvery = 5 * time.Second
 
 // Run runs the load test of cfg and reports it. Progress bars go to progress
 // (none if nil).
@@ -232,6 +236,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	win.from.Store(time.Now().UnixNano())
 	bar = newBar(progress, int(cfg.Duration.Seconds()), "measuring")
 	end := time.Now().Add(cfg.Duration)
+	peakRSS, lastScrape := s0.rss, time.Now()
 	for time.Now().Before(end) && ctx.Err() == nil {
 		select {
 		case <-time.After(min(time.Second, time.Until(end))):
@@ -240,12 +245,19 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		if bar != nil {
 			_ = bar.Set(int(cfg.Duration.Seconds() - time.Until(end).Seconds()))
 		}
+		if time.Since(lastScrape) >= rssEvery { // the RSS moves with the garbage collector
+			if s, err := scrape(ctx, hc, cfg.URL); err == nil {
+				peakRSS = max(peakRSS, s.rss)
+			}
+			lastScrape = time.Now()
+		}
 	}
 	win.to.Store(time.Now().UnixNano())
 	s1, err := scrape(ctx, hc, cfg.URL)
 	if err != nil {
 		return nil, err
 	}
+	peakRSS = max(peakRSS, s1.rss)
 	c1 := selfCPU()
 	if bar != nil {
 		_ = bar.Finish()
@@ -280,6 +292,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	secs := s1.at.Sub(s0.at).Seconds()
 	res.ServerCPUCores = (s1.cpu - s0.cpu) / secs
 	res.ServerRSSBytes = int64(s1.rss)
+	res.ServerRSSPeakBytes = int64(peakRSS)
 	res.ServerHeapInuseBytes, res.ServerStackInuseBytes, res.ServerGoroutines = int64(s1.heapInuse), int64(s1.stackInuse), int64(s1.goroutines)
 	if res.ListenersJoined > 0 {
 		res.ServerRSSPerListenerBytes = (res.ServerRSSBytes - res.ServerRSSBaseBytes) / int64(res.ListenersJoined)

@@ -87,7 +87,8 @@ func TestSmokeLoad(t *testing.T) {
 		t.Fatalf("received %d packets of %d (loss %.3f %%)", res.PacketsReceived, res.PacketsExpected, res.LossPct)
 	case res.PacketsBad != 0:
 		t.Fatalf("%d packets did not decrypt or parse", res.PacketsBad)
-	case res.ServerCPUCores <= 0 || res.ServerRSSBytes <= 0 || res.ServerHeapInuseBytes <= 0 || res.ServerGoroutines <= 0:
+	case res.ServerCPUCores <= 0 || res.ServerRSSBytes <= 0 || res.ServerRSSPeakBytes < res.ServerRSSBytes ||
+		res.ServerHeapInuseBytes <= 0 || res.ServerGoroutines <= 0:
 		t.Fatalf("no server CPU or memory read from /metrics: %+v", res)
 	}
 }
