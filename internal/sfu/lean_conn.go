@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/binary"
 	"fmt"
+	"github.com/pion/stun/v4"
 	"net"
 	"net/netip"
 	"os"
@@ -39,8 +40,9 @@ type leanConn struct {
 	p     *Peer
 	ufrag string
 	pwd   string
-	ssrcs []uint32 // of each slot
-	sess  uint64   // SDP session ID
+	key   stun.MessageIntegrity // pwd as the short-term credential's key
+	ssrcs []uint32              // of each slot
+	sess  uint64                // SDP session ID
 
 	state    atomic.Int32
 	lastSeen atomic.Int64 // Unix ns of the last packet from the client
@@ -71,6 +73,7 @@ func newLeanConn(t *leanTransport, p *Peer, slots int) (*leanConn, error) {
 	_, _ = rand.Read(b[:])
 	c := &leanConn{t: t, p: p, ufrag: iceString(8), pwd: iceString(24), ssrcs: make([]uint32, slots),
 		sess: binary.BigEndian.Uint64(b[:]) >> 2}
+	c.key = stun.NewShortTermIntegrity(c.pwd)
 	for i := range c.ssrcs {
 		_, _ = rand.Read(b[:4])
 		c.ssrcs[i] = binary.BigEndian.Uint32(b[:])

@@ -1,6 +1,8 @@
 package sfu
 
 import (
+	"bytes"
+	"crypto/sha1"
 	"crypto/tls"
 	"encoding/binary"
 	"errors"
@@ -10,7 +12,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -226,13 +227,6 @@ func (t *leanTransport) byAddress(a netip.AddrPort) *leanConn {
 	return c
 }
 
-func (t *leanTransport) byUsername(ufrag string) *leanConn {
-	t.mu.RLock()
-	c := t.byUfrag[ufrag]
-	t.mu.RUnlock()
-	return c
-}
-
 // readUDP is the goroutine of the shared UDP port.
 func (t *leanTransport) readUDP() {
 	defer t.wg.Done()
@@ -314,38 +308,59 @@ const (
 // nominates the pair it came over: as a lite agent, we never check, and the
 // client, always controlling, picks (§7.3.1.5).
 func (t *leanTransport) handleSTUN(b []byte, path packetPath) {
-	m := &stun.Message{Raw: append([]byte(nil), b...)}
+	s := stunScratchPool.Get().(*stunScratch)
+	defer stunScratchPool.Put(s)
+	m := &s.req
+	if cap(m.Raw) < len(b)+sha1.Size { // MESSAGE-INTEGRITY's check appends its HMAC to Raw
+		m.Raw = make([]byte, 0, max(len(b)+sha1.Size, 512))
+	}
+	m.Raw = append(m.Raw[:0], b...)
 	if m.Decode() != nil || m.Type != stun.BindingRequest {
 		return
 	}
-	var user stun.Username
-	if user.GetFrom(m) != nil {
+	user, err := m.Get(stun.AttrUsername)
+	if err != nil {
 		return
 	}
-	ours, _, ok := strings.Cut(user.String(), ":")
+	ours, _, ok := bytes.Cut(user, []byte{':'})
 	if !ok {
 		return
 	}
-	c := t.byUsername(ours)
-	if c == nil || stun.NewShortTermIntegrity(c.pwd).Check(m) != nil || stun.Fingerprint.Check(m) != nil {
+	t.mu.RLock()
+	c := t.byUfrag[string(ours)] // no allocation: the conversion is only a map key
+	t.mu.RUnlock()
+	if c == nil || c.key.Check(m) != nil || stun.Fingerprint.Check(m) != nil {
 		return // RFC 8445 §7.3.1.1 would answer 400/401; a silent drop costs less
 	}
 	if m.Contains(attrICEControlled) {
 		return // a lite agent is always controlled: the client must control (§6.1.1)
 	}
-	xor := &stun.XORMappedAddress{}
-	path.mapped(xor)
-	resp, err := stun.Build(stun.BindingSuccess, stun.NewTransactionIDSetter(m.TransactionID), xor,
-		stun.NewShortTermIntegrity(c.pwd), stun.Fingerprint)
-	if err != nil {
+	r := &s.resp
+	r.Reset()
+	r.Type = stun.BindingSuccess
+	r.TransactionID = m.TransactionID
+	r.WriteHeader()
+	path.mapped(&s.xor)
+	if s.xor.AddTo(r) != nil || c.key.AddTo(r) != nil || stun.Fingerprint.AddTo(r) != nil {
 		return
 	}
-	_ = path.write(resp.Raw)
+	_ = path.write(r.Raw)
 	c.touch()
 	if m.Contains(attrUseCandidate) {
 		c.nominate(path)
 	}
 }
+
+// stunScratch is what handleSTUN needs for one check. Every listener's client
+// checks its connection every few seconds (RFC 7675 consent), so at thousands of
+// listeners a fresh request, response, username and address per check were
+// megabytes of garbage a second, and a garbage collection every few seconds.
+type stunScratch struct {
+	req, resp stun.Message
+	xor       stun.XORMappedAddress
+}
+
+var stunScratchPool = sync.Pool{New: func() any { return new(stunScratch) }}
 
 // janitor marks silent connections disconnected and tells their Peers.
 func (t *leanTransport) janitor() {
