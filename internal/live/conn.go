@@ -15,7 +15,8 @@ import (
 const outQueue = 256
 
 // writeTimeout bounds one write to a client; a client that takes longer is dropped.
-const writeTimeout = 10 * time.Second
+// A variable for the tests.
+var writeTimeout = 10 * time.Second
 
 // conn is one participant's socket (a room socket, or inside a userConn the user
 // socket).
@@ -40,11 +41,13 @@ type conn struct {
 	doneOnce sync.Once
 
 	sendMu  sync.Mutex
-	queue   [][]byte    // messages waiting for the writer, oldest first; nil when empty
+	queue   [][]byte    // messages waiting for the writer: queue[head:], oldest first
+	head    int         // the next message to write
 	writing bool        // a writer goroutine is running; there is never more than one
 	closing bool        // close (or a failure) happened: nothing more is queued
 	bye     string      // the reason close was given
 	ping    *time.Timer // the next heartbeat; nil without heartbeats
+	stall   *time.Timer // drops the client when a write stalls; the writer's only
 }
 
 // newConn returns the conn of ws for p. Every heartbeat (if > 0) it pings the
@@ -65,7 +68,7 @@ func newConn(ws *websocket.Conn, p Person, heartbeat time.Duration) *conn {
 func (c *conn) send(msg []byte) bool {
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
-	if c.closing || len(c.queue) >= outQueue {
+	if c.closing || len(c.queue)-c.head >= outQueue {
 		return false
 	}
 	c.queue = append(c.queue, msg)
@@ -143,18 +146,19 @@ const (
 func (c *conn) next() ([]byte, writerStep) {
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
-	if len(c.queue) == 0 {
+	if c.head == len(c.queue) {
 		if c.closing {
 			return nil, sayBye
 		}
 		c.writing = false
 		return nil, stopWriting
 	}
-	msg := c.queue[0]
-	c.queue[0] = nil // let the message go once written
-	c.queue = c.queue[1:]
-	if len(c.queue) == 0 {
-		c.queue = nil
+	msg := c.queue[c.head]
+	c.queue[c.head] = nil // let the message go once written
+	if c.head++; c.head == len(c.queue) {
+		// Empty: the array is kept for the next messages (a few words; a
+		// fresh one for each message was garbage at every write).
+		c.queue, c.head = c.queue[:0], 0
 	}
 	return msg, writeNext
 }
@@ -186,10 +190,20 @@ func (c *conn) flush() {
 	}
 }
 
+// write writes msg, dropping the client if that takes longer than writeTimeout.
+// The timeout is one timer per conn, reset for each write, not a context: with a
+// context coder/websocket sets up a context.AfterFunc for each write, and at
+// thousands of listeners that garbage alone set off a collection every few
+// seconds. Writers run one at a time, so stall is theirs.
 func (c *conn) write(msg []byte) error {
-	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
-	defer cancel()
-	return c.ws.Write(ctx, websocket.MessageText, msg)
+	if c.stall == nil {
+		c.stall = time.AfterFunc(writeTimeout, func() { c.ws.CloseNow() })
+	} else {
+		c.stall.Reset(writeTimeout)
+	}
+	err := c.ws.Write(context.Background(), websocket.MessageText, msg)
+	c.stall.Stop()
+	return err
 }
 
 // beat runs on the heartbeat timer: it pings the client and waits for the pong
@@ -226,7 +240,7 @@ func (c *conn) stopHeartbeat() {
 func (c *conn) fail() {
 	c.sendMu.Lock()
 	c.closing = true
-	c.queue = nil
+	c.queue, c.head = nil, 0
 	c.stopHeartbeat()
 	c.sendMu.Unlock()
 	c.ws.CloseNow()

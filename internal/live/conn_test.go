@@ -382,6 +382,44 @@ func TestConnDropsWhenFull(t *testing.T) {
 	})
 }
 
+func TestConnDropsAStalledClient(t *testing.T) {
+	t.Run("a client whose write stalls longer than the write timeout is dropped", func(t *testing.T) {
+		defer func(d time.Duration) { writeTimeout = d }(writeTimeout)
+		writeTimeout = 100 * time.Millisecond
+		s := newStall()
+		t.Cleanup(s.lift)
+		c, _ := newConnServer(t, 0, s).open(t, nil)
+		s.start()
+		c.send([]byte(`{"type":"pong"}`))
+		s.waitBlocked(t)
+		select {
+		case <-c.done:
+		case <-time.After(waitFor):
+			t.Fatal("the stalled client was not dropped")
+		}
+		if c.send([]byte(`{"type":"pong"}`)) {
+			t.Fatal("a dropped conn took a message")
+		}
+	})
+	t.Run("writes that each finish in time keep the client", func(t *testing.T) {
+		defer func(d time.Duration) { writeTimeout = d }(writeTimeout)
+		writeTimeout = 2 * time.Second
+		c, client := newConnServer(t, 0, nil).open(t, nil)
+		for i := range 20 {
+			msg := `{"type":"pong","id":"` + strconv.Itoa(i) + `"}`
+			c.send([]byte(msg))
+			if got := read(t, client); got != msg {
+				t.Fatalf("got %s, want %s", got, msg)
+			}
+		}
+		select {
+		case <-c.done:
+			t.Fatal("a client that reads was dropped")
+		default:
+		}
+	})
+}
+
 func TestConnClose(t *testing.T) {
 	for _, tc := range []struct {
 		reason string

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/townhall/townhall/internal/errcode"
 	"github.com/townhall/townhall/internal/ids"
 	"github.com/townhall/townhall/internal/room"

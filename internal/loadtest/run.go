@@ -85,7 +85,9 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		res.Floor = &fl
 	}
 
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	// No gzip: compressing /metrics (read every few seconds) would cost the server
+	// a fresh compressor each time, garbage that is the load test's, not the load's.
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}}
 	id, err := newIdentity()
 	if err != nil {
 		return nil, err
