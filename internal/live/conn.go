@@ -21,8 +21,8 @@ var writeTimeout = 10 * time.Second
 // conn is one participant's socket (a room socket, or inside a userConn the user
 // socket).
 //
-// A conn owns no goroutine of its own while it is idle: the handler's goroutine
-// reads, send starts a writer goroutine when a message arrives in an empty queue
+// A socket has one goroutine while it is idle, its reader (started by ServeRoom or
+// ServeUser); the conn owns none: send starts a writer goroutine when a message arrives in an empty queue
 // and that writer exits once the queue is empty, and the heartbeat is a timer that
 // only runs a goroutine while a ping waits for its pong. A long-lived writer with
 // its ticker and a 256-slot channel cost about 11 KiB a socket, idle or not.
