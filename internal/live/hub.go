@@ -175,9 +175,22 @@ func (h *Hub) activeSpeakers(roomID string, slots []ActiveSlot) {
 		if msg == nil {
 			return
 		}
-		for _, c := range r.conns {
-			c.send(msg)
+		if len(r.conns) <= paceAbove {
+			for _, c := range r.conns {
+				c.send(msg)
+			}
+			return
 		}
+		if r.pacer == nil {
+			r.pacer = newSpeakerPacer(paceStep, paceEvery)
+			h.wg.Add(1) // the room is running: Shutdown has not begun waiting
+			go func() { defer h.wg.Done(); r.pacer.run(r.quit) }()
+		}
+		conns := make([]*conn, 0, len(r.conns))
+		for _, c := range r.conns {
+			conns = append(conns, c)
+		}
+		r.pacer.give(msg, conns)
 	}:
 	default:
 	}

@@ -28,8 +28,9 @@ type liveRoom struct {
 	people map[string]Person      // names of everyone present
 
 	audienceDirty bool
-	pending       pendingHands // room goroutine only
-	speakers      speakerView  // room goroutine only
+	pending       pendingHands  // room goroutine only
+	speakers      speakerView   // room goroutine only
+	pacer         *speakerPacer // big rooms' active_speakers; made on the room goroutine
 
 	sumMu   sync.Mutex // guards summary, read by the hallway
 	summary Summary

@@ -3,8 +3,11 @@ package live
 import (
 	"encoding/json"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 func TestSpeakerViewSendsOnlyWhatListenersWouldSeeChange(t *testing.T) {
@@ -98,6 +101,83 @@ func TestSpeakerViewKeepsTheLastMessageForNewcomers(t *testing.T) {
 			sent := v.update(tt.slots, t0.Add(time.Duration(i)*time.Second))
 			if (v.msg != nil) != tt.has || (tt.has && string(v.msg) != string(sent)) {
 				t.Fatalf("kept %q after sending %q", v.msg, sent)
+			}
+		})
+	}
+}
+
+func TestSpeakerPacerDeliversTheLatestToEverySocketInOrder(t *testing.T) {
+	cs := newConnServer(t, 0, nil)
+	const n = 7 // in steps of 2: 4 steps
+	conns := make([]*conn, n)
+	clients := make([]*websocket.Conn, n)
+	for i := range n {
+		conns[i], clients[i] = cs.open(t, nil)
+	}
+	msg := func(k int) string { return `{"type":"active_speakers","k":` + strconv.Itoa(k) + `}` }
+
+	// step lets the pacer take its next step.
+	type pacer struct {
+		*speakerPacer
+		step chan struct{}
+	}
+	expect := func(t *testing.T, socket int, want string) {
+		t.Helper()
+		if got := read(t, clients[socket]); got != want {
+			t.Fatalf("socket %d read %s, want %s", socket, got, want)
+		}
+	}
+	tests := []struct {
+		name string
+		run  func(t *testing.T, p pacer)
+	}{
+		{"one message reaches every socket, a step at a time", func(t *testing.T, p pacer) {
+			p.give([]byte(msg(1)), conns)
+			for i := range n {
+				if i > 0 && i%2 == 0 {
+					p.step <- struct{}{}
+				}
+				expect(t, i, msg(1))
+			}
+		}},
+		{"a newer message given on the way reaches the sockets told after the older, the others alone", func(t *testing.T, p pacer) {
+			p.give([]byte(msg(2)), conns)
+			expect(t, 0, msg(2))
+			expect(t, 1, msg(2))
+			p.give([]byte(msg(3)), conns)
+			p.step <- struct{}{} // the pacer sees msg(3) and starts again
+			expect(t, 0, msg(3))
+			expect(t, 1, msg(3))
+			for i := 2; i < n; i++ {
+				if i%2 == 0 {
+					p.step <- struct{}{}
+				}
+				expect(t, i, msg(3))
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := pacer{newSpeakerPacer(2, 0), make(chan struct{})}
+			p.pause = func(quit <-chan struct{}) bool {
+				select {
+				case <-p.step:
+					return true
+				case <-quit:
+					return false
+				}
+			}
+			quit := make(chan struct{})
+			stopped := make(chan struct{})
+			go func() { defer close(stopped); p.run(quit) }()
+			t.Cleanup(func() { close(quit); <-stopped })
+			tt.run(t, p)
+			// Nothing more comes: the next message each socket reads is this one.
+			for i := range n {
+				if !conns[i].send([]byte(`{"type":"end"}`)) {
+					t.Fatalf("socket %d refused a message", i)
+				}
+				expect(t, i, `{"type":"end"}`)
 			}
 		})
 	}
