@@ -131,7 +131,7 @@ func processCPU() time.Duration {
 // thread that drains the receiving sockets: what the server pays per packet per
 // listener, comparable with the floor of `townhall loadtest --floor`.
 func BenchmarkForwardLean(b *testing.B) {
-	for _, n := range []int{100, 1000} {
+	for _, n := range []int{100, 1000, 3000} {
 		b.Run(fmt.Sprintf("receivers=%d", n), func(b *testing.B) {
 			r := newLeanRoom(b, n)
 			buf := packet(1, 1, 20)
@@ -173,18 +173,29 @@ func TestLeanForwardDoesNotAllocate(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates in channel and WaitGroup operations")
 	}
-	r := newLeanRoom(t, 100)
-	buf := packet(1, 1, 20)
-	buf = append(buf, make([]byte, 80-8)...)
-	p := rtpPacket{fan: r.fan}
-	r.f.receive(r.speaker, buf, 1, &p)
-	r.f.rerank(false)
-	seq := uint16(2)
-	if n := testing.AllocsPerRun(100, func() {
-		seq++
-		binary.BigEndian.PutUint16(buf[2:], seq)
-		r.f.receive(r.speaker, buf, 1, &p)
-	}); n != 0 {
-		t.Errorf("%v allocations per inbound packet fanned out to 100 receivers", n)
+	tests := []struct {
+		name      string
+		receivers int
+	}{
+		{"a packet fanned out by one goroutine allocates nothing", 100},
+		{"a packet fanned out in shards over the cores allocates nothing", fanShardMin + 100},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newLeanRoom(t, tt.receivers)
+			buf := packet(1, 1, 20)
+			buf = append(buf, make([]byte, 80-8)...)
+			p := rtpPacket{fan: r.fan}
+			r.f.receive(r.speaker, buf, 1, &p)
+			r.f.rerank(false)
+			seq := uint16(2)
+			if n := testing.AllocsPerRun(50, func() {
+				seq++
+				binary.BigEndian.PutUint16(buf[2:], seq)
+				r.f.receive(r.speaker, buf, 1, &p)
+			}); n != 0 {
+				t.Errorf("%v allocations per inbound packet fanned out to %d receivers", n, tt.receivers)
+			}
+		})
 	}
 }
