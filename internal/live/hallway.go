@@ -136,7 +136,9 @@ func (h *Hub) Hallway(ctx context.Context, viewer string) ([]HallwayRoom, error)
 	out := []HallwayRoom{}
 	for i, r := range rooms {
 		s := sums[i]
-		if s.State != room.StateLive || !vis.sees(r, s) {
+		// A room that removed the viewer is not offered to them again; its page
+		// still answers, and says why they cannot rejoin.
+		if s.State != room.StateLive || r.isRemoved(viewer) || !vis.sees(r, s) {
 			continue
 		}
 		card := HallwayRoom{ID: s.ID, Title: s.Title, Type: s.Type, AllowGuests: s.AllowGuests,

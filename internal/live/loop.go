@@ -32,8 +32,9 @@ type liveRoom struct {
 	speakers      speakerView   // room goroutine only
 	pacer         *speakerPacer // big rooms' active_speakers; made on the room goroutine
 
-	sumMu   sync.Mutex // guards summary, read by the hallway
+	sumMu   sync.Mutex // guards summary and removed, read by the hallway
 	summary Summary
+	removed map[string]struct{} // users a moderator removed: the room is not in their hallway
 }
 
 func newLiveRoom(h *Hub, cfg room.Config) *liveRoom {
@@ -230,7 +231,15 @@ func (r *liveRoom) deliver(evs []room.Event, actor string) {
 	for _, ev := range evs {
 		switch e := ev.(type) {
 		case room.Removed:
-			// A removed participant is told, then their socket closes.
+			// A removed participant is told, then their socket closes, and the
+			// room leaves their hallway.
+			r.sumMu.Lock()
+			if r.removed == nil {
+				r.removed = map[string]struct{}{}
+			}
+			r.removed[e.UserID] = struct{}{}
+			r.sumMu.Unlock()
+			r.hub.markHallway()
 			r.drop(e.UserID, ByeRemoved)
 		case room.ModeratorAdded:
 			// A new moderator may now know of the pending invitations to speak,

@@ -100,6 +100,14 @@ func (r *liveRoom) refreshSummary() {
 	}
 }
 
+// isRemoved reports whether a moderator removed user from the room.
+func (r *liveRoom) isRemoved(user string) bool {
+	r.sumMu.Lock()
+	defer r.sumMu.Unlock()
+	_, ok := r.removed[user]
+	return ok
+}
+
 func (r *liveRoom) getSummary() Summary {
 	r.sumMu.Lock()
 	defer r.sumMu.Unlock()

@@ -45,7 +45,7 @@ func TestHallway(t *testing.T) {
 	join(t, nia, roomC.ID)
 	// D: small.
 	roomD := createRoom(t, ola, client.RoomSpec{Title: "D: small", Type: "open"})
-	join(t, ola, roomD.ID)
+	ds := join(t, ola, roomD.ID)
 	// E: social, its moderator follows vic; F: social, nobody there follows vic.
 	roomE := createRoom(t, pat, client.RoomSpec{Title: "E: social, followed", Type: "social"})
 	join(t, pat, roomE.ID)
@@ -157,6 +157,25 @@ func TestHallway(t *testing.T) {
 			rooms, _ := m.HallwayRooms()
 			return m.Type == "hallway" && len(rooms) > 0 && !slices.ContainsFunc(rooms, func(r client.HallwayRoom) bool { return r.ID == roomA.ID })
 		})
+	})
+
+	t.Run("an open room that removed the viewer leaves their hallway, not other people's", func(t *testing.T) {
+		join(t, vic, roomD.ID)
+		ds.event(t, "listener_joined", vic.ID)
+		ds.do(t, "remove", map[string]any{"target": vic.ID})
+		hasD := func(rooms []client.HallwayRoom) bool {
+			return slices.ContainsFunc(rooms, func(r client.HallwayRoom) bool { return r.ID == roomD.ID })
+		}
+		vics.waitFor(t, "room D gone from vic's hallway", func(m client.Message) bool {
+			rooms, _ := m.HallwayRooms()
+			return m.Type == "hallway" && len(rooms) > 0 && !hasD(rooms)
+		})
+		if h, err := vic.Hallway(ctx); err != nil || hasD(h) {
+			t.Fatalf("vic's hallway over HTTP (%v):\n%s", err, hallwayString(h))
+		}
+		if h, err := ned.Hallway(ctx); err != nil || !hasD(h) {
+			t.Fatalf("ned's hallway lost room D (%v):\n%s", err, hallwayString(h))
+		}
 	})
 }
 
