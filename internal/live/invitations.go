@@ -194,9 +194,37 @@ func (h *Hub) Answer(ctx context.Context, user Person, invitationID, answer, tex
 		}
 		return Invitation{}, err
 	}
+	if answer == AnswerAccepted && inv.ToStage {
+		h.bringOnStage(inv.RoomID, inv.InviterID, user.ID)
+	}
 	err = h.notifyGated(ctx, inv.InviterID, NotifyAnswer, user.ID, answerData{InvitationID: inv.ID, RoomID: inv.RoomID,
 		From: user, Answer: answer, Text: text})
 	return inv, err
+}
+
+// bringOnStage puts an invitee who accepted a moderator's invitation on stage if
+// they are in the room's audience now. (One who joins later lands on stage by the
+// invitation itself; one who was already in the room when invited was not counted
+// in by it.) It takes the room's own way, so that its rules and events are the
+// usual ones: the inviter invites them to speak, which needs the inviter to still
+// be a moderator there, and they accept, as they just did.
+func (h *Hub) bringOnStage(roomID, inviterID, userID string) {
+	r, ok := h.room(roomID)
+	if !ok {
+		return
+	}
+	r.do(func() {
+		if p, ok := r.st.Participant(userID); !ok || p.Role != room.Listener {
+			return
+		}
+		if err := r.apply(inviterID, room.InviteToSpeak{Target: userID}); err != nil {
+			h.log.Info("an accepted invitation could not bring its invitee on stage", "room", roomID, "err", err)
+			return
+		}
+		if err := r.apply(userID, room.AcceptSpeak{Now: h.now()}); err != nil {
+			h.log.Info("an accepted invitation could not bring its invitee on stage", "room", roomID, "err", err)
+		}
+	})
 }
 
 // invitationFor returns an invitation if user sent or received it.

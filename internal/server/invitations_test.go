@@ -203,6 +203,36 @@ func testInvitations(t *testing.T, driver string) {
 		}
 	})
 
+	t.Run("a listener who accepts a moderator's invitation goes on stage at once", func(t *testing.T) {
+		got, err := ada.InviteToRoom(ctx, rm.ID, []string{"dan"}, "come up and speak", false)
+		if err != nil || !got.ToStage {
+			t.Fatalf("invitation %+v %v", got, err)
+		}
+		if err := dan.AnswerInvitation(ctx, got.ID, "accept", ""); err != nil {
+			t.Fatal(err)
+		}
+		if d := dataOf(as.event(t, "joined_stage", dan.ID)); d.Role != "speaker" {
+			t.Fatalf("joined_stage %+v", d)
+		}
+	})
+
+	t.Run("a listener who accepts a listener's invitation stays in the audience", func(t *testing.T) {
+		fay := ts.user("fay")
+		fs := join(t, fay, rm.ID)
+		got, err := cyd.InviteToRoom(ctx, rm.ID, []string{"fay"}, "listen with me", false)
+		if err != nil || got.ToStage {
+			t.Fatalf("invitation %+v %v", got, err)
+		}
+		if err := fay.AnswerInvitation(ctx, got.ID, "accept", ""); err != nil {
+			t.Fatal(err)
+		}
+		// The answer has been applied when it returns: a moderator can still invite
+		// fay to speak, which the room refuses for anyone on stage.
+		as.do(t, "invite_to_speak", map[string]any{"target": fay.ID})
+		fs.event(t, "speak_invited", fay.ID)
+		fs.do(t, "decline_speak", nil)
+	})
+
 	t.Run("a link lets someone without an account sign up into a closed room", func(t *testing.T) {
 		closed := createRoom(t, eve, client.RoomSpec{Title: "Invite only", Type: "closed"})
 		es := join(t, eve, closed.ID)
