@@ -1,12 +1,12 @@
 package client
 
 import (
-	"slices"
 	"errors"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/townhall/townhall/client"
 	"github.com/townhall/townhall/internal/sfu"
+	"github.com/townhall/townhall/internal/testwait"
 )
 
 // patience bounds every wait of these tests.
@@ -255,20 +256,10 @@ func join(t *testing.T, room *sfuRoom, id string, opts client.MediaOptions) *par
 	return p
 }
 
-// waitFor polls cond until it holds, or fails t after patience.
+// waitFor waits until cond holds, or fails t after patience.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.NewTimer(patience)
-	defer deadline.Stop()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-deadline.C:
-			t.Fatalf("%s: not within %s", what, patience)
-		case <-tick.C:
-		}
-	}
+	testwait.Until(t, patience, what, cond)
 }
 
 // quietFor returns a condition that holds once slot has received packets and none

@@ -20,6 +20,7 @@ import (
 	"github.com/townhall/townhall/client"
 	"github.com/townhall/townhall/internal/bot"
 	"github.com/townhall/townhall/internal/servertest"
+	"github.com/townhall/townhall/internal/testwait"
 )
 
 // patience bounds every wait of these tests.
@@ -197,21 +198,11 @@ func (r *running) wait(t *testing.T, who string) (bot.Report, error) {
 	return bot.Report{}, nil
 }
 
-// eventually checks cond every 20 ms until it holds, or fails t after patience
-// with what and the message of fail.
+// eventually waits until cond holds, or fails t after patience with what and
+// the message of fail.
 func eventually(t *testing.T, what string, cond func() bool, fail func() string) {
 	t.Helper()
-	deadline := time.NewTimer(patience)
-	defer deadline.Stop()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-deadline.C:
-			t.Fatalf("%s: not within %s: %s", what, patience, fail())
-		case <-tick.C:
-		}
-	}
+	testwait.Until(t, patience, what, cond, fail)
 }
 
 // await waits for ch, or fails t after patience.

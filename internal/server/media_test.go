@@ -89,6 +89,21 @@ func (a *audio) heard(tag byte) []uint32 {
 	return out
 }
 
+// slotZero returns who an active_speakers message puts in slot 0 and whether they
+// speak ("" if it does not parse or has no slot).
+func slotZero(m client.Message) (user string, speaking bool) {
+	var a struct {
+		Slots []struct {
+			UserID   string `json:"user_id"`
+			Speaking bool   `json:"speaking"`
+		} `json:"slots"`
+	}
+	if json.Unmarshal(m.Raw, &a) != nil || len(a.Slots) == 0 {
+		return "", false
+	}
+	return a.Slots[0].UserID, a.Slots[0].Speaking
+}
+
 func TestAudio(t *testing.T) {
 	ts := startServer(t, "sqlite")
 	ada := ts.admin
@@ -115,15 +130,7 @@ func TestAudio(t *testing.T) {
 	})
 	t.Run("the active speakers name ada in a slot", func(t *testing.T) {
 		for {
-			m := bs.mediaMsg(t, "active_speakers")
-			var a struct {
-				Slots []struct {
-					UserID   string `json:"user_id"`
-					Speaking bool   `json:"speaking"`
-				} `json:"slots"`
-			}
-			_ = json.Unmarshal(m.Raw, &a)
-			if len(a.Slots) > 0 && a.Slots[0].UserID == ada.ID && a.Slots[0].Speaking {
+			if user, speaking := slotZero(bs.mediaMsg(t, "active_speakers")); user == ada.ID && speaking {
 				return
 			}
 		}
@@ -139,14 +146,8 @@ func TestAudio(t *testing.T) {
 	t.Run("someone who joins is told at once who is speaking", func(t *testing.T) {
 		ds := join(t, ts.user("dee"), rm.ID)
 		m := ds.mediaMsg(t, "active_speakers")
-		var a struct {
-			Slots []struct {
-				UserID   string `json:"user_id"`
-				Speaking bool   `json:"speaking"`
-			} `json:"slots"`
-		}
-		if err := json.Unmarshal(m.Raw, &a); err != nil || len(a.Slots) == 0 || a.Slots[0].UserID != ada.ID || !a.Slots[0].Speaking {
-			t.Fatalf("dee's first active_speakers: %s (%v)", m.Raw, err)
+		if user, speaking := slotZero(m); user != ada.ID || !speaking {
+			t.Fatalf("dee's first active_speakers: %s", m.Raw)
 		}
 	})
 	t.Run("listeners who send audio are never heard", func(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/townhall/townhall/internal/sfu/sfutest"
+	"github.com/townhall/townhall/internal/testwait"
 )
 
 // testLogger discards logs unless SFU_TEST_LOG is set.
@@ -166,20 +167,10 @@ func join(t *testing.T, e *Engine, f *Forwarder, id string, opts sfutest.Options
 	return p
 }
 
-// waitFor polls cond every 10 ms until it holds, or fails the test after timeout.
+// waitFor waits until cond holds, or fails the test after timeout.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-deadline.C:
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		case <-tick.C:
-		}
-	}
+	testwait.Until(t, timeout, what, cond)
 }
 
 // speaker sends 20 ms packets from a client, at a level that can change, until the

@@ -25,7 +25,8 @@ type leanRoom struct {
 	stop    func()       // stops the draining thread (idempotent)
 }
 
-func newLeanRoom(tb testing.TB, n int) *leanRoom {
+// testLeanTransport returns a lean transport on loopback, closed when tb ends.
+func testLeanTransport(tb testing.TB) *leanTransport {
 	tb.Helper()
 	cfg := DefaultConfig()
 	cfg.UDPPort, cfg.TCPPort, cfg.LoopbackOnly = 0, 0, true
@@ -34,6 +35,12 @@ func newLeanRoom(tb testing.TB, n int) *leanRoom {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = lt.close() })
+	return lt
+}
+
+func newLeanRoom(tb testing.TB, n int) *leanRoom {
+	tb.Helper()
+	lt := testLeanTransport(tb)
 	r := &leanRoom{f: newBareForwarder(tb, 3), fan: lt.fan.newCtx()}
 	r.speaker = attach(tb, r.f, "speaker", discard{})
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)

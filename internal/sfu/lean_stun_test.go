@@ -24,13 +24,7 @@ func (p *recordPath) mapped(x *stun.XORMappedAddress) { x.IP, x.Port = p.ip, p.p
 // stunRig is a lean transport with one connection that expects checks.
 func stunRig(t *testing.T) (*leanTransport, *leanConn) {
 	t.Helper()
-	cfg := DefaultConfig()
-	cfg.UDPPort, cfg.TCPPort, cfg.LoopbackOnly = 0, 0, true
-	lt, err := newLeanTransport(cfg, testLogger(), newMetrics(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = lt.close() })
+	lt := testLeanTransport(t)
 	c := &leanConn{t: lt, ufrag: "srvufrag", pwd: "server-password-24-chars"}
 	c.key = stun.NewShortTermIntegrity(c.pwd)
 	lt.mu.Lock()
