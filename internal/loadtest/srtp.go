@@ -1,13 +1,13 @@
 package loadtest
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"encoding/binary"
 	"errors"
 
 	"github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
+
+	"github.com/townhall/townhall/internal/srtpgcm"
 )
 
 // srtpOpener decrypts the SRTP a listener receives. With AEAD_AES_128_GCM (RFC
@@ -15,8 +15,7 @@ import (
 // window (the generator counts duplicates as received, which the server never
 // sends); other profiles go through pion's srtp.Context.
 type srtpOpener struct {
-	gcm     cipher.AEAD
-	salt    [12]byte
+	gcm     *srtpgcm.Cipher // nil: use ctx
 	iv      [12]byte
 	streams [4]rocState // the slots' SSRCs, first come
 	ctx     *srtp.Context
@@ -35,42 +34,11 @@ func newSRTPOpener(profile srtp.ProtectionProfile, key, salt []byte) (*srtpOpene
 		ctx, err := srtp.CreateContext(key, salt, profile)
 		return &srtpOpener{ctx: ctx}, err
 	}
-	sessionKey, err := kdf(0x00, key, salt, len(key))
+	gcm, err := srtpgcm.New(key, salt)
 	if err != nil {
 		return nil, err
 	}
-	sessionSalt, err := kdf(0x02, key, salt, 12)
-	if err != nil {
-		return nil, err
-	}
-	block, err := aes.NewCipher(sessionKey)
-	if err != nil {
-		return nil, err
-	}
-	gcm, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, err
-	}
-	o := &srtpOpener{gcm: gcm}
-	copy(o.salt[:], sessionSalt)
-	return o, nil
-}
-
-// kdf is the AES-CM key derivation of RFC 3711 §4.3.3 with a rate of 0.
-func kdf(label byte, masterKey, masterSalt []byte, n int) ([]byte, error) {
-	block, err := aes.NewCipher(masterKey)
-	if err != nil {
-		return nil, err
-	}
-	var in [16]byte
-	copy(in[:], masterSalt)
-	in[7] ^= label
-	out := make([]byte, (n+15)/16*16)
-	for i := 0; i*16 < n; i++ {
-		binary.BigEndian.PutUint16(in[14:], uint16(i))
-		block.Encrypt(out[i*16:], in[:])
-	}
-	return out[:n], nil
+	return &srtpOpener{gcm: gcm}, nil
 }
 
 var errSRTP = errors.New("srtp: bad packet")
@@ -85,20 +53,12 @@ func (o *srtpOpener) open(b []byte) ([]byte, error) {
 		return plain[o.hdr.MarshalSize():], nil
 	}
 	n, ok := rtpHeaderLen(b)
-	if !ok || len(b) < n+16 {
+	if !ok || len(b) < n+srtpgcm.TagLen {
 		return nil, errSRTP
 	}
 	ssrc := binary.BigEndian.Uint32(b[8:])
 	seq := binary.BigEndian.Uint16(b[2:])
-	roc := o.rollover(ssrc, seq)
-	o.iv = [12]byte{}
-	binary.BigEndian.PutUint32(o.iv[2:], ssrc)
-	binary.BigEndian.PutUint32(o.iv[6:], roc)
-	binary.BigEndian.PutUint16(o.iv[10:], seq)
-	for i := range o.iv {
-		o.iv[i] ^= o.salt[i]
-	}
-	return o.gcm.Open(b[n:n], o.iv[:], b[n:], b[:n])
+	return o.gcm.Open(b, n, ssrc, o.rollover(ssrc, seq), seq, &o.iv)
 }
 
 // rollover guesses the ROC of seq on ssrc (RFC 3711 §3.3.1) and keeps it.

@@ -1,12 +1,9 @@
 package sfu
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
-	"encoding/binary"
-	"fmt"
-
 	"github.com/pion/srtp/v3"
+
+	"github.com/townhall/townhall/internal/srtpgcm"
 )
 
 // srtpSender protects the RTP a Peer receives (server to client), one SSRC per
@@ -16,13 +13,12 @@ import (
 //
 // https://www.rfc-editor.org/rfc/rfc7714#section-8
 type srtpSender struct {
-	gcm  cipher.AEAD // nil: use ctx
-	salt [12]byte
-	ctx  *srtp.Context
+	gcm *srtpgcm.Cipher // nil: use ctx
+	ctx *srtp.Context
 }
 
 // gcmTagLen is the authentication tag of AEAD_AES_128_GCM (RFC 7714 §14.2).
-const gcmTagLen = 16
+const gcmTagLen = srtpgcm.TagLen
 
 func newSRTPSender(profile srtp.ProtectionProfile, key, salt []byte) (*srtpSender, error) {
 	if profile != srtp.ProtectionProfileAeadAes128Gcm {
@@ -32,50 +28,11 @@ func newSRTPSender(profile srtp.ProtectionProfile, key, salt []byte) (*srtpSende
 		}
 		return &srtpSender{ctx: ctx}, nil
 	}
-	// RFC 7714 §11: the session key and salt come from the AES-CM key derivation
-	// function of RFC 3711 §4.3, labels 0x00 (encryption key) and 0x02 (salt).
-	sessionKey, err := srtpKDF(0x00, key, salt, len(key))
+	gcm, err := srtpgcm.New(key, salt)
 	if err != nil {
 		return nil, err
 	}
-	sessionSalt, err := srtpKDF(0x02, key, salt, 12)
-	if err != nil {
-		return nil, err
-	}
-	block, err := aes.NewCipher(sessionKey)
-	if err != nil {
-		return nil, err
-	}
-	gcm, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, err
-	}
-	s := &srtpSender{gcm: gcm}
-	copy(s.salt[:], sessionSalt)
-	return s, nil
-}
-
-// srtpKDF is the AES-CM PRF of RFC 3711 §4.3.3 with a key derivation rate of 0:
-// AES in counter mode, keyed with the master key, over (master salt XOR label).
-//
-// https://www.rfc-editor.org/rfc/rfc3711#section-4.3
-func srtpKDF(label byte, masterKey, masterSalt []byte, n int) ([]byte, error) {
-	if len(masterSalt) > 14 {
-		return nil, fmt.Errorf("srtp: master salt of %d bytes", len(masterSalt))
-	}
-	block, err := aes.NewCipher(masterKey)
-	if err != nil {
-		return nil, err
-	}
-	var in [16]byte
-	copy(in[:], masterSalt)
-	in[7] ^= label
-	out := make([]byte, (n+15)/16*16)
-	for i := 0; i*16 < n; i++ {
-		binary.BigEndian.PutUint16(in[14:], uint16(i))
-		block.Encrypt(out[i*16:], in[:])
-	}
-	return out[:n], nil
+	return &srtpSender{gcm: gcm}, nil
 }
 
 // overhead is how many bytes protect adds after the payload.
@@ -93,14 +50,5 @@ func (s *srtpSender) protect(pkt []byte, hdrLen int, ssrc uint32, seq uint16, ro
 		}
 		return pkt[:copy(pkt[:cap(pkt)], out)], nil
 	}
-	// RFC 7714 §8.1: IV = (00 00 || SSRC || ROC || SEQ) XOR salt.
-	iv[0], iv[1] = 0, 0
-	binary.BigEndian.PutUint32(iv[2:], ssrc)
-	binary.BigEndian.PutUint32(iv[6:], roc)
-	binary.BigEndian.PutUint16(iv[10:], seq)
-	for i := range iv {
-		iv[i] ^= s.salt[i]
-	}
-	out := s.gcm.Seal(pkt[hdrLen:hdrLen], iv[:], pkt[hdrLen:], pkt[:hdrLen])
-	return pkt[:hdrLen+len(out)], nil
+	return s.gcm.Seal(pkt, hdrLen, ssrc, roc, seq, iv), nil
 }
