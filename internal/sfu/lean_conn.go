@@ -334,7 +334,7 @@ func (c *leanConn) handshake(hs *handshake, remoteFP string, client bool) {
 	}
 	c.touch()
 	if c.state.CompareAndSwap(leanNew, leanConnected) {
-		c.p.leanConnected()
+		c.p.mediaFlows()
 	}
 	// The client may miss our last flight and send its own again: answer it for a
 	// while, then drop the DTLS connection without a word (it is not closed: a
@@ -391,9 +391,9 @@ func (c *leanConn) check(now int64) {
 	silent := now-c.lastSeen.Load() > int64(leanSilentAfter)
 	switch {
 	case silent && c.state.CompareAndSwap(leanConnected, leanDisconnected):
-		c.p.leanDisconnected()
+		c.p.mediaStopped()
 	case !silent && c.state.CompareAndSwap(leanDisconnected, leanConnected):
-		c.p.leanConnected()
+		c.p.mediaFlows()
 	}
 }
 

@@ -387,28 +387,17 @@ func (p *Peer) handleCandidate(c *webrtc.ICECandidate) {
 func (p *Peer) handleState(webrtc.PeerConnectionState) {
 	switch p.pc.ConnectionState() {
 	case webrtc.PeerConnectionStateConnected:
-		p.mu.Lock()
-		if p.timer != nil {
-			p.timer.Stop()
-		}
-		p.mu.Unlock()
-		p.f.connect(p.m, p.rx)
-		p.setState(StateConnected)
+		p.mediaFlows()
 	case webrtc.PeerConnectionStateDisconnected:
-		p.mu.Lock()
-		if p.timer != nil && p.phase != phaseClosed {
-			p.timer.Stop()
-			p.timer = time.AfterFunc(p.e.cfg.DisconnectTimeout, p.timeout)
-		}
-		p.mu.Unlock()
-		p.setState(StateDisconnected)
+		p.mediaStopped()
 	case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
 		_ = p.Close()
 	}
 }
 
-// leanConnected is the lean transport's news that media flows (again).
-func (p *Peer) leanConnected() {
+// mediaFlows is the transport's news that it is connected (again): the Peer
+// receives its slots, and stops counting down to its close.
+func (p *Peer) mediaFlows() {
 	p.mu.Lock()
 	if p.timer != nil {
 		p.timer.Stop()
@@ -418,8 +407,9 @@ func (p *Peer) leanConnected() {
 	p.setState(StateConnected)
 }
 
-// leanDisconnected is the lean transport's news that the client went silent.
-func (p *Peer) leanDisconnected() {
+// mediaStopped is the transport's news that the client went silent: the Peer closes
+// unless it comes back within DisconnectTimeout.
+func (p *Peer) mediaStopped() {
 	p.mu.Lock()
 	if p.timer != nil && p.phase != phaseClosed {
 		p.timer.Stop()
