@@ -1,17 +1,17 @@
 package loadtest
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"unsafe"
 
 	"golang.org/x/net/ipv4"
 	"golang.org/x/sys/unix"
+
+	"github.com/townhall/townhall/internal/udpbatch"
 )
 
 // udpMux is the generator's network: a few UDP sockets bound to the unspecified
@@ -127,13 +127,6 @@ func (s *muxSock) writeFrom(p *participant, b []byte, dst *net.UDPAddr) error {
 	return err
 }
 
-// mmsghdr is struct mmsghdr of recvmmsg(2).
-type mmsghdr struct {
-	hdr unix.Msghdr
-	n   uint32
-	_   [4]byte
-}
-
 const readBatch = 64
 
 // read is the socket's reader: recvmmsg through the runtime's poller, no
@@ -144,48 +137,15 @@ func (s *muxSock) read() {
 	if err != nil {
 		return
 	}
-	var (
-		hs   [readBatch]mmsghdr
-		iovs [readBatch]unix.Iovec
-		bufs [readBatch][1500]byte
-		oobs [readBatch][64]byte
-	)
-	for i := range hs {
-		iovs[i].Base = &bufs[i][0]
-		iovs[i].SetLen(len(bufs[i]))
-		hs[i].hdr.Iov = &iovs[i]
-		hs[i].hdr.Iovlen = 1
-		hs[i].hdr.Control = &oobs[i][0]
-	}
-	var got int
-	var rerr error
-	recv := func(fd uintptr) bool {
-		for i := range hs {
-			hs[i].hdr.SetControllen(len(oobs[i]))
-			hs[i].hdr.Flags = 0
-		}
-		n, _, errno := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&hs[0])), readBatch, unix.MSG_DONTWAIT, 0, 0)
-		if errno == unix.EAGAIN || errno == unix.EWOULDBLOCK {
-			return false
-		}
-		got, rerr = int(n), nil
-		if errno != 0 {
-			got, rerr = 0, errno
-		}
-		return true
-	}
+	r := udpbatch.NewReader(readBatch, 1500, 64)
 	for {
-		if err := rc.Read(recv); err != nil {
+		n, err := r.Read(rc)
+		if err != nil {
 			return // closed
 		}
-		if rerr != nil {
-			if errors.Is(rerr, syscall.EINTR) {
-				continue
-			}
-			return
-		}
-		for i := range got {
-			dst, ok := pktinfoDst(oobs[i][:hs[i].hdr.Controllen])
+		for i := range n {
+			b, _, oob := r.Datagram(i)
+			dst, ok := pktinfoDst(oob)
 			if !ok {
 				continue
 			}
@@ -194,7 +154,7 @@ func (s *muxSock) read() {
 				continue
 			}
 			if p := s.m.parts[idx].Load(); p != nil {
-				p.handle(s, bufs[i][:hs[i].n])
+				p.handle(s, b)
 			}
 		}
 	}

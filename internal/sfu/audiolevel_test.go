@@ -115,7 +115,7 @@ func id15(b []byte) []byte {
 func TestParseRTPDoesNotAllocate(t *testing.T) {
 	buf := marshalRTP(t, withLevel(t, rtp.ExtensionProfileOneByte, 1, 30), make([]byte, 60), 0)
 	var p rtpPacket
-	if n := testing.AllocsPerRun(100, func() { _ = parseRTP(buf, 1, &p) }); n != 0 {
+	if n := allocsPerRun(100, func() { _ = parseRTP(buf, 1, &p) }); n != 0 {
 		t.Errorf("%v allocations per packet", n)
 	}
 }

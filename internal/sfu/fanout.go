@@ -1,12 +1,12 @@
 package sfu
 
 import (
-	"errors"
-	"net"
+	"net/netip"
 	"runtime"
 	"sync"
+	"syscall"
 
-	"golang.org/x/net/ipv4"
+	"github.com/townhall/townhall/internal/udpbatch"
 )
 
 // fanPool shards the fan-out of one inbound packet over the cores: the goroutine
@@ -134,51 +134,32 @@ func fanShard(src *member, slot int, p *rtpPacket, now int64, rxs []*receiver, b
 const batchSize = 64
 
 // sendBatch collects encrypted packets for the shared UDP socket and writes them
-// with one sendmmsg (golang.org/x/net/ipv4.PacketConn.WriteBatch) per batchSize.
+// with one sendmmsg per batchSize packets (internal/udpbatch: a raw system call).
 type sendBatch struct {
-	t    *leanTransport
-	pc   *ipv4.PacketConn // the batch's own descriptor of the shared socket
-	msgs []ipv4.Message
+	rc   syscall.RawConn // the batch's own descriptor of the shared socket
+	w    *udpbatch.Writer
 	bufs [][]byte
-	n    int
 }
 
 func newSendBatch(t *leanTransport) *sendBatch {
-	b := &sendBatch{t: t, pc: t.writer(), msgs: make([]ipv4.Message, batchSize), bufs: make([][]byte, batchSize)}
-	for i := range b.msgs {
+	b := &sendBatch{rc: t.writer(), w: udpbatch.NewWriter(batchSize), bufs: make([][]byte, batchSize)}
+	for i := range b.bufs {
 		b.bufs[i] = make([]byte, 1500)
-		b.msgs[i].Buffers = make([][]byte, 1)
 	}
 	return b
 }
 
 // buf returns the buffer of the next packet, of capacity 1500.
-func (b *sendBatch) buf() []byte { return b.bufs[b.n][:0] }
+func (b *sendBatch) buf() []byte { return b.bufs[b.w.Len()][:0] }
 
 // add queues pkt (which must be the slice returned by buf) for to.
-func (b *sendBatch) add(pkt []byte, to *net.UDPAddr) {
-	b.msgs[b.n].Buffers[0] = pkt
-	b.msgs[b.n].Addr = to
-	b.n++
-	if b.n == len(b.msgs) {
+func (b *sendBatch) add(pkt []byte, to netip.AddrPort) {
+	_ = b.w.Add(pkt, to) // the lean transport is IPv4 only
+	if b.w.Full() {
 		b.flush()
 	}
 }
 
-// flush writes the queued packets. A packet the socket refuses is skipped.
-func (b *sendBatch) flush() {
-	for sent := 0; sent < b.n; {
-		k, err := b.pc.WriteBatch(b.msgs[sent:b.n], 0)
-		if err != nil || k <= 0 {
-			if errors.Is(err, net.ErrClosed) {
-				break
-			}
-			k = 1 // sendmmsg failed on this one: skip it
-		}
-		sent += k
-	}
-	for i := range b.n {
-		b.msgs[i].Addr = nil
-	}
-	b.n = 0
-}
+// flush writes the queued packets. A packet the socket refuses is skipped, and
+// the batch of a closed socket is dropped.
+func (b *sendBatch) flush() { _ = b.w.Flush(b.rc) }

@@ -190,7 +190,7 @@ func TestForwardDoesNotAllocate(t *testing.T) {
 	f, speaker, buf := benchForwarder(t, 10)
 	var p rtpPacket
 	seq := uint16(100)
-	if n := testing.AllocsPerRun(200, func() {
+	if n := allocsPerRun(200, func() {
 		seq++
 		binary.BigEndian.PutUint16(buf[2:], seq)
 		f.receive(speaker, buf, 1, &p)

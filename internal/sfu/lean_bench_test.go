@@ -72,7 +72,8 @@ func newLeanRoom(tb testing.TB, n int) *leanRoom {
 			tb.Fatal(err)
 		}
 		c.out.Store(out)
-		c.udpTo.Store(sink.LocalAddr().(*net.UDPAddr))
+		to := sink.LocalAddr().(*net.UDPAddr).AddrPort()
+		c.udpTo.Store(&to)
 		c.state.Store(leanConnected)
 		rx := newReceiver(m, nil, 3)
 		rx.lean = c
@@ -196,7 +197,7 @@ func TestLeanForwardDoesNotAllocate(t *testing.T) {
 			r.f.receive(r.speaker, buf, 1, &p)
 			r.f.rerank(false)
 			seq := uint16(2)
-			if n := testing.AllocsPerRun(50, func() {
+			if n := allocsPerRun(50, func() {
 				seq++
 				binary.BigEndian.PutUint16(buf[2:], seq)
 				r.f.receive(r.speaker, buf, 1, &p)

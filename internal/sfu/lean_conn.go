@@ -47,8 +47,8 @@ type leanConn struct {
 	state    atomic.Int32
 	lastSeen atomic.Int64 // Unix ns of the last packet from the client
 	out      atomic.Pointer[srtpSender]
-	udpTo    atomic.Pointer[net.UDPAddr] // the nominated UDP pair, nil over TCP
-	link     atomic.Pointer[tcpLink]     // the nominated ICE-TCP connection
+	udpTo    atomic.Pointer[netip.AddrPort] // the nominated UDP pair, nil over TCP
+	link     atomic.Pointer[tcpLink]        // the nominated ICE-TCP connection
 
 	mu         sync.Mutex // guards the fields below
 	answered   bool
@@ -218,7 +218,8 @@ func (c *leanConn) nominate(path packetPath) {
 		old := c.udpAP
 		c.udpAP = p.to
 		c.t.route(c, old, p.to)
-		c.udpTo.Store(net.UDPAddrFromAddrPort(p.to))
+		to := p.to
+		c.udpTo.Store(&to)
 		c.link.Store(nil)
 	case tcpPath:
 		if c.link.Load() == p.l {
@@ -470,9 +471,9 @@ func (c *leanConn) writeSlot(b *sendBatch, s *slotStream, slot int, hdr *rtp.Hea
 	}
 	switch {
 	case to != nil && b != nil:
-		b.add(pkt, to)
+		b.add(pkt, *to)
 	case to != nil:
-		_, err = c.t.udp.WriteToUDP(pkt, to)
+		_, err = c.t.udp.WriteToUDPAddrPort(pkt, *to)
 	default:
 		l := c.link.Load()
 		if l == nil {

@@ -11,15 +11,16 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"os"
 	"sync"
+	"syscall"
 	"time"
 	"unsafe"
 
 	"github.com/pion/dtls/v3/pkg/crypto/selfsign"
 	"github.com/pion/stun/v4"
-	"golang.org/x/net/ipv4"
 	"golang.org/x/sys/unix"
+
+	"github.com/townhall/townhall/internal/udpbatch"
 )
 
 // leanTransport is the Engine's own WebRTC transport, used instead of pion's
@@ -149,34 +150,40 @@ func (t *leanTransport) candidates() []string {
 	return out
 }
 
-// writer returns a PacketConn for WriteBatch on the shared UDP socket through a
-// file descriptor of its own. The Go runtime serializes the writes of one
-// descriptor (a lock held for the whole system call), while the kernel lets
-// several threads send on one UDP socket at once: each fan-out worker writing
-// through its own descriptor is what makes the sharded fan-out parallel.
-func (t *leanTransport) writer() *ipv4.PacketConn {
-	rc, err := t.udp.SyscallConn()
-	var dup int = -1
-	if err == nil {
-		_ = rc.Control(func(fd uintptr) { dup, err = unix.Dup(int(fd)) })
+// writer returns the raw descriptor that a sendBatch writes with: the shared UDP
+// socket through a file descriptor of its own. The Go runtime serializes the
+// writes of one descriptor (a lock held for the whole system call), while the
+// kernel lets several threads send on one UDP socket at once: each fan-out worker
+// writing through its own descriptor is what makes the sharded fan-out parallel.
+func (t *leanTransport) writer() syscall.RawConn {
+	conn := t.udp // if dup fails: shared, serialized, still correct
+	if d, err := dupUDP(t.udp); err == nil {
+		t.dupMu.Lock()
+		t.dups = append(t.dups, d)
+		t.dupMu.Unlock()
+		conn = d
 	}
-	if err != nil || dup < 0 {
-		return ipv4.NewPacketConn(t.udp) // shared, serialized: still correct
+	rc, _ := conn.SyscallConn() // a *net.UDPConn always has one
+	return rc
+}
+
+// dupUDP returns a new descriptor of c's socket.
+func dupUDP(c *net.UDPConn) (*net.UDPConn, error) {
+	f, err := c.File() // a dup; FilePacketConn makes its own
+	if err != nil {
+		return nil, err
 	}
-	f := os.NewFile(uintptr(dup), "townhall-udp-writer")
-	pc, err := net.FilePacketConn(f) // dups again: close ours
-	_ = f.Close()
-	conn, ok := pc.(*net.UDPConn)
-	if err != nil || !ok {
-		if pc != nil {
-			_ = pc.Close()
-		}
-		return ipv4.NewPacketConn(t.udp)
+	defer f.Close()
+	pc, err := net.FilePacketConn(f)
+	if err != nil {
+		return nil, err
 	}
-	t.dupMu.Lock()
-	t.dups = append(t.dups, conn)
-	t.dupMu.Unlock()
-	return ipv4.NewPacketConn(conn)
+	d, ok := pc.(*net.UDPConn)
+	if !ok {
+		_ = pc.Close()
+		return nil, fmt.Errorf("sfu: dup of the UDP socket is a %T", pc)
+	}
+	return d, nil
 }
 
 // register makes c reachable by its ICE username fragment.
@@ -227,24 +234,29 @@ func (t *leanTransport) byAddress(a netip.AddrPort) *leanConn {
 	return c
 }
 
+// readBatch is how many datagrams one recvmmsg reads at most.
+const readBatch = 16
+
 // readUDP is the goroutine of the shared UDP port.
 func (t *leanTransport) readUDP() {
 	defer t.wg.Done()
-	buf := make([]byte, 1500)
-	oob := make([]byte, 64)
 	var scratch rtpPacket
 	scratch.fan = t.fan.newCtx()
+	rc, err := t.udp.SyscallConn()
+	if err != nil {
+		return
+	}
+	r := udpbatch.NewReader(readBatch, 1500, 64)
 	for {
-		n, oobn, _, from, err := t.udp.ReadMsgUDPAddrPort(buf, oob)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
+		n, err := r.Read(rc)
+		if errors.Is(err, net.ErrClosed) {
+			return
 		}
-		scratch.arrived = arrivalTime(oob[:oobn])
-		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-		t.handle(buf[:n], udpPath{t: t, to: from}, &scratch)
+		for i := range n {
+			b, from, oob := r.Datagram(i)
+			scratch.arrived = arrivalTime(oob)
+			t.handle(b, udpPath{t: t, to: from}, &scratch)
+		}
 	}
 }
 

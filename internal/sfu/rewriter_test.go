@@ -88,7 +88,7 @@ func TestSlotStreamKeepsTheAudioLevel(t *testing.T) {
 		t.Errorf("an extension on a packet that came without a level")
 	}
 	buf := make([]byte, 1500)
-	if n := testing.AllocsPerRun(100, func() {
+	if n := allocsPerRun(100, func() {
 		loud.seq++
 		h := s.rewrite(a, &loud, 6)
 		_, _ = h.MarshalTo(buf)

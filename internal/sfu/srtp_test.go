@@ -75,7 +75,7 @@ func TestSRTPProtectDoesNotAllocate(t *testing.T) {
 	}
 	buf := make([]byte, 1500)
 	iv := new([12]byte)
-	if n := testing.AllocsPerRun(100, func() {
+	if n := allocsPerRun(100, func() {
 		pkt := buf[:12+80]
 		_, _ = s.protect(pkt, 12, 1, 2, 0, iv)
 	}); n != 0 {
