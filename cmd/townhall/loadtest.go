@@ -104,6 +104,7 @@ func loadtestCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "floor: %.2f µs per packet to %d loopback destinations, %d-byte packets\n", f.FloorUs, f.Sockets, f.PacketBytes)
 		fmt.Fprintf(stdout, "  on %d shared sockets (the generator's layout): sendto %.2f µs, sendmmsg %.2f µs\n", cfg.Receivers, f.SendtoUs, f.SendmmsgUs)
+		fmt.Fprintf(stdout, "  the same with the don't-fragment bit: sendto %.2f µs, sendmmsg %.2f µs\n", f.SendtoDFUs, f.SendmmsgDFUs)
 		fmt.Fprintf(stdout, "  on a socket each: sendto %.2f µs, sendmmsg %.2f µs\n", f.SocketsSendtoUs, f.SocketsSendmmsgUs)
 		fmt.Fprintf(stdout, "  AES-128-GCM of one packet: %.3f µs\n", f.AESGCMUs)
 		return 0

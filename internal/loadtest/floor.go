@@ -5,6 +5,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"encoding/binary"
+	"errors"
 	"net"
 	"runtime"
 	"sync"
@@ -27,17 +28,25 @@ import (
 // test), which is the floor the server's figures are divided by, and Sockets
 // sockets of their own, each drained by an epoll loop (the layout of the
 // issue's "1,000 loopback sockets").
+//
+// The generator's layout is measured once more with the don't-fragment bit set
+// on every packet (IP_PMTUDISC_PROBE), as the server sends: a packet that may be
+// fragmented needs an IP ID from the kernel's hashed generator, one with DF does
+// not, and the floor is the cheapest way the kernel offers.
 type Floor struct {
 	Sockets     int     `json:"sockets"`
 	PacketBytes int     `json:"packet_bytes"`
 	Packets     int64   `json:"packets"`     // sent per mode
 	SendtoUs    float64 `json:"sendto_us"`   // CPU µs per packet, one sendto per packet (generator's layout)
 	SendmmsgUs  float64 `json:"sendmmsg_us"` // CPU µs per packet, sendmmsg in batches of 64 (generator's layout)
+	// The same with the don't-fragment bit.
+	SendtoDFUs   float64 `json:"sendto_df_us"`
+	SendmmsgDFUs float64 `json:"sendmmsg_df_us"`
 	// The same to as many sockets of their own.
 	SocketsSendtoUs   float64 `json:"sockets_sendto_us"`
 	SocketsSendmmsgUs float64 `json:"sockets_sendmmsg_us"`
 	AESGCMUs          float64 `json:"aes_gcm_us"` // AES-128-GCM seal of one packet's payload
-	FloorUs           float64 `json:"floor_us"`   // the floor: the cheaper send of the generator's layout + AES-GCM
+	FloorUs           float64 `json:"floor_us"`   // the floor: the cheapest send of the generator's layout + AES-GCM
 }
 
 // floorPacketBytes is an SRTP packet of the load: 12-byte header, 8-byte audio
@@ -71,6 +80,11 @@ func MeasureFloor(ctx context.Context, n, streams, muxSockets int, d time.Durati
 		dsts[i] = net.UDPAddrFromAddrPort(p.local)
 	}
 	f.SendtoUs, f.SendmmsgUs = sendCosts(ctx, out, dsts, streams, rounds)
+	if err := dontFragment(out); err != nil {
+		mux.close()
+		return f, err
+	}
+	f.SendtoDFUs, f.SendmmsgDFUs = sendCosts(ctx, out, dsts, streams, rounds)
 	mux.close()
 
 	// A socket per destination.
@@ -82,8 +96,21 @@ func MeasureFloor(ctx context.Context, n, streams, muxSockets int, d time.Durati
 	sinks.close()
 
 	f.AESGCMUs = aesGCMCost()
-	f.FloorUs = min(f.SendtoUs, f.SendmmsgUs) + f.AESGCMUs
+	f.FloorUs = min(f.SendtoUs, f.SendmmsgUs, f.SendtoDFUs, f.SendmmsgDFUs) + f.AESGCMUs
 	return f, ctx.Err()
+}
+
+// dontFragment sets the don't-fragment bit on every packet c sends.
+func dontFragment(c *net.UDPConn) error {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	err = rc.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_MTU_DISCOVER, unix.IP_PMTUDISC_PROBE)
+	})
+	return errors.Join(err, serr)
 }
 
 // sendCosts returns the sending thread's CPU µs per packet with sendto and with

@@ -31,8 +31,8 @@ func (r *Result) WriteTable(w io.Writer) {
 	}
 	row("generator CPU", "%.3f cores, %.2f µs per packet received", r.ClientCPUCores, r.ClientUsPerPacket)
 	if f := r.Floor; f != nil {
-		row("floor", "%.2f µs per packet (sendto %.2f, sendmmsg %.2f, AES-GCM %.2f; %d destinations, %d B)",
-			f.FloorUs, f.SendtoUs, f.SendmmsgUs, f.AESGCMUs, f.Sockets, f.PacketBytes)
+		row("floor", "%.2f µs per packet (sendto %.2f, sendmmsg %.2f, with DF %.2f and %.2f, AES-GCM %.2f; %d destinations, %d B)",
+			f.FloorUs, f.SendtoUs, f.SendmmsgUs, f.SendtoDFUs, f.SendmmsgDFUs, f.AESGCMUs, f.Sockets, f.PacketBytes)
 		row("floor, a socket each", "sendto %.2f µs, sendmmsg %.2f µs", f.SocketsSendtoUs, f.SocketsSendmmsgUs)
 		row("server per packet", "%.2f× the floor", r.ServerFloorFactor)
 	}

@@ -1,0 +1,71 @@
+package loadtest
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+func TestMeasureFloor(t *testing.T) {
+	cases := []struct {
+		name    string
+		sockets int
+		streams int
+	}{
+		{"one destination, one stream", 1, 1},
+		{"more destinations than a sendmmsg batch, three streams", 100, 3},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name+" gives a cost for every mode and the cheapest is the floor", func(t *testing.T) {
+			f, err := MeasureFloor(context.Background(), tc.sockets, tc.streams, 2, 100*time.Millisecond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Sockets != tc.sockets || f.PacketBytes != floorPacketBytes || f.Packets != int64(5*tc.streams*tc.sockets) {
+				t.Errorf("sockets %d, packet %d B, packets %d", f.Sockets, f.PacketBytes, f.Packets)
+			}
+			sends := map[string]float64{
+				"sendto": f.SendtoUs, "sendmmsg": f.SendmmsgUs, "sendto with DF": f.SendtoDFUs,
+				"sendmmsg with DF": f.SendmmsgDFUs, "sendto, a socket each": f.SocketsSendtoUs,
+				"sendmmsg, a socket each": f.SocketsSendmmsgUs, "AES-GCM": f.AESGCMUs,
+			}
+			for mode, us := range sends {
+				if us <= 0 {
+					t.Errorf("%s: %v µs per packet", mode, us)
+				}
+			}
+			cheapest := min(f.SendtoUs, f.SendmmsgUs, f.SendtoDFUs, f.SendmmsgDFUs)
+			if f.FloorUs != cheapest+f.AESGCMUs {
+				t.Errorf("floor %v µs, want the cheapest send of the generator's layout (%v) + AES-GCM (%v)", f.FloorUs, cheapest, f.AESGCMUs)
+			}
+		})
+	}
+	t.Run("a cancelled measurement says so", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, err := MeasureFloor(ctx, 10, 1, 2, time.Second); err == nil {
+			t.Fatal("no error")
+		}
+	})
+}
+
+func TestDontFragment(t *testing.T) {
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	if err := dontFragment(c); err != nil {
+		t.Fatal(err)
+	}
+	rc, _ := c.SyscallConn()
+	var mode int
+	var gerr error
+	_ = rc.Control(func(fd uintptr) { mode, gerr = unix.GetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_MTU_DISCOVER) })
+	if gerr != nil || mode != unix.IP_PMTUDISC_PROBE {
+		t.Fatalf("IP_MTU_DISCOVER %d (%v), want IP_PMTUDISC_PROBE", mode, gerr)
+	}
+}
