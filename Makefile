@@ -43,7 +43,8 @@ define bench_one
 		--rtc-udp-port 0 --rtc-tcp-port 0 --rtc-transport $(BENCH_TRANSPORT) --open-signup \
 		--pprof $(BENCH_PPROF) --log-level warn 2> $(BENCH_OUT)/$(1).server.log & server=$$!; \
 	for i in $$(seq 1 100); do curl -sf -o /dev/null http://127.0.0.1:$(BENCH_PORT)/healthz && break; sleep 0.1; done; \
-	profile_at=$$(( $(2) / $(4) + 10 )); \
+	: the load test measures the floor for about 13 s, joins for N/rate s and waits 2 s: the profile starts about 5 s into the window; \
+	profile_at=$$(( $(2) / $(4) + 20 )); \
 	( sleep $$profile_at; curl -s -o $(BENCH_OUT)/$(1).server.pprof "http://$(BENCH_PPROF)/debug/pprof/profile?seconds=10"; \
 	  if [ "$(BENCH_HEAP)" = 1 ]; then \
 	  curl -s -o $(BENCH_OUT)/$(1).heap.pprof "http://$(BENCH_PPROF)/debug/pprof/heap?gc=1"; \

@@ -48,7 +48,7 @@ func loadtestCmd(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "measured steady state, after everyone joined")
 	fs.StringVar(&cfg.Talk, "talk", cfg.Talk, "all: every speaker talks all the time; turns: one at a time")
 	fs.DurationVar(&cfg.Turn, "turn", cfg.Turn, "length of a turn with --talk turns")
-	fs.IntVar(&cfg.Receivers, "receivers", cfg.Receivers, "shared UDP sockets of the generator, each read by one goroutine")
+	fs.IntVar(&cfg.Receivers, "receivers", cfg.Receivers, "shared UDP sockets of the generator, each read by one goroutine (0: one per 250 participants, 1 to 4)")
 	fs.IntVar(&cfg.FloorSockets, "floor-sockets", 0, "measure the floor first with this many sockets (0: no; --floor alone: the listeners)")
 	floorOnly := fs.Bool("floor", false, "measure only the floor (kernel and cipher cost, no WebRTC) with --listeners sockets")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
@@ -94,7 +94,7 @@ func loadtestCmd(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if *floorOnly {
-		f, err := loadtest.MeasureFloor(ctx, max(cfg.Listeners, 1), cfg.Speakers, cfg.Receivers, 3*time.Second)
+		f, err := loadtest.MeasureFloor(ctx, max(cfg.Listeners, 1), cfg.Speakers, cfg.ReceiverSockets(), 3*time.Second)
 		if err != nil {
 			fmt.Fprintln(stderr, "townhall loadtest:", err)
 			return 1
@@ -103,7 +103,7 @@ func loadtestCmd(args []string, stdout, stderr io.Writer) int {
 			return printJSON(stdout, stderr, f)
 		}
 		fmt.Fprintf(stdout, "floor: %.2f µs per packet to %d loopback destinations, %d-byte packets\n", f.FloorUs, f.Sockets, f.PacketBytes)
-		fmt.Fprintf(stdout, "  on %d shared sockets (the generator's layout): sendto %.2f µs, sendmmsg %.2f µs\n", cfg.Receivers, f.SendtoUs, f.SendmmsgUs)
+		fmt.Fprintf(stdout, "  on %d shared sockets (the generator's layout): sendto %.2f µs, sendmmsg %.2f µs\n", cfg.ReceiverSockets(), f.SendtoUs, f.SendmmsgUs)
 		fmt.Fprintf(stdout, "  the same with the don't-fragment bit: sendto %.2f µs, sendmmsg %.2f µs\n", f.SendtoDFUs, f.SendmmsgDFUs)
 		fmt.Fprintf(stdout, "  on a socket each: sendto %.2f µs, sendmmsg %.2f µs\n", f.SocketsSendtoUs, f.SocketsSendmmsgUs)
 		fmt.Fprintf(stdout, "  AES-128-GCM of one packet: %.3f µs\n", f.AESGCMUs)

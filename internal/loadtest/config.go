@@ -29,7 +29,7 @@ type Config struct {
 	// JoinTimeout bounds one listener's join, from the socket to the first packet.
 	JoinTimeout time.Duration
 	// Receivers is the number of the generator's shared UDP sockets, each read by
-	// one goroutine with recvmmsg.
+	// one goroutine with recvmmsg; 0 chooses (ReceiverSockets).
 	Receivers int
 	// FloorSockets, when not 0, measures the Floor with that many sockets first.
 	FloorSockets int
@@ -47,8 +47,18 @@ func DefaultConfig() Config {
 		Turn:        2 * time.Second,
 		Settle:      2 * time.Second,
 		JoinTimeout: 30 * time.Second,
-		Receivers:   4,
 	}
+}
+
+// ReceiverSockets is Receivers, or when it is 0 one socket per 250 participants,
+// from 1 to 4: each socket's reader is a goroutine woken for every burst of
+// packets, and with a small audience those wake-ups are most of the generator's
+// CPU.
+func (c Config) ReceiverSockets() int {
+	if c.Receivers > 0 {
+		return c.Receivers
+	}
+	return min(max((c.Speakers+c.Listeners+249)/250, 1), 4)
 }
 
 // Validate checks c.
@@ -67,7 +77,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--duration must be positive")
 	case c.Talk != TalkAll && c.Talk != TalkTurns:
 		return fmt.Errorf("--talk %q: want %s or %s", c.Talk, TalkAll, TalkTurns)
-	case c.Turn <= 0 || c.Receivers < 1 || c.JoinTimeout <= 0 || c.Settle < 0:
+	case c.Turn <= 0 || c.Receivers < 0 || c.JoinTimeout <= 0 || c.Settle < 0:
 		return fmt.Errorf("bad timing or receiver settings")
 	}
 	return nil

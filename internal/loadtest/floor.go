@@ -7,12 +7,14 @@ import (
 	"encoding/binary"
 	"errors"
 	"net"
+	"net/netip"
 	"runtime"
 	"sync"
 	"time"
 
-	"golang.org/x/net/ipv4"
 	"golang.org/x/sys/unix"
+
+	"github.com/townhall/townhall/internal/udpbatch"
 )
 
 // Floor is what the kernel and the cipher cost on this machine for the traffic of
@@ -137,28 +139,23 @@ func sendCosts(ctx context.Context, out *net.UDPConn, dsts []*net.UDPAddr, strea
 		})
 	})
 	sendto = t.Seconds() * 1e6 / packets
-	pc := ipv4.NewPacketConn(out)
+	// sendmmsg as the server makes it: raw, in batches of 64 (internal/udpbatch).
 	const batch = 64
-	msgs := make([]ipv4.Message, batch)
-	for i := range msgs {
-		msgs[i].Buffers = [][]byte{pkt}
+	w := udpbatch.NewWriter(batch)
+	to := make([]netip.AddrPort, len(dsts))
+	for i, a := range dsts {
+		to[i] = a.AddrPort()
 	}
 	t = onThread(func() {
 		paced(ctx, rounds, func() {
 			for range streams {
-				for i := 0; i < len(dsts); i += batch {
-					k := min(batch, len(dsts)-i)
-					for j := range k {
-						msgs[j].Addr = dsts[i+j]
-					}
-					for sent := 0; sent < k; {
-						w, err := pc.WriteBatch(msgs[sent:k], 0)
-						if err != nil || w <= 0 {
-							w = 1
-						}
-						sent += w
+				for i := range to {
+					_ = w.Add(pkt, to[i])
+					if w.Full() {
+						_ = w.Flush(rc)
 					}
 				}
+				_ = w.Flush(rc)
 			}
 		})
 	})

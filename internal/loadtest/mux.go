@@ -6,9 +6,9 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"unsafe"
 
-	"golang.org/x/net/ipv4"
 	"golang.org/x/sys/unix"
 
 	"github.com/townhall/townhall/internal/udpbatch"
@@ -31,9 +31,10 @@ type udpMux struct {
 type muxSock struct {
 	m    *udpMux
 	conn *net.UDPConn
-	pc   *ipv4.PacketConn
+	rc   syscall.RawConn
 	port int
-	wmu  sync.Mutex // guards wcm
+	wmu  sync.Mutex       // guards w
+	w    *udpbatch.Writer // one datagram at a time, raw like the reads
 	hist histogram
 }
 
@@ -69,8 +70,8 @@ func newUDPMux(sockets, participants int, win *window) (*udpMux, error) {
 			m.close()
 			return nil, err
 		}
-		s := &muxSock{m: m, conn: conn, pc: ipv4.NewPacketConn(conn), port: conn.LocalAddr().(*net.UDPAddr).Port}
 		rc, err := conn.SyscallConn()
+		s := &muxSock{m: m, conn: conn, rc: rc, w: udpbatch.NewWriter(1), port: conn.LocalAddr().(*net.UDPAddr).Port}
 		if err == nil {
 			_ = rc.Control(func(fd uintptr) {
 				// Root may go past net.core.rmem_max; others get what it allows.
@@ -119,12 +120,12 @@ func (m *udpMux) latency() *histogram {
 
 // writeFrom sends b to dst from the address of p.
 func (s *muxSock) writeFrom(p *participant, b []byte, dst *net.UDPAddr) error {
-	src := p.local.Addr().As4()
-	cm := ipv4.ControlMessage{Src: net.IP(src[:])}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	_, err := s.pc.WriteTo(b, &cm, dst)
-	return err
+	if err := s.w.AddFrom(b, dst.AddrPort(), p.local.Addr()); err != nil {
+		return err
+	}
+	return s.w.Flush(s.rc)
 }
 
 const readBatch = 64
@@ -133,13 +134,9 @@ const readBatch = 64
 // allocation per packet.
 func (s *muxSock) read() {
 	defer s.m.wg.Done()
-	rc, err := s.conn.SyscallConn()
-	if err != nil {
-		return
-	}
 	r := udpbatch.NewReader(readBatch, 1500, 64)
 	for {
-		n, err := r.Read(rc)
+		n, err := r.Read(s.rc)
 		if err != nil {
 			return // closed
 		}

@@ -78,7 +78,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	res := &Result{URL: cfg.URL, Speakers: cfg.Speakers, Talk: cfg.Talk, ListenersRequested: cfg.Listeners}
 	if cfg.FloorSockets > 0 {
 		note(progress, "measuring the floor: %d sockets, no WebRTC\n", cfg.FloorSockets)
-		fl, err := MeasureFloor(ctx, cfg.FloorSockets, cfg.Speakers, cfg.Receivers, 2*time.Second)
+		fl, err := MeasureFloor(ctx, cfg.FloorSockets, cfg.Speakers, cfg.ReceiverSockets(), 2*time.Second)
 		if err != nil {
 			return nil, fmt.Errorf("floor: %w", err)
 		}
@@ -94,7 +94,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	}
 	var win window
 	win.from.Store(math.MaxInt64)
-	mux, err := newUDPMux(cfg.Receivers, cfg.Speakers+cfg.Listeners, &win)
+	mux, err := newUDPMux(cfg.ReceiverSockets(), cfg.Speakers+cfg.Listeners, &win)
 	if err != nil {
 		return nil, err
 	}
@@ -128,13 +128,11 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	// Speakers talk from now on, so that every listener's join ends with audio.
 	talkCtx, stopTalking := context.WithCancel(ctx)
 	var talkers sync.WaitGroup
-	for _, sp := range speakers {
-		talkers.Add(1)
-		go func() {
-			defer talkers.Done()
-			_ = sp.talk(talkCtx)
-		}()
-	}
+	talkers.Add(1)
+	go func() {
+		defer talkers.Done()
+		_ = talk(talkCtx, speakers)
+	}()
 	go direct(talkCtx, cfg, speakers)
 	stopped := false
 	stop := func() {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
+	"github.com/pion/srtp/v3"
 
 	"github.com/townhall/townhall/client"
 )
@@ -97,56 +98,87 @@ func (sp *speaker) connectMedia(ctx context.Context, id *identity, mux *udpMux, 
 	return nil
 }
 
-// talk sends one packet every 20 ms while talking is set, until ctx ends.
-func (sp *speaker) talk(ctx context.Context) error {
-	p := sp.part
-	enc, err := p.encryptContext()
+// voice is a speaker's sending state: its RTP header and SRTP context.
+type voice struct {
+	sp             *speaker
+	enc            *srtp.Context
+	hdr            rtp.Header
+	payload, plain []byte
+	out            []byte
+	wasTalking     bool
+}
+
+func (sp *speaker) voice() (*voice, error) {
+	enc, err := sp.part.encryptContext()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var b [4]byte
 	_, _ = rand.Read(b[:])
-	hdr := rtp.Header{Version: 2, PayloadType: uint8(p.offer.payloadType), SSRC: sp.ssrc,
+	v := &voice{sp: sp, enc: enc, payload: make([]byte, payloadSize), plain: make([]byte, 0, 1500), out: make([]byte, 0, 1500)}
+	v.hdr = rtp.Header{Version: 2, PayloadType: uint8(sp.part.offer.payloadType), SSRC: sp.ssrc,
 		SequenceNumber: uint16(b[0])<<8 | uint16(b[1]), Timestamp: binary.BigEndian.Uint32(b[:])}
-	if id := p.offer.levelID; id > 0 && id < 15 {
+	if id := sp.part.offer.levelID; id > 0 && id < 15 {
 		// RFC 6464: V flag set, level 10 dBov below full scale: a loud speaker.
-		_ = hdr.SetExtension(uint8(id), []byte{0x80 | 10})
+		_ = v.hdr.SetExtension(uint8(id), []byte{0x80 | 10})
 	}
-	payload := make([]byte, payloadSize)
-	plain := make([]byte, 0, 1500)
-	out := make([]byte, 0, 1500)
+	return v, nil
+}
+
+// tick sends the voice's packet of this 20 ms, if its speaker is talking.
+func (v *voice) tick() error {
+	sp := v.sp
+	v.hdr.Timestamp += 960
+	if !sp.talking.Load() {
+		v.wasTalking = false
+		return nil
+	}
+	v.hdr.Marker = !v.wasTalking // the first packet of a talkspurt
+	v.wasTalking = true
+	v.hdr.SequenceNumber++
+	sp.seq++
+	now := time.Now().UnixNano()
+	putPayload(v.payload, sp.idx, sp.seq, now)
+	n, err := v.hdr.MarshalTo(v.plain[:cap(v.plain)])
+	if err != nil {
+		return err
+	}
+	v.plain = append(v.plain[:n], v.payload...)
+	v.out, err = v.enc.EncryptRTP(v.out[:0], v.plain, nil)
+	if err != nil {
+		return err
+	}
+	if err := sp.part.sock.writeFrom(sp.part, v.out, sp.part.server); err != nil {
+		return err
+	}
+	sp.sent = append(sp.sent, now)
+	return nil
+}
+
+// talk sends each speaker's packet every 20 ms while it is talking, until ctx
+// ends: one goroutine and one ticker for them all, as the generator's wake-ups
+// cost it more than its packets when the audience is small.
+func talk(ctx context.Context, speakers []*speaker) error {
+	voices := make([]*voice, len(speakers))
+	for i, sp := range speakers {
+		v, err := sp.voice()
+		if err != nil {
+			return err
+		}
+		voices[i] = v
+	}
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
-	wasTalking := false
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-tick.C:
 		}
-		hdr.Timestamp += 960
-		if !sp.talking.Load() {
-			wasTalking = false
-			continue
+		for _, v := range voices {
+			if err := v.tick(); err != nil {
+				return err
+			}
 		}
-		hdr.Marker = !wasTalking // the first packet of a talkspurt
-		wasTalking = true
-		hdr.SequenceNumber++
-		sp.seq++
-		now := time.Now().UnixNano()
-		putPayload(payload, sp.idx, sp.seq, now)
-		n, err := hdr.MarshalTo(plain[:cap(plain)])
-		if err != nil {
-			return err
-		}
-		plain = append(plain[:n], payload...)
-		out, err = enc.EncryptRTP(out[:0], plain, nil)
-		if err != nil {
-			return err
-		}
-		if err := p.sock.writeFrom(p, out, p.server); err != nil {
-			return err
-		}
-		sp.sent = append(sp.sent, now)
 	}
 }

@@ -133,13 +133,23 @@ func addrPort(sa *unix.RawSockaddrInet4, n uint32) netip.AddrPort {
 // Writer queues datagrams and writes them with sendmmsg.
 type Writer struct {
 	batch
+	oobs    [][]byte // an IP_PKTINFO control message per datagram, for AddFrom
 	n, sent int
 	write   func(fd uintptr) bool
 }
 
+// pktinfoSpace is the room of one IP_PKTINFO control message.
+var pktinfoSpace = unix.CmsgSpace(unix.SizeofInet4Pktinfo)
+
 // NewWriter returns a Writer of up to batch datagrams.
 func NewWriter(batch int) *Writer {
-	w := &Writer{batch: newBatch(batch)}
+	w := &Writer{batch: newBatch(batch), oobs: make([][]byte, batch)}
+	for i := range w.oobs {
+		w.oobs[i] = make([]byte, pktinfoSpace)
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&w.oobs[i][0]))
+		h.Level, h.Type = unix.IPPROTO_IP, unix.IP_PKTINFO
+		h.SetLen(unix.CmsgLen(unix.SizeofInet4Pktinfo))
+	}
 	w.write = w.sendmmsg
 	return w
 }
@@ -151,9 +161,26 @@ var ErrNotIPv4 = errors.New("udpbatch: not an IPv4 destination")
 // ErrNotIPv4 (and queues nothing) for an address that is not IPv4, and panics when
 // the batch is full: call Flush when Full says so.
 func (w *Writer) Add(b []byte, to netip.AddrPort) error {
+	return w.AddFrom(b, to, netip.Addr{})
+}
+
+// AddFrom is Add from the local address from (IP_PKTINFO), for a socket bound to
+// the unspecified address; an invalid from lets the kernel choose, as Add does.
+func (w *Writer) AddFrom(b []byte, to netip.AddrPort, from netip.Addr) error {
 	a := to.Addr().Unmap()
-	if !a.Is4() || len(b) == 0 {
+	from = from.Unmap()
+	if !a.Is4() || len(b) == 0 || (from.IsValid() && !from.Is4()) {
 		return ErrNotIPv4
+	}
+	h := &w.hdrs[w.n].Hdr
+	if from.IsValid() {
+		pi := (*unix.Inet4Pktinfo)(unsafe.Pointer(&w.oobs[w.n][unix.CmsgLen(0)]))
+		pi.Spec_dst = from.As4()
+		h.Control = &w.oobs[w.n][0]
+		h.SetControllen(pktinfoSpace)
+	} else {
+		h.Control = nil
+		h.SetControllen(0)
 	}
 	sa := &w.names[w.n]
 	sa.Family = unix.AF_INET

@@ -143,6 +143,46 @@ func TestWriterRefusesWhatItCannotSend(t *testing.T) {
 	})
 }
 
+func TestWriterFromAnAddressOfItsOwn(t *testing.T) {
+	cases := []struct {
+		name string
+		from netip.Addr
+		want netip.Addr
+	}{
+		{"a datagram from a chosen loopback address leaves from it", netip.MustParseAddr("127.0.0.7"), netip.MustParseAddr("127.0.0.7")},
+		{"an IPv4-mapped source is used as IPv4", netip.AddrFrom16(netip.MustParseAddr("127.0.0.9").As16()), netip.MustParseAddr("127.0.0.9")},
+		{"no source lets the kernel choose", netip.Addr{}, netip.MustParseAddr("127.0.0.1")},
+	}
+	src, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4zero})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = src.Close() })
+	wrc, _ := src.SyscallConn()
+	dst, _ := listen(t)
+	w := NewWriter(2)
+	r := NewReader(1, 64, 0)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := w.AddFrom([]byte(tc.name), addrOf(dst), tc.from); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Flush(wrc); err != nil {
+				t.Fatal(err)
+			}
+			got, from := readAll(t, dst, r, 1)
+			if got[0] != tc.name || from[0].Addr() != tc.want {
+				t.Fatalf("%q from %v, want from %v", got[0], from[0], tc.want)
+			}
+		})
+	}
+	t.Run("an IPv6 source is refused", func(t *testing.T) {
+		if err := w.AddFrom([]byte("x"), addrOf(dst), netip.IPv6Loopback()); !errors.Is(err, ErrNotIPv4) {
+			t.Fatalf("AddFrom: %v", err)
+		}
+	})
+}
+
 func TestReaderWaitsAndStops(t *testing.T) {
 	t.Run("a read with nothing to read waits for the socket's deadline", func(t *testing.T) {
 		c, rc := listen(t)
