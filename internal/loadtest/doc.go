@@ -18,13 +18,15 @@
 //   - DTLS-SRTP: a pion/dtls client handshake (RFC 5764), after which the DTLS
 //     connection is dropped and only the SRTP keys are kept; AES-GCM SRTP is
 //     opened in place (RFC 7714);
-//   - receiving: one goroutine per shared socket reads up to 64 packets per
-//     recvmmsg, whoever they are for: no goroutine per listener once it has
-//     joined, no allocation per packet.
+//   - receiving: one goroutine per shared socket (one socket per 250
+//     participants, 1 to 4) reads up to 64 packets per recvmmsg, whoever they are
+//     for: no goroutine per listener once it has joined, no allocation per packet;
+//     the sockets' system calls are raw (internal/udpbatch), as the server's.
 //
-// Speakers send Opus-sized packets (80-byte payload every 20 ms, with an RFC 6464
-// audio level) whose payload carries the speaker's number, a sequence number of its
-// own and the send time, so that listeners count loss and measure latency exactly
-// on one machine. Packets count when they were sent in the measured window; loss is
-// what joined listeners should have received from that window and did not.
+// Speakers (one goroutine and one ticker for all of them) send Opus-sized packets
+// (80-byte payload every 20 ms, with an RFC 6464 audio level) whose payload
+// carries the speaker's number, a sequence number of its own and the send time, so
+// that listeners count loss and measure latency exactly on one machine. Packets
+// count when they were sent in the measured window; loss is what joined listeners
+// should have received from that window and did not.
 package loadtest
