@@ -5,7 +5,6 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"encoding/binary"
-	"errors"
 	"net"
 	"net/netip"
 	"runtime"
@@ -82,7 +81,11 @@ func MeasureFloor(ctx context.Context, n, streams, muxSockets int, d time.Durati
 		dsts[i] = net.UDPAddrFromAddrPort(p.local)
 	}
 	f.SendtoUs, f.SendmmsgUs = sendCosts(ctx, out, dsts, streams, rounds)
-	if err := dontFragment(out); err != nil {
+	rc, err := out.SyscallConn()
+	if err == nil {
+		err = udpbatch.DontFragment(rc)
+	}
+	if err != nil {
 		mux.close()
 		return f, err
 	}
@@ -100,19 +103,6 @@ func MeasureFloor(ctx context.Context, n, streams, muxSockets int, d time.Durati
 	f.AESGCMUs = aesGCMCost()
 	f.FloorUs = min(f.SendtoUs, f.SendmmsgUs, f.SendtoDFUs, f.SendmmsgDFUs) + f.AESGCMUs
 	return f, ctx.Err()
-}
-
-// dontFragment sets the don't-fragment bit on every packet c sends.
-func dontFragment(c *net.UDPConn) error {
-	rc, err := c.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var serr error
-	err = rc.Control(func(fd uintptr) {
-		serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_MTU_DISCOVER, unix.IP_PMTUDISC_PROBE)
-	})
-	return errors.Join(err, serr)
 }
 
 // sendCosts returns the sending thread's CPU µs per packet with sendto and with

@@ -2,11 +2,8 @@ package loadtest
 
 import (
 	"context"
-	"net"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 func TestMeasureFloor(t *testing.T) {
@@ -50,22 +47,4 @@ func TestMeasureFloor(t *testing.T) {
 			t.Fatal("no error")
 		}
 	})
-}
-
-func TestDontFragment(t *testing.T) {
-	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	if err := dontFragment(c); err != nil {
-		t.Fatal(err)
-	}
-	rc, _ := c.SyscallConn()
-	var mode int
-	var gerr error
-	_ = rc.Control(func(fd uintptr) { mode, gerr = unix.GetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_MTU_DISCOVER) })
-	if gerr != nil || mode != unix.IP_PMTUDISC_PROBE {
-		t.Fatalf("IP_MTU_DISCOVER %d (%v), want IP_PMTUDISC_PROBE", mode, gerr)
-	}
 }

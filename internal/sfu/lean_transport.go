@@ -99,15 +99,8 @@ func newLeanTransport(cfg Config, log *slog.Logger, met *metrics) (*leanTranspor
 	_ = t.udp.SetWriteBuffer(udpBufferBytes)
 	if rc, err := t.udp.SyscallConn(); err == nil {
 		// The kernel's arrival time of each packet tells how long it queued.
-		// Don't-fragment on every packet, whatever the path MTU the kernel has
-		// learnt (IP_PMTUDISC_PROBE; our packets are far below any MTU): a packet
-		// that may be fragmented needs an IP ID from the kernel's hashed
-		// generator, a packet with DF carries 0 (BenchmarkForwardLean: about 10 %
-		// less CPU per packet; the load test's floor measures both).
-		_ = rc.Control(func(fd uintptr) {
-			_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
-			_ = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_MTU_DISCOVER, unix.IP_PMTUDISC_PROBE)
-		})
+		_ = rc.Control(func(fd uintptr) { _ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1) })
+		_ = udpbatch.DontFragment(rc) // the load test's floor measures the same
 	}
 	t.udpAddr = t.udp.LocalAddr().(*net.UDPAddr)
 	t.tcp, err = net.ListenTCP("tcp4", &net.TCPAddr{IP: ip, Port: cfg.TCPPort})

@@ -23,6 +23,19 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// DontFragment sets the don't-fragment bit on every datagram the socket of rc
+// sends, whatever path MTU the kernel has learnt (IP_PMTUDISC_PROBE: media
+// packets are far below any MTU). A datagram that may be fragmented needs an IP
+// ID from the kernel's hashed generator; one with DF carries 0, which saves
+// about a tenth of the kernel's cost per packet sent (BenchmarkForwardLean).
+func DontFragment(rc syscall.RawConn) error {
+	var serr error
+	err := rc.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_MTU_DISCOVER, unix.IP_PMTUDISC_PROBE)
+	})
+	return errors.Join(err, serr)
+}
+
 // batch is the datagrams and their addresses, shared by Reader and Writer.
 type batch struct {
 	hdrs  []unix.Mmsghdr
@@ -158,8 +171,8 @@ func NewWriter(batch int) *Writer {
 var ErrNotIPv4 = errors.New("udpbatch: not an IPv4 destination")
 
 // Add queues b for to. b must stay unchanged until the next Flush. It returns
-// ErrNotIPv4 (and queues nothing) for an address that is not IPv4, and panics when
-// the batch is full: call Flush when Full says so.
+// ErrNotIPv4 (and queues nothing) for an address that is not IPv4 or an empty b,
+// and panics when the batch is full: call Flush when Full says so.
 func (w *Writer) Add(b []byte, to netip.AddrPort) error {
 	return w.AddFrom(b, to, netip.Addr{})
 }

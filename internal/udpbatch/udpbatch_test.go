@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func listen(t *testing.T) (*net.UDPConn, syscall.RawConn) {
@@ -109,17 +111,19 @@ func TestWriterRefusesWhatItCannotSend(t *testing.T) {
 	cases := []struct {
 		name string
 		to   netip.AddrPort
+		from netip.Addr
 		b    []byte
 	}{
-		{"an IPv6 destination", netip.MustParseAddrPort("[::1]:9"), []byte("x")},
-		{"an empty address", netip.AddrPort{}, []byte("x")},
-		{"an empty datagram", netip.MustParseAddrPort("127.0.0.1:9"), nil},
+		{"an IPv6 destination", netip.MustParseAddrPort("[::1]:9"), netip.Addr{}, []byte("x")},
+		{"an empty address", netip.AddrPort{}, netip.Addr{}, []byte("x")},
+		{"an empty datagram", netip.MustParseAddrPort("127.0.0.1:9"), netip.Addr{}, nil},
+		{"an IPv6 source", netip.MustParseAddrPort("127.0.0.1:9"), netip.IPv6Loopback(), []byte("x")},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name+" is refused and nothing is queued", func(t *testing.T) {
 			w := NewWriter(2)
-			if err := w.Add(tc.b, tc.to); !errors.Is(err, ErrNotIPv4) {
-				t.Fatalf("Add: %v", err)
+			if err := w.AddFrom(tc.b, tc.to, tc.from); !errors.Is(err, ErrNotIPv4) {
+				t.Fatalf("AddFrom: %v", err)
 			}
 			if w.Len() != 0 {
 				t.Fatalf("Len %d", w.Len())
@@ -176,11 +180,6 @@ func TestWriterFromAnAddressOfItsOwn(t *testing.T) {
 			}
 		})
 	}
-	t.Run("an IPv6 source is refused", func(t *testing.T) {
-		if err := w.AddFrom([]byte("x"), addrOf(dst), netip.IPv6Loopback()); !errors.Is(err, ErrNotIPv4) {
-			t.Fatalf("AddFrom: %v", err)
-		}
-	})
 }
 
 func TestReaderWaitsAndStops(t *testing.T) {
@@ -269,5 +268,18 @@ func TestNoAllocations(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("%v allocations per batch written and read", allocs)
+	}
+}
+
+func TestDontFragment(t *testing.T) {
+	_, rc := listen(t)
+	if err := DontFragment(rc); err != nil {
+		t.Fatal(err)
+	}
+	var mode int
+	var gerr error
+	_ = rc.Control(func(fd uintptr) { mode, gerr = unix.GetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_MTU_DISCOVER) })
+	if gerr != nil || mode != unix.IP_PMTUDISC_PROBE {
+		t.Fatalf("IP_MTU_DISCOVER %d (%v), want IP_PMTUDISC_PROBE", mode, gerr)
 	}
 }
