@@ -22,9 +22,9 @@ var writeTimeout = 10 * time.Second
 // socket).
 //
 // A socket has one goroutine while it is idle, its reader (started by ServeRoom or
-// ServeUser); the conn owns none: send starts a writer goroutine when a message arrives in an empty queue
-// and that writer exits once the queue is empty, and the heartbeat is a timer that
-// only runs a goroutine while a ping waits for its pong. A long-lived writer with
+// ServeUser); the conn owns none: send starts a writer goroutine when a message
+// arrives in an empty queue and that writer exits once the queue is empty, and the
+// heartbeat is a timer that only runs a goroutine while a ping waits for its pong. A long-lived writer with
 // its ticker and a 256-slot channel cost about 11 KiB a socket, idle or not.
 //
 // Lock order: sendMu is a leaf. It is taken after Hub.mu (Notify sends under it)
