@@ -48,6 +48,7 @@ func loadtestCmd(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "measured steady state, after everyone joined")
 	fs.StringVar(&cfg.Talk, "talk", cfg.Talk, "all: every speaker talks all the time; turns: one at a time")
 	fs.DurationVar(&cfg.Turn, "turn", cfg.Turn, "length of a turn with --talk turns")
+	fs.BoolVar(&cfg.SchedBatch, "sched-batch", cfg.SchedBatch, "run the generator's threads as SCHED_BATCH, so that they never preempt a server on the same machine (--sched-batch=false: as normal threads)")
 	fs.IntVar(&cfg.Receivers, "receivers", cfg.Receivers, "shared UDP sockets of the generator, each read by one goroutine (0: one per 250 participants, 1 to 4)")
 	fs.IntVar(&cfg.FloorSockets, "floor-sockets", 0, "measure the floor first with this many sockets (0: no; --floor alone: the listeners)")
 	floorOnly := fs.Bool("floor", false, "measure only the floor (kernel and cipher cost, no WebRTC) with --listeners sockets")

@@ -33,6 +33,9 @@ type Config struct {
 	Receivers int
 	// FloorSockets, when not 0, measures the Floor with that many sockets first.
 	FloorSockets int
+	// SchedBatch runs the generator's threads in the SCHED_BATCH policy, so that
+	// they do not preempt a server on the same box (batchScheduling).
+	SchedBatch bool
 }
 
 // DefaultConfig returns the defaults of `townhall loadtest`.
@@ -47,6 +50,7 @@ func DefaultConfig() Config {
 		Turn:        2 * time.Second,
 		Settle:      2 * time.Second,
 		JoinTimeout: 30 * time.Second,
+		SchedBatch:  true,
 	}
 }
 

@@ -33,7 +33,10 @@ import (
 // The generator's layout is measured once more with the don't-fragment bit set
 // on every packet (IP_PMTUDISC_PROBE), as the server sends: a packet that may be
 // fragmented needs an IP ID from the kernel's hashed generator, one with DF does
-// not, and the floor is the cheapest way the kernel offers.
+// not, and the floor is the cheapest way the kernel offers. For the same reason
+// the sending socket is a udpbatch.Socket, as the server's is: the runtime's
+// poller does not watch it for writability, which the kernel would otherwise
+// signal for every packet sent.
 type Floor struct {
 	Sockets     int     `json:"sockets"`
 	PacketBytes int     `json:"packet_bytes"`
@@ -61,12 +64,12 @@ func MeasureFloor(ctx context.Context, n, streams, muxSockets int, d time.Durati
 	f := Floor{Sockets: n, PacketBytes: floorPacketBytes}
 	rounds := int(d / (20 * time.Millisecond))
 	f.Packets = int64(rounds * streams * n)
-	out, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	out, err := udpbatch.Listen(netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), 0))
 	if err != nil {
 		return f, err
 	}
 	defer out.Close()
-	_ = out.SetWriteBuffer(4 << 20)
+	_ = out.Control(func(fd uintptr) { _ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUF, 4<<20) })
 
 	// The generator's layout.
 	var win window
@@ -81,11 +84,7 @@ func MeasureFloor(ctx context.Context, n, streams, muxSockets int, d time.Durati
 		dsts[i] = net.UDPAddrFromAddrPort(p.local)
 	}
 	f.SendtoUs, f.SendmmsgUs = sendCosts(ctx, out, dsts, streams, rounds)
-	rc, err := out.SyscallConn()
-	if err == nil {
-		err = udpbatch.DontFragment(rc)
-	}
-	if err != nil {
+	if err := udpbatch.DontFragment(out); err != nil {
 		mux.close()
 		return f, err
 	}
@@ -107,11 +106,11 @@ func MeasureFloor(ctx context.Context, n, streams, muxSockets int, d time.Durati
 
 // sendCosts returns the sending thread's CPU µs per packet with sendto and with
 // sendmmsg.
-func sendCosts(ctx context.Context, out *net.UDPConn, dsts []*net.UDPAddr, streams, rounds int) (sendto, sendmmsg float64) {
+func sendCosts(ctx context.Context, out *udpbatch.Socket, dsts []*net.UDPAddr, streams, rounds int) (sendto, sendmmsg float64) {
 	pkt := make([]byte, floorPacketBytes)
 	pkt[0] = 0x80 // RTP: a receiver takes it for media and drops it
 	packets := float64(max(rounds*streams*len(dsts), 1))
-	rc, _ := out.SyscallConn()
+	rc := out
 	sas := make([]unix.SockaddrInet4, len(dsts))
 	for i, a := range dsts {
 		sas[i].Port = a.Port

@@ -62,6 +62,10 @@ type Result struct {
 	ClientCPUCores        float64 `json:"client_cpu_cores"`
 	ClientUsPerPacket     float64 `json:"client_us_per_packet"` // generator CPU ÷ packets received
 
+	// GeneratorSched is the generator's scheduling policy: "batch" (SchedBatch)
+	// or "normal".
+	GeneratorSched string `json:"generator_sched"`
+
 	Floor             *Floor  `json:"floor,omitempty"`
 	ServerFloorFactor float64 `json:"server_floor_factor,omitempty"` // ServerUsPerPacket ÷ Floor.FloorUs
 }
@@ -75,7 +79,13 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	res := &Result{URL: cfg.URL, Speakers: cfg.Speakers, Talk: cfg.Talk, ListenersRequested: cfg.Listeners}
+	res := &Result{URL: cfg.URL, Speakers: cfg.Speakers, Talk: cfg.Talk, ListenersRequested: cfg.Listeners, GeneratorSched: "normal"}
+	if cfg.SchedBatch {
+		if _, err := batchScheduling(); err != nil {
+			return nil, fmt.Errorf("--sched-batch: %w", err)
+		}
+		res.GeneratorSched = "batch"
+	}
 	if cfg.FloorSockets > 0 {
 		note(progress, "measuring the floor: %d sockets, no WebRTC\n", cfg.FloorSockets)
 		fl, err := MeasureFloor(ctx, cfg.FloorSockets, cfg.Speakers, cfg.ReceiverSockets(), 2*time.Second)
@@ -226,6 +236,11 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	case <-time.After(cfg.Settle):
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	}
+	if cfg.SchedBatch {
+		if _, err := batchScheduling(); err != nil { // threads the joins started
+			return nil, fmt.Errorf("--sched-batch: %w", err)
+		}
 	}
 	s0, err := scrape(ctx, hc, cfg.URL)
 	if err != nil {

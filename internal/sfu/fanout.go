@@ -136,13 +136,13 @@ const batchSize = 64
 // sendBatch collects encrypted packets for the shared UDP socket and writes them
 // with one sendmmsg per batchSize packets (internal/udpbatch: a raw system call).
 type sendBatch struct {
-	rc   syscall.RawConn // the batch's own descriptor of the shared socket
+	rc   syscall.RawConn // the shared socket (the kernel lets several threads send on it at once)
 	w    *udpbatch.Writer
 	bufs [][]byte
 }
 
 func newSendBatch(t *leanTransport) *sendBatch {
-	b := &sendBatch{rc: t.writer(), w: udpbatch.NewWriter(batchSize), bufs: make([][]byte, batchSize)}
+	b := &sendBatch{rc: t.udp, w: udpbatch.NewWriter(batchSize), bufs: make([][]byte, batchSize)}
 	for i := range b.bufs {
 		b.bufs[i] = make([]byte, 1500)
 	}

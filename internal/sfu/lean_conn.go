@@ -473,7 +473,7 @@ func (c *leanConn) writeSlot(b *sendBatch, s *slotStream, slot int, hdr *rtp.Hea
 	case to != nil && b != nil:
 		b.add(pkt, *to)
 	case to != nil:
-		_, err = c.t.udp.WriteToUDPAddrPort(pkt, *to)
+		err = c.t.udp.WriteTo(pkt, *to)
 	default:
 		l := c.link.Load()
 		if l == nil {

@@ -8,10 +8,7 @@ import (
 
 func TestLeanUDPSocketOptions(t *testing.T) {
 	lt := testLeanTransport(t)
-	rc, err := lt.udp.SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rc := lt.udp
 	tests := []struct {
 		name       string
 		level, opt int

@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/netip"
 	"sync"
-	"syscall"
 	"time"
 	"unsafe"
 
@@ -47,9 +46,7 @@ type leanTransport struct {
 	cert tls.Certificate
 	fp   string // "sha-256 AB:..." of cert
 
-	udp     *net.UDPConn
-	dupMu   sync.Mutex
-	dups    []*net.UDPConn // the batches' own descriptors of udp, closed with it
+	udp     *udpbatch.Socket // watched by the runtime's poller for arrivals only
 	udpAddr *net.UDPAddr
 	tcp     *net.TCPListener
 	tcpAddr *net.TCPAddr
@@ -91,18 +88,18 @@ func newLeanTransport(cfg Config, log *slog.Logger, met *metrics) (*leanTranspor
 	// IPv4 only: one socket on the unspecified address, whose replies leave by
 	// the route to the client. (A host with several addresses on one network
 	// should announce the one clients reach with PublicIPs.)
-	t.udp, err = net.ListenUDP("udp4", &net.UDPAddr{IP: ip, Port: cfg.UDPPort})
+	t.udp, err = udpbatch.Listen(netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip.To4())), uint16(cfg.UDPPort)))
 	if err != nil {
 		return nil, fmt.Errorf("sfu: udp: %w", err)
 	}
-	_ = t.udp.SetReadBuffer(udpBufferBytes)
-	_ = t.udp.SetWriteBuffer(udpBufferBytes)
-	if rc, err := t.udp.SyscallConn(); err == nil {
+	_ = t.udp.Control(func(fd uintptr) {
+		_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, udpBufferBytes)
+		_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUF, udpBufferBytes)
 		// The kernel's arrival time of each packet tells how long it queued.
-		_ = rc.Control(func(fd uintptr) { _ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1) })
-		_ = udpbatch.DontFragment(rc) // the load test's floor measures the same
-	}
-	t.udpAddr = t.udp.LocalAddr().(*net.UDPAddr)
+		_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
+	})
+	_ = udpbatch.DontFragment(t.udp) // the load test's floor measures the same
+	t.udpAddr = net.UDPAddrFromAddrPort(t.udp.LocalAddr())
 	t.tcp, err = net.ListenTCP("tcp4", &net.TCPAddr{IP: ip, Port: cfg.TCPPort})
 	if err != nil {
 		_ = t.udp.Close()
@@ -149,42 +146,6 @@ func (t *leanTransport) candidates() []string {
 			fmt.Sprintf("candidate:%d 1 tcp %d %s %d typ host tcptype passive", 2+2*i, 1671430143-i, ip, t.tcpAddr.Port))
 	}
 	return out
-}
-
-// writer returns the raw descriptor that a sendBatch writes with: the shared UDP
-// socket through a file descriptor of its own. The Go runtime serializes the
-// writes of one descriptor (a lock held for the whole system call), while the
-// kernel lets several threads send on one UDP socket at once: each fan-out worker
-// writing through its own descriptor is what makes the sharded fan-out parallel.
-func (t *leanTransport) writer() syscall.RawConn {
-	conn := t.udp // if dup fails: shared, serialized, still correct
-	if d, err := dupUDP(t.udp); err == nil {
-		t.dupMu.Lock()
-		t.dups = append(t.dups, d)
-		t.dupMu.Unlock()
-		conn = d
-	}
-	rc, _ := conn.SyscallConn() // a *net.UDPConn always has one
-	return rc
-}
-
-// dupUDP returns a new descriptor of c's socket.
-func dupUDP(c *net.UDPConn) (*net.UDPConn, error) {
-	f, err := c.File() // a dup; FilePacketConn makes its own
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	pc, err := net.FilePacketConn(f)
-	if err != nil {
-		return nil, err
-	}
-	d, ok := pc.(*net.UDPConn)
-	if !ok {
-		_ = pc.Close()
-		return nil, fmt.Errorf("sfu: dup of the UDP socket is a %T", pc)
-	}
-	return d, nil
 }
 
 // register makes c reachable by its ICE username fragment.
@@ -243,13 +204,9 @@ func (t *leanTransport) readUDP() {
 	defer t.wg.Done()
 	var scratch rtpPacket
 	scratch.fan = t.fan.newCtx()
-	rc, err := t.udp.SyscallConn()
-	if err != nil {
-		return
-	}
 	r := udpbatch.NewReader(readBatch, 1500, 64)
 	for {
-		n, err := r.Read(rc)
+		n, err := r.Read(t.udp)
 		if errors.Is(err, net.ErrClosed) {
 			return
 		}
@@ -415,11 +372,6 @@ func (t *leanTransport) close() error {
 	}
 	t.mu.Unlock()
 	close(t.done)
-	t.dupMu.Lock()
-	for _, d := range t.dups {
-		_ = d.Close()
-	}
-	t.dupMu.Unlock()
 	errU := t.udp.Close()
 	errT := t.tcp.Close()
 	for _, l := range links {
@@ -446,11 +398,8 @@ type udpPath struct {
 	to netip.AddrPort
 }
 
-func (p udpPath) conn() *leanConn { return p.t.byAddress(p.to) }
-func (p udpPath) write(b []byte) error {
-	_, err := p.t.udp.WriteToUDPAddrPort(b, p.to)
-	return err
-}
+func (p udpPath) conn() *leanConn      { return p.t.byAddress(p.to) }
+func (p udpPath) write(b []byte) error { return p.t.udp.WriteTo(b, p.to) }
 func (p udpPath) mapped(x *stun.XORMappedAddress) {
 	x.IP, x.Port = p.to.Addr().AsSlice(), int(p.to.Port())
 }

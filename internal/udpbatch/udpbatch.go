@@ -1,6 +1,7 @@
 // Package udpbatch reads and writes batches of IPv4 UDP datagrams with
 // recvmmsg(2) and sendmmsg(2), as raw system calls on a non-blocking socket
-// through the runtime's poller, allocating nothing per datagram.
+// through the runtime's poller, allocating nothing per datagram; and Socket, a
+// UDP socket that the poller watches for arrivals only.
 //
 // Raw, because a media server's sockets are busy in bursts: a fan-out is a few
 // hundred microseconds of sendmmsg every few milliseconds. A goroutine in a
