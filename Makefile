@@ -4,7 +4,8 @@
 #                       and talk mode; one JSON file each in $(BENCH_OUT), then a
 #                       summary table (summary.md) and the plot (cpu_rss.png)
 #   make bench-join     the join storm: 1,000 listeners at 100 per second
-#   make bench-go       go test's benchmarks of the forwarder (BenchmarkForward*)
+#   make bench-go       go test's benchmarks of the forwarder (BenchmarkForward*) and of
+#                       the media socket (BenchmarkSendmmsg)
 #
 # Every run starts its own server on loopback (random media ports, a fresh data
 # folder, --open-signup for the speakers' accounts) and stops it afterwards. The
@@ -69,4 +70,4 @@ bench-join: build
 	@$(call bench_one,join-1000,1000,all,100,10s)
 
 bench-go:
-	$(GO) test -run '^$$' -bench 'BenchmarkForward' -benchmem ./internal/sfu/
+	$(GO) test -run '^$$' -bench 'BenchmarkForward|BenchmarkSendmmsg' -benchmem ./internal/sfu/ ./internal/udpbatch/

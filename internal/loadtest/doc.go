@@ -21,7 +21,11 @@
 //   - receiving: one goroutine per shared socket (one socket per 250
 //     participants, 1 to 4) reads up to 64 packets per recvmmsg, whoever they are
 //     for: no goroutine per listener once it has joined, no allocation per packet;
-//     the sockets' system calls are raw (internal/udpbatch), as the server's.
+//     the sockets' system calls are raw (internal/udpbatch), as the server's;
+//   - scheduling: the generator's threads are SCHED_BATCH (--sched-batch), so that
+//     a reader woken by the server's packets waits for an idle core instead of
+//     preempting the server in the middle of its fan-out, as listeners on other
+//     machines never do.
 //
 // Speakers (one goroutine and one ticker for all of them) send Opus-sized packets
 // (80-byte payload every 20 ms, with an RFC 6464 audio level) whose payload
