@@ -57,10 +57,33 @@ func newConn(ws *websocket.Conn, p Person, heartbeat time.Duration) *conn {
 	c := &conn{ws: ws, person: p, done: make(chan struct{}), limit: rate.NewLimiter(20, 40)}
 	if heartbeat > 0 {
 		c.sendMu.Lock() // the timer may fire before c.ping is set
-		c.ping = time.AfterFunc(heartbeat, func() { c.beat(heartbeat) })
+		c.ping = time.AfterFunc(nextBeat(time.Now(), heartbeat), func() { c.beat(heartbeat) })
 		c.sendMu.Unlock()
 	}
 	return c
+}
+
+// beatSlots is how many instants per heartbeat the server's pings may fall on.
+const beatSlots = 16
+
+// nextBeat returns how long after now the next ping of a socket that pings every
+// period is due: at least one period, rounded up to the next of beatSlots
+// instants per period (multiples of period/beatSlots since the Unix epoch). The
+// sockets' pings then go out together on those instants instead of each on its
+// own: a server with thousands of sockets wakes a few times a period to ping
+// them, not thousands of times, and each wake-up of an idle Go process costs it
+// far more than the ping (the runtime's sysmon thread polls for a millisecond
+// after any system call that finds the process idle: docs/benchmarks.md).
+func nextBeat(now time.Time, period time.Duration) time.Duration {
+	slot := period / beatSlots
+	if slot <= 0 {
+		return period
+	}
+	at := now.UnixNano() + int64(period)
+	if r := at % int64(slot); r != 0 {
+		at += int64(slot) - r
+	}
+	return time.Duration(at - now.UnixNano())
 }
 
 // send queues msg without blocking; it reports false if the client is too slow and
@@ -221,7 +244,7 @@ func (c *conn) beat(every time.Duration) {
 	cancel()
 	c.sendMu.Lock()
 	if closing = c.closing; !closing && err == nil {
-		c.ping.Reset(every)
+		c.ping.Reset(nextBeat(time.Now(), every))
 	}
 	c.sendMu.Unlock()
 	if err != nil && !closing { // a closing conn's writer says bye and closes it

@@ -563,3 +563,39 @@ func TestIdleConnHoldsNoGoroutine(t *testing.T) {
 		}
 	})
 }
+
+func TestNextBeat(t *testing.T) {
+	const period = 16 * time.Second // slots of 1 s
+	at := func(ns int64) time.Time { return time.Unix(0, ns) }
+	sec := int64(time.Second)
+	for _, tc := range []struct {
+		name   string
+		now    time.Time
+		period time.Duration
+		want   time.Duration
+	}{
+		{"a ping due on a slot goes out one period later", at(100 * sec), period, period},
+		{"a ping due between slots waits for the next slot", at(100*sec + 1), period, period + time.Second - 1},
+		{"a ping due just before a slot goes out on it", at(101*sec - 1), period, period + 1},
+		{"a period too short for slots is kept as it is", at(100*sec + 7), 10 * time.Nanosecond, 10 * time.Nanosecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := nextBeat(tc.now, tc.period)
+			if got != tc.want {
+				t.Fatalf("nextBeat = %v, want %v", got, tc.want)
+			}
+			if slot := tc.period / beatSlots; slot > 0 && (tc.now.UnixNano()+int64(got))%int64(slot) != 0 {
+				t.Fatalf("the ping at %d ns is not on a slot of %v", tc.now.UnixNano()+int64(got), slot)
+			}
+		})
+	}
+	t.Run("sockets that started apart ping together", func(t *testing.T) {
+		base := at(1000 * sec)
+		first := base.Add(nextBeat(base, period))
+		for _, offset := range []time.Duration{time.Millisecond, 300 * time.Millisecond, 999 * time.Millisecond} {
+			if got := base.Add(offset).Add(nextBeat(base.Add(offset), period)); !got.Equal(first.Add(time.Second)) {
+				t.Errorf("a socket started %v later pings at %v, want %v", offset, got, first.Add(time.Second))
+			}
+		}
+	})
+}
