@@ -69,7 +69,7 @@ func MeasureFloor(ctx context.Context, n, streams, muxSockets int, d time.Durati
 		return f, err
 	}
 	defer out.Close()
-	_ = out.Control(func(fd uintptr) { _ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUF, 4<<20) })
+	_ = out.SetWriteBuffer(4 << 20)
 
 	// The generator's layout.
 	var win window
@@ -110,14 +110,13 @@ func sendCosts(ctx context.Context, out *udpbatch.Socket, dsts []*net.UDPAddr, s
 	pkt := make([]byte, floorPacketBytes)
 	pkt[0] = 0x80 // RTP: a receiver takes it for media and drops it
 	packets := float64(max(rounds*streams*len(dsts), 1))
-	rc := out
 	sas := make([]unix.SockaddrInet4, len(dsts))
 	for i, a := range dsts {
 		sas[i].Port = a.Port
 		copy(sas[i].Addr[:], a.IP.To4())
 	}
 	t := onThread(func() {
-		_ = rc.Control(func(fd uintptr) {
+		_ = out.Control(func(fd uintptr) {
 			paced(ctx, rounds, func() {
 				for range streams {
 					for i := range sas {
@@ -141,10 +140,10 @@ func sendCosts(ctx context.Context, out *udpbatch.Socket, dsts []*net.UDPAddr, s
 				for i := range to {
 					_ = w.Add(pkt, to[i])
 					if w.Full() {
-						_ = w.Flush(rc)
+						_ = w.Flush(out)
 					}
 				}
-				_ = w.Flush(rc)
+				_ = w.Flush(out)
 			}
 		})
 	})

@@ -92,12 +92,10 @@ func newLeanTransport(cfg Config, log *slog.Logger, met *metrics) (*leanTranspor
 	if err != nil {
 		return nil, fmt.Errorf("sfu: udp: %w", err)
 	}
-	_ = t.udp.Control(func(fd uintptr) {
-		_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, udpBufferBytes)
-		_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUF, udpBufferBytes)
-		// The kernel's arrival time of each packet tells how long it queued.
-		_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
-	})
+	_ = t.udp.SetReadBuffer(udpBufferBytes)
+	_ = t.udp.SetWriteBuffer(udpBufferBytes)
+	// The kernel's arrival time of each packet tells how long it queued.
+	_ = t.udp.Control(func(fd uintptr) { _ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1) })
 	_ = udpbatch.DontFragment(t.udp) // the load test's floor measures the same
 	t.udpAddr = net.UDPAddrFromAddrPort(t.udp.LocalAddr())
 	t.tcp, err = net.ListenTCP("tcp4", &net.TCPAddr{IP: ip, Port: cfg.TCPPort})

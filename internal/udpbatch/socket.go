@@ -7,6 +7,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -31,7 +32,7 @@ import (
 type Socket struct {
 	fd    int
 	ep    *os.File // the epoll instance of fd's readability, in the runtime's poller
-	epc   rawConn
+	epc   syscall.RawConn
 	local netip.AddrPort
 
 	// The read in progress: Read's f, whether it succeeded, and try, the
@@ -45,11 +46,6 @@ type Socket struct {
 	// closes fd only when no call uses it any more.
 	ops    sync.RWMutex
 	closed atomic.Bool
-}
-
-// rawConn is the part of syscall.RawConn that Socket uses of the epoll file's.
-type rawConn interface {
-	Read(func(fd uintptr) bool) error
 }
 
 // Listen opens a Socket bound to laddr (an IPv4 address; port 0 picks one).
@@ -110,6 +106,19 @@ func (s *Socket) init(a netip.Addr, port uint16) error {
 
 // LocalAddr is the address the socket is bound to.
 func (s *Socket) LocalAddr() netip.AddrPort { return s.local }
+
+// SetReadBuffer sets the size of the socket's receive buffer (SO_RCVBUF), as
+// (*net.UDPConn).SetReadBuffer does.
+func (s *Socket) SetReadBuffer(bytes int) error { return s.setInt(unix.SO_RCVBUF, bytes) }
+
+// SetWriteBuffer sets the size of the socket's send buffer (SO_SNDBUF).
+func (s *Socket) SetWriteBuffer(bytes int) error { return s.setInt(unix.SO_SNDBUF, bytes) }
+
+func (s *Socket) setInt(opt, v int) error {
+	var serr error
+	err := s.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, opt, v) })
+	return errors.Join(err, os.NewSyscallError("setsockopt", serr))
+}
 
 // Control calls f with the socket's descriptor, which f must not keep.
 func (s *Socket) Control(f func(fd uintptr)) error {

@@ -233,28 +233,3 @@ func TestSocketIsWatchedForArrivalsOnly(t *testing.T) {
 		t.Fatalf("the socket is in %d epoll instances with event masks %x, want one with EPOLLIN and without EPOLLOUT", len(masks), masks)
 	}
 }
-
-func TestSocketNoAllocations(t *testing.T) {
-	src, dst := listenSocket(t), listenSocket(t)
-	w := NewWriter(4)
-	r := NewReader(4, 64, 0)
-	pkt := []byte("audio")
-	to := dst.LocalAddr()
-	allocs := testing.AllocsPerRun(100, func() {
-		for range 3 {
-			_ = w.Add(pkt, to)
-		}
-		_ = w.Flush(src)
-		_ = src.WriteTo(pkt, to)
-		for got := 0; got < 4; {
-			n, err := r.Read(dst)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got += n
-		}
-	})
-	if allocs != 0 {
-		t.Fatalf("%v allocations per batch written and read", allocs)
-	}
-}

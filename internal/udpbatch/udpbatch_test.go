@@ -246,28 +246,58 @@ func TestReaderWaitsAndStops(t *testing.T) {
 }
 
 func TestNoAllocations(t *testing.T) {
-	_, wrc := listen(t)
-	dst, drc := listen(t)
-	w := NewWriter(4)
-	r := NewReader(4, 64, 0)
-	pkt := []byte("audio")
-	to := addrOf(dst)
-	_ = dst.SetReadDeadline(time.Now().Add(time.Minute))
-	allocs := testing.AllocsPerRun(100, func() {
-		for range 4 {
-			_ = w.Add(pkt, to)
-		}
-		_ = w.Flush(wrc)
-		for got := 0; got < 4; {
-			n, err := r.Read(drc)
-			if err != nil {
-				t.Fatal(err)
+	// Each case opens a sender and a receiver, and says how to send one datagram
+	// on its own (nil: only batches).
+	type pair struct {
+		src, dst syscall.RawConn
+		to       netip.AddrPort
+		writeTo  func([]byte, netip.AddrPort) error
+	}
+	cases := []struct {
+		name string
+		open func(t *testing.T) pair
+	}{
+		{"a *net.UDPConn's batches written and read allocate nothing", func(t *testing.T) pair {
+			_, wrc := listen(t)
+			dst, drc := listen(t)
+			_ = dst.SetReadDeadline(time.Now().Add(time.Minute))
+			return pair{src: wrc, dst: drc, to: addrOf(dst)}
+		}},
+		{"a Socket's batches and single datagrams written and read allocate nothing", func(t *testing.T) pair {
+			src, dst := listenSocket(t), listenSocket(t)
+			return pair{src: src, dst: dst, to: dst.LocalAddr(), writeTo: src.WriteTo}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := tc.open(t)
+			w := NewWriter(4)
+			r := NewReader(4, 64, 0)
+			pkt := []byte("audio")
+			batched := 4
+			if p.writeTo != nil {
+				batched = 3
 			}
-			got += n
-		}
-	})
-	if allocs != 0 {
-		t.Fatalf("%v allocations per batch written and read", allocs)
+			allocs := testing.AllocsPerRun(100, func() {
+				for range batched {
+					_ = w.Add(pkt, p.to)
+				}
+				_ = w.Flush(p.src)
+				if p.writeTo != nil {
+					_ = p.writeTo(pkt, p.to)
+				}
+				for got := 0; got < 4; {
+					n, err := r.Read(p.dst)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got += n
+				}
+			})
+			if allocs != 0 {
+				t.Fatalf("%v allocations per 4 datagrams written and read", allocs)
+			}
+		})
 	}
 }
 
