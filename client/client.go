@@ -12,25 +12,83 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
 // Client talks to one townhall server as one user (or as nobody, for guests).
 type Client struct {
-	base  string
-	http  *http.Client
-	token string
+	base     string
+	http     *http.Client
+	token    string
+	header   http.Header // sent with every request and socket (WithHeader)
+	identity *identity   // shared by the copies WithToken makes
 }
+
+// identity is the browser identity the server gave this client (its guest cookie),
+// sent back on every socket as a browser would.
+type identity struct {
+	mu     sync.Mutex
+	cookie *http.Cookie
+}
+
+func (i *identity) get() *http.Cookie {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.cookie
+}
+
+// keep stores the guest cookie among cookies, if there is one.
+func (i *identity) keep(cookies []*http.Cookie) {
+	for _, c := range cookies {
+		if c.Name == GuestCookie && c.Value != "" {
+			i.mu.Lock()
+			i.cookie = &http.Cookie{Name: c.Name, Value: c.Value}
+			i.mu.Unlock()
+		}
+	}
+}
+
+// GuestCookie is the cookie in which the server gives a browser its identity.
+const GuestCookie = "townhall_guest"
 
 // New returns a client of the server at baseURL (http://host:port).
 func New(baseURL string) *Client {
-	return &Client{base: strings.TrimRight(baseURL, "/"), http: &http.Client{}}
+	return &Client{base: strings.TrimRight(baseURL, "/"), http: &http.Client{}, identity: &identity{}}
+}
+
+// Identity returns the browser identity the server gave this client ("" before
+// its first room socket).
+func (c *Client) Identity() string {
+	if ck := c.identity.get(); ck != nil {
+		return ck.Value
+	}
+	return ""
+}
+
+// ForgetIdentity drops the browser identity, as clearing a browser's cookies does.
+func (c *Client) ForgetIdentity() {
+	c.identity.mu.Lock()
+	c.identity.cookie = nil
+	c.identity.mu.Unlock()
 }
 
 // WithToken returns a copy of c that authenticates with a bearer token.
 func (c *Client) WithToken(token string) *Client {
 	cp := *c
 	cp.token = token
+	return &cp
+}
+
+// WithHeader returns a copy of c that sends the header key: value with every
+// request and socket (a proxy's X-Forwarded-For, in tests).
+func (c *Client) WithHeader(key, value string) *Client {
+	cp := *c
+	cp.header = c.header.Clone()
+	if cp.header == nil {
+		cp.header = http.Header{}
+	}
+	cp.header.Set(key, value)
 	return &cp
 }
 
@@ -78,6 +136,9 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
 		return err
+	}
+	for k, v := range c.header {
+		req.Header[k] = v
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -178,6 +239,38 @@ func (c *Client) Unblock(ctx context.Context, username string) error {
 func (c *Client) Me(ctx context.Context) (User, error) {
 	var u User
 	return u, c.Do(ctx, "GET", "/api/v1/me", nil, &u)
+}
+
+// SessionInfo is one signed-in device of the user.
+type SessionInfo struct {
+	ID        string    `json:"id"`
+	UserAgent string    `json:"user_agent"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Current   bool      `json:"current"`
+}
+
+// Sessions lists the user's sessions.
+func (c *Client) Sessions(ctx context.Context) ([]SessionInfo, error) {
+	var out struct {
+		Sessions []SessionInfo `json:"sessions"`
+	}
+	return out.Sessions, c.Do(ctx, "GET", "/api/v1/sessions", nil, &out)
+}
+
+// RevokeSession signs out one of the user's sessions.
+func (c *Client) RevokeSession(ctx context.Context, id string) error {
+	return c.Do(ctx, "DELETE", "/api/v1/sessions/"+url.PathEscape(id), nil, nil)
+}
+
+// ChangePassword sets a new password; the server ends every other session.
+func (c *Client) ChangePassword(ctx context.Context, current, next string) error {
+	return c.Do(ctx, "PUT", "/api/v1/me/password", map[string]string{"current_password": current, "new_password": next}, nil)
+}
+
+// DisableUser disables an account (admins).
+func (c *Client) DisableUser(ctx context.Context, username string) error {
+	return c.Do(ctx, "POST", "/api/v1/admin/users/"+url.PathEscape(username)+"/disable", nil, nil)
 }
 
 // Logout ends the client's session.

@@ -158,12 +158,21 @@ func (c *Client) UserSocket(ctx context.Context) (*Socket, error) {
 }
 
 func (c *Client) dial(ctx context.Context, path string) (*Socket, error) {
-	h := http.Header{}
+	h := c.header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
 	if c.token != "" {
 		h.Set("Authorization", "Bearer "+c.token)
 	}
+	if ck := c.identity.get(); ck != nil {
+		h.Set("Cookie", ck.String())
+	}
 	u := "ws" + strings.TrimPrefix(c.base, "http") + path
 	ws, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: h, HTTPClient: c.http, Subprotocols: []string{Subprotocol}})
+	if resp != nil {
+		c.identity.keep(resp.Cookies())
+	}
 	if err != nil {
 		if resp != nil && resp.StatusCode >= 400 {
 			var eb struct {

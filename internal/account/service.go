@@ -254,19 +254,45 @@ func (s *Service) Invites(ctx context.Context, u User) ([]Invite, error) {
 }
 
 // Disable lets an admin disable the account called username; its sessions end at
-// once. Admins cannot disable themselves.
-func (s *Service) Disable(ctx context.Context, admin User, username string) error {
+// once. Admins cannot disable themselves. It returns the disabled account, whose
+// open connections the caller closes.
+func (s *Service) Disable(ctx context.Context, admin User, username string) (User, error) {
 	if !admin.IsAdmin {
-		return ErrForbidden
+		return User{}, ErrForbidden
 	}
 	target, err := s.lookup(ctx, username)
 	if err != nil {
-		return err
+		return User{}, err
 	}
 	if target.ID == admin.ID {
-		return fmt.Errorf("%w: you cannot disable your own account", ErrForbidden)
+		return User{}, fmt.Errorf("%w: you cannot disable your own account", ErrForbidden)
 	}
-	return s.store.DisableUser(ctx, target.ID, s.now())
+	if err := s.store.DisableUser(ctx, target.ID, s.now()); err != nil {
+		return User{}, err
+	}
+	return target, nil
+}
+
+// ChangePassword sets u's password to next once current proves it is them, and
+// ends every other session of theirs (keep is the session making the change). It
+// returns the IDs of the sessions it ended, whose open connections the caller
+// closes.
+func (s *Service) ChangePassword(ctx context.Context, u User, keep, current, next string) ([]string, error) {
+	ok, err := s.opts.Hasher.Check(ctx, u.PasswordHash, current)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, ErrBadCredentials
+	}
+	if err := checkPassword(next); err != nil {
+		return nil, err
+	}
+	hash, err := s.opts.Hasher.Hash(ctx, next)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.SetPassword(ctx, u.ID, hash, keep)
 }
 
 func (s *Service) lookup(ctx context.Context, username string) (User, error) {

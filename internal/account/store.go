@@ -23,6 +23,10 @@ type Store interface {
 	// DisableUser marks the account disabled at at and deletes all its sessions, in
 	// one transaction.
 	DisableUser(ctx context.Context, id string, at time.Time) error
+	// SetPassword replaces the user's password hash and deletes every session of
+	// theirs but keep, in one transaction, returning the IDs of the sessions it
+	// deleted.
+	SetPassword(ctx context.Context, id, hash, keep string) (ended []string, err error)
 
 	CreateSession(ctx context.Context, s Session) error
 	// SessionByTokenHash returns the session with that token hash (expired or not;

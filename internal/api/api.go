@@ -6,6 +6,7 @@ package api
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/townhall/townhall/internal/account"
 	"github.com/townhall/townhall/internal/club"
 	"github.com/townhall/townhall/internal/event"
+	"github.com/townhall/townhall/internal/ids"
 	"github.com/townhall/townhall/internal/live"
 	"github.com/townhall/townhall/internal/notify"
 	"github.com/townhall/townhall/internal/search"
@@ -41,6 +43,11 @@ type Options struct {
 	Search     *search.Service
 	// SearchPerSecond limits searches per session (default 2).
 	SearchPerSecond float64
+	// GuestKey signs the browsers' identities (GuestCookie). Every node of a
+	// cluster has the same one.
+	GuestKey []byte
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed.
+	TrustedProxies []*net.IPNet
 }
 
 // API serves the HTTP API.
@@ -65,6 +72,10 @@ type API struct {
 	notify     *notify.Service
 	search     *search.Service
 	searches   *keyedLimiter
+
+	guestKey       []byte
+	trustedProxies []*net.IPNet
+	now            func() time.Time
 }
 
 // New returns the API with every route registered.
@@ -92,6 +103,12 @@ func New(opts Options) *API {
 		events:         opts.Events,
 		notify:         opts.Notify,
 		search:         opts.Search,
+		guestKey:       opts.GuestKey,
+		trustedProxies: opts.TrustedProxies,
+		now:            opts.Now,
+	}
+	if len(a.guestKey) == 0 {
+		a.guestKey = ids.SecretBytes() // one process: identities last as long as it
 	}
 	if opts.SearchPerSecond <= 0 {
 		opts.SearchPerSecond = 2
@@ -120,6 +137,7 @@ func (a *API) routes() {
 		{"POST /api/v1/logout", a.authed(a.logout)},
 		{"GET /api/v1/me", a.authed(a.me)},
 		{"PATCH /api/v1/me", a.authed(a.updateMe)},
+		{"PUT /api/v1/me/password", a.authed(a.changePassword)},
 		{"GET /api/v1/sessions", a.authed(a.listSessions)},
 		{"DELETE /api/v1/sessions/{id}", a.authed(a.revokeSession)},
 		{"POST /api/v1/invites", a.authed(a.createInvite)},

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/townhall/townhall/internal/account"
+	"github.com/townhall/townhall/internal/live"
 )
 
 // setSessionCookie hands the browser its session: HttpOnly, SameSite=Lax, and
@@ -23,7 +24,7 @@ func clearSessionCookie(w http.ResponseWriter, r *http.Request) {
 
 // signup creates an account with an invite code and signs it in.
 func (a *API) signup(w http.ResponseWriter, r *http.Request) {
-	if d := a.loginByIP.wait(clientIP(r)); d > 0 {
+	if d := a.loginByIP.wait(a.clientAddr(r)); d > 0 {
 		tooMany(w, d)
 		return
 	}
@@ -46,7 +47,7 @@ func (a *API) signup(w http.ResponseWriter, r *http.Request) {
 
 // login signs in with a username and password, limited per IP and per account.
 func (a *API) login(w http.ResponseWriter, r *http.Request) {
-	if d := a.loginByIP.wait(clientIP(r)); d > 0 {
+	if d := a.loginByIP.wait(a.clientAddr(r)); d > 0 {
 		tooMany(w, d)
 		return
 	}
@@ -77,11 +78,37 @@ func (a *API) startSession(w http.ResponseWriter, r *http.Request, username, pas
 }
 
 func (a *API) logout(w http.ResponseWriter, r *http.Request, u account.User) {
-	if err := a.accounts.RevokeSession(r.Context(), u, sessionOf(r).ID); err != nil {
+	id := sessionOf(r).ID
+	if err := a.accounts.RevokeSession(r.Context(), u, id); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
+	a.revoke(live.Revocation{UserID: u.ID, Session: id})
 	clearSessionCookie(w, r)
+	noContent(w)
+}
+
+// revoke closes what the ended sessions opened: sockets and audio connections.
+func (a *API) revoke(rv live.Revocation) {
+	if a.hub != nil {
+		a.hub.Revoke(rv)
+	}
+}
+
+// changePassword sets a new password once the current one proves who asks, and
+// ends every other session of the account (this one stays signed in).
+func (a *API) changePassword(w http.ResponseWriter, r *http.Request, u account.User) {
+	req, err := bind[passwordRequest](w, r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	keep := sessionOf(r).ID
+	if _, err := a.accounts.ChangePassword(r.Context(), u, keep, req.CurrentPassword, req.NewPassword); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.revoke(live.Revocation{UserID: u.ID, Except: keep})
 	noContent(w)
 }
 
@@ -130,6 +157,7 @@ func (a *API) revokeSession(w http.ResponseWriter, r *http.Request, u account.Us
 		a.writeError(w, r, err)
 		return
 	}
+	a.revoke(live.Revocation{UserID: u.ID, Session: id})
 	if id == sessionOf(r).ID {
 		clearSessionCookie(w, r)
 	}

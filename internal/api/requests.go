@@ -51,6 +51,23 @@ func (r *loginRequest) validate() error {
 	return nil
 }
 
+type passwordRequest struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+func (r *passwordRequest) validate() error {
+	switch {
+	case r.CurrentPassword == "":
+		return missing("current_password")
+	case r.NewPassword == "":
+		return missing("new_password")
+	case len(r.CurrentPassword) > account.MaxPassword:
+		return account.ErrBadCredentials
+	}
+	return nil
+}
+
 type profileRequest struct {
 	DisplayName *string `json:"display_name"`
 	Bio         *string `json:"bio"`

@@ -71,28 +71,34 @@ func (a *API) getRoom(w http.ResponseWriter, r *http.Request) {
 
 // roomSocket upgrades to the room socket. A signed-in user joins as themselves;
 // without a session, ?guest=1 joins an open room that allows guests, to listen.
+//
+// Every browser gets a signed identity (GuestCookie): a guest listens under it, and
+// a removal bars it, with the address, from coming back to that room as a guest.
 func (a *API) roomSocket(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	var who live.Person
-	_, u, err := a.Authenticate(r)
-	switch {
-	case err == nil:
-		who = personOf(u)
-	case errors.Is(err, account.ErrUnauthenticated) && r.URL.Query().Get("guest") == "1":
-		who = live.NewGuest()
-	default:
+	sess, u, err := a.Authenticate(r)
+	if err != nil && !(errors.Is(err, account.ErrUnauthenticated) && r.URL.Query().Get("guest") == "1") {
 		a.writeError(w, r, err)
 		return
+	}
+	cred := live.Credentials{Browser: a.browserIdentity(w, r), Addr: a.clientAddr(r)}
+	if err == nil {
+		who = personOf(u)
+		cred.SessionID, cred.Expires = sess.ID, sess.ExpiresAt
+	} else {
+		who = live.GuestPerson(cred.Browser)
 	}
 	if err := a.hub.CheckJoinable(id, who); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	a.hub.ServeRoom(w, r, id, who)
+	a.hub.ServeRoom(w, r, id, who, cred)
 }
 
 func (a *API) userSocket(w http.ResponseWriter, r *http.Request, u account.User) {
-	a.hub.ServeUser(w, r, personOf(u))
+	sess := sessionOf(r)
+	a.hub.ServeUser(w, r, personOf(u), live.Credentials{SessionID: sess.ID, Expires: sess.ExpiresAt, Addr: a.clientAddr(r)})
 }
 
 // hallway lists the live rooms the user may see and, with the event service, the

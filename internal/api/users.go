@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/townhall/townhall/internal/account"
+	"github.com/townhall/townhall/internal/live"
 	"github.com/townhall/townhall/internal/notify"
 )
 
@@ -112,6 +113,14 @@ func (a *API) inRooms(f func(ctx context.Context, viewer account.User, username 
 	}
 }
 
+// disable disables an account (admins): its sessions end, and everything they
+// opened closes, so a disabled speaker is off the stage and no longer heard.
 func (a *API) disable(w http.ResponseWriter, r *http.Request, u account.User) {
-	a.relate(a.accounts.Disable)(w, r, u)
+	target, err := a.accounts.Disable(r.Context(), u, r.PathValue("username"))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.revoke(live.Revocation{UserID: target.ID, Reason: live.ByeDisabled})
+	noContent(w)
 }

@@ -48,6 +48,11 @@ type Config struct {
 	MaxParticipants   int           // per room; 0 = no limit
 	MaxSocketsPerUser int           // open sockets per account
 
+	MaxGuestsPerIP     int          // guest sockets open from one address, all rooms together; 0 = no limit
+	MaxGuestsPerIPRoom int          // guests of one room from one address; 0 = no limit
+	MaxGuestsPerRoom   int          // guests of one room; 0 = no limit
+	TrustedProxies     []*net.IPNet // reverse proxies whose X-Forwarded-For names the client
+
 	PasswordMemoryKiB uint32 // argon2id memory cost
 	PasswordTime      uint32 // argon2id passes
 }
@@ -55,25 +60,28 @@ type Config struct {
 // Default returns the zero-configuration settings of `townhall serve`.
 func Default() Config {
 	return Config{
-		Addr:              ":8080",
-		DataDir:           "./townhall-data",
-		LogFormat:         "text",
-		LogLevel:          "info",
-		SessionTTL:        30 * 24 * time.Hour,
-		InviteTTL:         7 * 24 * time.Hour,
-		InvitesPerUser:    5,
-		ShutdownTimeout:   15 * time.Second,
-		ACMEHTTP:          ":80",
-		LoginPerMinute:    10,
-		LookupPerSecond:   5,
-		RTCUDPPort:        7882,
-		RTCTCPPort:        7881,
-		AudioSlots:        3,
-		RTCTransport:      "lean",
-		Grace:             15 * time.Second,
-		MaxSocketsPerUser: 8,
-		PasswordMemoryKiB: 19 * 1024, // OWASP's argon2id minimum: m=19 MiB, t=2, p=1
-		PasswordTime:      2,
+		Addr:               ":8080",
+		DataDir:            "./townhall-data",
+		LogFormat:          "text",
+		LogLevel:           "info",
+		SessionTTL:         30 * 24 * time.Hour,
+		InviteTTL:          7 * 24 * time.Hour,
+		InvitesPerUser:     5,
+		ShutdownTimeout:    15 * time.Second,
+		ACMEHTTP:           ":80",
+		LoginPerMinute:     10,
+		LookupPerSecond:    5,
+		RTCUDPPort:         7882,
+		RTCTCPPort:         7881,
+		AudioSlots:         3,
+		RTCTransport:       "lean",
+		Grace:              15 * time.Second,
+		MaxSocketsPerUser:  8,
+		MaxGuestsPerIP:     32,
+		MaxGuestsPerIPRoom: 8,
+		MaxGuestsPerRoom:   5000,
+		PasswordMemoryKiB:  19 * 1024, // OWASP's argon2id minimum: m=19 MiB, t=2, p=1
+		PasswordTime:       2,
 	}
 }
 
@@ -124,6 +132,29 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.Grace, "grace", c.Grace, "how long a participant whose connection dropped keeps their place in a room")
 	fs.IntVar(&c.MaxParticipants, "max-participants", c.MaxParticipants, "people allowed in one room at once (0: no limit)")
 	fs.IntVar(&c.MaxSocketsPerUser, "max-sockets-per-user", c.MaxSocketsPerUser, "open connections allowed per account")
+	fs.IntVar(&c.MaxGuestsPerIP, "max-guests-per-ip", c.MaxGuestsPerIP, "guest connections allowed from one address, all rooms together (0: no limit)")
+	fs.IntVar(&c.MaxGuestsPerIPRoom, "max-guests-per-ip-room", c.MaxGuestsPerIPRoom, "guests of one room allowed from one address (0: no limit)")
+	fs.IntVar(&c.MaxGuestsPerRoom, "max-guests-per-room", c.MaxGuestsPerRoom, "guests allowed in one room at once (0: no limit)")
+	fs.Func("trusted-proxies", "reverse proxies (CIDRs, comma-separated) whose X-Forwarded-For names the client's address", func(s string) error {
+		for _, v := range strings.Split(s, ",") {
+			if v = strings.TrimSpace(v); v == "" {
+				continue
+			}
+			if !strings.Contains(v, "/") {
+				if ip := net.ParseIP(v); ip != nil && ip.To4() != nil {
+					v += "/32"
+				} else {
+					v += "/128"
+				}
+			}
+			_, n, err := net.ParseCIDR(v)
+			if err != nil {
+				return fmt.Errorf("%q is not an address or CIDR", v)
+			}
+			c.TrustedProxies = append(c.TrustedProxies, n)
+		}
+		return nil
+	})
 	fs.Func("password-memory", fmt.Sprintf("argon2id memory cost in KiB (default %d)", c.PasswordMemoryKiB), func(s string) error {
 		var v uint32
 		_, err := fmt.Sscan(s, &v)
@@ -158,8 +189,8 @@ func (c *Config) Validate() error {
 	switch {
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		return fmt.Errorf("log format %q: want text or json", c.LogFormat)
-	case c.SessionTTL < time.Minute:
-		return fmt.Errorf("session ttl %s: want at least a minute", c.SessionTTL)
+	case c.SessionTTL < time.Second:
+		return fmt.Errorf("session ttl %s: want at least a second", c.SessionTTL)
 	case c.InviteTTL < time.Minute:
 		return fmt.Errorf("invite ttl %s: want at least a minute", c.InviteTTL)
 	case c.InvitesPerUser < 0:
@@ -168,6 +199,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("rate limits must be positive")
 	case c.Grace < 0 || c.MaxParticipants < 0 || c.MaxSocketsPerUser < 1:
 		return fmt.Errorf("grace, max participants and max sockets per user must not be negative")
+	case c.MaxGuestsPerIP < 0 || c.MaxGuestsPerIPRoom < 0 || c.MaxGuestsPerRoom < 0:
+		return fmt.Errorf("guest limits must not be negative")
 	case c.PasswordMemoryKiB < 64 || c.PasswordTime < 1:
 		return fmt.Errorf("password cost too low")
 	}

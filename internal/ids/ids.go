@@ -39,3 +39,10 @@ func Valid(s string) bool {
 	}
 	return true
 }
+
+// SecretBytes returns 256 random bits, for keys that never leave the process.
+func SecretBytes() []byte {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return b
+}

@@ -32,7 +32,8 @@ var writeTimeout = 10 * time.Second
 type conn struct {
 	ws     *websocket.Conn
 	person Person
-	seq    uint64 // per-connection event sequence; room goroutine only
+	cred   Credentials // never changes
+	seq    uint64      // per-connection event sequence; room goroutine only
 	limit  *rate.Limiter
 	bad    int          // malformed or refused frames in a row; reader goroutine only
 	media  MediaSession // the audio connection; reader goroutine only
@@ -47,14 +48,15 @@ type conn struct {
 	closing bool        // close (or a failure) happened: nothing more is queued
 	bye     string      // the reason close was given
 	ping    *time.Timer // the next heartbeat; nil without heartbeats
+	expiry  *time.Timer // revokes the session when it expires; nil for guests
 	stall   *time.Timer // drops the client when a write stalls; the writer's only
 }
 
 // newConn returns the conn of ws for p. Every heartbeat (if > 0) it pings the
 // client and drops it if no pong comes within another heartbeat; pongs arrive only
 // while someone reads ws, which the caller does until the socket ends.
-func newConn(ws *websocket.Conn, p Person, heartbeat time.Duration) *conn {
-	c := &conn{ws: ws, person: p, done: make(chan struct{}), limit: rate.NewLimiter(20, 40)}
+func newConn(ws *websocket.Conn, p Person, cred Credentials, heartbeat time.Duration) *conn {
+	c := &conn{ws: ws, person: p, cred: cred, done: make(chan struct{}), limit: rate.NewLimiter(20, 40)}
 	if heartbeat > 0 {
 		c.sendMu.Lock() // the timer may fire before c.ping is set
 		c.ping = time.AfterFunc(nextBeat(time.Now(), heartbeat), func() { c.beat(heartbeat) })
@@ -141,6 +143,8 @@ func closeCode(reason string) websocket.StatusCode {
 		return websocket.StatusPolicyViolation
 	case ByeShutdown:
 		return websocket.StatusGoingAway
+	case ByeSessionEnded, ByeDisabled:
+		return 4005
 	}
 	return websocket.StatusNormalClosure
 }
@@ -252,10 +256,13 @@ func (c *conn) beat(every time.Duration) {
 	}
 }
 
-// stopHeartbeat stops the heartbeat timer. sendMu is held.
+// stopHeartbeat stops the heartbeat and the expiry timers. sendMu is held.
 func (c *conn) stopHeartbeat() {
 	if c.ping != nil {
 		c.ping.Stop()
+	}
+	if c.expiry != nil {
+		c.expiry.Stop()
 	}
 }
 

@@ -130,7 +130,7 @@ func newConnServer(t *testing.T, heartbeat time.Duration, s *stall) *connServer 
 		if err != nil {
 			return
 		}
-		c := newConn(ws, Person{ID: "p", DisplayName: "P"}, heartbeat)
+		c := newConn(ws, Person{ID: "p", DisplayName: "P"}, Credentials{}, heartbeat)
 		returned := make(chan struct{})
 		defer close(returned)
 		cs.conns <- served{c, returned}

@@ -53,7 +53,9 @@ func (f *fakeStore) isEnded(id string) bool {
 
 func (f *fakeStore) AddSpeaker(context.Context, string, string, time.Time) error       { return nil }
 func (f *fakeStore) RoomSpeakers(context.Context, string) ([]string, error)            { return nil, nil }
-func (f *fakeStore) EndLiveRooms(context.Context, time.Time) (int, error)              { return 0, nil }
+func (f *fakeStore) EndLiveRooms(context.Context, time.Time, time.Time) (int, error)   { return 0, nil }
+func (f *fakeStore) OpenRoom(context.Context, string, time.Time) error                 { return nil }
+func (f *fakeStore) WaitingRooms(context.Context) ([]live.RoomRecord, error)           { return nil, nil }
 func (f *fakeStore) CreateInvitation(context.Context, live.Invitation, []string) error { return nil }
 func (f *fakeStore) Invitation(context.Context, string) (live.Invitation, []live.Recipient, error) {
 	return live.Invitation{}, nil, nil
@@ -94,11 +96,11 @@ func hubServer(t *testing.T, h *live.Hub) *httptest.Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /rooms/{id}", func(w http.ResponseWriter, r *http.Request) {
 		id := r.URL.Query().Get("user")
-		h.ServeRoom(w, r, r.PathValue("id"), live.Person{ID: id, DisplayName: id})
+		h.ServeRoom(w, r, r.PathValue("id"), live.Person{ID: id, DisplayName: id}, live.Credentials{})
 	})
 	mux.HandleFunc("GET /user", func(w http.ResponseWriter, r *http.Request) {
 		id := r.URL.Query().Get("user")
-		h.ServeUser(w, r, live.Person{ID: id, DisplayName: id})
+		h.ServeUser(w, r, live.Person{ID: id, DisplayName: id}, live.Credentials{})
 	})
 	return httptest.NewServer(mux)
 }

@@ -23,9 +23,10 @@ type liveRoom struct {
 	quit chan struct{} // closed to stop the loop
 	once sync.Once
 
-	conns  map[string]*conn       // user ID → their current socket
-	grace  map[string]*time.Timer // user ID → pending leave after a dropped socket
-	people map[string]Person      // names of everyone present
+	conns    map[string]*conn       // user ID → their current socket
+	sessions map[string]string      // user ID → the session of their last socket (signed-in users)
+	grace    map[string]*time.Timer // user ID → pending leave after a dropped socket
+	people   map[string]Person      // names of everyone present
 
 	audienceDirty bool
 	pending       pendingHands  // room goroutine only
@@ -39,7 +40,7 @@ type liveRoom struct {
 
 func newLiveRoom(h *Hub, cfg room.Config) *liveRoom {
 	r := &liveRoom{hub: h, id: cfg.ID, cfg: cfg, st: room.New(cfg), ops: make(chan func(), 1024), quit: make(chan struct{}),
-		conns: map[string]*conn{}, grace: map[string]*time.Timer{}, people: map[string]Person{},
+		conns: map[string]*conn{}, sessions: map[string]string{}, grace: map[string]*time.Timer{}, people: map[string]Person{},
 		pending: pendingHands{}}
 	r.refreshSummary()
 	return r
@@ -72,11 +73,11 @@ func (r *liveRoom) post(f func()) {
 // startedIdle is how long a created room waits for its creator to open it.
 const startedIdle = 10 * time.Minute
 
-func (r *liveRoom) run() {
+func (r *liveRoom) run(idleFor time.Duration) {
 	defer r.hub.wg.Done()
 	tick := time.NewTicker(r.hub.opts.AudienceEvery)
 	defer tick.Stop()
-	idle := time.NewTimer(startedIdle)
+	idle := time.NewTimer(max(idleFor, 0))
 	defer idle.Stop()
 	for {
 		select {
@@ -124,9 +125,14 @@ func (r *liveRoom) apply(actor string, cmd room.Command) error {
 // ahead of their bye.
 func (r *liveRoom) applyThen(actor string, cmd room.Command, ack func()) error {
 	audibleBefore := r.audibleSet()
+	waiting := r.st.State() == room.StateWaiting
 	evs, err := r.st.Apply(actor, cmd)
 	if err != nil {
 		return err
+	}
+	if waiting && r.st.State() != room.StateWaiting {
+		id, at, st := r.id, r.hub.now(), r.hub.opts.Store
+		r.hub.persist("open room", func(ctx context.Context) error { return st.OpenRoom(ctx, id, at) })
 	}
 	r.syncMedia(audibleBefore)
 	for _, ev := range evs {
@@ -301,6 +307,7 @@ func (r *liveRoom) drop(user, reason string) {
 		delete(r.grace, user)
 	}
 	delete(r.people, user)
+	delete(r.sessions, user)
 	if m := r.hub.opts.Media; m != nil {
 		m.Disconnect(r.id, user)
 	}
@@ -316,7 +323,8 @@ func (r *liveRoom) finish(reason string) {
 	if m := r.hub.opts.Media; m != nil {
 		m.CloseRoom(r.id)
 	}
-	if !r.st.Ended() {
+	// A room nobody opened yet outlives a shutdown: the next run brings it back.
+	if !r.st.Ended() && !(reason == ByeShutdown && r.st.State() == room.StateWaiting) {
 		id, at := r.id, r.hub.now()
 		st := r.hub.opts.Store
 		r.hub.persist("end room", func(ctx context.Context) error { return st.EndRoom(ctx, id, at) })

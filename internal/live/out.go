@@ -121,6 +121,10 @@ const (
 	ByeLeft     = "left"       // the user left (or joined another room)
 	ByeShutdown = "shutdown"   // the server is stopping
 	ByeAbuse    = "abuse"      // too many malformed or refused messages
+	// ByeSessionEnded: the session the socket was opened with ended (signed out,
+	// revoked, expired, or the password changed).
+	ByeSessionEnded = "session_ended"
+	ByeDisabled     = "account_disabled" // an admin disabled the account
 )
 
 // The data of each event kind on the wire.
@@ -160,6 +164,10 @@ type (
 		By      string   `json:"by"`
 		Users   []string `json:"users"`
 		ToStage bool     `json:"to_stage"`
+	}
+	guestsData struct {
+		Allowed bool   `json:"allowed"`
+		By      string `json:"by"`
 	}
 	audienceData struct {
 		ListenerCount int `json:"listener_count"`
@@ -207,6 +215,8 @@ func eventData(ev room.Event, person func(id string) Person) any {
 		return endedData{Reason: e.Reason, By: e.By}
 	case room.MembersInvited:
 		return invitedData{By: e.By, Users: e.Users, ToStage: e.ToStage}
+	case room.GuestsChanged:
+		return guestsData{Allowed: e.Allowed, By: e.By}
 	}
 	return struct{}{}
 }

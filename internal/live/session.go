@@ -18,6 +18,12 @@ func NewGuest() Person {
 	return Person{ID: "guest_" + ids.New(), DisplayName: "Guest", Guest: true}
 }
 
+// ValidGuestID reports whether s has the shape of a guest's ID (NewGuest).
+func ValidGuestID(s string) bool { return validGuestID(s) }
+
+// GuestPerson returns the person of a guest whose identity is id (ValidGuestID).
+func GuestPerson(id string) Person { return Person{ID: id, DisplayName: "Guest", Guest: true} }
+
 func validGuestID(s string) bool {
 	rest, ok := strings.CutPrefix(s, "guest_")
 	return ok && ids.Valid(rest)
@@ -39,6 +45,8 @@ func (h *Hub) CheckJoinable(roomID string, who Person) error {
 			err = ErrRoomNotFound
 		case who.Guest && !cfg.AllowGuests:
 			err = room.ErrGuestsNotAllowed
+		case who.Guest && !r.st.GuestsAllowed():
+			err = room.ErrGuestsClosed
 		}
 	}) {
 		return ErrRoomNotFound
@@ -56,24 +64,26 @@ func (h *Hub) CheckJoinable(roomID string, who Person) error {
 // alive, and its goroutine keeps the stack grown by the handshake, the join and
 // the offer (16-32 KiB). A fresh goroutine that only reads shrinks back to a few
 // KiB. In a room of thousands of listeners that was a third of what each cost.
-func (h *Hub) ServeRoom(w http.ResponseWriter, req *http.Request, roomID string, who Person) {
-	if err := h.acquireSocket(who.ID); err != nil {
+func (h *Hub) ServeRoom(w http.ResponseWriter, req *http.Request, roomID string, who Person, cred Credentials) {
+	keys := socketKeys(who, cred)
+	if err := h.acquireSocket(keys); err != nil {
 		writeHTTPError(w, err)
 		return
 	}
 	r, ok := h.room(roomID)
 	if !ok {
-		h.releaseSocket(who.ID)
+		h.releaseSocket(keys)
 		writeHTTPError(w, ErrRoomNotFound)
 		return
 	}
 	ws, err := accept(w, req)
 	if err != nil {
-		h.releaseSocket(who.ID)
+		h.releaseSocket(keys)
 		return // Accept has answered the request
 	}
 	ws.SetReadLimit(MaxFrame)
-	c := newConn(ws, who, h.opts.Heartbeat)
+	c := newConn(ws, who, cred, h.opts.Heartbeat)
+	h.expireAt(c)
 
 	// The socket lives until the hub or the client closes it: not until the
 	// server's base context ends, which would cut it off before the hub can
@@ -83,13 +93,13 @@ func (h *Hub) ServeRoom(w http.ResponseWriter, req *http.Request, roomID string,
 		c.send(errorFrame("", err))
 		c.close("")
 		<-c.done
-		h.releaseSocket(who.ID)
+		h.releaseSocket(keys)
 		return
 	}
 	h.startMedia(ctx, r, c)
 	go func() {
-		defer h.releaseSocket(who.ID) // last: Shutdown waits for it
-		defer func() { <-c.done }()   // every way out of readLoop closes c
+		defer h.releaseSocket(keys) // last: Shutdown waits for it
+		defer func() { <-c.done }() // every way out of readLoop closes c
 		defer func() {
 			if c.media != nil {
 				c.media.Close()
@@ -162,7 +172,14 @@ func (h *Hub) join(ctx context.Context, r *liveRoom, c *conn) error {
 			}
 			joined = true
 			if joinErr = r.join(c, rel, clubMember); joinErr == nil {
-				prev = h.enter(who.ID, r.id)
+				var reason string
+				prev, reason = h.enter(who.ID, r.id, c.cred.SessionID)
+				if reason != "" {
+					// The session ended while this socket was being set up:
+					// Revoke did not see it yet, so it goes now.
+					r.leave(who.ID, reason)
+					prev = ""
+				}
 			}
 		}) {
 			return room.ErrRoomEnded
@@ -252,12 +269,17 @@ func (r *liveRoom) join(c *conn, rel room.Relations, clubMember bool) error {
 		resumed = true
 	} else {
 		r.people[id] = c.person
-		if err := r.apply(id, room.Join{Guest: c.person.Guest, Rel: rel, Now: r.hub.now(), ClubMember: clubMember}); err != nil {
+		join := room.Join{Guest: c.person.Guest, Rel: rel, Now: r.hub.now(), ClubMember: clubMember,
+			Browser: c.cred.Browser, Addr: c.cred.Addr}
+		if err := r.apply(id, join); err != nil {
 			delete(r.people, id)
 			return err
 		}
 	}
 	r.conns[id] = c
+	if c.cred.SessionID != "" {
+		r.sessions[id] = c.cred.SessionID
+	}
 	c.send(mustJSON(welcomeMsg{Type: "welcome", Protocol: ProtocolVersion, You: c.person, RoomID: r.id, Resumed: resumed}))
 	r.sendSnapshot(c, "")
 	return nil

@@ -26,6 +26,7 @@ func (r *liveRoom) sendSnapshot(c *conn, id string) {
 		SpeakInvitations: []string{}, ListenerCount: s.ListenerCount,
 		Listeners: make([]listenerView, 0, min(len(s.Listeners), maxListedListeners)),
 	}
+	v.AllowGuests = s.GuestsAllowed
 	for _, p := range s.Stage {
 		v.Stage = append(v.Stage, stageView{Person: r.person(p.UserID), Role: p.Role, Muted: p.Muted, Held: p.Held, Since: p.Since})
 	}
@@ -87,12 +88,14 @@ func (s Summary) moderators() []string {
 func (r *liveRoom) refreshSummary() {
 	s := Summary{roomView: viewRoom(r.st.Config()), State: r.st.State(), ListenerCount: r.st.ListenerCount(),
 		Stage: []Onstage{}}
+	s.AllowGuests = r.st.GuestsAllowed()
 	for _, id := range r.st.StageUserIDs() {
 		p, _ := r.st.Participant(id)
 		s.Stage = append(s.Stage, Onstage{Person: r.person(id), Role: p.Role})
 	}
 	r.sumMu.Lock()
-	changed := !slices.Equal(s.Stage, r.summary.Stage) || s.State != r.summary.State || s.ListenerCount != r.summary.ListenerCount
+	changed := !slices.Equal(s.Stage, r.summary.Stage) || s.State != r.summary.State ||
+		s.ListenerCount != r.summary.ListenerCount || s.AllowGuests != r.summary.AllowGuests
 	r.summary = s
 	r.sumMu.Unlock()
 	if changed {

@@ -15,6 +15,10 @@ type RoomRecord struct {
 	CreatorID   string
 	CreatedAt   time.Time
 	EndedAt     time.Time // zero while live
+	// Setup is the room's room.Config as JSON, stored at creation so that a room
+	// not yet opened survives a restart; nil in records read back but from
+	// WaitingRooms.
+	Setup []byte
 }
 
 // Invitation is an invitation to a conversation: one inviter, a message, one or
@@ -77,8 +81,14 @@ type Store interface {
 	RoomSpeakers(ctx context.Context, roomID string) ([]string, error)
 	// EndedRoomsOf lists ended rooms the user created or spoke in, newest first.
 	EndedRoomsOf(ctx context.Context, userID string, limit int) ([]RoomRecord, error)
-	// EndLiveRooms ends every room still marked live (a restart loses live state).
-	EndLiveRooms(ctx context.Context, at time.Time) (int, error)
+	// EndLiveRooms ends every room still marked live but the rooms still waiting to
+	// be opened created at or after keepWaitingSince (a restart loses the live
+	// state of opened rooms, and brings back the others).
+	EndLiveRooms(ctx context.Context, at, keepWaitingSince time.Time) (int, error)
+	// OpenRoom records when the room was first opened.
+	OpenRoom(ctx context.Context, id string, at time.Time) error
+	// WaitingRooms lists the rooms neither opened nor ended, with their Setup.
+	WaitingRooms(ctx context.Context) ([]RoomRecord, error)
 
 	// CreateInvitation stores inv with one pending Recipient per invitee.
 	CreateInvitation(ctx context.Context, inv Invitation, invitees []string) error

@@ -33,18 +33,20 @@ func (uc *userConn) setLast(b []byte) bool {
 // ServeUser upgrades w to the user socket of user, says welcome and sends the
 // hallway, then returns, leaving the socket to a goroutine of its own that reads
 // it until it closes (as ServeRoom does, and for the same reason).
-func (h *Hub) ServeUser(w http.ResponseWriter, req *http.Request, user Person) {
-	if err := h.acquireSocket(user.ID); err != nil {
+func (h *Hub) ServeUser(w http.ResponseWriter, req *http.Request, user Person, cred Credentials) {
+	keys := socketKeys(user, cred)
+	if err := h.acquireSocket(keys); err != nil {
 		writeHTTPError(w, err)
 		return
 	}
 	ws, err := accept(w, req)
 	if err != nil {
-		h.releaseSocket(user.ID)
+		h.releaseSocket(keys)
 		return
 	}
 	ws.SetReadLimit(MaxFrame)
-	uc := &userConn{conn: newConn(ws, user, h.opts.Heartbeat), user: user.ID}
+	uc := &userConn{conn: newConn(ws, user, cred, h.opts.Heartbeat), user: user.ID}
+	h.expireAt(uc.conn)
 
 	h.mu.Lock()
 	if h.users[user.ID] == nil {
@@ -52,9 +54,13 @@ func (h *Hub) ServeUser(w http.ResponseWriter, req *http.Request, user Person) {
 	}
 	h.users[user.ID][uc] = struct{}{}
 	closing := h.closing // Shutdown began after acquireSocket: it did not see uc
+	revoked, wasRevoked := h.wasRevoked(user.ID, cred.SessionID)
 	h.mu.Unlock()
-	if closing {
+	switch {
+	case closing:
 		uc.close(ByeShutdown)
+	case wasRevoked: // the session ended while the socket was being set up
+		uc.close(revoked)
 	}
 
 	uc.send(mustJSON(struct {
@@ -66,8 +72,8 @@ func (h *Hub) ServeUser(w http.ResponseWriter, req *http.Request, user Person) {
 
 	ctx := context.WithoutCancel(req.Context()) // as in ServeRoom
 	go func() {
-		defer h.releaseSocket(user.ID) // last: Shutdown waits for it
-		defer func() { <-uc.done }()   // the socket is closed (its bye written) or dead
+		defer h.releaseSocket(keys)  // last: Shutdown waits for it
+		defer func() { <-uc.done }() // the socket is closed (its bye written) or dead
 		defer func() {
 			h.mu.Lock()
 			delete(h.users[user.ID], uc)

@@ -35,6 +35,7 @@ type ClientMessage struct {
 	Target    string        `json:"target,omitempty"`
 	Hold      bool          `json:"hold,omitempty"`
 	Muted     *bool         `json:"muted,omitempty"`
+	Allowed   *bool         `json:"allowed,omitempty"` // set_guests
 	Policy    string        `json:"policy,omitempty"`
 	SDP       string        `json:"sdp,omitempty"`
 	Candidate *ICECandidate `json:"candidate,omitempty"`
@@ -82,6 +83,12 @@ var commandOf = map[string]func(m ClientMessage) (room.Command, error){
 			return nil, fmt.Errorf("%w: set_muted needs muted: true or false", ErrBadMessage)
 		}
 		return room.SetMuted{Muted: *m.Muted}, nil
+	},
+	"set_guests": func(m ClientMessage) (room.Command, error) {
+		if m.Allowed == nil {
+			return nil, fmt.Errorf("%w: set_guests needs allowed: true or false", ErrBadMessage)
+		}
+		return room.SetGuests{Allowed: *m.Allowed}, nil
 	},
 	"set_hand_policy": func(m ClientMessage) (room.Command, error) {
 		switch p := room.HandPolicy(m.Policy); p {

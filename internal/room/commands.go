@@ -53,6 +53,19 @@ type Join struct {
 	// club. A MembersOnly room takes only them (and hosts, invitees); a social club
 	// room takes them besides the people a moderator follows.
 	ClubMember bool
+	// Browser and Addr say where the joiner comes from: their browser's identity
+	// (the caller's signed guest cookie) and their network address, each "" when
+	// unknown. A moderator's Remove bars later guest joins from both, whoever the
+	// removed person was, for the room's life.
+	Browser string
+	Addr    string
+}
+
+// SetGuests closes the room to guests or opens it to them again (moderators, in a
+// room created to allow guests). Guests present stay; no new guest joins while it
+// is closed.
+type SetGuests struct {
+	Allowed bool
 }
 
 // Leave leaves the room.
@@ -170,3 +183,4 @@ func (Remove) command()          {}
 func (End) command()             {}
 func (InviteMembers) command()   {}
 func (SetRelation) command()     {}
+func (SetGuests) command()       {}

@@ -42,7 +42,11 @@ type Config struct {
 	// MaxParticipants caps the people present at once (stage and audience, guests
 	// included); 0 means no limit.
 	MaxParticipants int
-	CreatedAt       time.Time
+	// MaxGuests caps the guests present at once; MaxGuestsPerAddr caps those who
+	// come from one network address (Join.Addr). 0 means no limit.
+	MaxGuests        int
+	MaxGuestsPerAddr int
+	CreatedAt        time.Time
 
 	// CoHosts are users who run the room with the creator: each of their joins puts
 	// them on stage as a moderator, and any of them may open the room in place of
@@ -80,7 +84,7 @@ func (c Config) Validate() error {
 		return ErrInvalidType
 	case c.AllowGuests && c.Type != Open:
 		return ErrGuestsOnlyOpen
-	case c.MaxParticipants < 0:
+	case c.MaxParticipants < 0 || c.MaxGuests < 0 || c.MaxGuestsPerAddr < 0:
 		return ErrInvalidMaxParticipants
 	case c.MembersOnly && (c.ClubID == "" || c.AllowGuests):
 		return ErrMembersOnlyClub

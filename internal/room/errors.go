@@ -62,6 +62,11 @@ var (
 	ErrSelfTarget = errcode.New(errcode.Forbidden, "you cannot do that to yourself")
 	// ErrGuestsNotAllowed refuses a guest's join in a room that does not allow guests.
 	ErrGuestsNotAllowed = errcode.New(errcode.Forbidden, "sign in to join this room")
+	// ErrGuestsClosed refuses a guest's join while the moderators have closed the
+	// room to guests (SetGuests).
+	ErrGuestsClosed = errcode.New(errcode.Forbidden, "the moderators closed this room to guests: sign in to join")
+	// ErrGuestsFull refuses a guest's join over Config.MaxGuests or MaxGuestsPerAddr.
+	ErrGuestsFull = errcode.New(errcode.RoomFull, "this room takes no more guests from here: sign in to join")
 	// ErrGuestListenOnly refuses guests anything but listening and leaving, and
 	// refuses to bring a guest on stage.
 	ErrGuestListenOnly = errcode.New(errcode.Forbidden, "guests can only listen")

@@ -75,6 +75,7 @@ const (
 	KindUnmuted           = "unmuted"
 	KindMuteReleased      = "mute_released"
 	KindRemoved           = "removed"
+	KindGuestsChanged     = "guests_changed"
 	KindRoomEnded         = "room_ended"
 	KindMembersInvited    = "members_invited"
 )
@@ -204,6 +205,14 @@ type RoomEnded struct {
 	By     string
 }
 
+// GuestsChanged: the moderator By closed the room to guests (Allowed false) or
+// opened it to them again. To members.
+type GuestsChanged struct {
+	Header
+	Allowed bool
+	By      string
+}
+
 // MembersInvited: By invited Users into the conversation; if ToStage, their next
 // join puts them on stage. To the invitees and By, never to the rest of the room.
 type MembersInvited struct {
@@ -266,6 +275,9 @@ func (Removed) Kind() string { return KindRemoved }
 
 // Kind returns KindRoomEnded.
 func (RoomEnded) Kind() string { return KindRoomEnded }
+
+// Kind returns KindGuestsChanged.
+func (GuestsChanged) Kind() string { return KindGuestsChanged }
 
 // Kind returns KindMembersInvited.
 func (MembersInvited) Kind() string { return KindMembersInvited }

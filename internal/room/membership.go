@@ -22,6 +22,10 @@ func (r *Room) join(actor string, c Join) error {
 		return ErrBadCommand
 	case c.Guest && (r.cfg.Type != Open || !r.cfg.AllowGuests):
 		return ErrGuestsNotAllowed
+	case c.Guest && r.isBarred(c.Browser, c.Addr):
+		return ErrRemoved
+	case c.Guest && r.guestsClosed:
+		return ErrGuestsClosed
 	case c.Guest || host || invited:
 	case r.cfg.MembersOnly && !c.ClubMember:
 		return ErrMembersOnly
@@ -36,6 +40,10 @@ func (r *Room) join(actor string, c Join) error {
 	if r.cfg.MaxParticipants > 0 && len(r.people) >= r.cfg.MaxParticipants {
 		return ErrRoomFull
 	}
+	if c.Guest && (r.cfg.MaxGuests > 0 && r.guests >= r.cfg.MaxGuests ||
+		r.cfg.MaxGuestsPerAddr > 0 && c.Addr != "" && r.guestAddrs[c.Addr] >= r.cfg.MaxGuestsPerAddr) {
+		return ErrGuestsFull
+	}
 
 	role := Listener
 	switch {
@@ -49,8 +57,14 @@ func (r *Room) join(actor string, c Join) error {
 	if role != Listener && r.anyOnStage(c.Rel.BlockedBy) {
 		role = Listener
 	}
-	m := &member{id: actor, guest: c.Guest, role: Listener}
+	m := &member{id: actor, guest: c.Guest, role: Listener, browser: c.Browser, addr: c.Addr}
 	r.people[actor] = m
+	if c.Guest {
+		r.guests++
+		if c.Addr != "" {
+			r.guestAddrs[c.Addr]++
+		}
+	}
 	if !c.Guest {
 		r.addRelations(actor, c.Rel)
 	}
@@ -82,6 +96,33 @@ func (r *Room) drop(m *member, why Reason) {
 	delete(r.people, m.id)
 	r.follows.drop(m.id)
 	r.blocks.drop(m.id)
+	if m.guest {
+		r.guests--
+		if m.addr != "" {
+			if r.guestAddrs[m.addr]--; r.guestAddrs[m.addr] <= 0 {
+				delete(r.guestAddrs, m.addr)
+			}
+		}
+	}
+}
+
+// isBarred reports whether a removal bars guests from browser or addr.
+func (r *Room) isBarred(browser, addr string) bool {
+	if _, ok := r.barred["b:"+browser]; ok && browser != "" {
+		return true
+	}
+	_, ok := r.barred["a:"+addr]
+	return ok && addr != ""
+}
+
+// bar keeps the browser and address of a removed participant out for good.
+func (r *Room) bar(m *member) {
+	if m.browser != "" {
+		r.barred["b:"+m.browser] = struct{}{}
+	}
+	if m.addr != "" {
+		r.barred["a:"+m.addr] = struct{}{}
+	}
 }
 
 // inviteMembers applies InviteMembers.

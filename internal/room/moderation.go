@@ -46,6 +46,7 @@ func (r *Room) remove(m *member, c Remove) error {
 	r.emit(Removed{Header: r.header(Audience{Users: []string{t.id}}), UserID: t.id})
 	r.drop(t, ReasonRemoved)
 	r.removed[t.id] = struct{}{}
+	r.bar(t)
 	delete(r.invites, t.id)
 	r.afterStageChange()
 	return nil
@@ -57,5 +58,21 @@ func (r *Room) end(m *member) error {
 		return ErrNotModerator
 	}
 	r.finish(ReasonEndedBy, m.id)
+	return nil
+}
+
+// setGuests applies SetGuests.
+func (r *Room) setGuests(m *member, c SetGuests) error {
+	if m.role != Moderator {
+		return ErrNotModerator
+	}
+	if !r.cfg.AllowGuests {
+		return ErrGuestsOnlyOpen
+	}
+	if r.guestsClosed == !c.Allowed {
+		return nil
+	}
+	r.guestsClosed = !c.Allowed
+	r.emit(GuestsChanged{Header: r.header(members()), Allowed: c.Allowed, By: m.id})
 	return nil
 }

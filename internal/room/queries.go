@@ -15,6 +15,8 @@ type Snapshot struct {
 	State      State
 	Seq        uint64 // the Seq of the last event; 0 before any
 	HandPolicy HandPolicy
+	// GuestsAllowed says whether guests may join now (see Room.GuestsAllowed).
+	GuestsAllowed bool
 	// Stage lists the people on stage, longest-serving first.
 	Stage []Participant
 	// RaisedHands lists the listeners with a raised hand, in the order raised.
@@ -29,7 +31,7 @@ type Snapshot struct {
 // Snapshot returns the room's whole state.
 func (r *Room) Snapshot() Snapshot {
 	s := Snapshot{
-		Config: r.cfg, State: r.state, Seq: r.seq, HandPolicy: r.policy,
+		Config: r.cfg, State: r.state, Seq: r.seq, HandPolicy: r.policy, GuestsAllowed: r.GuestsAllowed(),
 		Stage: []Participant{}, RaisedHands: []string{}, SpeakInvitations: []string{},
 		Listeners: []Participant{},
 	}
@@ -112,3 +114,7 @@ func (r *Room) StageUserIDs() []string {
 	}
 	return out
 }
+
+// GuestsAllowed reports whether a guest may join now: the room was created to
+// allow guests and the moderators have not closed it to them.
+func (r *Room) GuestsAllowed() bool { return r.cfg.AllowGuests && !r.guestsClosed }

@@ -62,6 +62,8 @@ type Participant struct {
 type member struct {
 	id      string
 	guest   bool
+	browser string // Join.Browser
+	addr    string // Join.Addr
 	role    Role
 	muted   bool
 	held    bool
@@ -95,10 +97,16 @@ type Room struct {
 	people  map[string]*member
 	stage   map[string]*member // the people on stage, a subset of people
 	removed map[string]struct{}
-	invites map[string]memberInvite
-	follows edges
-	blocks  edges
-	out     []Event // the events of the command being applied
+	// barred holds the browsers ("b:" + identity) and addresses ("a:" + address)
+	// of everyone removed: no guest joins from them again.
+	barred       map[string]struct{}
+	guestsClosed bool           // SetGuests closed the room to guests
+	guests       int            // guests present
+	guestAddrs   map[string]int // guests present per address
+	invites      map[string]memberInvite
+	follows      edges
+	blocks       edges
+	out          []Event // the events of the command being applied
 }
 
 // New returns a room in StateWaiting for cfg, which must pass Config.Validate (New
@@ -115,9 +123,12 @@ func New(cfg Config) *Room {
 		people:  map[string]*member{},
 		stage:   map[string]*member{},
 		removed: map[string]struct{}{},
+		barred:  map[string]struct{}{},
 		invites: map[string]memberInvite{},
-		follows: newEdges(),
-		blocks:  newEdges(),
+
+		guestAddrs: map[string]int{},
+		follows:    newEdges(),
+		blocks:     newEdges(),
 	}
 	for _, u := range cfg.Speakers {
 		r.invites[u] = memberInvite{toStage: true}
@@ -191,6 +202,8 @@ func (r *Room) dispatch(m *member, cmd Command) error {
 		return r.inviteMembers(m, c)
 	case SetRelation:
 		return r.setRelation(m, c)
+	case SetGuests:
+		return r.setGuests(m, c)
 	}
 	return ErrBadCommand
 }

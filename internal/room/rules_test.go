@@ -40,6 +40,7 @@ func TestRules(t *testing.T) {
 		{"members' invitations", inviteMembersCases()},
 		{"relations and blocks", relationCases()},
 		{"co-hosts, stage guests and clubs", hostCases()},
+		{"guests", guestCases()},
 	}
 	names := map[string]bool{}
 	for _, g := range groups {

@@ -112,10 +112,9 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if n, err := s.db.EndLiveRooms(ctx, time.Now()); err != nil {
-		return fmt.Errorf("ending rooms left live by the last run: %w", err)
-	} else if n > 0 {
-		s.log.Info("ended rooms left live by the last run", "count", n)
+	guestKey, err := s.db.Secret(ctx, "guest-identity")
+	if err != nil {
+		return err
 	}
 	mediaServer, engine, err := s.startMedia(reg)
 	if err != nil {
@@ -128,7 +127,8 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	defer stopPprof()
 	hubOpts := live.Options{Store: s.db, Log: s.log, Grace: s.cfg.Grace, MaxParticipants: s.cfg.MaxParticipants,
-		MaxSocketsPerUser: s.cfg.MaxSocketsPerUser, Media: mediaServer}
+		MaxSocketsPerUser: s.cfg.MaxSocketsPerUser, Media: mediaServer,
+		MaxGuestSocketsPerAddr: s.cfg.MaxGuestsPerIP, MaxGuests: s.cfg.MaxGuestsPerRoom, MaxGuestsPerAddr: s.cfg.MaxGuestsPerIPRoom}
 	var team *team // made after the hub, which it needs; the hub calls back into it
 	hubOpts.RoomDelegates = func(ctx context.Context, owner string) ([]string, error) {
 		return team.delegation.RoomDelegates(ctx, owner)
@@ -146,12 +146,15 @@ func (s *Server) Run(ctx context.Context) error {
 		f(&hubOpts)
 	}
 	s.hub = live.NewHub(hubOpts)
+	if err := s.hub.Recover(ctx); err != nil {
+		return err
+	}
 	team = newTeam(s.db, s.accounts, s.hub, s.log)
 	s.api = api.New(api.Options{
 		Accounts: s.accounts, Hub: s.hub, Log: s.log, Registry: reg, PublicURL: s.URL(),
 		LoginPerMinute: s.cfg.LoginPerMinute, LookupPerSecond: s.cfg.LookupPerSecond,
 		Ready: s.db.Ping, Delegation: team.delegation, Clubs: team.clubs, Events: team.events,
-		Notify: team.notify, Search: team.search,
+		Notify: team.notify, Search: team.search, GuestKey: guestKey, TrustedProxies: s.cfg.TrustedProxies,
 	})
 	s.api.Handle("/", web.Handler(web.Options{}))
 	handler := s.api.Handler()

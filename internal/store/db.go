@@ -9,7 +9,9 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -352,4 +354,31 @@ func checkTime(op string, at time.Time) error {
 		return fmt.Errorf("store: %s: zero time: %w", op, account.ErrInvalid)
 	}
 	return nil
+}
+
+// Secret returns the server's secret called name: 32 random bytes made the first
+// time it is asked for and kept in the database, so that every process of one
+// installation (every node of a cluster) shares it.
+func (db *DB) Secret(ctx context.Context, name string) ([]byte, error) {
+	fresh := make([]byte, 32)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, fmt.Errorf("store: secret: %w", err)
+	}
+	var value string
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		_, err := db.exec(ctx, tx, `INSERT INTO secrets (name, value, created_at) VALUES (?, ?, ?)
+			ON CONFLICT (name) DO NOTHING`, name, hex.EncodeToString(fresh), millis(time.Now()))
+		if err != nil {
+			return wrap("secret", err)
+		}
+		return wrap("secret", db.queryRow(ctx, tx, `SELECT value FROM secrets WHERE name = ?`, name).Scan(&value))
+	})
+	if err != nil {
+		return nil, err
+	}
+	b, err := hex.DecodeString(value)
+	if err != nil {
+		return nil, fmt.Errorf("store: secret %s: %w", name, err)
+	}
+	return b, nil
 }

@@ -15,14 +15,15 @@ const roomColumns = "id, title, description, type, allow_guests, creator_id, cre
 // roomColumnsOf is roomColumns qualified with a table alias, for joins.
 func roomColumnsOf(alias string) string { return qualify(roomColumns, alias) }
 
-func scanRoom(row scanner) (live.RoomRecord, error) {
+func scanRoom(row scanner, extra ...any) (live.RoomRecord, error) {
 	var (
 		r       live.RoomRecord
 		created int64
 		ended   sql.NullInt64
 	)
-	if err := row.Scan(&r.ID, &r.Title, &r.Description, &r.Type, &r.AllowGuests, &r.CreatorID,
-		&created, &ended); err != nil {
+	dest := append([]any{&r.ID, &r.Title, &r.Description, &r.Type, &r.AllowGuests, &r.CreatorID,
+		&created, &ended}, extra...)
+	if err := row.Scan(dest...); err != nil {
 		return live.RoomRecord{}, err
 	}
 	r.CreatedAt = fromMillis(created)
@@ -37,9 +38,13 @@ func (db *DB) CreateRoom(ctx context.Context, r live.RoomRecord) error {
 		return err
 	}
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		_, err := db.exec(ctx, tx, `INSERT INTO rooms (`+roomColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		var setup any // NULL without one
+		if r.Setup != nil {
+			setup = string(r.Setup)
+		}
+		_, err := db.exec(ctx, tx, `INSERT INTO rooms (`+roomColumns+`, setup) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			r.ID, r.Title, r.Description, r.Type, r.AllowGuests, r.CreatorID,
-			millis(r.CreatedAt), nullMillis(r.EndedAt))
+			millis(r.CreatedAt), nullMillis(r.EndedAt), setup)
 		if isForeignKeyViolation(err) {
 			return account.ErrNotFound
 		}
@@ -179,15 +184,18 @@ func (db *DB) EndedRoomsOf(ctx context.Context, userID string, limit int) ([]liv
 }
 
 // EndLiveRooms marks every room still live as ended at at, and returns how many it
-// ended. It runs at start-up: a restart loses the live state. ErrInvalid for the
-// zero time.
-func (db *DB) EndLiveRooms(ctx context.Context, at time.Time) (int, error) {
+// ended, but for rooms still waiting to be opened that were created at or after
+// keepWaitingSince (and whose setup was stored): a restart brings those back
+// (WaitingRooms). It runs at start-up and shutdown: a restart loses the live state
+// of opened rooms. ErrInvalid for the zero time.
+func (db *DB) EndLiveRooms(ctx context.Context, at, keepWaitingSince time.Time) (int, error) {
 	if err := checkTime("end live rooms", at); err != nil {
 		return 0, err
 	}
 	var n int64
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		res, err := db.exec(ctx, tx, `UPDATE rooms SET ended_at = ? WHERE ended_at IS NULL`, millis(at))
+		res, err := db.exec(ctx, tx, `UPDATE rooms SET ended_at = ? WHERE ended_at IS NULL
+			AND (opened_at IS NOT NULL OR setup IS NULL OR created_at < ?)`, millis(at), millis(keepWaitingSince))
 		if err != nil {
 			return wrap("end live rooms", err)
 		}
@@ -198,4 +206,43 @@ func (db *DB) EndLiveRooms(ctx context.Context, at time.Time) (int, error) {
 		return 0, err
 	}
 	return int(n), nil
+}
+
+// OpenRoom records when the room was first opened (its creator or a co-host
+// joined); later calls keep the first time. ErrNotFound for an unknown room.
+func (db *DB) OpenRoom(ctx context.Context, id string, at time.Time) error {
+	if err := checkTime("open room", at); err != nil {
+		return err
+	}
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := db.exec(ctx, tx, `UPDATE rooms SET opened_at = ? WHERE id = ? AND opened_at IS NULL`,
+			millis(at), id); err != nil {
+			return wrap("open room", err)
+		}
+		var one int
+		return notFound("open room", db.queryRow(ctx, tx, `SELECT 1 FROM rooms WHERE id = ?`, id).Scan(&one))
+	})
+}
+
+// WaitingRooms lists the rooms neither opened nor ended whose setup was stored,
+// oldest first, with their setup: what a restart brings back.
+func (db *DB) WaitingRooms(ctx context.Context) ([]live.RoomRecord, error) {
+	rows, err := db.query(ctx, db.sql, `SELECT `+roomColumns+`, setup FROM rooms
+		WHERE ended_at IS NULL AND opened_at IS NULL AND setup IS NOT NULL
+		ORDER BY created_at, id`)
+	if err != nil {
+		return nil, wrap("waiting rooms", err)
+	}
+	defer rows.Close()
+	var out []live.RoomRecord
+	for rows.Next() {
+		var setup string
+		r, err := scanRoom(rows, &setup)
+		if err != nil {
+			return nil, wrap("waiting rooms", err)
+		}
+		r.Setup = []byte(setup)
+		out = append(out, r)
+	}
+	return out, wrap("waiting rooms", rows.Err())
 }

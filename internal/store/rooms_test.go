@@ -3,6 +3,7 @@ package store_test
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -109,7 +110,7 @@ func roomCases() []storeCase {
 		{"ending a room at the zero time is invalid and leaves it live", func(t *testing.T, db *store.DB) {
 			r := newRoom(t, db, newUser(t, db, "c").ID, t0)
 			wantErr(t, db.EndRoom(t.Context(), r.ID, time.Time{}), account.ErrInvalid)
-			_, err := db.EndLiveRooms(t.Context(), time.Time{})
+			_, err := db.EndLiveRooms(t.Context(), time.Time{}, time.Time{})
 			wantErr(t, err, account.ErrInvalid)
 			got, err := db.RoomByID(t.Context(), r.ID)
 			must(t, err)
@@ -197,7 +198,7 @@ func roomCases() []storeCase {
 			ended := endedRoom(t, db, c.ID, t0)
 			live1, live2 := newRoom(t, db, c.ID, t0), newRoom(t, db, c.ID, t0.Add(time.Minute))
 			restart := t0.Add(24 * time.Hour)
-			n, err := db.EndLiveRooms(ctx, restart)
+			n, err := db.EndLiveRooms(ctx, restart, restart)
 			must(t, err)
 			if n != 2 {
 				t.Fatalf("EndLiveRooms ended %d rooms, want 2", n)
@@ -209,10 +210,72 @@ func roomCases() []storeCase {
 					t.Fatalf("room %s ended at %v, want %v", id, got.EndedAt, want)
 				}
 			}
-			n, err = db.EndLiveRooms(ctx, restart.Add(time.Hour))
+			n, err = db.EndLiveRooms(ctx, restart.Add(time.Hour), restart.Add(time.Hour))
 			must(t, err)
 			if n != 0 {
 				t.Fatalf("a second EndLiveRooms ended %d rooms, want 0", n)
+			}
+		}},
+		{"rooms waiting to be opened with a setup outlive the end of the live rooms, until they are too old", func(t *testing.T, db *store.DB) {
+			ctx := t.Context()
+			c := newUser(t, db, "c")
+			waiting := func(at time.Time) live.RoomRecord {
+				r := live.RoomRecord{ID: ids.New(), Title: "Waiting", Type: "open", CreatorID: c.ID, CreatedAt: at,
+					Setup: []byte(`{"ID":"x"}`)}
+				must(t, db.CreateRoom(ctx, r))
+				return r
+			}
+			old, young := waiting(t0), waiting(t0.Add(9*time.Minute))
+			opened := waiting(t0.Add(9 * time.Minute))
+			must(t, db.OpenRoom(ctx, opened.ID, t0.Add(10*time.Minute)))
+			must(t, db.OpenRoom(ctx, opened.ID, t0.Add(11*time.Minute))) // the first time stays
+			noSetup := newRoom(t, db, c.ID, t0.Add(9*time.Minute))
+			wantErr(t, db.OpenRoom(ctx, ids.New(), t0), account.ErrNotFound)
+
+			got, err := db.WaitingRooms(ctx)
+			must(t, err)
+			if !slices.Equal(roomIDs(got), []string{old.ID, young.ID}) {
+				t.Fatalf("WaitingRooms = %v, want the two never opened with a setup", roomIDs(got))
+			}
+			if string(got[1].Setup) != `{"ID":"x"}` {
+				t.Fatalf("the setup read back as %q", got[1].Setup)
+			}
+			restart := t0.Add(12 * time.Minute)
+			n, err := db.EndLiveRooms(ctx, restart, restart.Add(-5*time.Minute))
+			must(t, err)
+			if n != 3 {
+				t.Fatalf("EndLiveRooms ended %d rooms, want 3 (the old waiting one, the opened one, the one without setup)", n)
+			}
+			for id, live := range map[string]bool{old.ID: false, young.ID: true, opened.ID: false, noSetup.ID: false} {
+				r, err := db.RoomByID(ctx, id)
+				must(t, err)
+				if r.EndedAt.IsZero() != live {
+					t.Fatalf("room %s ended at %v, want live %v", id, r.EndedAt, live)
+				}
+			}
+			got, err = db.WaitingRooms(ctx)
+			must(t, err)
+			if !slices.Equal(roomIDs(got), []string{young.ID}) {
+				t.Fatalf("WaitingRooms after the restart = %v, want only the young one", roomIDs(got))
+			}
+		}},
+		{"a secret is made once and then always read back the same", func(t *testing.T, db *store.DB) {
+			ctx := t.Context()
+			errs := race(8, func(int) error { _, err := db.Secret(ctx, "cookies"); return err })
+			for _, err := range errs {
+				must(t, err)
+			}
+			a, err := db.Secret(ctx, "cookies")
+			must(t, err)
+			b, err := db.Secret(ctx, "cookies")
+			must(t, err)
+			other, err := db.Secret(ctx, "other")
+			must(t, err)
+			if len(a) != 32 || string(a) != string(b) {
+				t.Fatalf("the secret read back as %x then %x, want the same 32 bytes", a, b)
+			}
+			if string(a) == string(other) {
+				t.Fatal("two secrets of different names are the same")
 			}
 		}},
 		{"concurrent speakers of one room are each recorded once, in a place of their own", func(t *testing.T, db *store.DB) {
@@ -256,5 +319,6 @@ func roomCases() []storeCase {
 func sameRoom(a, b live.RoomRecord) bool {
 	ca, cb, ea, eb := a.CreatedAt, b.CreatedAt, a.EndedAt, b.EndedAt
 	a.CreatedAt, b.CreatedAt, a.EndedAt, b.EndedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
-	return a == b && ca.Equal(cb) && ea.Equal(eb)
+	a.Setup, b.Setup = nil, nil // stored, but read back only by WaitingRooms
+	return reflect.DeepEqual(a, b) && ca.Equal(cb) && ea.Equal(eb)
 }

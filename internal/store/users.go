@@ -159,6 +159,38 @@ func (db *DB) DisableUser(ctx context.Context, id string, at time.Time) error {
 	})
 }
 
+// SetPassword replaces the user's password hash and deletes their other sessions
+// (all but keep), in one transaction; ErrNotFound for an unknown ID.
+func (db *DB) SetPassword(ctx context.Context, id, hash, keep string) ([]string, error) {
+	var ended []string
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		ended = ended[:0]
+		res, err := db.exec(ctx, tx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, id)
+		if err := affectedOne("set password", res, err); err != nil {
+			return err
+		}
+		rows, err := db.query(ctx, tx, `SELECT id FROM sessions WHERE user_id = ? AND id <> ?`, id, keep)
+		if err != nil {
+			return wrap("set password: list sessions", err)
+		}
+		for rows.Next() {
+			var sid string
+			if err := rows.Scan(&sid); err != nil {
+				rows.Close()
+				return wrap("set password: list sessions", err)
+			}
+			ended = append(ended, sid)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return wrap("set password: list sessions", err)
+		}
+		_, err = db.exec(ctx, tx, `DELETE FROM sessions WHERE user_id = ? AND id <> ?`, id, keep)
+		return wrap("set password: delete sessions", err)
+	})
+	return ended, err
+}
+
 // notFound maps sql.ErrNoRows to ErrNotFound and wraps other errors.
 func notFound(op string, err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
