@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -166,7 +166,7 @@ func NewHub(opts Options) *Hub {
 		opts.Log = slog.Default()
 	}
 	if opts.ReleaseMemory == nil {
-		opts.ReleaseMemory = debug.FreeOSMemory
+		opts.ReleaseMemory = releaseMemory
 	}
 	h := &Hub{
 		opts: opts, log: opts.Log,
@@ -431,13 +431,37 @@ const (
 	releaseAfter = time.Second
 )
 
+// releaseMemory is the default Options.ReleaseMemory: two collections (the first
+// moves what sync.Pools hold to their victim caches, the second frees it), then
+// every free page goes back to the system.
+func releaseMemory() {
+	runtime.GC()
+	debug.FreeOSMemory()
+}
+
 // releaseMemory runs a collection and returns the free memory to the system, and
 // lets the sockets map, which never shrinks by itself, start small again.
 func (h *Hub) releaseMemory() {
 	h.mu.Lock()
-	h.sockets = maps.Clone(h.sockets)
+	h.sockets, h.userRoom = shrunk(h.sockets), shrunk(h.userRoom)
+	rooms := make([]*liveRoom, 0, len(h.rooms))
+	for _, r := range h.rooms {
+		rooms = append(rooms, r)
+	}
 	h.mu.Unlock()
+	for _, r := range rooms {
+		r.do(r.compact)
+	}
 	h.opts.ReleaseMemory()
+}
+
+// shrunk returns a copy of m sized for what it holds now (a Go map never shrinks).
+func shrunk[K comparable, V any](m map[K]V) map[K]V {
+	out := make(map[K]V, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
 }
 
 // persist runs a store write off the room goroutines; Shutdown waits for it.

@@ -338,3 +338,10 @@ func (r *liveRoom) shutdown() {
 		return
 	}
 }
+
+// compact lets the room's tables start small again after a crowd left. Room
+// goroutine only.
+func (r *liveRoom) compact() {
+	r.conns, r.people, r.grace, r.sessions = shrunk(r.conns), shrunk(r.people), shrunk(r.grace), shrunk(r.sessions)
+	r.st.Compact()
+}

@@ -185,7 +185,11 @@ func (p *Proc) Wait(t testing.TB, d time.Duration) error {
 }
 
 // RSSKiB is the process's resident memory, in KiB.
-func (p *Proc) RSSKiB(t testing.TB) int {
+func (p *Proc) RSSKiB(t testing.TB) int { return p.Status(t, "VmRSS") }
+
+// Status reads one field of /proc/PID/status given in kB (VmRSS, RssAnon,
+// RssFile), in KiB.
+func (p *Proc) Status(t testing.TB, field string) int {
 	t.Helper()
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.Pid()))
 	if err != nil {
@@ -193,7 +197,7 @@ func (p *Proc) RSSKiB(t testing.TB) int {
 	}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
-		if rest, ok := bytes.CutPrefix(sc.Bytes(), []byte("VmRSS:")); ok {
+		if rest, ok := bytes.CutPrefix(sc.Bytes(), []byte(field+":")); ok {
 			n, err := strconv.Atoi(string(bytes.Fields(rest)[0]))
 			if err != nil {
 				t.Fatal(err)
@@ -201,6 +205,6 @@ func (p *Proc) RSSKiB(t testing.TB) int {
 			return n
 		}
 	}
-	t.Fatalf("no VmRSS for process %d", p.Pid())
+	t.Fatalf("no %s for process %d", field, p.Pid())
 	return 0
 }

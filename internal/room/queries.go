@@ -118,3 +118,22 @@ func (r *Room) StageUserIDs() []string {
 // GuestsAllowed reports whether a guest may join now: the room was created to
 // allow guests and the moderators have not closed it to them.
 func (r *Room) GuestsAllowed() bool { return r.cfg.AllowGuests && !r.guestsClosed }
+
+// Compact lets the room's tables, which keep the size they once had, start small
+// again: the layer above calls it after a crowd left. Nothing observable changes.
+func (r *Room) Compact() {
+	r.people = shrunk(r.people)
+	r.stage = shrunk(r.stage)
+	r.guestAddrs = shrunk(r.guestAddrs)
+	r.follows = edges{out: shrunk(r.follows.out), in: shrunk(r.follows.in)}
+	r.blocks = edges{out: shrunk(r.blocks.out), in: shrunk(r.blocks.in)}
+}
+
+// shrunk returns a copy of m sized for what it holds now (a Go map never shrinks).
+func shrunk[K comparable, V any](m map[K]V) map[K]V {
+	out := make(map[K]V, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
