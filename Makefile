@@ -42,6 +42,7 @@ define bench_one
 	rm -rf $(BENCH_OUT)/data-$(1); \
 	$(BIN) serve --addr 127.0.0.1:$(BENCH_PORT) --data $(BENCH_OUT)/data-$(1) --rtc-loopback-only \
 		--rtc-udp-port 0 --rtc-tcp-port 0 --rtc-transport $(BENCH_TRANSPORT) --open-signup \
+		--max-guests-per-ip 0 --max-guests-per-ip-room 0 --max-guests-per-room 0 \
 		--pprof $(BENCH_PPROF) --log-level warn 2> $(BENCH_OUT)/$(1).server.log & server=$$!; \
 	for i in $$(seq 1 100); do curl -sf -o /dev/null http://127.0.0.1:$(BENCH_PORT)/healthz && break; sleep 0.1; done; \
 	: the load test measures the floor for about 13 s, joins for N/rate s and waits 2 s: the profile starts about 5 s into the window; \

@@ -52,6 +52,9 @@ type snapshotView struct {
 	ListenerCount    int             `json:"listener_count"`
 	Listeners        []listenerView  `json:"listeners"` // at most maxListedListeners
 	ListenersCut     bool            `json:"listeners_cut,omitempty"`
+	// GuestsClosed: the room was made for guests too, and its moderators closed it
+	// to them (allow_guests is false meanwhile).
+	GuestsClosed bool `json:"guests_closed,omitempty"`
 }
 
 type stageView struct {

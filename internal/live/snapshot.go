@@ -27,6 +27,7 @@ func (r *liveRoom) sendSnapshot(c *conn, id string) {
 		Listeners: make([]listenerView, 0, min(len(s.Listeners), maxListedListeners)),
 	}
 	v.AllowGuests = s.GuestsAllowed
+	v.GuestsClosed = s.Config.AllowGuests && !s.GuestsAllowed
 	for _, p := range s.Stage {
 		v.Stage = append(v.Stage, stageView{Person: r.person(p.UserID), Role: p.Role, Muted: p.Muted, Held: p.Held, Since: p.Since})
 	}

@@ -40,6 +40,10 @@ func dialRoom(ctx context.Context, hc *http.Client, base, roomID, token string) 
 	}
 	ws, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: hc, HTTPHeader: h, Subprotocols: []string{subprotocol}})
 	if err != nil {
+		if resp != nil && resp.StatusCode == http.StatusTooManyRequests && token == "" {
+			return nil, fmt.Errorf("joining as a guest: %s: the server caps guests per address: "+
+				"run it with --max-guests-per-ip 0 --max-guests-per-ip-room 0 for a load test: %w", resp.Status, err)
+		}
 		if resp != nil {
 			return nil, fmt.Errorf("joining as a guest: %s: %w", resp.Status, err)
 		}

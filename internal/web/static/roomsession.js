@@ -314,6 +314,10 @@ export class RoomSession extends EventTarget {
       case 'hand_policy_changed':
         r.hand_policy = d.policy;
         break;
+      case 'guests_changed':
+        r.allow_guests = d.allowed;
+        r.guests_closed = !d.allowed;
+        break;
       case 'speak_invited':
         if (!r.speak_invitations.includes(d.user_id)) r.speak_invitations.push(d.user_id);
         break;

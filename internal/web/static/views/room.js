@@ -414,7 +414,19 @@ function liveView(s) {
         }
         busy(end, async () => { await s.send('end'); close(); }, err);
       });
-      return [h('fieldset', { class: 'stack' }, h('legend', null, 'Who can raise a hand'), radios), err.el, h('hr'), end];
+      let guests = null;
+      if (s.room.allow_guests || s.room.guests_closed) {
+        const box = h('input', { type: 'checkbox', checked: Boolean(s.room.allow_guests) });
+        box.addEventListener('change', () => {
+          s.send('set_guests', { allowed: box.checked })
+            .then(() => toast(box.checked ? 'Guests can join again.' : 'Closed to guests: no new guest can join.', 'info', 2500))
+            .catch((e) => { box.checked = !box.checked; err.show(e.message); });
+        });
+        guests = h('fieldset', { class: 'stack' }, h('legend', null, 'Guests'),
+          h('label', { class: 'check' }, box, h('span', null, 'Let people without an account listen')),
+          h('p', { class: 'muted' }, 'Guests already here stay. Anyone you remove cannot come back as a guest from the same browser or network.'));
+      }
+      return [h('fieldset', { class: 'stack' }, h('legend', null, 'Who can raise a hand'), radios), guests, err.el, h('hr'), end];
     });
   };
 
