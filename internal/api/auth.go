@@ -40,7 +40,7 @@ func (a *API) signup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if inv.RoomID != "" && a.hub != nil {
-		a.hub.Admit(inv.RoomID, inv.CreatedBy, u.ID) // the invitation link counts as an invitation
+		a.hub.Admit(r.Context(), inv.RoomID, inv.CreatedBy, u.ID) // the invitation link counts as an invitation
 	}
 	a.startSession(w, r, req.Username, req.Password, http.StatusCreated, inv.RoomID)
 }

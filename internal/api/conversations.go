@@ -117,7 +117,7 @@ func (a *API) invite(w http.ResponseWriter, r *http.Request, u account.User) {
 			a.writeError(w, r, err)
 			return
 		}
-		if err := a.hub.MayInvite(roomID, personOf(u)); err != nil {
+		if err := a.hub.MayInvite(r.Context(), roomID, personOf(u)); err != nil {
 			a.writeError(w, r, err)
 			return
 		}

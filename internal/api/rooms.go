@@ -89,7 +89,7 @@ func (a *API) roomSocket(w http.ResponseWriter, r *http.Request) {
 	} else {
 		who = live.GuestPerson(cred.Browser)
 	}
-	if err := a.hub.CheckJoinable(id, who); err != nil {
+	if err := a.hub.CheckJoinable(r.Context(), id, who); err != nil {
 		a.writeError(w, r, err)
 		return
 	}

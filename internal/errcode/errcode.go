@@ -33,6 +33,7 @@ const (
 	TooLarge         Code = "too_large"          // body or frame over its size limit
 	RateLimited      Code = "rate_limited"       // slow down; see Retry-After
 	Unavailable      Code = "unavailable"        // a dependency (the store) is down
+	WrongNode        Code = "wrong_node"         // a cluster: this node does not run the room; ask the join API
 	Internal         Code = "internal"           // a bug or an unexpected failure
 )
 
@@ -66,6 +67,7 @@ var statusOf = map[Code]int{
 	TooLarge:         http.StatusRequestEntityTooLarge,
 	RateLimited:      http.StatusTooManyRequests,
 	Unavailable:      http.StatusServiceUnavailable,
+	WrongNode:        http.StatusMisdirectedRequest,
 	Internal:         http.StatusInternalServerError,
 
 	// room: statuses of the room block of codes.

@@ -145,6 +145,8 @@ func closeCode(reason string) websocket.StatusCode {
 		return websocket.StatusGoingAway
 	case ByeSessionEnded, ByeDisabled:
 		return 4005
+	case ByeMoved:
+		return 4006
 	}
 	return websocket.StatusNormalClosure
 }

@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -30,30 +31,20 @@ type HallwayRoom struct {
 // maxFollowingConsidered bounds how much of a viewer's following list ranks rooms.
 const maxFollowingConsidered = 5000
 
-// liveSummaries returns the summaries of the live rooms.
-func (h *Hub) liveSummaries() []*liveRoom {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	out := make([]*liveRoom, 0, len(h.rooms))
-	for _, r := range h.rooms {
-		out = append(out, r)
-	}
-	return out
-}
-
 // visibility decides, for one viewer, which rooms they may see. It is the one
 // place that rule lives: the hallway, the room page and invitations all use it.
 type visibility struct {
+	hub    *Hub
 	viewer string
 	edges  map[string]Edge // viewer's edges to the moderators of the rooms asked about
 	clubs  map[string]bool // the clubs viewer belongs to
 }
 
-func (h *Hub) newVisibility(ctx context.Context, viewer string, sums []Summary) (*visibility, error) {
+func (h *Hub) newVisibility(ctx context.Context, viewer string, rooms []DirectoryEntry) (*visibility, error) {
 	var mods []string
-	for _, s := range sums {
-		mods = append(mods, s.moderators()...)
-		mods = append(mods, s.CreatorID)
+	for _, e := range rooms {
+		mods = append(mods, e.moderators()...)
+		mods = append(mods, e.CreatorID)
 	}
 	edges, err := h.opts.Store.Edges(ctx, viewer, mods)
 	if err != nil {
@@ -65,53 +56,58 @@ func (h *Hub) newVisibility(ctx context.Context, viewer string, sums []Summary) 
 			return nil, err
 		}
 	}
-	return &visibility{viewer: viewer, edges: edges, clubs: clubs}, nil
+	return &visibility{hub: h, viewer: viewer, edges: edges, clubs: clubs}, nil
+}
+
+// member reports whether the viewer belongs to the room's conversation: a host,
+// invited, or present; never once removed (room.Room.IsMember, from the
+// directory).
+func (v *visibility) member(e DirectoryEntry) bool {
+	if e.isRemoved(v.viewer) {
+		return false
+	}
+	if e.hosts(v.viewer) || slices.Contains(e.Invited, v.viewer) {
+		return true
+	}
+	where, ok := v.hub.cl.Presence.Where(v.viewer)
+	return ok && where == e.ID
 }
 
 // sees reports whether the viewer may see the room: never one a moderator there
 // blocks them from; open rooms always; social rooms when a moderator follows them
 // or they were invited; closed rooms only when they are a member.
-func (v *visibility) sees(r *liveRoom, s Summary) bool {
-	member := func() bool {
-		ok := false
-		r.do(func() { ok = r.st.IsMember(v.viewer) })
-		return ok
+func (v *visibility) sees(e DirectoryEntry) bool {
+	if e.hosts(v.viewer) {
+		return v.member(e) // the hosts, unless a moderator removed them
 	}
-	if s.CreatorID == v.viewer || slices.Contains(r.cfg.CoHosts, v.viewer) {
-		return member() // the hosts, unless a moderator removed them
-	}
-	for _, m := range s.moderators() {
+	for _, m := range e.moderators() {
 		if v.edges[m].BlockedBy {
 			return false
 		}
 	}
-	if r.cfg.MembersOnly {
-		return v.clubs[r.cfg.ClubID] || member()
+	if e.MembersOnly {
+		return v.clubs[e.ClubID] || v.member(e)
 	}
-	switch s.Type {
+	switch e.Type {
 	case room.Open:
 		return true
 	case room.Social:
-		for _, m := range s.moderators() {
+		for _, m := range e.moderators() {
 			if v.edges[m].FollowedBy {
 				return true
 			}
 		}
-		return member()
+		return v.member(e)
 	default:
-		return member()
+		return v.member(e)
 	}
 }
 
 // Hallway lists the live rooms viewer may see, ranked: rooms where people they
 // follow speak, then rooms where people they follow listen, then the rest by size.
 func (h *Hub) Hallway(ctx context.Context, viewer string) ([]HallwayRoom, error) {
-	rooms := h.liveSummaries()
-	sums := make([]Summary, len(rooms))
-	for i, r := range rooms {
-		sums[i] = r.getSummary()
-	}
-	vis, err := h.newVisibility(ctx, viewer, sums)
+	rooms := h.liveEntries()
+	vis, err := h.newVisibility(ctx, viewer, rooms)
 	if err != nil {
 		return nil, err
 	}
@@ -120,32 +116,27 @@ func (h *Hub) Hallway(ctx context.Context, viewer string) ([]HallwayRoom, error)
 		return nil, err
 	}
 	follows := make(map[string]bool, len(following))
+	// Followed people listening, by room: read from the cluster's presence.
+	listening := map[string]int{}
 	for _, id := range following {
 		follows[id] = true
-	}
-	// Followed people listening, by room: read from the hub's user→room index.
-	listening := map[string]int{}
-	h.mu.Lock()
-	for _, id := range following {
-		if rid, ok := h.userRoom[id]; ok {
+		if rid, ok := h.cl.Presence.Where(id); ok {
 			listening[rid]++
 		}
 	}
-	h.mu.Unlock()
 
 	out := []HallwayRoom{}
-	for i, r := range rooms {
-		s := sums[i]
+	for _, e := range rooms {
 		// A room that removed the viewer is not offered to them again; its page
 		// still answers, and says why they cannot rejoin.
-		if s.State != room.StateLive || r.isRemoved(viewer) || !vis.sees(r, s) {
+		if e.State != room.StateLive || e.isRemoved(viewer) || !vis.sees(e) {
 			continue
 		}
-		card := HallwayRoom{ID: s.ID, Title: s.Title, Type: s.Type, AllowGuests: s.AllowGuests,
-			SpeakerCount: len(s.Stage), ListenerCount: s.ListenerCount, Speakers: []Person{},
-			ClubID: r.cfg.ClubID, ClubMember: r.cfg.ClubID != "" && vis.clubs[r.cfg.ClubID]}
+		card := HallwayRoom{ID: e.ID, Title: e.Title, Type: e.Type, AllowGuests: e.AllowGuests,
+			SpeakerCount: len(e.Stage), ListenerCount: e.ListenerCount, Speakers: []Person{},
+			ClubID: e.ClubID, ClubMember: e.ClubID != "" && vis.clubs[e.ClubID]}
 		var others []Person
-		for _, p := range s.Stage {
+		for _, p := range e.Stage {
 			if follows[p.ID] {
 				card.FollowedSpeakers++
 				card.Speakers = append(card.Speakers, p.Person)
@@ -155,8 +146,8 @@ func (h *Hub) Hallway(ctx context.Context, viewer string) ([]HallwayRoom, error)
 		}
 		card.Speakers = append(card.Speakers, others...)
 		card.Speakers = card.Speakers[:min(3, len(card.Speakers))]
-		card.FollowedListeners = max(0, listening[s.ID]-card.FollowedSpeakers)
-		card.Reason = reason(card, s.CreatorID == viewer || slices.Contains(r.cfg.CoHosts, viewer))
+		card.FollowedListeners = max(0, listening[e.ID]-card.FollowedSpeakers)
+		card.Reason = reason(card, e.hosts(viewer))
 		out = append(out, card)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -208,15 +199,8 @@ func reason(c HallwayRoom, host bool) string {
 // store, off the room goroutines. The HTTP handlers of the social graph call it
 // after each change.
 func (h *Hub) RelationChanged(ctx context.Context, userID, otherID string) error {
-	h.mu.Lock()
-	rid, in := h.userRoom[userID]
-	same := in && h.userRoom[otherID] == rid
-	h.mu.Unlock()
-	if !same {
-		return nil
-	}
-	r, ok := h.room(rid)
-	if !ok {
+	rid, in := h.cl.Presence.Where(userID)
+	if other, ok := h.cl.Presence.Where(otherID); !in || !ok || other != rid {
 		return nil
 	}
 	edges, err := h.opts.Store.Edges(ctx, userID, []string{otherID})
@@ -224,44 +208,52 @@ func (h *Hub) RelationChanged(ctx context.Context, userID, otherID string) error
 		return err
 	}
 	e := edges[otherID]
-	r.do(func() {
-		for _, c := range []struct {
-			actor string
-			cmd   room.SetRelation
-		}{
-			{userID, room.SetRelation{Target: otherID, Follows: e.Follows, Blocks: e.Blocks}},
-			{otherID, room.SetRelation{Target: userID, Follows: e.FollowedBy, Blocks: e.BlockedBy}},
-		} {
-			if err := r.apply(c.actor, c.cmd); err != nil {
-				h.log.Debug("relation not applied", "room", r.id, "err", err) // one of them left meanwhile
-			}
-		}
-	})
-	return nil
+	_, err = h.roomCall(ctx, rid, roomReq{Op: opRelation, From: Person{ID: userID}, User: otherID, Edge: &e})
+	if errors.Is(err, ErrRoomNotFound) {
+		return nil // it ended meanwhile
+	}
+	return err
 }
 
 // RoomInfo returns a live room's summary if viewer may see it ("" viewer: a guest,
 // who sees open rooms that allow guests).
 func (h *Hub) RoomInfo(ctx context.Context, viewer, roomID string) (Summary, error) {
-	r, ok := h.room(roomID)
+	e, err := h.visibleEntry(ctx, viewer, roomID)
+	return e.Summary, err
+}
+
+// visibleEntry returns the directory entry of a room viewer may see ("" viewer: a
+// guest).
+func (h *Hub) visibleEntry(ctx context.Context, viewer, roomID string) (DirectoryEntry, error) {
+	e, ok := h.entry(roomID)
 	if !ok {
-		return Summary{}, ErrRoomNotFound
+		return DirectoryEntry{}, ErrRoomNotFound
 	}
-	s := r.getSummary()
 	if viewer == "" {
-		if s.Type == room.Open && s.AllowGuests {
-			return s, nil
+		if e.Type == room.Open && e.AllowGuests {
+			return e, nil
 		}
-		return Summary{}, ErrRoomNotFound
+		return DirectoryEntry{}, ErrRoomNotFound
 	}
-	vis, err := h.newVisibility(ctx, viewer, []Summary{s})
+	vis, err := h.newVisibility(ctx, viewer, []DirectoryEntry{e})
 	if err != nil {
-		return Summary{}, err
+		return DirectoryEntry{}, err
 	}
-	if !vis.sees(r, s) {
-		return Summary{}, ErrRoomNotFound
+	if !vis.sees(e) {
+		return DirectoryEntry{}, ErrRoomNotFound
 	}
-	return s, nil
+	return e, nil
+}
+
+// entry returns the directory entry of a live room: this node's own, which is
+// never behind, for the rooms it runs.
+func (h *Hub) entry(roomID string) (DirectoryEntry, bool) {
+	if r, ok := h.room(roomID); ok {
+		if e, ok := r.getEntry(); ok {
+			return e, true
+		}
+	}
+	return h.cl.Directory.Get(roomID)
 }
 
 func (h *Hub) markHallway() {

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -67,6 +68,9 @@ type Options struct {
 	// Gate, when set, decides whether a notification may reach its user (muted
 	// kinds, the hourly cap of pings).
 	Gate Gate
+	// Cluster connects the hub to the other nodes of a cluster; the zero value
+	// runs one node in process.
+	Cluster Cluster
 	// ReleaseMemory returns the process's free memory to the system; the hub calls
 	// it once many sockets have closed. Default debug.FreeOSMemory.
 	ReleaseMemory func()
@@ -121,19 +125,22 @@ type ActiveSlot struct {
 type Hub struct {
 	opts Options
 	log  *slog.Logger
+	cl   Cluster
 
 	mu       sync.Mutex // guards the maps below; never held while calling into a room
 	rooms    map[string]*liveRoom
 	userRoom map[string]string // user ID → the one room they are in
-	sockets  map[string]int    // socketKeys → open sockets
 	open     int               // open sockets
 	peak     int               // the most open sockets since the last release
 	release  *time.Timer       // the next releaseMemory
 	users    map[string]map[*userConn]struct{}
 	revoked  []revokedEntry // sessions that ended in the last revokedMemory, oldest first
 	closing  bool
+	draining bool // Drain began: no new rooms or joins
 
 	hallwayDirty chan struct{}
+	dirty        map[*liveRoom]struct{} // rooms whose directory entry changed; guarded by mu
+	entriesDirty chan struct{}
 	wg           sync.WaitGroup // room loops, persisters, hallway pusher
 	socketsWG    sync.WaitGroup // open sockets: acquireSocket adds, releaseSocket is done
 	stop         chan struct{}
@@ -168,14 +175,29 @@ func NewHub(opts Options) *Hub {
 	if opts.ReleaseMemory == nil {
 		opts.ReleaseMemory = releaseMemory
 	}
-	h := &Hub{
-		opts: opts, log: opts.Log,
-		rooms: map[string]*liveRoom{}, userRoom: map[string]string{}, sockets: map[string]int{},
-		users:        map[string]map[*userConn]struct{}{},
-		hallwayDirty: make(chan struct{}, 1), stop: make(chan struct{}),
+	if opts.Cluster.Nodes == nil {
+		opts.Cluster = localCluster(NodeInfo{Name: "local"})
 	}
-	h.wg.Add(1)
+	h := &Hub{
+		opts: opts, log: opts.Log, cl: opts.Cluster,
+		rooms: map[string]*liveRoom{}, userRoom: map[string]string{},
+		users:        map[string]map[*userConn]struct{}{},
+		hallwayDirty: make(chan struct{}, 1), entriesDirty: make(chan struct{}, 1), stop: make(chan struct{}),
+	}
+	h.wg.Add(3)
 	go h.pushHallways()
+	go h.publishEntries()
+	go h.watchDirectory()
+	if err := h.cl.Users.Handle(h.onUserMessage); err != nil {
+		h.log.Error("listening for users' messages", "err", err)
+	}
+	if err := h.cl.Rooms.ServeNode(h.answerNodeRequest); err != nil {
+		h.log.Error("listening for other nodes' requests", "err", err)
+	}
+	if h.cl.Multi() {
+		h.wg.Add(1)
+		go h.caretake()
+	}
 	if opts.Media != nil {
 		opts.Media.OnActive(h.activeSpeakers)
 	}
@@ -246,17 +268,31 @@ func (h *Hub) CreateRoom(ctx context.Context, creatorID string, spec RoomSpec) (
 	}
 	rec := RoomRecord{ID: cfg.ID, Title: cfg.Title, Description: cfg.Description, Type: string(cfg.Type),
 		AllowGuests: cfg.AllowGuests, CreatorID: creatorID, CreatedAt: cfg.CreatedAt, Setup: setup}
+	if h.isDraining() {
+		return RoomRecord{}, ErrShuttingDown
+	}
 	if err := h.opts.Store.CreateRoom(ctx, rec); err != nil {
 		return RoomRecord{}, err
 	}
-	if err := h.start(newLiveRoom(h, cfg), startedIdle); err != nil {
+	lease, err := h.cl.Leases.Acquire(ctx, cfg.ID, 0)
+	if err != nil {
 		return RoomRecord{}, err
 	}
+	r := newLiveRoom(h, cfg, lease)
+	if err := h.start(r, startedIdle); err != nil {
+		lease.Release(ctx, true)
+		return RoomRecord{}, err
+	}
+	r.do(func() {
+		r.refreshSummary()
+		r.saveState()
+	})
 	rec.Setup = nil
 	return rec, nil
 }
 
-// start runs r, which waits idle for its creator to open it.
+// start runs r, which waits idle (if not yet opened) for its creator to open it,
+// and answers its requests from other nodes.
 func (h *Hub) start(r *liveRoom, idle time.Duration) error {
 	h.mu.Lock()
 	if h.closing {
@@ -264,9 +300,14 @@ func (h *Hub) start(r *liveRoom, idle time.Duration) error {
 		return ErrShuttingDown
 	}
 	h.rooms[r.id] = r
-	h.wg.Add(1)
+	h.wg.Add(2)
 	h.mu.Unlock()
 	go r.run(idle)
+	go func() { defer h.wg.Done(); r.saver.run(r.quit) }()
+	if err := h.serve(r); err != nil {
+		r.do(r.stepDown)
+		return err
+	}
 	h.markHallway()
 	return nil
 }
@@ -293,13 +334,19 @@ func (h *Hub) Recover(ctx context.Context) error {
 			h.log.Warn("a waiting room's setup does not read back: ending it", "room", rec.ID, "err", err)
 			id := rec.ID
 			st := h.opts.Store
-			h.persist("end room", func(ctx context.Context) error { return st.EndRoom(ctx, id, now) })
+			h.persist("end room", func(ctx context.Context) error { return st.EndRoom(ctx, id, now, 0) })
 			continue
 		}
 		cfg.MaxParticipants, cfg.MaxGuests, cfg.MaxGuestsPerAddr = h.opts.MaxParticipants, h.opts.MaxGuests, h.opts.MaxGuestsPerAddr
-		if err := h.start(newLiveRoom(h, cfg), startedIdle-now.Sub(cfg.CreatedAt)); err != nil {
+		lease, err := h.cl.Leases.Acquire(ctx, cfg.ID, 0)
+		if err != nil {
 			return err
 		}
+		r := newLiveRoom(h, cfg, lease)
+		if err := h.start(r, startedIdle-now.Sub(cfg.CreatedAt)); err != nil {
+			return err
+		}
+		r.do(func() { r.refreshSummary(); r.saveState() })
 	}
 	if len(waiting) > 0 {
 		h.log.Info("brought back rooms waiting to be opened", "count", len(waiting))
@@ -366,6 +413,9 @@ func (h *Hub) left(user, roomID string) {
 		delete(h.userRoom, user)
 	}
 	h.mu.Unlock()
+	if !strings.HasPrefix(user, "guest_") {
+		h.persist("presence", func(ctx context.Context) error { h.cl.Presence.Leave(ctx, user, roomID); return nil })
+	}
 }
 
 // socketKeys are what a socket counts against: its user and, for a guest, its
@@ -379,34 +429,44 @@ func socketKeys(who Person, cred Credentials) []string {
 
 // acquireSocket counts a new socket against each of its keys (socketKeys),
 // refusing one that would go over a limit.
-func (h *Hub) acquireSocket(keys []string) error {
+// The counts are the cluster's (Counters): the limits hold across nodes. A count
+// that cannot be read (the cluster's store is away) does not refuse the socket.
+func (h *Hub) acquireSocket(ctx context.Context, keys []string) error {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	if h.closing {
+		h.mu.Unlock()
 		return ErrShuttingDown
-	}
-	if h.sockets[keys[0]] >= h.opts.MaxSocketsPerUser {
-		return ErrTooManySockets
-	}
-	if len(keys) > 1 && h.opts.MaxGuestSocketsPerAddr > 0 && h.sockets[keys[1]] >= h.opts.MaxGuestSocketsPerAddr {
-		return ErrTooManyGuests
-	}
-	for _, k := range keys {
-		h.sockets[k]++
 	}
 	h.open++
 	h.peak = max(h.peak, h.open)
 	h.socketsWG.Add(1) // under mu and before closing: never concurrent with Shutdown's Wait
+	h.mu.Unlock()
+	maxOf := []int{h.opts.MaxSocketsPerUser, h.opts.MaxGuestSocketsPerAddr}
+	errOf := []error{ErrTooManySockets, ErrTooManyGuests}
+	for i, k := range keys {
+		ok, err := h.cl.Counters.Add(ctx, k, 1, maxOf[i])
+		if err != nil {
+			h.log.Warn("counting a socket", "err", err)
+			ok = true
+		}
+		if !ok {
+			h.releaseSocket(keys[:i])
+			return errOf[i]
+		}
+	}
 	return nil
 }
 
+// releaseSocket uncounts a socket that acquireSocket counted against keys.
 func (h *Hub) releaseSocket(keys []string) {
-	h.mu.Lock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
 	for _, k := range keys {
-		if h.sockets[k]--; h.sockets[k] <= 0 {
-			delete(h.sockets, k)
+		if _, err := h.cl.Counters.Add(ctx, k, -1, 0); err != nil {
+			h.log.Warn("uncounting a socket", "err", err)
 		}
 	}
+	h.mu.Lock()
 	h.open--
 	if h.peak >= releaseAbove && h.open <= h.peak/2 {
 		h.peak = h.open
@@ -443,7 +503,7 @@ func releaseMemory() {
 // lets the sockets map, which never shrinks by itself, start small again.
 func (h *Hub) releaseMemory() {
 	h.mu.Lock()
-	h.sockets, h.userRoom = shrunk(h.sockets), shrunk(h.userRoom)
+	h.userRoom = shrunk(h.userRoom)
 	rooms := make([]*liveRoom, 0, len(h.rooms))
 	for _, r := range h.rooms {
 		rooms = append(rooms, r)

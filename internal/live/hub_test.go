@@ -35,7 +35,9 @@ func (f *fakeStore) RoomByID(context.Context, string) (live.RoomRecord, error) {
 	return live.RoomRecord{}, nil
 }
 
-func (f *fakeStore) EndRoom(_ context.Context, id string, _ time.Time) error {
+func (f *fakeStore) ClaimRoom(context.Context, string, uint64) error { return nil }
+
+func (f *fakeStore) EndRoom(_ context.Context, id string, _ time.Time, _ uint64) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.ended == nil {

@@ -81,44 +81,18 @@ func (h *Hub) Invite(ctx context.Context, from Person, roomID string, to []Perso
 	if len(to) == 0 || len(to) > room.MaxInvitees {
 		return Invitation{}, fmt.Errorf("%w: invite 1 to %d people", account.ErrInvalid, room.MaxInvitees)
 	}
-	r, ok := h.room(roomID)
-	if !ok {
-		return Invitation{}, ErrRoomNotFound
-	}
 	var users []string
 	for _, p := range to {
 		if !slices.Contains(users, p.ID) { // at most MaxInvitees
 			users = append(users, p.ID)
 		}
 	}
-	var (
-		err     error
-		toStage bool
-		title   string
-		told    []string // the invitees the room counts in: not those it removed
-	)
-	if !r.do(func() {
-		if !r.st.IsMember(from.ID) {
-			err = ErrRoomNotFound
-			return
-		}
-		p, _ := r.st.Participant(from.ID)
-		toStage = p.Role == room.Moderator
-		title = r.st.Config().Title
-		if err = r.apply(from.ID, room.InviteMembers{Users: users, ToStage: toStage}); err != nil {
-			return
-		}
-		for _, u := range users {
-			if r.st.IsMember(u) {
-				told = append(told, u)
-			}
-		}
-	}) {
-		return Invitation{}, ErrRoomNotFound
-	}
+	// told: the invitees the room counts in, not those it removed.
+	resp, err := h.roomCall(ctx, roomID, roomReq{Op: opInvite, From: from, Users: users})
 	if err != nil {
 		return Invitation{}, err
 	}
+	toStage, title, told := resp.ToStage, resp.Title, resp.Told
 	inv := Invitation{ID: ids.New(), RoomID: roomID, InviterID: from.ID, Message: message, ToStage: toStage, CreatedAt: h.now()}
 	if err := h.opts.Store.CreateInvitation(ctx, inv, users); err != nil {
 		return Invitation{}, err
@@ -136,38 +110,17 @@ func (h *Hub) Invite(ctx context.Context, from Person, roomID string, to []Perso
 // roomID, without inviting anyone: the check behind an invitation link, whose
 // invitee has no account yet. The room decides, as for Invite: from must be in
 // the room, and a moderator in a closed one.
-func (h *Hub) MayInvite(roomID string, from Person) error {
-	r, ok := h.room(roomID)
-	if !ok {
-		return ErrRoomNotFound
-	}
-	var err error
-	if !r.do(func() {
-		if !r.st.IsMember(from.ID) && r.st.Config().Type == room.Closed {
-			err = ErrRoomNotFound
-			return
-		}
-		// Inviting yourself asks the room every question of an invitation and
-		// changes nothing: people present are skipped, and no event is emitted.
-		err = r.apply(from.ID, room.InviteMembers{Users: []string{from.ID}})
-	}) {
-		return ErrRoomNotFound
-	}
+func (h *Hub) MayInvite(ctx context.Context, roomID string, from Person) error {
+	_, err := h.roomCall(ctx, roomID, roomReq{Op: opMayInvite, From: from})
 	return err
 }
 
 // Admit lets a user who signed up through an invitation link into the room, as
 // the link's maker invited them.
-func (h *Hub) Admit(roomID, inviterID, userID string) {
-	r, ok := h.room(roomID)
-	if !ok {
-		return
+func (h *Hub) Admit(ctx context.Context, roomID, inviterID, userID string) {
+	if _, err := h.roomCall(ctx, roomID, roomReq{Op: opAdmit, From: Person{ID: inviterID}, User: userID}); err != nil {
+		h.log.Info("admitting an invited sign-up", "room", roomID, "err", err)
 	}
-	r.do(func() {
-		if err := r.apply(inviterID, room.InviteMembers{Users: []string{userID}, ToStage: true}); err != nil {
-			h.log.Info("admitting an invited sign-up", "room", roomID, "err", err)
-		}
-	})
 }
 
 // Answer records user's answer to an invitation and tells the inviter at once.
@@ -195,7 +148,7 @@ func (h *Hub) Answer(ctx context.Context, user Person, invitationID, answer, tex
 		return Invitation{}, err
 	}
 	if answer == AnswerAccepted && inv.ToStage {
-		h.bringOnStage(inv.RoomID, inv.InviterID, user.ID)
+		h.bringOnStage(ctx, inv.RoomID, inv.InviterID, user.ID)
 	}
 	err = h.notifyGated(ctx, inv.InviterID, NotifyAnswer, user.ID, answerData{InvitationID: inv.ID, RoomID: inv.RoomID,
 		From: user, Answer: answer, Text: text})
@@ -208,23 +161,10 @@ func (h *Hub) Answer(ctx context.Context, user Person, invitationID, answer, tex
 // in by it.) It takes the room's own way, so that its rules and events are the
 // usual ones: the inviter invites them to speak, which needs the inviter to still
 // be a moderator there, and they accept, as they just did.
-func (h *Hub) bringOnStage(roomID, inviterID, userID string) {
-	r, ok := h.room(roomID)
-	if !ok {
-		return
+func (h *Hub) bringOnStage(ctx context.Context, roomID, inviterID, userID string) {
+	if _, err := h.roomCall(ctx, roomID, roomReq{Op: opBringOnStage, From: Person{ID: inviterID}, User: userID}); err != nil {
+		h.log.Info("an accepted invitation could not bring its invitee on stage", "room", roomID, "err", err)
 	}
-	r.do(func() {
-		if p, ok := r.st.Participant(userID); !ok || p.Role != room.Listener {
-			return
-		}
-		if err := r.apply(inviterID, room.InviteToSpeak{Target: userID}); err != nil {
-			h.log.Info("an accepted invitation could not bring its invitee on stage", "room", roomID, "err", err)
-			return
-		}
-		if err := r.apply(userID, room.AcceptSpeak{Now: h.now()}); err != nil {
-			h.log.Info("an accepted invitation could not bring its invitee on stage", "room", roomID, "err", err)
-		}
-	})
 }
 
 // invitationFor returns an invitation if user sent or received it.
@@ -266,26 +206,7 @@ func (h *Hub) Ping(ctx context.Context, from Person, roomID string, to Person) e
 	if !edges[to.ID].FollowedBy {
 		return ErrNotFollower
 	}
-	r, ok := h.room(roomID)
-	if !ok {
-		return ErrRoomNotFound
-	}
-	var title string
-	check := func() error {
-		p, present := r.st.Participant(from.ID)
-		switch {
-		case !present:
-			return ErrRoomNotFound
-		case p.Role == room.Listener:
-			return ErrNotOnStageToPing
-		}
-		title = r.st.Config().Title
-		return nil
-	}
-	if !r.do(func() { err = check() }) {
-		return ErrRoomNotFound
-	}
-	if err != nil {
+	if _, err := h.roomCall(ctx, roomID, roomReq{Op: opPingCheck, From: from}); err != nil {
 		return err
 	}
 	// The gate counts the ping against its sender's hourly cap: only once it is
@@ -294,16 +215,11 @@ func (h *Hub) Ping(ctx context.Context, from Person, roomID string, to Person) e
 	if err != nil {
 		return err
 	}
-	if !r.do(func() {
-		if err = check(); err == nil && r.st.Config().Type != room.Open {
-			err = r.apply(from.ID, room.InviteMembers{Users: []string{to.ID}})
-		}
-	}) {
-		return ErrRoomNotFound
-	}
+	resp, err := h.roomCall(ctx, roomID, roomReq{Op: opPingAdmit, From: from, User: to.ID})
 	if err != nil || !deliver {
 		return err
 	}
+	title := resp.Title
 	return h.Notify(ctx, to.ID, NotifyPing, pingData{RoomID: roomID, RoomTitle: title, From: from})
 }
 

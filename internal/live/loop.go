@@ -33,16 +33,24 @@ type liveRoom struct {
 	speakers      speakerView   // room goroutine only
 	pacer         *speakerPacer // big rooms' active_speakers; made on the room goroutine
 
-	sumMu   sync.Mutex // guards summary and removed, read by the hallway
-	summary Summary
-	removed map[string]struct{} // users a moderator removed: the room is not in their hallway
+	sumMu     sync.Mutex // guards entry, published and gone, read by the directory's publisher
+	entry     DirectoryEntry
+	published bool // entry was made once
+	gone      bool // the room ended or moved: its entry must not be written again
+
+	lease       Lease       // this node's ownership of the room
+	saver       *stateSaver // writes the room's lasting state
+	lastSaved   []byte      // the last state given to saver; room goroutine only
+	stopServing func()      // stops answering other nodes' requests (set by Hub.serve)
+	stopped     bool        // finish or stepDown ran; room goroutine only
 }
 
-func newLiveRoom(h *Hub, cfg room.Config) *liveRoom {
+func newLiveRoom(h *Hub, cfg room.Config, lease Lease) *liveRoom {
 	r := &liveRoom{hub: h, id: cfg.ID, cfg: cfg, st: room.New(cfg), ops: make(chan func(), 1024), quit: make(chan struct{}),
+		lease: lease, stopServing: func() {},
 		conns: map[string]*conn{}, sessions: map[string]string{}, grace: map[string]*time.Timer{}, people: map[string]Person{},
 		pending: pendingHands{}}
-	r.refreshSummary()
+	r.saver = newStateSaver(r)
 	return r
 }
 
@@ -79,6 +87,7 @@ func (r *liveRoom) run(idleFor time.Duration) {
 	defer tick.Stop()
 	idle := time.NewTimer(max(idleFor, 0))
 	defer idle.Stop()
+	lost := r.lease.Lost()
 	for {
 		select {
 		case f := <-r.ops:
@@ -89,13 +98,21 @@ func (r *liveRoom) run(idleFor time.Duration) {
 				return
 			default:
 			}
+			if !r.lease.Valid() { // paused past the lease's life: do nothing of it
+				r.stepDown()
+				return
+			}
 			f()
 		case <-tick.C:
 			r.flushAudience()
 		case <-idle.C:
-			if r.st.State() == room.StateWaiting {
+			if r.st.State() == room.StateWaiting && r.lease.Valid() {
 				r.finish(ByeEnded)
 			}
+		case <-lost:
+			r.hub.log.Warn("the room's lease was lost: stepping down", "room", r.id)
+			r.stepDown()
+			return
 		case <-r.quit:
 			for _, t := range r.grace {
 				t.Stop()
@@ -133,6 +150,9 @@ func (r *liveRoom) applyThen(actor string, cmd room.Command, ack func()) error {
 	if waiting && r.st.State() != room.StateWaiting {
 		id, at, st := r.id, r.hub.now(), r.hub.opts.Store
 		r.hub.persist("open room", func(ctx context.Context) error { return st.OpenRoom(ctx, id, at) })
+	}
+	if mattersToState(evs) {
+		r.saveState()
 	}
 	r.syncMedia(audibleBefore)
 	for _, ev := range evs {
@@ -190,8 +210,8 @@ func (r *liveRoom) record(ev room.Event) {
 			r.hub.persist("speaker", func(ctx context.Context) error { return st.AddSpeaker(ctx, id, e.UserID, at) })
 		}
 	case room.RoomEnded:
-		id, at := r.id, r.hub.now()
-		r.hub.persist("end room", func(ctx context.Context) error { return st.EndRoom(ctx, id, at) })
+		id, at, epoch := r.id, r.hub.now(), r.lease.Epoch()
+		r.hub.persist("end room", func(ctx context.Context) error { return st.EndRoom(ctx, id, at, epoch) })
 	case room.ModeratorAdded:
 		h, data := r.hub, madeModeratorData{RoomID: r.id, RoomTitle: r.cfg.Title, By: e.By}
 		h.persist("made moderator notice", func(ctx context.Context) error {
@@ -238,14 +258,7 @@ func (r *liveRoom) deliver(evs []room.Event, actor string) {
 		switch e := ev.(type) {
 		case room.Removed:
 			// A removed participant is told, then their socket closes, and the
-			// room leaves their hallway.
-			r.sumMu.Lock()
-			if r.removed == nil {
-				r.removed = map[string]struct{}{}
-			}
-			r.removed[e.UserID] = struct{}{}
-			r.sumMu.Unlock()
-			r.hub.markHallway()
+			// room leaves their hallway (the directory entry lists them).
 			r.drop(e.UserID, ByeRemoved)
 		case room.ModeratorAdded:
 			// A new moderator may now know of the pending invitations to speak,
@@ -316,18 +329,28 @@ func (r *liveRoom) drop(user, reason string) {
 
 // finish closes every socket and stops the room.
 func (r *liveRoom) finish(reason string) {
+	if r.stopped {
+		return
+	}
+	r.stopped = true
 	r.hub.forget(r) // first: once a socket hears the room ended, nobody finds it
-	for u := range r.conns {
+	r.markGone()
+	for u := range r.people { // the sockets, and those in their grace window
 		r.drop(u, reason)
 	}
 	if m := r.hub.opts.Media; m != nil {
 		m.CloseRoom(r.id)
 	}
+	r.stopServing()
 	// A room nobody opened yet outlives a shutdown: the next run brings it back.
-	if !r.st.Ended() && !(reason == ByeShutdown && r.st.State() == room.StateWaiting) {
-		id, at := r.id, r.hub.now()
+	keep := reason == ByeShutdown && r.st.State() == room.StateWaiting
+	if !r.st.Ended() && !keep {
+		id, at, epoch := r.id, r.hub.now(), r.lease.Epoch()
 		st := r.hub.opts.Store
-		r.hub.persist("end room", func(ctx context.Context) error { return st.EndRoom(ctx, id, at) })
+		r.hub.persist("end room", func(ctx context.Context) error { return st.EndRoom(ctx, id, at, epoch) })
+	}
+	if !keep {
+		r.hub.forgetState(r)
 	}
 	r.once.Do(func() { close(r.quit) })
 }

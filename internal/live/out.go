@@ -128,6 +128,10 @@ const (
 	// revoked, expired, or the password changed).
 	ByeSessionEnded = "session_ended"
 	ByeDisabled     = "account_disabled" // an admin disabled the account
+	// ByeMoved: the room moved to another node of the cluster (this one drains,
+	// or lost it): connect again through the join API, and you are back with
+	// your role.
+	ByeMoved = "moved"
 )
 
 // The data of each event kind on the wire.

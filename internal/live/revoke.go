@@ -1,6 +1,7 @@
 package live
 
 import (
+	"context"
 	"time"
 )
 
@@ -46,7 +47,13 @@ func (h *Hub) Revoke(rv Revocation) {
 	if rv.Reason == "" {
 		rv.Reason = ByeSessionEnded
 	}
-	h.revokeLocal(rv)
+	h.revokeLocal(rv) // at once here, whatever the bus does
+	if !h.cl.Multi() {
+		return
+	}
+	if err := h.publishUser(context.Background(), rv.UserID, userMsg{Type: userRevoke, Revoke: &rv}); err != nil {
+		h.log.Error("telling the other nodes that a session ended", "user", rv.UserID, "err", err)
+	}
 }
 
 // revokeLocal applies rv to this process's sockets.

@@ -32,10 +32,20 @@ func validGuestID(s string) bool {
 // CheckJoinable answers, before a socket is upgraded, whether the room exists and
 // is live or waiting. It reveals nothing of closed rooms: anything the person may
 // not join is "not found".
-func (h *Hub) CheckJoinable(roomID string, who Person) error {
+func (h *Hub) CheckJoinable(ctx context.Context, roomID string, who Person) error {
 	r, ok := h.room(roomID)
 	if !ok {
+		viewer := who.ID
+		if who.Guest {
+			viewer = ""
+		}
+		if _, err := h.visibleEntry(ctx, viewer, roomID); err == nil {
+			return ErrWrongNode // the join API names the node that runs it
+		}
 		return ErrRoomNotFound
+	}
+	if h.isDraining() {
+		return ErrMoving
 	}
 	var err error
 	if !r.do(func() {
@@ -66,7 +76,7 @@ func (h *Hub) CheckJoinable(roomID string, who Person) error {
 // KiB. In a room of thousands of listeners that was a third of what each cost.
 func (h *Hub) ServeRoom(w http.ResponseWriter, req *http.Request, roomID string, who Person, cred Credentials) {
 	keys := socketKeys(who, cred)
-	if err := h.acquireSocket(keys); err != nil {
+	if err := h.acquireSocket(req.Context(), keys); err != nil {
 		writeHTTPError(w, err)
 		return
 	}
@@ -188,9 +198,17 @@ func (h *Hub) join(ctx context.Context, r *liveRoom, c *conn) error {
 			if joinErr != nil {
 				return joinErr
 			}
-			if prev != "" {
-				if old, ok := h.room(prev); ok {
-					old.do(func() { old.leave(who.ID, ByeLeft) })
+			if !who.Guest {
+				// One room at a time, across the cluster: the room the user
+				// was in before, wherever it runs, sees them leave.
+				var err error
+				if prev, err = h.cl.Presence.Enter(ctx, who.ID, r.id); err != nil {
+					h.log.Warn("recording where a user is", "user", who.ID, "err", err)
+				}
+			}
+			if prev != "" && prev != r.id {
+				if _, err := h.roomCall(ctx, prev, roomReq{Op: opLeave, User: who.ID}); err != nil && !errors.Is(err, ErrRoomNotFound) {
+					h.log.Warn("taking a user out of the room they were in", "room", prev, "err", err)
 				}
 			}
 			return nil
@@ -311,6 +329,15 @@ func (r *liveRoom) disconnected(c *conn) {
 	delete(r.conns, id)
 	if _, present := r.st.Participant(id); !present || r.st.Ended() {
 		return
+	}
+	r.awaitReturn(id)
+}
+
+// awaitReturn gives id, present without a socket, the grace window to come back
+// before they leave. Room goroutine only.
+func (r *liveRoom) awaitReturn(id string) {
+	if t, ok := r.grace[id]; ok {
+		t.Stop()
 	}
 	var t *time.Timer
 	t = time.AfterFunc(r.hub.opts.Grace, func() {

@@ -94,28 +94,28 @@ func (r *liveRoom) refreshSummary() {
 		p, _ := r.st.Participant(id)
 		s.Stage = append(s.Stage, Onstage{Person: r.person(id), Role: p.Role})
 	}
+	e := r.entryOf(s)
 	r.sumMu.Lock()
-	changed := !slices.Equal(s.Stage, r.summary.Stage) || s.State != r.summary.State ||
-		s.ListenerCount != r.summary.ListenerCount || s.AllowGuests != r.summary.AllowGuests
-	r.summary = s
+	old := r.entry
+	changed := !r.published || !slices.Equal(s.Stage, old.Stage) || s.State != old.State ||
+		s.ListenerCount != old.ListenerCount || s.AllowGuests != old.AllowGuests ||
+		!slices.Equal(e.Invited, old.Invited) || !slices.Equal(e.Removed, old.Removed)
+	r.entry, r.published = e, true
 	r.sumMu.Unlock()
 	if changed {
-		r.hub.markHallway()
+		r.hub.markEntry(r)
 	}
 }
 
-// isRemoved reports whether a moderator removed user from the room.
-func (r *liveRoom) isRemoved(user string) bool {
+// getEntry returns the room's directory entry, false once it is gone from this
+// node (ended or moved).
+func (r *liveRoom) getEntry() (DirectoryEntry, bool) {
 	r.sumMu.Lock()
 	defer r.sumMu.Unlock()
-	_, ok := r.removed[user]
-	return ok
-}
-
-func (r *liveRoom) getSummary() Summary {
-	r.sumMu.Lock()
-	defer r.sumMu.Unlock()
-	s := r.summary
-	s.Stage = slices.Clone(s.Stage)
-	return s
+	if r.gone {
+		return DirectoryEntry{}, false
+	}
+	e := r.entry
+	e.Stage = slices.Clone(e.Stage)
+	return e, true
 }

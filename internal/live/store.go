@@ -73,8 +73,12 @@ type Edge struct {
 type Store interface {
 	CreateRoom(ctx context.Context, r RoomRecord) error
 	RoomByID(ctx context.Context, id string) (RoomRecord, error)
-	// EndRoom sets ended_at once; ending an ended room is a no-op.
-	EndRoom(ctx context.Context, id string, at time.Time) error
+	// EndRoom sets ended_at once, by the owner whose lease is epoch; ending an
+	// ended room is a no-op, and so is ending it with an epoch older than the
+	// last ClaimRoom.
+	EndRoom(ctx context.Context, id string, at time.Time, epoch uint64) error
+	// ClaimRoom records that the owner whose lease is epoch runs the room now.
+	ClaimRoom(ctx context.Context, id string, epoch uint64) error
 	// AddSpeaker records that userID spoke in the room (idempotent: first time kept).
 	AddSpeaker(ctx context.Context, roomID, userID string, at time.Time) error
 	// RoomSpeakers lists who spoke, in the order they first did.

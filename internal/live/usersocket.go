@@ -35,7 +35,7 @@ func (uc *userConn) setLast(b []byte) bool {
 // it until it closes (as ServeRoom does, and for the same reason).
 func (h *Hub) ServeUser(w http.ResponseWriter, req *http.Request, user Person, cred Credentials) {
 	keys := socketKeys(user, cred)
-	if err := h.acquireSocket(keys); err != nil {
+	if err := h.acquireSocket(req.Context(), keys); err != nil {
 		writeHTTPError(w, err)
 		return
 	}
@@ -147,10 +147,9 @@ func (h *Hub) Notify(ctx context.Context, user, kind string, data any) error {
 		Type         string           `json:"type"`
 		Notification NotificationView `json:"notification"`
 	}{"notification", ViewNotification(n)})
-	h.mu.Lock()
-	for uc := range h.users[user] {
-		uc.send(msg)
+	// The notification is stored: a node that misses the message still lists it.
+	if err := h.publishUser(ctx, user, userMsg{Type: userNotification, Wire: msg}); err != nil {
+		h.log.Warn("pushing a notification to the user's sockets", "user", user, "err", err)
 	}
-	h.mu.Unlock()
 	return nil
 }

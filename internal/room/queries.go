@@ -137,3 +137,36 @@ func shrunk[K comparable, V any](m map[K]V) map[K]V {
 	}
 	return out
 }
+
+// Invited lists, sorted, who InviteMembers (or the Config's Speakers) invited and is
+// not removed: members of the conversation whether present or not.
+func (r *Room) Invited() []string {
+	out := make([]string, 0, len(r.invites))
+	for id := range r.invites {
+		if _, removed := r.removed[id]; !removed {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Removed lists, sorted, who a moderator removed.
+func (r *Room) Removed() []string {
+	out := make([]string, 0, len(r.removed))
+	for id := range r.removed {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// PresentIDs lists, sorted, everyone present.
+func (r *Room) PresentIDs() []string {
+	out := make([]string, 0, len(r.people))
+	for id := range r.people {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out
+}

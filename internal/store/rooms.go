@@ -58,17 +58,20 @@ func (db *DB) RoomByID(ctx context.Context, id string) (live.RoomRecord, error) 
 	return r, notFound("room by id", err)
 }
 
-// EndRoom marks the room ended at at. Ending an ended room is a no-op that keeps the
-// first end time. ErrNotFound for an unknown room, ErrInvalid for the zero time.
-func (db *DB) EndRoom(ctx context.Context, id string, at time.Time) error {
+// EndRoom marks the room ended at at, by the node whose lease is epoch. Ending an
+// ended room is a no-op that keeps the first end time, and so is ending it with
+// an epoch older than the one that claimed it last (ClaimRoom): a node that lost
+// the room cannot end it. ErrNotFound for an unknown room, ErrInvalid for the
+// zero time.
+func (db *DB) EndRoom(ctx context.Context, id string, at time.Time, epoch uint64) error {
 	if err := checkTime("end room", at); err != nil {
 		return err
 	}
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		// On Postgres, a concurrent EndRoom waits for this row, then re-checks
 		// ended_at and updates nothing.
-		res, err := db.exec(ctx, tx, `UPDATE rooms SET ended_at = ? WHERE id = ? AND ended_at IS NULL`,
-			millis(at), id)
+		res, err := db.exec(ctx, tx, `UPDATE rooms SET ended_at = ? WHERE id = ? AND ended_at IS NULL
+			AND (epoch IS NULL OR epoch <= ?)`, millis(at), id, int64(epoch))
 		if err != nil {
 			return wrap("end room", err)
 		}
@@ -245,4 +248,18 @@ func (db *DB) WaitingRooms(ctx context.Context) ([]live.RoomRecord, error) {
 		out = append(out, r)
 	}
 	return out, wrap("waiting rooms", rows.Err())
+}
+
+// ClaimRoom records that the node whose lease is epoch runs the room now: from
+// then on EndRoom with an older epoch changes nothing. A claim older than the
+// last one is ignored. ErrNotFound for an unknown room.
+func (db *DB) ClaimRoom(ctx context.Context, id string, epoch uint64) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := db.exec(ctx, tx, `UPDATE rooms SET epoch = ? WHERE id = ? AND (epoch IS NULL OR epoch < ?)`,
+			int64(epoch), id, int64(epoch)); err != nil {
+			return wrap("claim room", err)
+		}
+		var one int
+		return notFound("claim room", db.queryRow(ctx, tx, `SELECT 1 FROM rooms WHERE id = ?`, id).Scan(&one))
+	})
 }

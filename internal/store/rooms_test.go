@@ -30,7 +30,7 @@ func endedRoom(t *testing.T, db *store.DB, creatorID string, at time.Time) live.
 	t.Helper()
 	r := newRoom(t, db, creatorID, at)
 	r.EndedAt = at.Add(time.Hour)
-	must(t, db.EndRoom(t.Context(), r.ID, r.EndedAt))
+	must(t, db.EndRoom(t.Context(), r.ID, r.EndedAt, 0))
 	return r
 }
 
@@ -80,7 +80,7 @@ func roomCases() []storeCase {
 				call func(id string) error
 			}{
 				{"RoomByID", func(id string) error { _, err := db.RoomByID(t.Context(), id); return err }},
-				{"EndRoom", func(id string) error { return db.EndRoom(t.Context(), id, t0) }},
+				{"EndRoom", func(id string) error { return db.EndRoom(t.Context(), id, t0, 0) }},
 				{"AddSpeaker", func(id string) error { return db.AddSpeaker(t.Context(), id, u.ID, t0) }},
 				{"RoomSpeakers", func(id string) error { _, err := db.RoomSpeakers(t.Context(), id); return err }},
 			} {
@@ -99,8 +99,8 @@ func roomCases() []storeCase {
 		{"ending a room twice keeps the first time", func(t *testing.T, db *store.DB) {
 			r := newRoom(t, db, newUser(t, db, "c").ID, t0)
 			first := t0.Add(time.Hour)
-			must(t, db.EndRoom(t.Context(), r.ID, first))
-			must(t, db.EndRoom(t.Context(), r.ID, first.Add(time.Hour)))
+			must(t, db.EndRoom(t.Context(), r.ID, first, 0))
+			must(t, db.EndRoom(t.Context(), r.ID, first.Add(time.Hour), 0))
 			got, err := db.RoomByID(t.Context(), r.ID)
 			must(t, err)
 			if !got.EndedAt.Equal(first) {
@@ -109,7 +109,7 @@ func roomCases() []storeCase {
 		}},
 		{"ending a room at the zero time is invalid and leaves it live", func(t *testing.T, db *store.DB) {
 			r := newRoom(t, db, newUser(t, db, "c").ID, t0)
-			wantErr(t, db.EndRoom(t.Context(), r.ID, time.Time{}), account.ErrInvalid)
+			wantErr(t, db.EndRoom(t.Context(), r.ID, time.Time{}, 0), account.ErrInvalid)
 			_, err := db.EndLiveRooms(t.Context(), time.Time{}, time.Time{})
 			wantErr(t, err, account.ErrInvalid)
 			got, err := db.RoomByID(t.Context(), r.ID)
@@ -154,7 +154,7 @@ func roomCases() []storeCase {
 			created := endedRoom(t, db, u.ID, t0)
 			spokeIn := newRoom(t, db, other.ID, t0.Add(time.Minute))
 			must(t, db.AddSpeaker(ctx, spokeIn.ID, u.ID, t0.Add(2*time.Minute)))
-			must(t, db.EndRoom(ctx, spokeIn.ID, t0.Add(3*time.Minute)))
+			must(t, db.EndRoom(ctx, spokeIn.ID, t0.Add(3*time.Minute), 0))
 			both := endedRoom(t, db, u.ID, t0.Add(2*time.Minute))
 			must(t, db.AddSpeaker(ctx, both.ID, u.ID, t0.Add(2*time.Minute)))
 			newRoom(t, db, u.ID, t0.Add(time.Hour)) // live, created
@@ -259,6 +259,21 @@ func roomCases() []storeCase {
 				t.Fatalf("WaitingRooms after the restart = %v, want only the young one", roomIDs(got))
 			}
 		}},
+		{"a node whose lease is older than the last claim cannot end the room", func(t *testing.T, db *store.DB) {
+			ctx := t.Context()
+			r := newRoom(t, db, newUser(t, db, "c").ID, t0)
+			must(t, db.ClaimRoom(ctx, r.ID, 5))
+			must(t, db.ClaimRoom(ctx, r.ID, 3)) // an older claim changes nothing
+			must(t, db.EndRoom(ctx, r.ID, t0.Add(time.Minute), 4))
+			if got, err := db.RoomByID(ctx, r.ID); err != nil || !got.EndedAt.IsZero() {
+				t.Fatalf("ended by an old owner: %+v, %v", got, err)
+			}
+			must(t, db.EndRoom(ctx, r.ID, t0.Add(2*time.Minute), 5))
+			if got, err := db.RoomByID(ctx, r.ID); err != nil || !got.EndedAt.Equal(t0.Add(2*time.Minute)) {
+				t.Fatalf("not ended by its owner: %+v, %v", got, err)
+			}
+			wantErr(t, db.ClaimRoom(ctx, ids.New(), 1), account.ErrNotFound)
+		}},
 		{"a secret is made once and then always read back the same", func(t *testing.T, db *store.DB) {
 			ctx := t.Context()
 			errs := race(8, func(int) error { _, err := db.Secret(ctx, "cookies"); return err })
@@ -301,7 +316,7 @@ func roomCases() []storeCase {
 		{"concurrent ends of one room all succeed and keep one of their times", func(t *testing.T, db *store.DB) {
 			r := newRoom(t, db, newUser(t, db, "c").ID, t0)
 			errs := race(10, func(i int) error {
-				return db.EndRoom(t.Context(), r.ID, t0.Add(time.Duration(i+1)*time.Minute))
+				return db.EndRoom(t.Context(), r.ID, t0.Add(time.Duration(i+1)*time.Minute), 0)
 			})
 			if ok, _, other := tally(errs, nil); ok != len(errs) {
 				t.Fatalf("%d of %d EndRoom calls succeeded, errors %v", ok, len(errs), other)

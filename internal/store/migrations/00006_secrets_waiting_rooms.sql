@@ -1,5 +1,6 @@
--- Secrets the server keeps for itself (the key that signs guest cookies), and what a
--- restart needs to bring back a room that was created but not yet opened.
+-- Secrets the server keeps for itself (the key that signs guest cookies), what a
+-- restart needs to bring back a room that was created but not yet opened, and the
+-- fencing epoch of a room run by a cluster.
 --
 -- Like the other files, this runs unchanged on SQLite and Postgres.
 
@@ -13,8 +14,12 @@ CREATE TABLE secrets (
 ALTER TABLE rooms ADD COLUMN opened_at BIGINT NULL;
 -- setup: the room's configuration as JSON (co-hosts, stage guests, club...).
 ALTER TABLE rooms ADD COLUMN setup TEXT NULL;
+-- epoch: the lease of the node that runs the room (a cluster); a node whose lease
+-- is older can no longer end it.
+ALTER TABLE rooms ADD COLUMN epoch BIGINT NULL;
 
 -- +goose Down
+ALTER TABLE rooms DROP COLUMN epoch;
 ALTER TABLE rooms DROP COLUMN setup;
 ALTER TABLE rooms DROP COLUMN opened_at;
 DROP TABLE secrets;

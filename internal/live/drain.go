@@ -1,0 +1,203 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/townhall/townhall/internal/errcode"
+)
+
+// Errors of routing a join in a cluster.
+var (
+	// ErrWrongNode refuses a room socket on a node that does not run the room:
+	// the join API names the right one.
+	ErrWrongNode = errcode.New(errcode.WrongNode, "this room runs on another node: ask the join API where")
+	// ErrMoving: the room has no owner for a moment (it is being handed over or
+	// taken over); try again in a second.
+	ErrMoving = errcode.New(errcode.Unavailable, "the room is moving to another server: try again in a moment")
+)
+
+// JoinInfo says where to connect to a room.
+type JoinInfo struct {
+	Node string `json:"node"`
+	URL  string `json:"url"` // the node's base URL ("" for this node: the caller knows its own)
+	UDP  string `json:"udp,omitempty"`
+	TCP  string `json:"tcp,omitempty"`
+}
+
+// Route says which node to connect to for roomID: the room's owner, if viewer
+// may see the room ("" viewer: a guest). A room between two owners is waited
+// for, up to a few seconds.
+func (h *Hub) Route(ctx context.Context, viewer, roomID string) (JoinInfo, error) {
+	deadline := time.Now().Add(moveWait)
+	for {
+		e, err := h.visibleEntry(ctx, viewer, roomID)
+		if err != nil {
+			return JoinInfo{}, err
+		}
+		self := h.cl.Nodes.Self()
+		if _, mine := h.room(roomID); mine && !h.isDraining() {
+			return JoinInfo{Node: self.Name, UDP: self.UDP, TCP: self.TCP}, nil
+		}
+		for _, n := range h.cl.Nodes.Live() {
+			if n.Name == e.Owner && n.Name != self.Name && !n.Draining {
+				return JoinInfo{Node: n.Name, URL: n.URL, UDP: n.UDP, TCP: n.TCP}, nil
+			}
+		}
+		if !time.Now().Before(deadline) {
+			return JoinInfo{}, ErrMoving
+		}
+		select {
+		case <-ctx.Done():
+			return JoinInfo{}, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// isDraining reports whether this node is draining.
+func (h *Hub) isDraining() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.draining
+}
+
+// Stats are what the node registry says of this node.
+type Stats struct {
+	Rooms    int
+	Sockets  int
+	Draining bool
+}
+
+// Stats returns this node's figures.
+func (h *Hub) Stats() Stats {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return Stats{Rooms: len(h.rooms), Sockets: h.open, Draining: h.draining}
+}
+
+// nodeReq is a request to one node by name.
+type nodeReq struct {
+	Op   string `json:"op"`             // opTake
+	Room string `json:"room"`           // the room to take
+	From uint64 `json:"from,omitempty"` // the revision of the lease it is taken from
+}
+
+const opTake = "take" // take the room over from a draining owner
+
+// answerNodeRequest answers another node's request to this one.
+func (h *Hub) answerNodeRequest(ctx context.Context, data []byte) []byte {
+	var req nodeReq
+	if err := json.Unmarshal(data, &req); err != nil || req.Op != opTake || req.Room == "" {
+		return mustJSON(roomResp{Err: &wireError{Code: errcode.BadRequest, Message: "a request that does not decode"}})
+	}
+	if h.isDraining() {
+		return mustJSON(roomResp{Err: toWire(ErrShuttingDown)})
+	}
+	lease, err := h.cl.Leases.Acquire(ctx, req.Room, req.From)
+	if err == nil {
+		err = h.restore(ctx, req.Room, lease)
+	}
+	return mustJSON(roomResp{Err: toWire(err)})
+}
+
+// Drain is how a node of a cluster stops without ending a room: it takes no new
+// room and no new join, hands each room it runs to another node (its state, and
+// a new lease), tells the room's sockets to reconnect (they reach the new owner
+// through the join API), and waits, up to ctx, for its sockets to close. Rooms
+// it cannot hand over (no other node) keep their state: the next node to come
+// takes them over.
+func (h *Hub) Drain(ctx context.Context) error {
+	h.mu.Lock()
+	h.draining = true
+	rooms := make([]*liveRoom, 0, len(h.rooms))
+	for _, r := range h.rooms {
+		rooms = append(rooms, r)
+	}
+	h.mu.Unlock()
+	h.cl.Nodes.Announce()
+	for _, r := range rooms {
+		if err := h.handOver(ctx, r); err != nil {
+			h.log.Warn("handing a room over", "room", r.id, "err", err)
+		}
+	}
+	// The user sockets go too: their clients open them again elsewhere.
+	h.mu.Lock()
+	var users []*userConn
+	for _, set := range h.users {
+		for uc := range set {
+			users = append(users, uc)
+		}
+	}
+	h.mu.Unlock()
+	for _, uc := range users {
+		uc.close(ByeMoved)
+	}
+	done := make(chan struct{})
+	go func() { h.socketsWG.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// handOver gives r to another node.
+func (h *Hub) handOver(ctx context.Context, r *liveRoom) error {
+	self := h.cl.Nodes.Self().Name
+	var targets []NodeInfo
+	for _, n := range h.cl.Nodes.Live() {
+		if n.Name != self && !n.Draining {
+			targets = append(targets, n)
+		}
+	}
+	if len(targets) == 0 {
+		return errors.New("live: no other node to hand the room to")
+	}
+	slices.SortFunc(targets, func(a, b NodeInfo) int { return rank(r.id, a.Name, targets) - rank(r.id, b.Name, targets) })
+	var err error
+	if !r.do(func() {
+		if r.stopped {
+			return
+		}
+		// The last state, written now and not by the saver, then the lease
+		// frozen: the new owner's lease is won from this revision.
+		sv := r.savedNow()
+		if err = h.cl.RoomStates.Save(ctx, r.id, r.lease.Epoch(), sv); err != nil {
+			return
+		}
+		from := r.lease.Revision()
+		r.lease.Release(ctx, false)
+		from = r.lease.Revision()
+		for _, n := range targets {
+			var out []byte
+			out, err = h.cl.Rooms.RequestNode(ctx, n.Name, mustJSON(nodeReq{Op: opTake, Room: r.id, From: from}))
+			if err == nil {
+				var resp roomResp
+				if err = json.Unmarshal(out, &resp); err == nil {
+					err = resp.Err.err()
+				}
+			}
+			if err == nil {
+				h.log.Info("handed a room over", "room", r.id, "to", n.Name)
+				break
+			}
+		}
+		// Handed over or not, this node no longer renews the lease: without a
+		// new owner, the room is taken over once the lease expires.
+		r.stepDown()
+	}) {
+		return nil
+	}
+	return err
+}
+
+// savedNow encodes the room's lasting state now. Room goroutine only.
+func (r *liveRoom) savedNow() []byte {
+	r.saveState()
+	return r.lastSaved
+}

@@ -1,0 +1,361 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"time"
+
+	"github.com/townhall/townhall/internal/room"
+)
+
+// A room runs on one node, its owner, which holds the room's lease (Lease). The
+// owner keeps the room's lasting state in RoomStates after every change that
+// matters to it, so that another node can go on with the room: at a handover
+// (the owner drains) or a takeover (the owner died, and its lease expired).
+
+// savedRoom is what RoomStates keeps of a room.
+type savedRoom struct {
+	Room   room.Saved `json:"room"`
+	People []Person   `json:"people"` // the names of the people the room kept
+}
+
+// saveState keeps the room's lasting state if it changed. Room goroutine only.
+func (r *liveRoom) saveState() {
+	sv := savedRoom{Room: r.st.Save()}
+	for _, m := range sv.Room.Members {
+		sv.People = append(sv.People, r.person(m.ID))
+	}
+	data, err := json.Marshal(sv)
+	if err != nil {
+		r.hub.log.Error("encoding a room's state", "room", r.id, "err", err)
+		return
+	}
+	if string(data) == string(r.lastSaved) {
+		return
+	}
+	r.lastSaved = data
+	r.saver.give(data)
+}
+
+// mattersToState reports whether events change what saveState keeps: anything but
+// plain listeners coming and going.
+func mattersToState(evs []room.Event) bool {
+	for _, ev := range evs {
+		switch e := ev.(type) {
+		case room.ListenerJoined:
+		case room.ListenerLeft:
+			if e.Reason == room.ReasonRemoved {
+				return true
+			}
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+// stateSaver writes a room's state off its goroutine, the newest first: a write
+// that waits is replaced by a newer one.
+type stateSaver struct {
+	r    *liveRoom
+	next chan []byte // holds at most the newest state not yet written
+	done chan struct{}
+}
+
+func newStateSaver(r *liveRoom) *stateSaver {
+	return &stateSaver{r: r, next: make(chan []byte, 1), done: make(chan struct{})}
+}
+
+// give hands the newest state to the writer.
+func (s *stateSaver) give(data []byte) {
+	for {
+		select {
+		case s.next <- data:
+			return
+		default:
+		}
+		select { // replace the one waiting
+		case <-s.next:
+		default:
+		}
+	}
+}
+
+// run writes states until quit, then writes the last one given, if any.
+func (s *stateSaver) run(quit <-chan struct{}) {
+	defer close(s.done)
+	for {
+		select {
+		case data := <-s.next:
+			s.write(data)
+		case <-quit:
+			select {
+			case data := <-s.next:
+				s.write(data)
+			default:
+			}
+			return
+		}
+	}
+}
+
+func (s *stateSaver) write(data []byte) {
+	r := s.r
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := r.hub.cl.RoomStates.Save(ctx, r.id, r.lease.Epoch(), data)
+	switch {
+	case err == nil:
+	case err == ErrStaleEpoch:
+		r.hub.log.Warn("another node owns the room now: stepping down", "room", r.id, "epoch", r.lease.Epoch())
+		r.post(func() { r.stepDown() })
+	default:
+		r.hub.log.Error("saving a room's state", "room", r.id, "err", err)
+	}
+}
+
+// forgetState removes what the cluster keeps of an ended room: its state, its
+// entry and its lease.
+func (h *Hub) forgetState(r *liveRoom) {
+	id, lease := r.id, r.lease
+	h.persist("forget room", func(ctx context.Context) error {
+		var errs []error
+		if err := h.cl.RoomStates.Delete(ctx, id); err != nil {
+			errs = append(errs, err)
+		}
+		if err := h.cl.Directory.Delete(ctx, id); err != nil {
+			errs = append(errs, err)
+		}
+		lease.Release(ctx, true)
+		if len(errs) > 0 {
+			return fmt.Errorf("%v", errs)
+		}
+		return nil
+	})
+}
+
+// stepDown stops running the room on this node without ending it: the lease is
+// lost or handed over, and another node goes on with the room. Its sockets are
+// told to reconnect (bye moved), which brings them to the new owner. Room
+// goroutine only.
+func (r *liveRoom) stepDown() {
+	if r.stopped {
+		return
+	}
+	r.stopped = true
+	r.hub.forget(r)
+	r.markGone()
+	for u, c := range r.conns {
+		c.close(ByeMoved)
+		delete(r.conns, u)
+		if m := r.hub.opts.Media; m != nil {
+			m.Disconnect(r.id, u)
+		}
+	}
+	for u, t := range r.grace {
+		t.Stop()
+		delete(r.grace, u)
+	}
+	if m := r.hub.opts.Media; m != nil {
+		m.CloseRoom(r.id)
+	}
+	r.stopServing()
+	lease := r.lease
+	r.hub.persist("release lease", func(ctx context.Context) error { lease.Release(ctx, false); return nil })
+	r.once.Do(func() { close(r.quit) })
+}
+
+// markGone stops the room's directory entry from being written again.
+func (r *liveRoom) markGone() {
+	r.sumMu.Lock()
+	r.gone = true
+	r.sumMu.Unlock()
+}
+
+// serve answers the room's requests from other nodes while this node runs it.
+func (h *Hub) serve(r *liveRoom) error {
+	stop, err := h.cl.Rooms.Serve(r.id, func(ctx context.Context, req []byte) []byte {
+		return h.answerRoomRequest(ctx, r, req)
+	})
+	if err != nil {
+		return err
+	}
+	r.stopServing = stop
+	return nil
+}
+
+// restore runs roomID on this node, which just won its lease, from the state its
+// last owner kept. Everyone the state kept is present again, in their grace
+// window: they come back with their role by reconnecting.
+func (h *Hub) restore(ctx context.Context, roomID string, lease Lease) error {
+	data, epoch, ok, err := h.cl.RoomStates.Load(ctx, roomID)
+	if err != nil || !ok {
+		lease.Release(ctx, !ok && err == nil)
+		if err == nil {
+			err = fmt.Errorf("live: no state kept for room %s", roomID)
+		}
+		return err
+	}
+	var sv savedRoom
+	if err := json.Unmarshal(data, &sv); err != nil {
+		lease.Release(ctx, false)
+		return fmt.Errorf("live: the state of room %s (epoch %d) does not decode: %w", roomID, epoch, err)
+	}
+	st, err := room.Load(sv.Room)
+	if err != nil {
+		lease.Release(ctx, false)
+		return fmt.Errorf("live: the state of room %s (epoch %d): %w", roomID, epoch, err)
+	}
+	if err := h.opts.Store.ClaimRoom(ctx, roomID, lease.Epoch()); err != nil {
+		lease.Release(ctx, false)
+		return fmt.Errorf("live: claiming room %s in the store: %w", roomID, err)
+	}
+	r := newLiveRoom(h, st.Config(), lease)
+	r.st = st
+	for _, p := range sv.People {
+		r.people[p.ID] = p
+	}
+	idle := startedIdle
+	if st.State() == room.StateWaiting {
+		idle -= h.now().Sub(st.Config().CreatedAt)
+	}
+	if err := h.start(r, idle); err != nil {
+		return err
+	}
+	r.do(func() {
+		for _, id := range st.PresentIDs() {
+			h.enter(id, r.id, "")
+			r.awaitReturn(id)
+		}
+		r.syncMedia(map[string]bool{})
+		r.refreshSummary()
+		r.saveState()
+	})
+	h.log.Info("running a room taken over from another node", "room", roomID, "epoch", lease.Epoch(), "kept", len(sv.People))
+	return nil
+}
+
+// rank is where this node comes among the live nodes for roomID, by rendezvous
+// hashing (the highest hash of node and room first): the first takes the room
+// over, the next ones only if it does not.
+func rank(roomID, self string, nodes []NodeInfo) int {
+	score := func(name string) uint64 {
+		f := fnv.New64a()
+		f.Write([]byte(roomID))
+		f.Write([]byte{0})
+		f.Write([]byte(name))
+		return f.Sum64()
+	}
+	type scored struct {
+		name string
+		s    uint64
+	}
+	var list []scored
+	for _, n := range nodes {
+		if !n.Draining || n.Name == self {
+			list = append(list, scored{n.Name, score(n.Name)})
+		}
+	}
+	slices.SortFunc(list, func(a, b scored) int {
+		switch {
+		case a.s > b.s:
+			return -1
+		case a.s < b.s:
+			return 1
+		}
+		return 0
+	})
+	for i, s := range list {
+		if s.name == self {
+			return i
+		}
+	}
+	return len(list)
+}
+
+// orphanPatience is how long a room waits without an owner before the node
+// ranked n after the first tries to take it: the first tries at once.
+const orphanPatience = 1500 * time.Millisecond
+
+// caretake runs on every node of a cluster: it takes over the rooms whose owner
+// died (their state is kept, nobody holds their lease), the first node by rank at
+// once and the others if it does not, and removes the directory entries of rooms
+// that are gone.
+func (h *Hub) caretake() {
+	defer h.wg.Done()
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	orphaned := map[string]time.Time{}
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-tick.C:
+		}
+		if h.isDraining() {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		h.caretakeOnce(ctx, orphaned)
+		cancel()
+	}
+}
+
+func (h *Hub) caretakeOnce(ctx context.Context, orphaned map[string]time.Time) {
+	ids, err := h.cl.RoomStates.List(ctx)
+	if err != nil {
+		h.log.Warn("listing the rooms' states", "err", err)
+		return
+	}
+	self := h.cl.Nodes.Self().Name
+	nodes := h.cl.Nodes.Live()
+	now := time.Now()
+	seen := map[string]bool{}
+	for _, id := range ids {
+		seen[id] = true
+		if _, mine := h.room(id); mine {
+			delete(orphaned, id)
+			continue
+		}
+		_, _, held, err := h.cl.Leases.Holder(ctx, id)
+		if err != nil || held {
+			delete(orphaned, id)
+			continue
+		}
+		since, ok := orphaned[id]
+		if !ok {
+			since = now
+			orphaned[id] = now
+		}
+		if now.Sub(since) < time.Duration(rank(id, self, nodes))*orphanPatience {
+			continue
+		}
+		lease, err := h.cl.Leases.Acquire(ctx, id, 0)
+		if err != nil {
+			continue // another node was quicker
+		}
+		delete(orphaned, id)
+		if err := h.restore(ctx, id, lease); err != nil {
+			h.log.Error("taking over a room", "room", id, "err", err)
+		}
+	}
+	for id := range orphaned {
+		if !seen[id] {
+			delete(orphaned, id)
+		}
+	}
+	// Entries of rooms that have no state any more: their owner died between
+	// forgetting the state and the entry.
+	for _, e := range h.cl.Directory.List() {
+		if !seen[e.ID] {
+			if _, mine := h.room(e.ID); !mine && now.Sub(e.CreatedAt) > time.Minute {
+				if _, _, held, err := h.cl.Leases.Holder(ctx, e.ID); err == nil && !held {
+					_ = h.cl.Directory.Delete(ctx, e.ID)
+				}
+			}
+		}
+	}
+}
