@@ -38,6 +38,7 @@ type Config struct {
 
 	RTCUDPPort      int      // the one UDP port of all audio connections (0: random)
 	RTCTCPPort      int      // the one ICE-TCP port, for networks that block UDP (0: random)
+	RTCTCPPerIP     int      // ICE-TCP connections open at once from one IP address (0: no bound)
 	PublicIPs       []string // addresses announced in ICE candidates (1:1 NAT)
 	RTCLoopbackOnly bool     // gather and accept only 127.0.0.1 candidates (tests, demos on one machine)
 	RTCTransport    string   // "lean" (the media server's own, IPv4) or "pion" (a PeerConnection per participant)
@@ -73,6 +74,7 @@ func Default() Config {
 		LookupPerSecond:    5,
 		RTCUDPPort:         7882,
 		RTCTCPPort:         7881,
+		RTCTCPPerIP:        8,
 		AudioSlots:         3,
 		RTCTransport:       "lean",
 		Grace:              15 * time.Second,
@@ -114,6 +116,7 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.Float64Var(&c.LookupPerSecond, "lookup-rate", c.LookupPerSecond, "user look-ups allowed per second, per session")
 	fs.IntVar(&c.RTCUDPPort, "rtc-udp-port", c.RTCUDPPort, "UDP port shared by all audio connections (ICE UDP mux; 0: random)")
 	fs.IntVar(&c.RTCTCPPort, "rtc-tcp-port", c.RTCTCPPort, "ICE-TCP port for networks that block UDP (0: random)")
+	fs.IntVar(&c.RTCTCPPerIP, "rtc-tcp-per-ip", c.RTCTCPPerIP, "ICE-TCP connections allowed open at once from one IP address; more are closed at once (0: no bound)")
 	fs.Func("public-ip", "public address to announce in ICE candidates, for a server behind 1:1 NAT (repeat or comma-separate)", func(s string) error {
 		for _, ip := range strings.Split(s, ",") {
 			if ip = strings.TrimSpace(ip); ip != "" {
@@ -212,6 +215,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RTCUDPPort < 0 || c.RTCUDPPort > 65535 || c.RTCTCPPort < 0 || c.RTCTCPPort > 65535 {
 		return fmt.Errorf("rtc ports must be 0 to 65535")
+	}
+	if c.RTCTCPPerIP < 0 {
+		return fmt.Errorf("--rtc-tcp-per-ip %d: want 0 (no bound) or more", c.RTCTCPPerIP)
 	}
 	if c.Pprof != "" {
 		host, _, err := net.SplitHostPort(c.Pprof)

@@ -28,7 +28,7 @@ type localNodes struct{ self NodeInfo }
 
 func (n *localNodes) Self() NodeInfo   { return n.self }
 func (n *localNodes) Live() []NodeInfo { s := n.self; s.At = time.Now(); return []NodeInfo{s} }
-func (n *localNodes) Announce()         {}
+func (n *localNodes) Announce()        {}
 
 type localDirectory struct {
 	mu      sync.Mutex
@@ -165,7 +165,9 @@ func (localRooms) Request(context.Context, string, []byte) ([]byte, error) { ret
 
 func (localRooms) ServeNode(func(context.Context, []byte) []byte) error { return nil }
 
-func (localRooms) RequestNode(context.Context, string, []byte) ([]byte, error) { return nil, ErrNoOwner }
+func (localRooms) RequestNode(context.Context, string, []byte) ([]byte, error) {
+	return nil, ErrNoOwner
+}
 
 // localUsers hands every message straight to the one handler.
 type localUsers struct {

@@ -30,18 +30,18 @@ func roundTrip(t *testing.T, r *room.Room) *room.Room {
 func TestSaveAndLoad(t *testing.T) {
 	busy := steps(opened, speaker(ann, 2), []step{joinWith(bob, room.Relations{FollowedBy: []string{ann}})},
 		listener(cat), listener(dan), []step{
-		by(creator, room.MakeModerator{Target: ann}),
-		by(ann, room.SetMuted{Muted: false}),
-		by(creator, room.Mute{Target: ann, Hold: true}),
-		by(bob, room.RaiseHand{}),
-		by(creator, room.InviteToSpeak{Target: cat}),
-		by(creator, room.Remove{Target: dan}),
-		by(creator, room.InviteMembers{Users: []string{nobody}, ToStage: true}),
-		by(creator, room.SetHandPolicy{Policy: room.HandsFollowedBySpeakers}),
-		by(guest, room.Join{Guest: true, Browser: "b1", Addr: "10.0.0.1"}),
-		by(creator, room.Remove{Target: guest}),
-		by(creator, room.SetGuests{Allowed: false}),
-	})
+			by(creator, room.MakeModerator{Target: ann}),
+			by(ann, room.SetMuted{Muted: false}),
+			by(creator, room.Mute{Target: ann, Hold: true}),
+			by(bob, room.RaiseHand{}),
+			by(creator, room.InviteToSpeak{Target: cat}),
+			by(creator, room.Remove{Target: dan}),
+			by(creator, room.InviteMembers{Users: []string{nobody}, ToStage: true}),
+			by(creator, room.SetHandPolicy{Policy: room.HandsFollowedBySpeakers}),
+			by(guest, room.Join{Guest: true, Browser: "b1", Addr: "10.0.0.1"}),
+			by(creator, room.Remove{Target: guest}),
+			by(creator, room.SetGuests{Allowed: false}),
+		})
 	t.Run("a room comes back with its stage, hands, invitations, removals and settings", func(t *testing.T) {
 		r := newRoom(t, guests, busy)
 		loaded := roundTrip(t, r)
@@ -93,7 +93,7 @@ func TestLoadRefusesInconsistentStates(t *testing.T) {
 		return newRoom(t, nil, steps(opened, listener(bob), []step{by(bob, room.RaiseHand{})})).Save()
 	}
 	cases := []struct {
-		name  string
+		name   string
 		break_ func(s *room.Saved)
 	}{
 		{"an invalid config", func(s *room.Saved) { s.Config.Title = "" }},

@@ -19,6 +19,7 @@ import (
 func (s *Server) startMedia(reg *prometheus.Registry) (*media.Media, *sfu.Engine, error) {
 	cfg := sfu.DefaultConfig()
 	cfg.UDPPort, cfg.TCPPort = s.cfg.RTCUDPPort, s.cfg.RTCTCPPort
+	cfg.TCPPerIP = s.cfg.RTCTCPPerIP
 	cfg.PublicIPs = s.cfg.PublicIPs
 	cfg.LoopbackOnly = s.cfg.RTCLoopbackOnly
 	cfg.Slots = s.cfg.AudioSlots

@@ -34,13 +34,24 @@ type Config struct {
 	// DisconnectTimeout is how long a peer may stay disconnected before it is
 	// closed. It is disconnected after min(5 s, DisconnectTimeout) without a packet
 	// on the pion transport, after 8 s on the lean one (a lite agent sends no checks
-	// of its own: it hears the client's every 2.5 s, and its RTCP).
+	// of its own: it hears the client's every 2.5 s, and its RTCP), or once its
+	// consent expires (ConsentTimeout).
 	DisconnectTimeout time.Duration
 	// ConnectTimeout is how long a peer may take to connect after its offer before it
 	// is closed.
 	ConnectTimeout time.Duration
 	// Transport is TransportLean (the default) or TransportPion.
 	Transport string
+	// ConsentTimeout is how long the lean transport keeps sending to a client from
+	// whose address nothing authenticated came (a connectivity check signed with the
+	// connection's password, an answer to a check of ours, SRTP that decrypts): RFC
+	// 7675's 30 s. Then it stops, and the Peer is disconnected. The pion transport
+	// keeps consent by itself.
+	ConsentTimeout time.Duration
+	// TCPPerIP bounds the ICE-TCP connections open at once from one IP address on
+	// the lean transport: one more is closed as soon as it is accepted. 0: no bound.
+	// Clients behind one NAT share it.
+	TCPPerIP int
 }
 
 // The transports of an Engine.
@@ -65,6 +76,8 @@ func DefaultConfig() Config {
 		DisconnectTimeout: 10 * time.Second,
 		ConnectTimeout:    30 * time.Second,
 		Transport:         TransportLean,
+		ConsentTimeout:    30 * time.Second,
+		TCPPerIP:          8,
 	}
 }
 
@@ -75,8 +88,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("sfu: ports must be 0 to 65535 (UDP %d, TCP %d)", c.UDPPort, c.TCPPort)
 	case c.Slots < 1 || c.Slots > MaxSlots:
 		return fmt.Errorf("sfu: slots %d: want 1 to %d", c.Slots, MaxSlots)
-	case c.DisconnectTimeout <= 0 || c.ConnectTimeout <= 0:
+	case c.DisconnectTimeout <= 0 || c.ConnectTimeout <= 0 || c.ConsentTimeout <= 0:
 		return fmt.Errorf("sfu: timeouts must be positive")
+	case c.TCPPerIP < 0:
+		return fmt.Errorf("sfu: ICE-TCP connections per IP %d: want 0 (no bound) or more", c.TCPPerIP)
 	case c.Transport != "" && c.Transport != TransportLean && c.Transport != TransportPion:
 		return fmt.Errorf("sfu: transport %q: want %s or %s", c.Transport, TransportLean, TransportPion)
 	}

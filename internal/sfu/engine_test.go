@@ -21,6 +21,9 @@ func TestConfigValidate(t *testing.T) {
 		{"zero slots are not", func(c *Config) { c.Slots = 0 }, false},
 		{"more slots than MaxSlots are not", func(c *Config) { c.Slots = MaxSlots + 1 }, false},
 		{"a zero disconnect timeout is not", func(c *Config) { c.DisconnectTimeout = 0 }, false},
+		{"a zero consent timeout is not", func(c *Config) { c.ConsentTimeout = 0 }, false},
+		{"no bound on ICE-TCP connections per IP is valid", func(c *Config) { c.TCPPerIP = 0 }, true},
+		{"a negative bound on ICE-TCP connections per IP is not", func(c *Config) { c.TCPPerIP = -1 }, false},
 		{"a public IP that is not an IP is not", func(c *Config) { c.PublicIPs = []string{"example.com"} }, false},
 	}
 	for _, tc := range tests {

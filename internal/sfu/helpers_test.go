@@ -82,6 +82,7 @@ type participant struct {
 	id     string
 	peer   *Peer
 	client *sfutest.Client
+	answer webrtc.SessionDescription // the client's
 
 	mu     sync.Mutex
 	states []State
@@ -139,6 +140,7 @@ func offerAnswer(t *testing.T, e *Engine, f *Forwarder, id string, opts sfutest.
 	if err := peer.SetAnswer(answer); err != nil {
 		t.Fatalf("SetAnswer: %v", err)
 	}
+	p.answer = answer
 	if opts.Trickle {
 		cands, err := client.Candidates(ctx)
 		if err != nil {

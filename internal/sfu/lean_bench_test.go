@@ -17,6 +17,7 @@ import (
 // leanRoom is a Forwarder on a real lean transport whose receivers are keyed
 // (AES-128-GCM) and nominated to n loopback sockets, drained by one thread.
 type leanRoom struct {
+	t       *leanTransport
 	f       *Forwarder
 	speaker *member
 	fan     *fanCtx
@@ -41,7 +42,7 @@ func testLeanTransport(tb testing.TB) *leanTransport {
 func newLeanRoom(tb testing.TB, n int) *leanRoom {
 	tb.Helper()
 	lt := testLeanTransport(tb)
-	r := &leanRoom{f: newBareForwarder(tb, 3), fan: lt.fan.newCtx()}
+	r := &leanRoom{t: lt, f: newBareForwarder(tb, 3), fan: lt.fan.newCtx()}
 	r.speaker = attach(tb, r.f, "speaker", discard{})
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {

@@ -7,8 +7,8 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/binary"
+	"errors"
 	"fmt"
-	"github.com/pion/stun/v4"
 	"net"
 	"net/netip"
 	"os"
@@ -22,6 +22,7 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/srtp/v3"
+	"github.com/pion/stun/v4"
 )
 
 // The states of a leanConn.
@@ -33,8 +34,15 @@ const (
 )
 
 // leanConn is one Peer's connection on the lean transport: its ICE credentials,
-// the nominated pair, the SRTP keys. Once connected it holds no goroutine, timer
+// the selected pair, the SRTP keys. Once connected it holds no goroutine, timer
 // or buffer of its own.
+//
+// Media goes to the selected pair only. The client's first nomination selects a
+// pair, over which only the DTLS handshake goes until it is done; a later
+// nomination over UDP from another address moves the media there only once that
+// address has answered a check of ours (see pathProbe). And media stops when the
+// selected pair has brought nothing authenticated for Config.ConsentTimeout (RFC
+// 7675).
 type leanConn struct {
 	t     *leanTransport
 	p     *Peer
@@ -44,25 +52,30 @@ type leanConn struct {
 	ssrcs []uint32              // of each slot
 	sess  uint64                // SDP session ID
 
-	state    atomic.Int32
-	lastSeen atomic.Int64 // Unix ns of the last packet from the client
-	out      atomic.Pointer[srtpSender]
-	udpTo    atomic.Pointer[netip.AddrPort] // the nominated UDP pair, nil over TCP
-	link     atomic.Pointer[tcpLink]        // the nominated ICE-TCP connection
+	state     atomic.Int32
+	lastSeen  atomic.Int64 // Unix ns of the last packet from the client
+	consentAt atomic.Int64 // Unix ns of the last authenticated packet over the selected pair
+	noConsent atomic.Bool  // consent expired: nothing is sent (RFC 7675 §5.1)
+	out       atomic.Pointer[srtpSender]
+	udpTo     atomic.Pointer[netip.AddrPort] // the selected UDP pair, nil over TCP
+	link      atomic.Pointer[tcpLink]        // the selected ICE-TCP connection
 
-	mu         sync.Mutex // guards the fields below
-	answered   bool
-	remoteFP   string // the client's certificate fingerprint, "sha-256 AB:..."
-	dtlsClient bool   // the client answered setup:passive: we connect
-	micLevelID uint8
-	udpAP      netip.AddrPort
-	nominated  packetPath
-	hs         *handshake // from the nomination to dtlsLinger after the handshake
-	hsStarted  bool       // the handshake's goroutine runs
+	mu          sync.Mutex // guards the fields below
+	answered    bool
+	remoteFP    string // the client's certificate fingerprint, "sha-256 AB:..."
+	dtlsClient  bool   // the client answered setup:passive: we connect
+	micLevelID  uint8
+	remoteUfrag string                // the client's ICE credentials, for our checks
+	remoteKey   stun.MessageIntegrity // the client's ice-pwd as the key
+	tieBreaker  uint64                // of our checks' ICE-CONTROLLED (RFC 8445 §7.1.3)
+	udpAP       netip.AddrPort
+	nominated   packetPath // the selected pair: a *udpPath or a tcpPath
+	probe       *pathProbe // a nominated address that has yet to answer
+	hs          *handshake // from the nomination to dtlsLinger after the handshake
+	hsStarted   bool       // the handshake's goroutine runs
 
-	inMu    sync.Mutex // guards the inbound (microphone) SRTP context
-	in      *srtp.Context
-	inHdr   rtp.Header
+	inMu    sync.Mutex    // guards the inbound (microphone) SRTP
+	in      *srtpReceiver // made on the first packet: a listener never needs one
 	profile srtp.ProtectionProfile
 	inKey   []byte
 	inSalt  []byte
@@ -74,6 +87,8 @@ func newLeanConn(t *leanTransport, p *Peer, slots int) (*leanConn, error) {
 	c := &leanConn{t: t, p: p, ufrag: iceString(8), pwd: iceString(24), ssrcs: make([]uint32, slots),
 		sess: binary.BigEndian.Uint64(b[:]) >> 2}
 	c.key = stun.NewShortTermIntegrity(c.pwd)
+	_, _ = rand.Read(b[:])
+	c.tieBreaker = binary.BigEndian.Uint64(b[:])
 	for i := range c.ssrcs {
 		_, _ = rand.Read(b[:4])
 		c.ssrcs[i] = binary.BigEndian.Uint32(b[:])
@@ -154,6 +169,8 @@ func (c *leanConn) setAnswer(text string) error {
 	}
 	fp, _ := s.Attribute("fingerprint")
 	setup, _ := s.Attribute("setup")
+	ufrag, _ := s.Attribute("ice-ufrag")
+	pwd, _ := s.Attribute("ice-pwd")
 	k := len(c.ssrcs)
 	levelIDs := make([]uint8, k+1)
 	for i, md := range s.MediaDescriptions {
@@ -162,6 +179,12 @@ func (c *leanConn) setAnswer(text string) error {
 		}
 		if v, ok := md.Attribute("setup"); ok && i == 0 {
 			setup = v
+		}
+		if v, ok := md.Attribute("ice-ufrag"); ok && (i == 0 || ufrag == "") {
+			ufrag = v
+		}
+		if v, ok := md.Attribute("ice-pwd"); ok && (i == 0 || pwd == "") {
+			pwd = v
 		}
 		opus := false
 		for _, f := range md.MediaName.Formats {
@@ -189,51 +212,31 @@ func (c *leanConn) setAnswer(text string) error {
 		c.p.rx.slots[i].levelID.Store(uint32(levelIDs[i]))
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	// A clone: ToUpper returns its argument when it is upper case already, and a
 	// substring keeps the parser's copy of the whole answer alive (~3 KiB a peer).
 	c.remoteFP = strings.Clone(strings.ToUpper(value))
 	c.dtlsClient = strings.TrimSpace(setup) == "passive"
 	c.micLevelID = levelIDs[k]
+	if ufrag, pwd = strings.TrimSpace(ufrag), strings.TrimSpace(pwd); ufrag != "" && pwd != "" {
+		c.remoteUfrag = strings.Clone(ufrag)
+		c.remoteKey = stun.NewShortTermIntegrity(pwd)
+	}
 	c.answered = true
 	c.startHandshakeLocked()
+	probe := c.probeRequestLocked(time.Now().UnixNano()) // a nomination that came before the answer
+	var to netip.AddrPort
+	if probe != nil {
+		to = c.probe.to
+	}
+	c.mu.Unlock()
+	if probe != nil {
+		_ = c.t.udp.WriteTo(probe, to)
+	}
 	return nil
 }
 
 // touch notes that the client was heard from.
 func (c *leanConn) touch() { c.lastSeen.Store(time.Now().UnixNano()) }
-
-// nominate makes path the connection's pair (the client's USE-CANDIDATE).
-func (c *leanConn) nominate(path packetPath) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.state.Load() == leanClosed {
-		return
-	}
-	switch p := path.(type) {
-	case udpPath:
-		if c.udpAP == p.to && c.link.Load() == nil {
-			return
-		}
-		old := c.udpAP
-		c.udpAP = p.to
-		c.t.route(c, old, p.to)
-		to := p.to
-		c.udpTo.Store(&to)
-		c.link.Store(nil)
-	case tcpPath:
-		if c.link.Load() == p.l {
-			return
-		}
-		p.l.cmu.Lock()
-		p.l.c = c
-		p.l.cmu.Unlock()
-		c.link.Store(p.l)
-		c.udpTo.Store(nil)
-	}
-	c.nominated = path
-	c.startHandshakeLocked()
-}
 
 // linkClosed forgets an ICE-TCP connection that went away.
 func (c *leanConn) linkClosed(l *tcpLink) {
@@ -383,17 +386,30 @@ func (c *leanConn) keep(conn *dtls.Conn, client bool) error {
 	c.inMu.Lock()
 	c.profile, c.inKey, c.inSalt = profile, keys.Keys.RemoteMasterKey, keys.Keys.RemoteMasterSalt
 	c.inMu.Unlock()
+	c.consentAt.Store(time.Now().UnixNano()) // the handshake went both ways over the selected pair
 	c.out.Store(out)
 	return nil
 }
 
-// check is the janitor's look at c: silent too long, or heard again.
+// check is the janitor's look at c: a probe to send again; silent too long, or
+// without consent, or back.
 func (c *leanConn) check(now int64) {
-	silent := now-c.lastSeen.Load() > int64(leanSilentAfter)
+	c.reprobe(now)
+	s := c.state.Load()
+	if s != leanConnected && s != leanDisconnected {
+		return
+	}
+	lost := now-c.consentAt.Load() > int64(c.t.cfg.ConsentTimeout)
+	if c.noConsent.Swap(lost) != lost && lost {
+		c.t.met.consentExpired.Inc()
+		c.t.log.Info("consent expired: no authenticated packet from the client's address, media stopped",
+			"participant", c.participant(), "after", c.t.cfg.ConsentTimeout)
+	}
+	down := lost || now-c.lastSeen.Load() > int64(leanSilentAfter)
 	switch {
-	case silent && c.state.CompareAndSwap(leanConnected, leanDisconnected):
+	case down && c.state.CompareAndSwap(leanConnected, leanDisconnected):
 		c.p.mediaStopped()
-	case !silent && c.state.CompareAndSwap(leanDisconnected, leanConnected):
+	case !down && c.state.CompareAndSwap(leanDisconnected, leanConnected):
 		c.p.mediaFlows()
 	}
 }
@@ -404,10 +420,11 @@ func (c *leanConn) connected() bool { return c.state.Load() == leanConnected }
 // close forgets the connection.
 func (c *leanConn) close() {
 	c.state.Store(leanClosed)
-	c.t.unregister(c)
 	c.mu.Lock()
+	c.dropProbeLocked()
 	hs := c.hs
 	c.mu.Unlock()
+	c.t.unregister(c)
 	if hs != nil {
 		hs.close()
 	}
@@ -416,26 +433,31 @@ func (c *leanConn) close() {
 	}
 }
 
-// receiveRTP decrypts one packet of the client's microphone and hands it to the
-// Forwarder.
-func (c *leanConn) receiveRTP(b []byte, scratch *rtpPacket) {
+// receiveRTP authenticates and decrypts one packet of the client's microphone,
+// received at now over path, renews consent if path is the selected pair, and
+// hands the packet to the Forwarder. A replayed packet is dropped and counted.
+func (c *leanConn) receiveRTP(b []byte, path packetPath, now int64, scratch *rtpPacket) {
 	if s := c.state.Load(); s != leanConnected && s != leanDisconnected {
 		return
 	}
 	c.inMu.Lock()
 	if c.in == nil {
-		in, err := srtp.CreateContext(c.inKey, c.inSalt, c.profile)
+		in, err := newSRTPReceiver(c.profile, c.inKey, c.inSalt)
 		if err != nil {
 			c.inMu.Unlock()
 			return
 		}
 		c.in = in
 	}
-	plain, err := c.in.DecryptRTP(b, b, &c.inHdr)
+	plain, err := c.in.open(b)
 	c.inMu.Unlock()
 	if err != nil {
+		if errors.Is(err, errSRTPReplayed) {
+			c.t.met.droppedReplayed.Inc()
+		}
 		return
 	}
+	c.heard(path, now)
 	c.mu.Lock()
 	levelID := c.micLevelID
 	c.mu.Unlock()
@@ -446,8 +468,8 @@ func (c *leanConn) receiveRTP(b []byte, scratch *rtpPacket) {
 // writes it to the ICE-TCP connection. It allocates nothing.
 func (c *leanConn) writeSlot(b *sendBatch, s *slotStream, slot int, hdr *rtp.Header, payload []byte) bool {
 	out := c.out.Load()
-	if out == nil {
-		return true // not keyed yet: like pion's unbound track, swallow it
+	if out == nil || c.noConsent.Load() {
+		return true // not keyed yet, or no consent: like pion's unbound track, swallow it
 	}
 	hdr.SSRC = c.ssrcs[slot]
 	hdr.PayloadType = opusPayloadType

@@ -30,13 +30,19 @@ import (
 // (RFC 5764), then SRTP alone. A connected participant costs an entry in two maps
 // and a leanConn of a few hundred bytes: no goroutine, no timer, no buffer.
 //
+// What a client may not do with its own connection (docs/security.md): move its
+// media to an address that has not answered us (leanConn.nominate), keep it
+// coming without consent (RFC 7675), have a replayed packet forwarded again
+// (srtpReceiver), or hold more than Config.TCPPerIP ICE-TCP connections.
+//
 // Packets in: one goroutine per UDP socket (and one per ICE-TCP connection) reads,
 // tells STUN, DTLS and SRTP apart by their first byte (RFC 7983 §7) and hands
 // microphone RTP to the Forwarder on the same goroutine. Packets out: the fan-out
 // is sharded over the fanPool's workers, each of which encrypts into its own
 // sendBatch and writes it with one sendmmsg per 64 packets.
 //
-// Locks, in order: leanTransport.mu, then leanConn.mu; neither is held while
+// Locks, in order: leanConn.mu, then leanTransport.mu (a connection that selects a
+// pair or probes an address updates the transport's maps); neither is held while
 // calling into a Peer or the Forwarder.
 type leanTransport struct {
 	cfg  Config
@@ -52,19 +58,23 @@ type leanTransport struct {
 	tcpAddr *net.TCPAddr
 	cands   []string // the candidate attributes of every offer, without "a="
 
-	mu      sync.RWMutex
-	byUfrag map[string]*leanConn
-	byAddr  map[netip.AddrPort]*leanConn // UDP remote address of a nominated pair
-	tcps    map[*tcpLink]struct{}
-	closed  bool
+	mu       sync.RWMutex
+	byUfrag  map[string]*leanConn
+	byAddr   map[netip.AddrPort]*leanConn // UDP remote address of a selected pair
+	probes   map[[stun.TransactionIDSize]byte]*leanConn
+	tcps     map[*tcpLink]struct{}
+	tcpPerIP map[netip.Addr]int // open ICE-TCP connections by remote address
+	closed   bool
 
 	done chan struct{}
 	wg   sync.WaitGroup
 }
 
-// Timings of the lean transport. A lite agent sends no checks: it learns that a
+// Timings of the lean transport. A lite agent sends no checks to find a pair (it
+// sends one only to an address a client moves to: see pathProbe): it learns that a
 // client is alive from the client's own checks (browsers send one every 2.5 s on
-// the selected pair, pion every 2 s) and from its RTP and RTCP.
+// the selected pair, pion every 2 s) and from its RTP and RTCP, and keeps its
+// consent to receive (Config.ConsentTimeout) from the checks and the RTP.
 const (
 	leanSilentAfter  = 8 * time.Second // no packet for this long: disconnected (browsers check every 2.5 s, RTCP every 5)
 	leanJanitorEvery = 500 * time.Millisecond
@@ -78,7 +88,9 @@ func newLeanTransport(cfg Config, log *slog.Logger, met *metrics) (*leanTranspor
 	}
 	t := &leanTransport{
 		cfg: cfg, log: log, met: met, cert: cert, fp: "sha-256 " + fingerprintOf(cert.Certificate[0]),
-		byUfrag: map[string]*leanConn{}, byAddr: map[netip.AddrPort]*leanConn{}, tcps: map[*tcpLink]struct{}{},
+		byUfrag: map[string]*leanConn{}, byAddr: map[netip.AddrPort]*leanConn{},
+		probes: map[[stun.TransactionIDSize]byte]*leanConn{},
+		tcps:   map[*tcpLink]struct{}{}, tcpPerIP: map[netip.Addr]int{},
 		done: make(chan struct{}),
 	}
 	ip := net.IPv4zero
@@ -174,7 +186,25 @@ func (t *leanTransport) unregister(c *leanConn) {
 	}
 }
 
-// route makes a the UDP address of c (its nominated pair), replacing an older one.
+// addProbe makes c the connection that answers to the check with ID tx take.
+func (t *leanTransport) addProbe(tx [stun.TransactionIDSize]byte, c *leanConn) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.byUfrag[c.ufrag] == c {
+		t.probes[tx] = c
+	}
+}
+
+// dropProbe forgets the check with ID tx of c.
+func (t *leanTransport) dropProbe(tx [stun.TransactionIDSize]byte, c *leanConn) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.probes[tx] == c {
+		delete(t.probes, tx)
+	}
+}
+
+// route makes a the UDP address of c (its selected pair), replacing an older one.
 func (t *leanTransport) route(c *leanConn, old, a netip.AddrPort) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -202,6 +232,7 @@ func (t *leanTransport) readUDP() {
 	defer t.wg.Done()
 	var scratch rtpPacket
 	scratch.fan = t.fan.newCtx()
+	path := &udpPath{t: t} // one for every datagram: no allocation per packet
 	r := udpbatch.NewReader(readBatch, 1500, 64)
 	for {
 		n, err := r.Read(t.udp)
@@ -211,7 +242,8 @@ func (t *leanTransport) readUDP() {
 		for i := range n {
 			b, from, oob := r.Datagram(i)
 			scratch.arrived = arrivalTime(oob)
-			t.handle(b, udpPath{t: t, to: from}, &scratch)
+			path.to = from
+			t.handle(b, path, &scratch)
 		}
 	}
 }
@@ -254,13 +286,14 @@ func (t *leanTransport) handle(b []byte, path packetPath, scratch *rtpPacket) {
 		}
 	case b[0] >= 128 && b[0] <= 191:
 		if c := path.conn(); c != nil {
-			c.touch()
+			now := time.Now().UnixNano()
+			c.lastSeen.Store(now)
 			if len(b) > 1 && (b[1] < 192 || b[1] > 223) { // not RTCP (RFC 5761 §4)
-				if scratch.arrived != 0 && time.Now().UnixNano()-scratch.arrived > int64(maxQueueDelay) {
+				if scratch.arrived != 0 && now-scratch.arrived > int64(maxQueueDelay) {
 					t.met.droppedLate.Inc()
 					return
 				}
-				c.receiveRTP(b, scratch)
+				c.receiveRTP(b, path, now, scratch)
 			}
 		}
 	}
@@ -272,9 +305,10 @@ const (
 	attrICEControlled stun.AttrType = 0x8029
 )
 
-// handleSTUN answers a connectivity check (RFC 8445 §7.3) and, on USE-CANDIDATE,
-// nominates the pair it came over: as a lite agent, we never check, and the
-// client, always controlling, picks (§7.3.1.5).
+// handleSTUN answers a connectivity check (RFC 8445 §7.3), renews consent if it
+// came over the selected pair and, on USE-CANDIDATE, nominates the pair it came
+// over: the client, always controlling, picks (§7.3.1.5). A binding success
+// response is the answer to one of our probes (see pathProbe).
 func (t *leanTransport) handleSTUN(b []byte, path packetPath) {
 	s := stunScratchPool.Get().(*stunScratch)
 	defer stunScratchPool.Put(s)
@@ -283,7 +317,19 @@ func (t *leanTransport) handleSTUN(b []byte, path packetPath) {
 		m.Raw = make([]byte, 0, max(len(b)+sha1.Size, 512))
 	}
 	m.Raw = append(m.Raw[:0], b...)
-	if m.Decode() != nil || m.Type != stun.BindingRequest {
+	if m.Decode() != nil {
+		return
+	}
+	if m.Type == stun.BindingSuccess {
+		t.mu.RLock()
+		c := t.probes[m.TransactionID]
+		t.mu.RUnlock()
+		if c != nil {
+			c.probeAnswered(m, path)
+		}
+		return
+	}
+	if m.Type != stun.BindingRequest {
 		return
 	}
 	user, err := m.Get(stun.AttrUsername)
@@ -313,9 +359,13 @@ func (t *leanTransport) handleSTUN(b []byte, path packetPath) {
 		return
 	}
 	_ = path.write(r.Raw)
-	c.touch()
+	now := time.Now().UnixNano()
+	c.lastSeen.Store(now)
 	if m.Contains(attrUseCandidate) {
 		c.nominate(path)
+	}
+	if path.conn() == c {
+		c.heard(path, now)
 	}
 }
 
@@ -391,14 +441,16 @@ type packetPath interface {
 	mapped(*stun.XORMappedAddress)
 }
 
+// udpPath is a UDP address on the shared socket. Its reader reuses one for every
+// datagram; whoever keeps one makes a copy.
 type udpPath struct {
 	t  *leanTransport
 	to netip.AddrPort
 }
 
-func (p udpPath) conn() *leanConn      { return p.t.byAddress(p.to) }
-func (p udpPath) write(b []byte) error { return p.t.udp.WriteTo(b, p.to) }
-func (p udpPath) mapped(x *stun.XORMappedAddress) {
+func (p *udpPath) conn() *leanConn      { return p.t.byAddress(p.to) }
+func (p *udpPath) write(b []byte) error { return p.t.udp.WriteTo(b, p.to) }
+func (p *udpPath) mapped(x *stun.XORMappedAddress) {
 	x.IP, x.Port = p.to.Addr().AsSlice(), int(p.to.Port())
 }
 
@@ -407,6 +459,7 @@ func (p udpPath) mapped(x *stun.XORMappedAddress) {
 type tcpLink struct {
 	t    *leanTransport
 	conn *net.TCPConn
+	ip   netip.Addr // the remote's, counted against Config.TCPPerIP
 	wmu  sync.Mutex
 	wbuf []byte
 	c    *leanConn // set once nominated; read and written on the link's goroutine, read by conn()
@@ -453,14 +506,23 @@ func (t *leanTransport) acceptTCP() {
 			}
 			continue
 		}
-		l := &tcpLink{t: t, conn: conn}
+		ip := conn.RemoteAddr().(*net.TCPAddr).AddrPort().Addr().Unmap()
+		l := &tcpLink{t: t, conn: conn, ip: ip}
 		t.mu.Lock()
 		if t.closed {
 			t.mu.Unlock()
 			_ = conn.Close()
 			return
 		}
+		if t.cfg.TCPPerIP > 0 && t.tcpPerIP[ip] >= t.cfg.TCPPerIP {
+			t.mu.Unlock()
+			t.met.tcpRefused.Inc()
+			_ = conn.SetLinger(0) // a reset: no TIME_WAIT kept for whoever opens too many
+			_ = conn.Close()
+			continue
+		}
 		t.tcps[l] = struct{}{}
+		t.tcpPerIP[ip]++
 		t.mu.Unlock()
 		t.wg.Add(1)
 		go l.read()
@@ -475,6 +537,9 @@ func (l *tcpLink) read() {
 	defer func() {
 		l.t.mu.Lock()
 		delete(l.t.tcps, l)
+		if l.t.tcpPerIP[l.ip]--; l.t.tcpPerIP[l.ip] <= 0 {
+			delete(l.t.tcpPerIP, l.ip)
+		}
 		l.t.mu.Unlock()
 		_ = l.conn.Close()
 		if c := l.conn_(); c != nil {

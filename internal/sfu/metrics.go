@@ -16,8 +16,11 @@ type metrics struct {
 	droppedNoSlot       prometheus.Counter
 	droppedWriteError   prometheus.Counter
 	droppedLate         prometheus.Counter
+	droppedReplayed     prometheus.Counter
 
-	slotSwitches prometheus.Counter
+	slotSwitches   prometheus.Counter
+	consentExpired prometheus.Counter
+	tcpRefused     prometheus.Counter
 }
 
 // newMetrics makes the metrics and registers them on reg, if not nil.
@@ -46,13 +49,19 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			"Outbound RTP packets the transport failed to write (closing connections)."),
 		droppedLate: counter("townhall_rtp_dropped_late_total",
 			"Inbound RTP packets dropped because they waited in the server's socket longer than 100 ms (the server is overloaded)."),
+		droppedReplayed: counter("townhall_rtp_dropped_replayed_total",
+			"Inbound SRTP packets dropped by replay protection (lean transport): received before, or older than the 128-packet window (RFC 3711 §3.3.2)."),
 		slotSwitches: counter("townhall_sfu_slot_switches_total",
 			"Times a slot changed to a new speaker."),
+		consentExpired: counter("townhall_sfu_consent_expired_total",
+			"Times the lean transport stopped sending to a client because nothing authenticated came from its address for the consent timeout (RFC 7675)."),
+		tcpRefused: counter("townhall_sfu_tcp_refused_total",
+			"ICE-TCP connections closed as soon as accepted because their IP address had the most allowed open (lean transport)."),
 	}
 	if reg != nil {
 		reg.MustRegister(m.peers, m.forwarders, m.forwardedPackets, m.forwardedBytes,
 			m.droppedUnauthorized, m.droppedMalformed, m.droppedNoSlot, m.droppedWriteError, m.droppedLate,
-			m.slotSwitches)
+			m.droppedReplayed, m.slotSwitches, m.consentExpired, m.tcpRefused)
 	}
 	return m
 }

@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -50,6 +51,7 @@ type Client struct {
 	opts      Options
 	pc        *webrtc.PeerConnection
 	udp       net.PacketConn // the client's own socket, closed by Vanish
+	tap       *tapConn       // udp as the client's ICE agent uses it
 	mic       *webrtc.TrackLocalStaticRTP
 	connected chan struct{}
 	gathered  <-chan struct{}
@@ -98,7 +100,8 @@ func New(opts Options) (*Client, error) {
 			return nil, err
 		}
 		c.udp = conn
-		se.SetICEUDPMux(webrtc.NewICEUDPMux(logs.NewLogger("udpmux"), conn))
+		c.tap = &tapConn{UDPConn: conn}
+		se.SetICEUDPMux(webrtc.NewICEUDPMux(logs.NewLogger("udpmux"), c.tap))
 	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(se))
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
@@ -290,6 +293,85 @@ func (c *Client) Vanish() error {
 		return errors.New("sfutest: Vanish needs UDP")
 	}
 	return c.udp.Close()
+}
+
+// StopSending drops everything the client sends from now on (its checks, its RTP,
+// its DTLS), while it still receives: an uplink that failed, or a client that
+// went away leaving its address to someone else. UDP only.
+func (c *Client) StopSending() error {
+	if c.tap == nil {
+		return errors.New("sfutest: StopSending needs UDP")
+	}
+	c.tap.mute.Store(true)
+	return nil
+}
+
+// MediaDatagrams returns how many SRTP and SRTCP datagrams (RFC 7983: first byte
+// 128 to 191) have reached the client's socket, whether or not its WebRTC stack
+// accepted them. UDP only: 0 over TCP.
+func (c *Client) MediaDatagrams() int64 {
+	if c.tap == nil {
+		return 0
+	}
+	return c.tap.media.Load()
+}
+
+// ResendRTP sends again, from the client's socket to where it went, an SRTP packet
+// the client sent, as it went on the wire: back 0 is the last one, 1 the one
+// before, up to 255. It is what anyone on the path could replay. UDP only.
+func (c *Client) ResendRTP(back int) error {
+	if c.tap == nil {
+		return errors.New("sfutest: ResendRTP needs UDP")
+	}
+	c.tap.mu.Lock()
+	if back < 0 || back >= min(c.tap.n, len(c.tap.sent)) {
+		c.tap.mu.Unlock()
+		return fmt.Errorf("sfutest: %d RTP packets sent, none %d back", c.tap.n, back)
+	}
+	s := c.tap.sent[(c.tap.n-1-back)%len(c.tap.sent)]
+	c.tap.mu.Unlock()
+	_, err := c.tap.UDPConn.WriteTo(s.pkt, s.to)
+	return err
+}
+
+// tapConn is the client's UDP socket with a tap: it counts the media that
+// arrives, keeps copies of the last RTP packets sent, and can drop every write.
+// (pion's mux takes its own path around ReadFrom and WriteTo only for a bare
+// *net.UDPConn.)
+type tapConn struct {
+	*net.UDPConn
+	mute  atomic.Bool
+	media atomic.Int64
+
+	mu   sync.Mutex
+	sent [256]sentPacket // a ring of the last RTP packets written
+	n    int             // RTP packets written so far
+}
+
+type sentPacket struct {
+	pkt []byte
+	to  net.Addr
+}
+
+func (t *tapConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	n, from, err := t.UDPConn.ReadFrom(b)
+	if n > 0 && b[0] >= 128 && b[0] <= 191 {
+		t.media.Add(1)
+	}
+	return n, from, err
+}
+
+func (t *tapConn) WriteTo(b []byte, to net.Addr) (int, error) {
+	if t.mute.Load() {
+		return len(b), nil // lost on the way
+	}
+	if len(b) > 1 && b[0] >= 128 && b[0] <= 191 && (b[1] < 192 || b[1] > 223) { // RTP, not RTCP (RFC 5761 §4)
+		t.mu.Lock()
+		t.sent[t.n%len(t.sent)] = sentPacket{pkt: append([]byte(nil), b...), to: to}
+		t.n++
+		t.mu.Unlock()
+	}
+	return t.UDPConn.WriteTo(b, to)
 }
 
 // Close closes the connection and waits for its read loops.
