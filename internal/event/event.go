@@ -91,6 +91,11 @@ var (
 	ErrInviteClosed  = errcode.New(errcode.Forbidden, "only the hosts invite people to a closed event")
 	ErrBadAnswer     = errcode.New(errcode.InvalidField, "answer must be accept, decline or question")
 	ErrNotClubLeader = errcode.New(errcode.Forbidden, "only the club's leaders and admins schedule its events")
+	// ErrStageBlocked refuses a co-host, or a guest invited on stage, between whom
+	// and a host or another guest on stage a block stands, one way or the other:
+	// the room would keep one of them off the stage (room.ErrBlockedOnStage). It
+	// names neither the other person nor the direction of the block.
+	ErrStageBlocked = errcode.New(errcode.Blocked, "nobody can share the stage with someone who blocks them or whom they block: a block stands between this person and a host or a guest of the event")
 )
 
 // Store is what Service and Scheduler need from durable storage. A missing event

@@ -39,7 +39,9 @@ func (s *Service) IsSubscribed(ctx context.Context, viewer, id string) (bool, er
 
 // Invite invites people to an event that has not started: in a closed event only
 // its hosts may; elsewhere anyone who sees it. The hosts' invitations bring the
-// invitees on stage when the room opens. Each invitee is told.
+// invitees on stage when the room opens, so they are refused (ErrStageBlocked) for
+// anyone a block separates from a host, from a guest already invited on stage or
+// from another of the invitees. Each invitee is told.
 func (s *Service) Invite(ctx context.Context, actor, id string, users []string, message string) (Invitation, error) {
 	e, err := s.Get(ctx, actor, id)
 	if err != nil {
@@ -71,6 +73,15 @@ func (s *Service) Invite(ctx context.Context, actor, id string, users []string, 
 	if len(list) == 0 {
 		return inv, nil
 	}
+	if host {
+		guests, err := s.stageGuests(ctx, id)
+		if err != nil {
+			return Invitation{}, err
+		}
+		if err := s.checkStage(ctx, list, slices.Concat([]string{e.HostID}, e.CoHosts, guests)); err != nil {
+			return Invitation{}, err
+		}
+	}
 	if err := s.opts.Store.AddEventInvitations(ctx, inv, list); err != nil {
 		return Invitation{}, err
 	}
@@ -81,6 +92,46 @@ func (s *Service) Invite(ctx context.Context, actor, id string, users []string, 
 		}
 	}
 	return inv, nil
+}
+
+// stageGuests lists the people invited to the event on stage who have not
+// declined: those its room will put on stage.
+func (s *Service) stageGuests(ctx context.Context, id string) ([]string, error) {
+	invs, err := s.opts.Store.EventInvitations(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, inv := range invs {
+		if inv.ToStage && inv.Status != AnswerDeclined {
+			out = append(out, inv.UserID)
+		}
+	}
+	return out, nil
+}
+
+// checkStage refuses with ErrStageBlocked if a block stands, one way or the other,
+// between one of newcomers and another of them or one of others: people the
+// event's room would put on stage together (hosts and the guests they invite).
+// The room enforces the rule again when people join it (room.Join); this only
+// refuses, while the event is planned, what the room would undo. Pairs among
+// others are not asked: they were when those people came.
+func (s *Service) checkStage(ctx context.Context, newcomers, others []string) error {
+	for i, a := range newcomers {
+		for _, b := range slices.Concat(newcomers[i+1:], others) {
+			if a == b {
+				continue
+			}
+			rel, err := s.opts.Graph.Relation(ctx, a, b)
+			if err != nil {
+				return err
+			}
+			if rel.Blocked() {
+				return ErrStageBlocked
+			}
+		}
+	}
+	return nil
 }
 
 func (s *Service) notify(ctx context.Context, user, kind, sender string, data any) error {

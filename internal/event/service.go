@@ -188,6 +188,9 @@ func (s *Service) Create(ctx context.Context, host string, d Details) (Event, er
 	if err := s.checkClub(ctx, d, host); err != nil {
 		return Event{}, err
 	}
+	if err := s.checkStage(ctx, d.CoHosts, []string{host}); err != nil {
+		return Event{}, err
+	}
 	e := Event{ID: ids.New(), Title: d.Title, Description: d.Description, StartsAt: d.StartsAt, TimeZone: d.TimeZone,
 		HostID: host, CoHosts: d.CoHosts, ClubID: d.ClubID, RoomType: d.RoomType, MembersOnly: d.MembersOnly,
 		CreatedAt: now, UpdatedAt: now}
@@ -253,6 +256,9 @@ func (s *Service) Update(ctx context.Context, actor, id string, d Details) (Even
 	if d, err = s.check(d, e.HostID, now); err != nil {
 		return Event{}, err
 	}
+	if err := s.checkNewCoHosts(ctx, e, d.CoHosts); err != nil {
+		return Event{}, err
+	}
 	moved := !d.StartsAt.Equal(e.StartsAt)
 	e.Title, e.Description, e.StartsAt, e.TimeZone = d.Title, d.Description, d.StartsAt, d.TimeZone
 	e.CoHosts, e.RoomType, e.MembersOnly, e.UpdatedAt = d.CoHosts, d.RoomType, d.MembersOnly, now
@@ -263,6 +269,28 @@ func (s *Service) Update(ctx context.Context, actor, id string, d Details) (Even
 		s.opts.Wake()
 	}
 	return e, s.tell(ctx, e, notify.KindEventUpdated, actor, s.audience(ctx, e, false))
+}
+
+// checkNewCoHosts refuses, with ErrStageBlocked, the co-hosts an update adds to e
+// if a block separates one of them from the host, another co-host or a guest
+// invited on stage.
+func (s *Service) checkNewCoHosts(ctx context.Context, e Event, cohosts []string) error {
+	var added, kept []string
+	for _, u := range cohosts {
+		if slices.Contains(e.CoHosts, u) {
+			kept = append(kept, u)
+		} else {
+			added = append(added, u)
+		}
+	}
+	if len(added) == 0 {
+		return nil
+	}
+	guests, err := s.stageGuests(ctx, e.ID)
+	if err != nil {
+		return err
+	}
+	return s.checkStage(ctx, added, slices.Concat([]string{e.HostID}, kept, guests))
 }
 
 // Cancel cancels an event (its host, or an admin of its club) and tells the

@@ -300,6 +300,11 @@ func (r *liveRoom) join(c *conn, rel room.Relations, clubMember bool) error {
 	}
 	c.send(mustJSON(welcomeMsg{Type: "welcome", Protocol: ProtocolVersion, You: c.person, RoomID: r.id, Resumed: resumed}))
 	r.sendSnapshot(c, "")
+	if !resumed && r.st.KeptOffStage(id) {
+		// Their join would have put them on stage: say why it did not, to them
+		// alone (the members saw a listener join).
+		c.send(errorFrame("", room.ErrKeptOffStage))
+	}
 	return nil
 }
 

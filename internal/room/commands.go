@@ -43,8 +43,10 @@ func (p HandPolicy) valid() bool {
 
 // Join enters the room: the creator and the co-hosts onto the stage as moderators,
 // the invitees of a moderator's InviteMembers{ToStage: true} and the Config's
-// Speakers onto the stage as speakers (once, and as listeners if someone on stage
-// blocks them), everyone else into the audience.
+// Speakers onto the stage as speakers (once), everyone else into the audience. The
+// stage's block rule holds for every one of them: someone who blocks a person on
+// stage, or whom a person on stage blocks, joins the audience instead, with their
+// stage invitation used up (Room.KeptOffStage).
 type Join struct {
 	Guest bool      // the actor is a signed-out guest: open rooms that allow guests only
 	Rel   Relations // ignored for guests
@@ -84,12 +86,16 @@ type SetHandPolicy struct {
 }
 
 // InviteToSpeak invites a listener onto the stage, hand raised or not (moderators).
+// It is refused with ErrBlockedOnStage while the listener blocks someone on stage
+// or someone on stage blocks them.
 type InviteToSpeak struct {
 	Target string
 }
 
 // AcceptSpeak accepts a pending invitation to speak: the actor goes on stage as a
-// speaker, muted, hand lowered.
+// speaker, muted, hand lowered. It is refused with ErrBlockedOnStage, the
+// invitation staying pending, while the actor blocks someone on stage or someone
+// on stage blocks them, however old the invitation.
 type AcceptSpeak struct {
 	Now time.Time // becomes the speaker-since time
 }
@@ -157,7 +163,8 @@ type InviteMembers struct {
 // SetRelation tells the room how the actor now stands to Target, another signed-in
 // participant, after a follow, unfollow, block or unblock made while both are in
 // the room. Like the account service, a block drops the follows both ways. It emits
-// nothing: relations are private.
+// nothing: relations are private. A block moves nobody, even if both are on stage:
+// it bars either from coming on stage while the other is there.
 type SetRelation struct {
 	Target  string
 	Follows bool // the actor follows Target

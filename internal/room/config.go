@@ -53,12 +53,14 @@ type Config struct {
 	// the creator. They are members of the conversation (a closed room takes them).
 	// The co-hosts of a scheduled event, and the delegates of the creator with the
 	// "rooms" scope, who moderate while speaking as themselves. At most MaxInvitees
-	// IDs made by ids.New, without the creator and without repeats.
+	// IDs made by ids.New, without the creator and without repeats. The stage's
+	// block rule holds for them as for anyone (see Join).
 	CoHosts []string
 	// Speakers are invited on stage from the start, as a moderator's
 	// InviteMembers{ToStage: true} would: their first join puts them on stage as
-	// speakers. The invited guests of a scheduled event. Same limits as CoHosts,
-	// and no one in both lists.
+	// speakers, unless the stage's block rule keeps them in the audience (see
+	// Join). The invited guests of a scheduled event. Same limits as CoHosts, and
+	// no one in both lists.
 	Speakers []string
 	// ClubID names the club the room belongs to ("" for none). The room layer only
 	// carries it, for the hallway and MembersOnly.

@@ -85,8 +85,10 @@ var (
 
 	// ErrBlockedByModerator refuses a join by a user a moderator in the room blocks.
 	ErrBlockedByModerator = errcode.New(errcode.Blocked, "you cannot join this room")
-	// ErrBlockedOnStage refuses to bring on stage a user someone on stage blocks.
-	ErrBlockedOnStage = errcode.New(errcode.Blocked, "someone on stage blocks this person")
+	// ErrBlockedOnStage refuses to bring on stage (InviteToSpeak, AcceptSpeak) a user
+	// who blocks someone on stage or whom someone on stage blocks. The message names
+	// neither the other person nor the direction of the block.
+	ErrBlockedOnStage = errcode.New(errcode.Blocked, "nobody can come on stage next to someone who blocks them or whom they block")
 
 	// ErrOnStage refuses to raise a hand or to invite to speak someone on stage.
 	ErrOnStage = errcode.New(errcode.Conflict, "already on stage")
@@ -109,4 +111,14 @@ var (
 	ErrTargetNotModerator = errcode.New(errcode.Conflict, "that person is not a moderator")
 	// ErrLastModerator refuses to revoke the last moderator of a live room.
 	ErrLastModerator = errcode.New(errcode.Conflict, "a live room needs at least one moderator")
+)
+
+// Notices: not refusals of Room.Apply, but what the layer above tells a participant
+// about a command that succeeded.
+var (
+	// ErrKeptOffStage tells a joiner that they joined the audience, although their
+	// join would have put them on stage, because of the stage's block rule
+	// (Room.KeptOffStage). Like ErrBlockedOnStage, it names neither the other
+	// person nor the direction of the block.
+	ErrKeptOffStage = errcode.New(errcode.Blocked, "you joined as a listener: nobody can come on stage next to someone who blocks them or whom they block")
 )

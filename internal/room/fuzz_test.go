@@ -3,6 +3,7 @@ package room_test
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -113,6 +114,13 @@ func decodeConfig(b byte) room.Config {
 			c.Speakers = []string{bob}
 		}
 	})
+}
+
+// blockedEitherWay reports whether a block stands between the users a and b, one
+// way or the other; guests have none.
+func (w *world) blockedEitherWay(a, b string) bool {
+	i, j := slices.Index(pool[:users], a), slices.Index(pool[:users], b)
+	return i >= 0 && j >= 0 && (w.blocks[i][j] || w.blocks[j][i])
 }
 
 // relations is what the caller passes with u's join: u's edges to the signed-in
@@ -232,6 +240,15 @@ func fuzzSeeds() [][]byte {
 		fstep{a1, opAcceptSpeak, 0}, fstep{d4, opAcceptSpeak, 0}, fstep{c0, opSetHandPolicy, 2},
 		fstep{c3, opRaiseHand, 0}, fstep{c0, opSetRelation, c3 | 8}, fstep{a1, opSetRelation, c3 | 16},
 		fstep{c0, opInviteToSpeak, c3}))
+	// The stage's block rule, both ways: a co-host who blocks a speaker and a
+	// listener who blocks a stage guest are kept off the stage, a block made on
+	// stage moves nobody, and the stage opens to them once the other has gone.
+	seeds = append(seeds, encode(openRoom|64|128, 0, [2]byte{block(c3, b2), block(a1, d4)},
+		fstep{c0, opJoin, 0}, fstep{d4, opJoin, 0}, fstep{c0, opInviteToSpeak, d4}, fstep{d4, opAcceptSpeak, 0},
+		fstep{a1, opJoin, 0}, fstep{c3, opJoin, 0}, fstep{c0, opInviteToSpeak, c3}, fstep{b2, opJoin, 0},
+		fstep{c3, opAcceptSpeak, 0}, fstep{c0, opSetRelation, d4 | 16}, fstep{d4, opStepDown, 0},
+		fstep{c0, opInviteToSpeak, d4}, fstep{b2, opLeave, 0}, fstep{c3, opAcceptSpeak, 0},
+		fstep{c0, opInviteToSpeak, a1}, fstep{a1, opAcceptSpeak, 0}))
 	// Guests and a capacity of three.
 	seeds = append(seeds, encode(openRoom|4|2<<3, 0, [2]byte{},
 		fstep{c0, opJoin, 0}, fstep{g6, opJoin, 0}, fstep{g6, opRaiseHand, 0},
@@ -268,6 +285,7 @@ func runFuzz(t *testing.T, data []byte) map[string]bool {
 	w := decodeWorld(data[:headerLen])
 	r := room.New(cfg)
 	c := newChecker(cfg)
+	c.blocked = w.blockedEitherWay
 	var applied []step
 	succeeded := map[string]bool{}
 	var all [][]room.Event

@@ -10,17 +10,26 @@ import (
 )
 
 // checker holds what the invariants need to remember between steps: the last Seq,
-// the removed users, the invitees, and a view of the room built from events only.
+// the removed users, the invitees, a view of the room built from events only, and
+// the pairs of people on stage together when a block between them was made.
 type checker struct {
 	cfg     room.Config
 	seq     uint64
 	removed map[string]bool
 	invited map[string]bool
 	view    view
+	// blocked tells whether a block stands between two users, either way, as the
+	// social graph now has it; nil checks no block rule.
+	blocked func(a, b string) bool
+	// blockedOnStage holds the pairs (in ID order) who were both on stage when a
+	// block between them was made: the rule moves nobody, so they may stay there
+	// together, until one of them leaves the stage.
+	blockedOnStage map[[2]string]bool
 }
 
 func newChecker(cfg room.Config) *checker {
-	c := &checker{cfg: cfg, removed: map[string]bool{}, invited: map[string]bool{}, view: newView()}
+	c := &checker{cfg: cfg, removed: map[string]bool{}, invited: map[string]bool{}, view: newView(),
+		blockedOnStage: map[[2]string]bool{}}
 	for _, u := range append(append([]string(nil), cfg.CoHosts...), cfg.Speakers...) {
 		c.invited[u] = true // co-hosts and stage guests belong to the conversation from the start
 	}
@@ -43,6 +52,9 @@ func (c *checker) check(t *testing.T, r *room.Room, s step, before room.Snapshot
 	if before.State == room.StateEnded && !errors.Is(err, room.ErrRoomEnded) {
 		t.Fatalf("%v: the room had ended, yet got error %v, want %v", s, err, room.ErrRoomEnded)
 	}
+	if rel, ok := s.cmd.(room.SetRelation); ok && err == nil && rel.Blocks && onStage(before, s.actor) && onStage(before, rel.Target) {
+		c.blockedOnStage[pair(s.actor, rel.Target)] = true
+	}
 	for _, e := range events {
 		c.seq++
 		if e.Sequence() != c.seq {
@@ -57,6 +69,12 @@ func (c *checker) check(t *testing.T, r *room.Room, s step, before room.Snapshot
 			for _, u := range e.Users {
 				c.invited[u] = true
 			}
+		case room.LeftStage:
+			for p := range c.blockedOnStage {
+				if p[0] == e.UserID || p[1] == e.UserID {
+					delete(c.blockedOnStage, p)
+				}
+			}
 		}
 	}
 	if after.Seq != c.seq {
@@ -64,6 +82,39 @@ func (c *checker) check(t *testing.T, r *room.Room, s step, before room.Snapshot
 	}
 	c.view.mustMatch(t, s, after)
 	c.checkState(t, r, s, after)
+	c.checkBlocks(t, r, s, after)
+}
+
+// checkBlocks: no two people are on stage where one blocks the other, unless the
+// block was made while both were there; and KeptOffStage only names listeners.
+func (c *checker) checkBlocks(t *testing.T, r *room.Room, s step, snap room.Snapshot) {
+	t.Helper()
+	if c.blocked == nil {
+		return
+	}
+	for i, a := range snap.Stage {
+		if r.KeptOffStage(a.UserID) {
+			t.Fatalf("%v: %.6s is on stage and kept off it", s, a.UserID)
+		}
+		for _, b := range snap.Stage[i+1:] {
+			if c.blocked(a.UserID, b.UserID) && !c.blockedOnStage[pair(a.UserID, b.UserID)] {
+				t.Fatalf("%v: %.6s and %.6s are on stage together, and one blocks the other", s, a.UserID, b.UserID)
+			}
+		}
+	}
+}
+
+// onStage reports whether u is on the stage of snap.
+func onStage(snap room.Snapshot, u string) bool {
+	return slices.ContainsFunc(snap.Stage, func(p room.Participant) bool { return p.UserID == u })
+}
+
+// pair orders two user IDs.
+func pair(a, b string) [2]string {
+	if b < a {
+		a, b = b, a
+	}
+	return [2]string{a, b}
 }
 
 // checkRecipients: every event goes to members only.

@@ -54,9 +54,6 @@ func (r *Room) join(actor string, c Join) error {
 		inv.toStage = false // a stage invitation is good for one join
 		r.invites[actor] = inv
 	}
-	if role != Listener && r.anyOnStage(c.Rel.BlockedBy) {
-		role = Listener
-	}
 	m := &member{id: actor, guest: c.Guest, role: Listener, browser: c.Browser, addr: c.Addr}
 	r.people[actor] = m
 	if c.Guest {
@@ -67,6 +64,9 @@ func (r *Room) join(actor string, c Join) error {
 	}
 	if !c.Guest {
 		r.addRelations(actor, c.Rel)
+	}
+	if role != Listener && r.blockedFromStage(actor) {
+		role, m.keptOff = Listener, true // the stage's block rule; see KeptOffStage
 	}
 	if role == Listener {
 		r.enterAudience(m)

@@ -87,6 +87,18 @@ func (r *Room) Audible(id string) bool {
 	return ok && r.state == StateLive && !m.muted
 }
 
+// KeptOffStage reports whether id, present, joined the audience although their
+// join would have put them on stage (as the creator, a co-host, a stage guest of
+// Config.Speakers or the invitee of a moderator's InviteMembers{ToStage: true}),
+// because they and someone on stage block one another, one way or the other. It
+// holds until they come on stage or leave. The room emits nothing about it (the
+// members see a listener join, as for anyone); the layer above tells the joiner
+// why, with ErrKeptOffStage, right after their join.
+func (r *Room) KeptOffStage(id string) bool {
+	m, ok := r.people[id]
+	return ok && m.keptOff
+}
+
 // IsMember reports whether id belongs to the room's conversation: present, or the
 // creator or a co-host, or invited with InviteMembers or as one of the Config's
 // Speakers, and not removed. In a closed room these are the only people who may

@@ -123,20 +123,25 @@ func (r *Room) anyModerator(ids []string) bool {
 	return false
 }
 
-// anyOnStage reports whether one of ids is on stage.
-func (r *Room) anyOnStage(ids []string) bool {
-	for _, id := range ids {
-		if _, ok := r.stage[id]; ok {
+// blockedFromStage reports whether u may not come on stage now: someone on stage
+// blocks u, or u blocks someone on stage. This is the stage's block rule, in both
+// directions, and the one place it lives: every way onto the stage asks it (an
+// invitation to speak and its acceptance, and a join that would put the joiner on
+// stage: the creator, a co-host, a stage guest of Config.Speakers, the invitee of a
+// moderator's InviteMembers{ToStage: true}). Moving someone already on stage, or
+// making them a moderator, brings nobody new on stage and does not ask.
+//
+// A block made while both people are on stage (SetRelation) moves nobody: they stay
+// there together. The rule bars coming on stage, so once either of them leaves the
+// stage, they cannot come back while the other is there, until the block is lifted.
+func (r *Room) blockedFromStage(u string) bool {
+	for v := range r.blocks.out[u] {
+		if _, ok := r.stage[v]; ok {
 			return true
 		}
 	}
-	return false
-}
-
-// blockedOnStage reports whether someone on stage blocks u.
-func (r *Room) blockedOnStage(u string) bool {
-	for s := range r.stage {
-		if r.blocks.has(s, u) {
+	for v := range r.blocks.in[u] {
+		if _, ok := r.stage[v]; ok {
 			return true
 		}
 	}

@@ -72,6 +72,9 @@ type member struct {
 	inAud   uint64 // tick of entering the audience
 	hand    uint64 // tick of raising the hand
 	invited uint64 // tick of the pending invitation to speak
+	// keptOff: their join would have put them on stage, but the stage's block
+	// rule kept them in the audience (KeptOffStage); cleared on stage.
+	keptOff bool
 }
 
 func (m *member) participant() Participant {

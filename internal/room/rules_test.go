@@ -39,6 +39,7 @@ func TestRules(t *testing.T) {
 		{"removal", removeCases()},
 		{"members' invitations", inviteMembersCases()},
 		{"relations and blocks", relationCases()},
+		{"the stage's block rule, both ways", stageBlockCases()},
 		{"co-hosts, stage guests and clubs", hostCases()},
 		{"guests", guestCases()},
 	}
@@ -173,6 +174,7 @@ func TestErrorCodes(t *testing.T) {
 		{room.ErrNotModerator, errcode.Forbidden},
 		{room.ErrBlockedByModerator, errcode.Blocked},
 		{room.ErrBlockedOnStage, errcode.Blocked},
+		{room.ErrKeptOffStage, errcode.Blocked},
 		{room.ErrBadCommand, errcode.BadRequest},
 	}
 	for _, c := range cases {

@@ -5,7 +5,7 @@ import "time"
 // enterStage puts m, a present participant not on stage, on stage with role,
 // muted, hand down and no pending invitation, and tells the members.
 func (r *Room) enterStage(m *member, role Role, now time.Time) {
-	m.role, m.muted, m.held, m.since = role, true, false, now
+	m.role, m.muted, m.held, m.since, m.keptOff = role, true, false, now, false
 	m.onStage, m.inAud, m.hand, m.invited = r.next(), 0, 0, 0
 	r.stage[m.id] = m
 	r.emit(JoinedStage{Header: r.header(members()), UserID: m.id, Role: role, Muted: true, Since: now})
@@ -75,7 +75,7 @@ func (r *Room) inviteToSpeak(m *member, c InviteToSpeak) error {
 		return ErrGuestListenOnly
 	case t.invited != 0:
 		return ErrAlreadyInvited
-	case r.blockedOnStage(t.id):
+	case r.blockedFromStage(t.id):
 		return ErrBlockedOnStage
 	}
 	t.invited = r.next()
@@ -83,13 +83,16 @@ func (r *Room) inviteToSpeak(m *member, c InviteToSpeak) error {
 	return nil
 }
 
-// acceptSpeak applies AcceptSpeak. The block rule is checked again: someone who
-// blocks the invitee may have come on stage since the invitation.
+// acceptSpeak applies AcceptSpeak. The block rule is checked again: since the
+// invitation, someone who blocks the invitee, or whom they block, may have come on
+// stage, or a block may have been made between the invitee and someone on stage.
+// A refused acceptance leaves the invitation pending, to accept once the rule
+// allows it or to decline.
 func (r *Room) acceptSpeak(m *member, c AcceptSpeak) error {
 	if m.invited == 0 {
 		return ErrNoSpeakInvitation
 	}
-	if r.blockedOnStage(m.id) {
+	if r.blockedFromStage(m.id) {
 		return ErrBlockedOnStage
 	}
 	r.leaveAudience(m, ReasonToStage)

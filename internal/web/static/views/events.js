@@ -331,7 +331,7 @@ async function hostPanel(e) {
   let form = null;
   if (open) {
     const names = field('Invite people', { name: 'usernames', autocapitalize: 'none', spellcheck: 'false', placeholder: 'usernames', required: true },
-      'Usernames separated by commas or spaces. Hosts’ guests land on stage when the room opens.');
+      'Usernames separated by commas or spaces. Hosts’ guests land on stage when the room opens, unless a block stands between them and a host or another guest.');
     const msg = field('Message (optional)', { name: 'message', maxlength: 280 });
     const err = errorBox();
     const send = h('button', { type: 'submit', class: 'btn' }, icon('invite'), 'Send invitations');

@@ -70,7 +70,7 @@ export function inviteSheet(s) {
       if (!sent.has(roomID)) sent.set(roomID, []);
       sent.get(roomID).unshift({ id: inv.id, recipients: (inv.recipients || []).map((r) => ({ user: r.user, status: r.status, text: '' })) });
       names.input.value = '';
-      toast(inv.to_stage ? 'Invitations sent. They will come straight on stage.' : 'Invitations sent.', 'info', 3000);
+      toast(inv.to_stage ? 'Invitations sent. They will come straight on stage, unless a block stands between them and someone on it.' : 'Invitations sent.', 'info', 3000);
       drawSent();
     }, err);
   });

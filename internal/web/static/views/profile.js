@@ -7,6 +7,12 @@ import { get, put, del, patch, post, enc } from '../api.js';
 import { app, toast } from '../state.js';
 import { field, errorBox, busy, sheet, copyButton } from './ui.js';
 
+// BLOCK_MEANS says what a block does (docs/api.md, the block endpoint), after the
+// blocked person's name or "they". The server holds every part of it: the account
+// service (follows, profile), the room's join rule (rooms you moderate) and the
+// room's stage rule, which works both ways (internal/room).
+const BLOCK_MEANS = 'can no longer follow you, find your profile or join a room you moderate, and neither of you can be brought on stage while the other is on it.';
+
 function peopleSheet(title, path) {
   sheet(title, () => {
     const list = h('ul', { class: 'people-list' }, h('li', { class: 'muted' }, 'Loading…'));
@@ -60,7 +66,7 @@ export async function profileView({ params }) {
         busy(block, async () => {
           if (p.you_block) await del(`/users/${enc(username)}/block`);
           else await put(`/users/${enc(username)}/block`);
-          toast(p.you_block ? 'Unblocked.' : `Blocked. You and ${p.display_name} no longer see each other.`, 'info');
+          toast(p.you_block ? 'Unblocked.' : `Blocked. ${p.display_name} ${BLOCK_MEANS}`, 'info');
           p = await get('/users/' + enc(username));
           draw();
         }, err);
@@ -80,8 +86,11 @@ export async function profileView({ params }) {
       h('p', { class: 'stats' }, followers, following),
       p.invited_by ? h('p', { class: 'muted small' }, 'Invited by ', h('a', { href: `/u/${enc(p.invited_by.username)}` }, p.invited_by.display_name)) : null,
       p.disabled ? h('p', { class: 'notice notice-warn' }, 'This account is disabled.') : null,
-      p.you_block ? h('p', { class: 'notice notice-soft' }, 'You block this person.') : null,
-      h('div', { class: 'row wrap' }, actions), err.el));
+      p.you_block ? h('p', { class: 'notice notice-soft', 'data-testid': 'you-block' }, `You block this person: they ${BLOCK_MEANS}`) : null,
+      h('div', { class: 'row wrap' }, actions),
+      own || p.you_block ? null : h('p', { class: 'muted small', 'data-testid': 'block-means' },
+        `If you block ${p.display_name}, follows between you end, and they ${BLOCK_MEANS} You can still be in the same room.`),
+      err.el));
   };
 
   const editSheet = () => {

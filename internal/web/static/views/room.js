@@ -456,7 +456,9 @@ function liveView(s) {
     if (m.kind === 'removed' || m.kind === 'room_ended') return;
     if (m.kind === 'muted' && s.you && d.user_id === s.you.id && d.by) toast(d.held ? 'A moderator muted you and holds the mute.' : 'A moderator muted you.', 'info');
   };
-  const onServerError = (e) => toast(e.detail.message, 'error');
+  // A server error without a request: a notice about this connection. "blocked"
+  // says why a join that would have put you on stage put you in the audience.
+  const onServerError = (e) => toast(e.detail.message, e.detail.code === 'blocked' ? 'info' : 'error');
 
   // syncMic asks for the microphone when the user goes on stage, releases it in
   // the audience, and keeps the track's enabled flag in line with their mute.
