@@ -216,10 +216,10 @@ func (a *API) routes() {
 // Handle adds a route outside the API's own table (the web UI, the room socket).
 func (a *API) Handle(pattern string, h http.Handler) { a.mux.Handle(pattern, h) }
 
-// Handler returns the API with its middleware: metrics, recovery and the
-// cross-origin check.
+// Handler returns the API with its middleware: the security headers, metrics,
+// recovery and the cross-origin check.
 func (a *API) Handler() http.Handler {
-	return a.instrument(a.recoverPanics(a.checkOrigin(a.mux)))
+	return SecurityHeaders(a.instrument(a.recoverPanics(a.checkOrigin(a.mux))))
 }
 
 func (a *API) notFound(w http.ResponseWriter, r *http.Request) {
