@@ -154,9 +154,14 @@ func token(r *http.Request) string {
 	return ""
 }
 
-// Authenticate resolves the session behind r, for handlers outside this package
-// (the room socket).
+// Authenticate resolves the session behind r, in person, for the handlers that
+// do without as (a room's page and its socket, which guests may use too). Rooms
+// are personal: a request that would act for another account (ActingAsHeader)
+// is refused with account.ErrNotForDelegates, session or not.
 func (a *API) Authenticate(r *http.Request) (account.Session, account.User, error) {
+	if r.Header.Get(ActingAsHeader) != "" {
+		return account.Session{}, account.User{}, account.ErrNotForDelegates
+	}
 	return a.accounts.Authenticate(r.Context(), token(r))
 }
 
@@ -175,7 +180,7 @@ const ActingAsHeader = "Townhall-Acting-As"
 // makes that succeeds is written to the owner's audit log.
 func (a *API) as(scope account.Scope, f authedFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sess, u, err := a.Authenticate(r)
+		sess, u, err := a.accounts.Authenticate(r.Context(), token(r))
 		if err != nil {
 			a.writeError(w, r, err)
 			return
