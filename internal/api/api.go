@@ -124,7 +124,9 @@ type route struct {
 	handler http.Handler
 }
 
-// routes registers the whole API: one table, standard library patterns.
+// routes registers the whole API: one table, standard library patterns. A route
+// with a {username} in its pattern needs a session (as), and as counts it against
+// the session's look-up limit (lookups.go).
 func (a *API) routes() {
 	table := []route{
 		{"GET /healthz", http.HandlerFunc(a.healthz)},
@@ -143,9 +145,9 @@ func (a *API) routes() {
 		{"POST /api/v1/invites", a.authed(a.createInvite)},
 		{"GET /api/v1/invites", a.authed(a.listInvites)},
 
-		{"GET /api/v1/users/{username}", a.authed(a.lookup(a.profile))},
-		{"GET /api/v1/users/{username}/followers", a.authed(a.lookup(a.followers))},
-		{"GET /api/v1/users/{username}/following", a.authed(a.lookup(a.following))},
+		{"GET /api/v1/users/{username}", a.authed(a.profile)},
+		{"GET /api/v1/users/{username}/followers", a.authed(a.followers)},
+		{"GET /api/v1/users/{username}/following", a.authed(a.following)},
 		{"PUT /api/v1/users/{username}/follow", a.authed(a.follow)},
 		{"DELETE /api/v1/users/{username}/follow", a.authed(a.unfollow)},
 		{"PUT /api/v1/users/{username}/block", a.authed(a.block)},
@@ -216,10 +218,10 @@ func (a *API) routes() {
 // Handle adds a route outside the API's own table (the web UI, the room socket).
 func (a *API) Handle(pattern string, h http.Handler) { a.mux.Handle(pattern, h) }
 
-// Handler returns the API with its middleware: metrics, recovery and the
-// cross-origin check.
+// Handler returns the API with its middleware: the security headers, metrics,
+// recovery and the cross-origin check.
 func (a *API) Handler() http.Handler {
-	return a.instrument(a.recoverPanics(a.checkOrigin(a.mux)))
+	return SecurityHeaders(a.instrument(a.recoverPanics(a.checkOrigin(a.mux))))
 }
 
 func (a *API) notFound(w http.ResponseWriter, r *http.Request) {

@@ -80,7 +80,8 @@ type invitationView struct {
 }
 
 // invite sends an invitation to a conversation. Usernames that do not exist, or
-// that a block separates from the inviter, are refused as not found.
+// that a block separates from the inviter, are refused as not found; each counts
+// as a look-up.
 func (a *API) invite(w http.ResponseWriter, r *http.Request, u account.User) {
 	req, err := bind[inviteRequest](w, r)
 	if err != nil {
@@ -88,16 +89,15 @@ func (a *API) invite(w http.ResponseWriter, r *http.Request, u account.User) {
 		return
 	}
 	roomID := r.PathValue("id")
+	users, err := a.lookUp(r, u, req.Usernames, func(t account.User, rel account.Relation) bool {
+		return !rel.Blocked() && t.ID != u.ID
+	})
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
 	var to []live.Person
-	for _, name := range req.Usernames {
-		t, rel, err := a.accounts.Lookup(r.Context(), u, name)
-		if err == nil && (rel.Blocked() || t.ID == u.ID) {
-			err = account.ErrNotFound
-		}
-		if err != nil {
-			a.writeError(w, r, fmt.Errorf("%w: %s", err, name))
-			return
-		}
+	for _, t := range users {
 		to = append(to, personOf(t))
 	}
 	view := invitationView{RoomID: roomID, From: viewSummary(account.SummaryOf(u)), Message: req.Message}
@@ -198,12 +198,12 @@ func (a *API) ping(w http.ResponseWriter, r *http.Request, u account.User) {
 		a.writeError(w, r, err)
 		return
 	}
-	t, _, err := a.accounts.Lookup(r.Context(), u, req.Username)
+	users, err := a.lookUp(r, u, []string{req.Username}, nil)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	if err := a.hub.Ping(r.Context(), personOf(u), r.PathValue("id"), personOf(t)); err != nil {
+	if err := a.hub.Ping(r.Context(), personOf(u), r.PathValue("id"), personOf(users[0])); err != nil {
 		a.writeError(w, r, err)
 		return
 	}

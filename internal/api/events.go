@@ -127,19 +127,16 @@ func (a *API) eventsOn(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// userIDs resolves usernames for u: unknown people and people a block separates
-// from u are not found.
+// userIDs resolves usernames for u (lookUp: they count as look-ups): unknown
+// people and people a block separates from u are not found.
 func (a *API) userIDs(r *http.Request, u account.User, names []string) ([]string, error) {
-	out := make([]string, 0, len(names))
-	for _, n := range names {
-		t, rel, err := a.accounts.Lookup(r.Context(), u, n)
-		if err == nil && rel.Blocked() {
-			err = account.ErrNotFound
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s", err, n)
-		}
-		out = append(out, t.ID)
+	users, err := a.lookUp(r, u, names, func(_ account.User, rel account.Relation) bool { return !rel.Blocked() })
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(users))
+	for i, t := range users {
+		out[i] = t.ID
 	}
 	return out, nil
 }

@@ -40,7 +40,13 @@ func (k *keyedLimiter) idleAfter() time.Duration {
 
 // wait returns 0 if the key may go ahead now (and takes a token), or how long it
 // must wait before it may.
-func (k *keyedLimiter) wait(key string) time.Duration {
+func (k *keyedLimiter) wait(key string) time.Duration { return k.waitN(key, 1) }
+
+// waitN is wait for n tokens at once: 0 if the key may go ahead now (and takes
+// them), or how long it must wait before it may. n is capped at the burst, so
+// that a request worth more than a full bucket still goes through on a full one.
+func (k *keyedLimiter) waitN(key string, n int) time.Duration {
+	n = min(n, k.burst)
 	now := k.now()
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -57,7 +63,7 @@ func (k *keyedLimiter) wait(key string) time.Duration {
 		b = rate.NewLimiter(k.limit, k.burst)
 		k.buckets[key] = b
 	}
-	res := b.ReserveN(now, 1)
+	res := b.ReserveN(now, n)
 	if d := res.DelayFrom(now); d > 0 {
 		res.CancelAt(now)
 		return d
@@ -65,8 +71,16 @@ func (k *keyedLimiter) wait(key string) time.Duration {
 	return 0
 }
 
+// retryAfter is a rate limit's refusal, for code that answers with an error:
+// writeError sends it as tooMany does.
+type retryAfter time.Duration
+
+func (d retryAfter) Error() string {
+	return "too many requests; retry after " + strconv.Itoa(int(math.Ceil(time.Duration(d).Seconds()))) + "s"
+}
+
 // tooMany answers 429 with Retry-After in whole seconds.
 func tooMany(w http.ResponseWriter, d time.Duration) {
 	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(d.Seconds()))))
-	writeCode(w, errcode.RateLimited, "too many requests; retry after "+strconv.Itoa(int(math.Ceil(d.Seconds())))+"s")
+	writeCode(w, errcode.RateLimited, retryAfter(d).Error())
 }

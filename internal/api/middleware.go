@@ -93,6 +93,28 @@ func (a *API) recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
+// HSTS is the Strict-Transport-Security that every response over TLS carries
+// (RFC 6797): browsers use nothing but HTTPS for this host and its subdomains for
+// two years after they see it.
+const HSTS = "max-age=63072000; includeSubDomains"
+
+// SecurityHeaders sets the headers every response of townhall carries, whatever
+// answers it (the API, its errors, the web app, /metrics, a 404):
+// X-Content-Type-Options: nosniff, so that no browser reads a response as another
+// type than it says; and, on a connection that is TLS, Strict-Transport-Security
+// (RFC 6797 §7.2: never over plain HTTP), whether the certificate comes from files
+// or from ACME.
+func SecurityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		if r.TLS != nil {
+			h.Set("Strict-Transport-Security", HSTS)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // checkOrigin refuses state-changing cross-origin browser requests (CSRF). Requests
 // that authenticate with a bearer token are not at risk and skip it.
 func (a *API) checkOrigin(next http.Handler) http.Handler {
@@ -132,9 +154,14 @@ func token(r *http.Request) string {
 	return ""
 }
 
-// Authenticate resolves the session behind r, for handlers outside this package
-// (the room socket).
+// Authenticate resolves the session behind r, in person, for the handlers that
+// do without as (a room's page and its socket, which guests may use too). Rooms
+// are personal: a request that would act for another account (ActingAsHeader)
+// is refused with account.ErrNotForDelegates, session or not.
 func (a *API) Authenticate(r *http.Request) (account.Session, account.User, error) {
+	if r.Header.Get(ActingAsHeader) != "" {
+		return account.Session{}, account.User{}, account.ErrNotForDelegates
+	}
 	return a.accounts.Authenticate(r.Context(), token(r))
 }
 
@@ -150,10 +177,11 @@ const ActingAsHeader = "Townhall-Acting-As"
 // nothing: the route is personal). The delegation is resolved once, here, from
 // the store, so a revoked delegate is refused at their next request. f gets the
 // account acted for; actorOf tells who acts. A state-changing request a delegate
-// makes that succeeds is written to the owner's audit log.
+// makes that succeeds is written to the owner's audit log. A route whose
+// pattern takes a {username} costs one look-up (lookups.go) before f runs.
 func (a *API) as(scope account.Scope, f authedFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sess, u, err := a.Authenticate(r)
+		sess, u, err := a.accounts.Authenticate(r.Context(), token(r))
 		if err != nil {
 			a.writeError(w, r, err)
 			return
@@ -175,6 +203,12 @@ func (a *API) as(scope account.Scope, f authedFunc) http.Handler {
 		}
 		ctx := context.WithValue(context.WithValue(r.Context(), sessionKey, sess), actorKey, actor)
 		r = r.WithContext(ctx)
+		if namesUser(r.Pattern) {
+			if err := a.countLookups(r, 1); err != nil {
+				a.writeError(w, r, err)
+				return
+			}
+		}
 		if !actor.Acting() {
 			f(w, r, u)
 			return
@@ -199,17 +233,6 @@ func actorOf(r *http.Request) account.Actor {
 func sessionOf(r *http.Request) account.Session {
 	s, _ := r.Context().Value(sessionKey).(account.Session)
 	return s
-}
-
-// lookup rate-limits user look-ups per session, so nobody can crawl the directory.
-func (a *API) lookup(f authedFunc) authedFunc {
-	return func(w http.ResponseWriter, r *http.Request, u account.User) {
-		if d := a.lookups.wait(sessionOf(r).ID); d > 0 {
-			tooMany(w, d)
-			return
-		}
-		f(w, r, u)
-	}
 }
 
 // clientIP is the remote address of r without its port.

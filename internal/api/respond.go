@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/townhall/townhall/internal/errcode"
 )
@@ -30,6 +31,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // writeError sends err with its stable code and status. Errors without a code are
 // bugs or outages: they are logged and the client gets a generic message.
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var wait retryAfter
+	if errors.As(err, &wait) {
+		tooMany(w, time.Duration(wait))
+		return
+	}
 	var coded *errcode.Error
 	if !errors.As(err, &coded) {
 		a.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)

@@ -55,11 +55,17 @@ func (a *API) createRoom(w http.ResponseWriter, r *http.Request, u account.User)
 }
 
 // getRoom shows a live room to whoever may see it; guests see open rooms that
-// allow them. Anything else is not found, so closed rooms stay invisible.
+// allow them. Anything else is not found, so closed rooms stay invisible. Nobody
+// looks at a room for someone else (Authenticate).
 func (a *API) getRoom(w http.ResponseWriter, r *http.Request) {
 	viewer := ""
-	if _, u, err := a.Authenticate(r); err == nil {
+	_, u, err := a.Authenticate(r)
+	switch {
+	case err == nil:
 		viewer = u.ID
+	case errors.Is(err, account.ErrNotForDelegates):
+		a.writeError(w, r, err)
+		return
 	}
 	s, err := a.hub.RoomInfo(r.Context(), viewer, r.PathValue("id"))
 	if err != nil {
@@ -71,6 +77,8 @@ func (a *API) getRoom(w http.ResponseWriter, r *http.Request) {
 
 // roomSocket upgrades to the room socket. A signed-in user joins as themselves;
 // without a session, ?guest=1 joins an open room that allows guests, to listen.
+// Nobody joins for someone else: a request acting for an account is refused
+// (Authenticate), before any upgrade.
 //
 // Every browser gets a signed identity (GuestCookie): a guest listens under it, and
 // a removal bars it, with the address, from coming back to that room as a guest.

@@ -8,7 +8,7 @@ import (
 )
 
 // searchAll finds people, clubs and upcoming events matching ?q=, rate-limited
-// per session.
+// per session; each search also counts as a look-up.
 func (a *API) searchAll(w http.ResponseWriter, r *http.Request, u account.User) {
 	if a.search == nil {
 		a.writeError(w, r, errNoService)
@@ -16,6 +16,10 @@ func (a *API) searchAll(w http.ResponseWriter, r *http.Request, u account.User) 
 	}
 	if d := a.searches.wait(sessionOf(r).ID); d > 0 {
 		tooMany(w, d)
+		return
+	}
+	if err := a.countLookups(r, 1); err != nil { // it finds people by username
+		a.writeError(w, r, err)
 		return
 	}
 	q := r.URL.Query().Get("q")

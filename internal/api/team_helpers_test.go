@@ -55,12 +55,18 @@ type teamEnv struct {
 	rooms *roomLog
 }
 
-func newTeamEnv(t *testing.T, driver string, searchPerSecond float64) *teamEnv {
+func newTeamEnv(t *testing.T, driver string, searchPerSecond float64, options ...envOption) *teamEnv {
 	t.Helper()
 	db := storetest.Open(t, driver)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	accounts, err := account.NewService(context.Background(), db, account.Options{SessionTTL: time.Hour,
-		InviteTTL: time.Hour, InvitesPerUser: 5, Hasher: account.NewHasher(64, 1)})
+	aopts := account.Options{SessionTTL: time.Hour, InviteTTL: time.Hour, InvitesPerUser: 5,
+		Hasher: account.NewHasher(64, 1)}
+	opts := api.Options{Log: log, Registry: prometheus.NewRegistry(), PublicURL: "http://townhall.test",
+		LoginPerMinute: 1000, LookupPerSecond: 1000, Ready: db.Ping, SearchPerSecond: searchPerSecond}
+	for _, o := range options {
+		o(&opts, &aopts)
+	}
+	accounts, err := account.NewService(context.Background(), db, aopts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,10 +82,8 @@ func newTeamEnv(t *testing.T, driver string, searchPerSecond float64) *teamEnv {
 	clubs := club.NewService(club.Options{Store: db, Notifier: gate, Rooms: rooms})
 	events := event.NewService(event.Options{Store: db, Graph: db, Clubs: clubs, Notifier: gate, Rooms: rooms,
 		Delegates: delegation.RoomDelegates})
-	opts := api.Options{Log: log, Registry: prometheus.NewRegistry(), PublicURL: "http://townhall.test",
-		LoginPerMinute: 1000, LookupPerSecond: 1000, Ready: db.Ping, Accounts: accounts, Hub: hub,
-		Delegation: delegation, Clubs: clubs, Events: events, Notify: gate, Search: search.New(db, events, nil),
-		SearchPerSecond: searchPerSecond}
+	opts.Accounts, opts.Hub, opts.Delegation, opts.Clubs, opts.Events, opts.Notify, opts.Search =
+		accounts, hub, delegation, clubs, events, gate, search.New(db, events, nil)
 	srv := httptest.NewServer(api.New(opts).Handler())
 	t.Cleanup(srv.Close)
 	return &teamEnv{env: &env{t: t, srv: srv, accounts: accounts, opts: opts}, db: db, rooms: rooms}

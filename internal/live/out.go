@@ -70,14 +70,9 @@ type listenerView struct {
 	HandRaised bool `json:"hand_raised"`
 }
 
-// eventMsg carries one room event; Seq is the connection's own sequence number,
-// which grows by exactly one per event message it is sent.
-type eventMsg struct {
-	Type string `json:"type"` // "event"
-	Seq  uint64 `json:"seq"`
-	Kind string `json:"kind"`
-	Data any    `json:"data"`
-}
+// The event message ({"type":"event","seq","kind","data"}, seq growing by
+// exactly one per event message a connection is sent) and the bye message
+// ({"type":"bye","reason"}) are written by hand: conn.sendEvent and conn.close.
 
 type okMsg struct {
 	Type string `json:"type"` // "ok"
@@ -89,11 +84,6 @@ type errorMsg struct {
 	ID      string `json:"id,omitempty"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
-}
-
-type byeMsg struct {
-	Type   string `json:"type"` // "bye": the server is closing this socket
-	Reason string `json:"reason"`
 }
 
 type offerMsg struct {

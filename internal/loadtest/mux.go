@@ -25,7 +25,6 @@ type udpMux struct {
 	parts []atomic.Pointer[participant] // by participant index
 	win   *window
 	wg    sync.WaitGroup
-	hist  []*histogram // one per socket, read after close
 }
 
 type muxSock struct {

@@ -104,7 +104,6 @@ type participant struct {
 	iceOK  atomic.Bool // a check of ours succeeded
 	nomin  atomic.Bool // the server nominated our pair (full ICE server)
 	iceNow chan struct{}
-	iceMu  sync.Mutex
 
 	inbox   chan []byte   // DTLS records during the handshake
 	hsDone  chan struct{} // closed when the handshake is over: DTLS is dropped
@@ -294,20 +293,20 @@ func (p *participant) handleSTUN(b []byte) {
 // the server: our last flight is acknowledged by the server's Finished.
 func (p *participant) handshake(ctx context.Context) error {
 	pc := &dtlsPacketConn{p: p, wake: make(chan struct{}, 1)}
-	conn, err := dtls.Client(pc, p.server, &dtls.Config{
-		Certificates:       []tls.Certificate{p.id.cert},
-		InsecureSkipVerify: true, // self-signed: the fingerprint from the offer is checked instead
-		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
+	conn, err := dtls.ClientWithOptions(pc, p.server,
+		dtls.WithCertificates(p.id.cert),
+		dtls.WithInsecureSkipVerify(true), // self-signed: the fingerprint from the offer is checked instead
+		dtls.WithVerifyPeerCertificate(func(raw [][]byte, _ [][]*x509.Certificate) error {
 			want := strings.TrimSpace(p.offer.fingerprint)
 			if len(raw) == 0 || !strings.EqualFold(want, "sha-256 "+fingerprintOf(raw[0])) {
 				return fmt.Errorf("the server's certificate does not match its fingerprint")
 			}
 			return nil
-		},
-		SRTPProtectionProfiles: []dtls.SRTPProtectionProfile{dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80},
-		ExtendedMasterSecret:   dtls.RequireExtendedMasterSecret,
-		FlightInterval:         250 * time.Millisecond,
-	})
+		}),
+		dtls.WithSRTPProtectionProfiles(dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80),
+		dtls.WithExtendedMasterSecret(dtls.RequireExtendedMasterSecret),
+		dtls.WithFlightInterval(250*time.Millisecond),
+	)
 	if err != nil {
 		return err
 	}

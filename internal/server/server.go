@@ -157,10 +157,7 @@ func (s *Server) Run(ctx context.Context) error {
 		Notify: team.notify, Search: team.search, GuestKey: guestKey, TrustedProxies: s.cfg.TrustedProxies,
 	})
 	s.api.Handle("/", web.Handler(web.Options{}))
-	handler := s.api.Handler()
-	if s.cfg.Domain != "" {
-		handler = hsts(handler)
-	}
+	handler := s.api.Handler() // with HSTS on every response over TLS (api.SecurityHeaders)
 	tlsCfg, stopACME, err := s.tlsConfig(ctx)
 	if err != nil {
 		return err

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/acme/autocert"
+
+	"github.com/townhall/townhall/internal/api"
 )
 
 // tlsConfig returns the TLS configuration of the server, or nil for plain HTTP.
@@ -34,7 +36,7 @@ func (s *Server) tlsConfig(ctx context.Context) (cfg *tls.Config, stop func(), e
 		if err != nil {
 			return nil, nil, fmt.Errorf("ACME HTTP-01 listener: %w", err)
 		}
-		challenge := &http.Server{Handler: m.HTTPHandler(nil), ReadHeaderTimeout: 10 * time.Second}
+		challenge := &http.Server{Handler: api.SecurityHeaders(m.HTTPHandler(nil)), ReadHeaderTimeout: 10 * time.Second}
 		go func() {
 			if err := challenge.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				s.log.Error("ACME HTTP-01 listener stopped", "err", err)
@@ -49,13 +51,4 @@ func (s *Server) tlsConfig(ctx context.Context) (cfg *tls.Config, stop func(), e
 		}, nil
 	}
 	return nil, func() {}, nil
-}
-
-// hsts adds Strict-Transport-Security when the server has a real domain: browsers
-// then never try plain HTTP again.
-func hsts(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
-		next.ServeHTTP(w, r)
-	})
 }

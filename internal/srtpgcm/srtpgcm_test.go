@@ -70,7 +70,7 @@ func TestCipherAgreesWithPion(t *testing.T) {
 		}},
 		{"sealing allocates nothing", func(t *testing.T) {
 			pkt, n := rtpPacket(t, 10)
-			if a := testing.AllocsPerRun(100, func() { c.Seal(pkt[:len(pkt)], n, 0xcafe, 0, 10, &iv) }); a != 0 {
+			if a := testing.AllocsPerRun(100, func() { c.Seal(pkt, n, 0xcafe, 0, 10, &iv) }); a != 0 {
 				t.Fatalf("%v allocations per seal", a)
 			}
 		}},
