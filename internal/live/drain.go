@@ -170,9 +170,8 @@ func (h *Hub) handOver(ctx context.Context, r *liveRoom) error {
 		if err = h.cl.RoomStates.Save(ctx, r.id, r.lease.Epoch(), sv); err != nil {
 			return
 		}
+		r.lease.Release(ctx, false) // no renewal from now on: the revision stays
 		from := r.lease.Revision()
-		r.lease.Release(ctx, false)
-		from = r.lease.Revision()
 		for _, n := range targets {
 			var out []byte
 			out, err = h.cl.Rooms.RequestNode(ctx, n.Name, mustJSON(nodeReq{Op: opTake, Room: r.id, From: from}))

@@ -498,6 +498,15 @@ func wantStatus(t *testing.T, what string, err error, status int, code string) {
 	}
 }
 
+// stageIDs lists the IDs on a snapshot's stage.
+func stageIDs(st client.RoomState) []string {
+	out := make([]string, len(st.Stage))
+	for i, p := range st.Stage {
+		out[i] = p.ID
+	}
+	return out
+}
+
 // listenerIDs lists the IDs in a snapshot's audience.
 func listenerIDs(st client.RoomState) []string {
 	out := make([]string, len(st.Listeners))

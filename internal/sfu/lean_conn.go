@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/tls"
 	"crypto/x509"
 	"encoding/binary"
 	"errors"
@@ -289,28 +288,35 @@ func (c *leanConn) dtlsIn(b []byte) {
 // handshake runs DTLS (RFC 5763: the fingerprint of the answer authenticates the
 // client's self-signed certificate) and keeps the SRTP keys (RFC 5764 §4.2).
 func (c *leanConn) handshake(hs *handshake, remoteFP string, client bool) {
-	cfg := &dtls.Config{
-		Certificates:           []tls.Certificate{c.t.cert},
-		SRTPProtectionProfiles: []dtls.SRTPProtectionProfile{dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80},
-		ExtendedMasterSecret:   dtls.RequireExtendedMasterSecret,
-		ClientAuth:             dtls.RequireAnyClientCert,
-		InsecureSkipVerify:     true, // self-signed: checked against the answer's fingerprint
-		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
+	opts := []dtls.Option{
+		dtls.WithCertificates(c.t.cert),
+		dtls.WithSRTPProtectionProfiles(dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80),
+		dtls.WithExtendedMasterSecret(dtls.RequireExtendedMasterSecret),
+		dtls.WithInsecureSkipVerify(true), // self-signed: checked against the answer's fingerprint
+		dtls.WithVerifyPeerCertificate(func(raw [][]byte, _ [][]*x509.Certificate) error {
 			if len(raw) == 0 || fingerprintOf(raw[0]) != remoteFP {
 				return fmt.Errorf("the client's certificate does not match its fingerprint")
 			}
 			return nil
-		},
-		FlightInterval: 500 * time.Millisecond,
-		LoggerFactory:  pionLogs{log: c.t.log},
+		}),
+		dtls.WithFlightInterval(500 * time.Millisecond),
+		dtls.WithLoggerFactory(pionLogs{log: c.t.log}),
 	}
 	pc := newDTLSPacketConn(hs)
 	var conn *dtls.Conn
 	var err error
 	if client {
-		conn, err = dtls.Client(pc, pc.LocalAddr(), cfg)
+		copts := make([]dtls.ClientOption, len(opts))
+		for i, o := range opts {
+			copts[i] = o
+		}
+		conn, err = dtls.ClientWithOptions(pc, pc.LocalAddr(), copts...)
 	} else {
-		conn, err = dtls.Server(pc, pc.LocalAddr(), cfg)
+		sopts := []dtls.ServerOption{dtls.WithClientAuth(dtls.RequireAnyClientCert)}
+		for _, o := range opts {
+			sopts = append(sopts, o)
+		}
+		conn, err = dtls.ServerWithOptions(pc, pc.LocalAddr(), sopts...)
 	}
 	if err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), c.t.cfg.ConnectTimeout)
