@@ -48,6 +48,9 @@ type Options struct {
 	GuestKey []byte
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed.
 	TrustedProxies []*net.IPNet
+	// Limiters, when set, makes the rate limiters shared by the nodes of a
+	// cluster; nil keeps them in this process.
+	Limiters LimiterFactory
 }
 
 // API serves the HTTP API.
@@ -61,9 +64,9 @@ type API struct {
 	metrics   *httpMetrics
 	registry  *prometheus.Registry
 
-	loginByIP      *keyedLimiter
-	loginByAccount *keyedLimiter
-	lookups        *keyedLimiter
+	loginByIP      limited
+	loginByAccount limited
+	lookups        limited
 	mux            *http.ServeMux
 
 	delegation *account.Delegation
@@ -71,7 +74,7 @@ type API struct {
 	events     *event.Service
 	notify     *notify.Service
 	search     *search.Service
-	searches   *keyedLimiter
+	searches   limited
 
 	guestKey       []byte
 	trustedProxies []*net.IPNet
@@ -82,6 +85,15 @@ type API struct {
 func New(opts Options) *API {
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	// Every limit is the cluster's when there is one (Limiters), so that it holds
+	// whichever node a request reaches.
+	limiter := func(name string, perSecond float64, burst int) limited {
+		local := newKeyedLimiter(perSecond, burst, opts.Now)
+		if opts.Limiters == nil {
+			return limited{local}
+		}
+		return limited{opts.Limiters(name, perSecond, burst, local)}
 	}
 	loginBurst := int(opts.LoginPerMinute)
 	lookupBurst := int(opts.LookupPerSecond * 4)
@@ -94,9 +106,9 @@ func New(opts Options) *API {
 		csrf:           http.NewCrossOriginProtection(),
 		metrics:        newHTTPMetrics(opts.Registry),
 		registry:       opts.Registry,
-		loginByIP:      newKeyedLimiter(opts.LoginPerMinute/60, loginBurst, opts.Now),
-		loginByAccount: newKeyedLimiter(opts.LoginPerMinute/60, loginBurst, opts.Now),
-		lookups:        newKeyedLimiter(opts.LookupPerSecond, lookupBurst, opts.Now),
+		loginByIP:      limiter("login-ip", opts.LoginPerMinute/60, loginBurst),
+		loginByAccount: limiter("login-account", opts.LoginPerMinute/60, loginBurst),
+		lookups:        limiter("lookups", opts.LookupPerSecond, lookupBurst),
 		mux:            http.NewServeMux(),
 		delegation:     opts.Delegation,
 		clubs:          opts.Clubs,
@@ -113,7 +125,7 @@ func New(opts Options) *API {
 	if opts.SearchPerSecond <= 0 {
 		opts.SearchPerSecond = 2
 	}
-	a.searches = newKeyedLimiter(opts.SearchPerSecond, int(opts.SearchPerSecond*5), opts.Now)
+	a.searches = limiter("searches", opts.SearchPerSecond, int(opts.SearchPerSecond*5))
 	a.routes()
 	return a
 }

@@ -12,6 +12,24 @@ import (
 	"github.com/townhall/townhall/internal/errcode"
 )
 
+// Limiter is a token bucket per key. WaitN returns 0 if key may go ahead now (and
+// takes n tokens), or how long it must wait before it may; n is capped at the
+// burst.
+type Limiter interface {
+	WaitN(key string, n int) time.Duration
+}
+
+// LimiterFactory makes the limiter called name: the cluster's, shared by every
+// node, which falls back to local (this process's own) when the cluster cannot
+// answer.
+type LimiterFactory func(name string, perSecond float64, burst int, local Limiter) Limiter
+
+// limited is a Limiter with the one-token form the handlers use.
+type limited struct{ Limiter }
+
+func (l limited) wait(key string) time.Duration       { return l.WaitN(key, 1) }
+func (l limited) waitN(key string, n int) time.Duration { return l.WaitN(key, n) }
+
 // keyedLimiter keeps one token bucket (golang.org/x/time/rate) per key: an IP, an
 // account, a session. Idle buckets are dropped so the map stays bounded by the
 // number of recently active keys.
@@ -38,14 +56,10 @@ func (k *keyedLimiter) idleAfter() time.Duration {
 	return time.Duration(float64(k.burst) / float64(k.limit) * float64(time.Second))
 }
 
-// wait returns 0 if the key may go ahead now (and takes a token), or how long it
-// must wait before it may.
-func (k *keyedLimiter) wait(key string) time.Duration { return k.waitN(key, 1) }
-
-// waitN is wait for n tokens at once: 0 if the key may go ahead now (and takes
-// them), or how long it must wait before it may. n is capped at the burst, so
-// that a request worth more than a full bucket still goes through on a full one.
-func (k *keyedLimiter) waitN(key string, n int) time.Duration {
+// WaitN returns 0 if the key may go ahead now (and takes n tokens), or how long it
+// must wait before it may. n is capped at the burst, so that a request worth more
+// than a full bucket still goes through on a full one.
+func (k *keyedLimiter) WaitN(key string, n int) time.Duration {
 	n = min(n, k.burst)
 	now := k.now()
 	k.mu.Lock()

@@ -157,11 +157,18 @@ type Store interface {
 	AnswerEventInvitation(ctx context.Context, eventID, userID, status, text string, at time.Time) error
 
 	// DueEvents lists events neither cancelled nor started, starting in (from, to],
-	// for which no reminder of kind was recorded, by start.
-	DueEvents(ctx context.Context, kind string, from, to time.Time, limit int) ([]Event, error)
-	// NextDue returns the earliest start after from of an event neither
-	// cancelled nor started with no reminder of kind; ok is false if none.
-	NextDue(ctx context.Context, kind string, from time.Time) (at time.Time, ok bool, err error)
+	// whose reminder of kind was neither sent nor claimed by a claim still running
+	// at now (ClaimReminder), by start.
+	DueEvents(ctx context.Context, kind string, now, from, to time.Time, limit int) ([]Event, error)
+	// NextDue returns the earliest start after from of such an event; ok is false
+	// if none.
+	NextDue(ctx context.Context, kind string, now, from time.Time) (at time.Time, ok bool, err error)
+	// ClaimReminder claims the sending of the reminder of kind for the event at
+	// at, until until: ok is true for one caller only, unless the claim expires
+	// unfinished (its sender died), when the next caller gets it.
+	ClaimReminder(ctx context.Context, eventID, kind string, at, until time.Time) (ok bool, err error)
+	// FinishReminder records that a claimed reminder went out, for good.
+	FinishReminder(ctx context.Context, eventID, kind string) error
 	// MarkReminder records that the reminder of kind for the event was sent at at.
 	// first is false if it was already recorded (then nothing changes).
 	MarkReminder(ctx context.Context, eventID, kind string, at time.Time) (first bool, err error)

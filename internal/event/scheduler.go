@@ -47,6 +47,9 @@ type SchedulerOptions struct {
 	Late  time.Duration // 0 for DefaultLate
 	Idle  time.Duration // 0 for DefaultIdle
 	Log   *slog.Logger
+	// AfterClaim, when set, runs between claiming a reminder and sending it: the
+	// tests make a node stop there, to show that another node sends it.
+	AfterClaim func(Event)
 }
 
 // Scheduler sends each event's reminder shortly before it starts, once: due
@@ -118,7 +121,7 @@ func (s *Scheduler) Tick(ctx context.Context) (next time.Time, err error) {
 	now := s.opts.Clock.Now().UTC()
 	from, to := now.Add(-s.opts.Late), now.Add(s.opts.Lead)
 	for {
-		due, err := s.events.opts.Store.DueEvents(ctx, ReminderSoon, from, to, batch)
+		due, err := s.events.opts.Store.DueEvents(ctx, ReminderSoon, now, from, to, batch)
 		if err != nil {
 			return time.Time{}, err
 		}
@@ -131,7 +134,7 @@ func (s *Scheduler) Tick(ctx context.Context) (next time.Time, err error) {
 			break
 		}
 	}
-	at, ok, err := s.events.opts.Store.NextDue(ctx, ReminderSoon, from)
+	at, ok, err := s.events.opts.Store.NextDue(ctx, ReminderSoon, now, from)
 	if err != nil || !ok {
 		return time.Time{}, err
 	}
@@ -142,16 +145,28 @@ func (s *Scheduler) Tick(ctx context.Context) (next time.Time, err error) {
 	return next, nil
 }
 
-// remind records e's reminder, then sends it to its subscribers, hosts and
-// invitees. Recording first means a crash between the two loses a reminder
-// rather than sending it twice.
+// claimFor is how long a claimed reminder waits for its sender to finish before
+// another scheduler (another node) takes it over.
+const claimFor = 30 * time.Second
+
+// remind sends e's reminder to its subscribers, hosts and invitees, exactly once
+// across every node that runs a Scheduler: it claims the reminder, sends it,
+// and records it sent. A node that dies between the two leaves a claim that
+// expires after claimFor; the next scheduler sends it then. Each notice of the
+// reminder has an ID made of the reminder and its user (notify.Once), so that
+// the notices the dead node did send are not stored or pushed twice.
 func (s *Scheduler) remind(ctx context.Context, e Event, now time.Time) error {
-	first, err := s.events.opts.Store.MarkReminder(ctx, e.ID, ReminderSoon, now)
-	if err != nil || !first {
+	ok, err := s.events.opts.Store.ClaimReminder(ctx, e.ID, ReminderSoon, now, now.Add(claimFor))
+	if err != nil || !ok {
 		return err
 	}
-	if err := s.events.tell(ctx, e, notify.KindEventReminder, "", s.events.audience(ctx, e, true)); err != nil {
-		s.opts.Log.Warn("event reminder", "event", e.ID, "err", err)
+	if s.opts.AfterClaim != nil {
+		s.opts.AfterClaim(e)
 	}
-	return nil
+	once := notify.Once(ctx, "reminder:"+ReminderSoon+":"+e.ID)
+	if err := s.events.tell(once, e, notify.KindEventReminder, "", s.events.audience(ctx, e, true)); err != nil {
+		s.opts.Log.Warn("event reminder", "event", e.ID, "err", err)
+		return nil // the claim expires, and the reminder goes again: notify.Once keeps it single
+	}
+	return s.events.opts.Store.FinishReminder(ctx, e.ID, ReminderSoon)
 }

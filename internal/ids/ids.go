@@ -4,6 +4,7 @@ package ids
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base32"
 	"encoding/base64"
 )
@@ -45,4 +46,11 @@ func SecretBytes() []byte {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
 	return b
+}
+
+// From returns an identifier of New's shape made from seed: the same seed always
+// gives the same one (a notice that must be stored once, whoever stores it).
+func From(seed string) string {
+	sum := sha256.Sum256([]byte(seed))
+	return idEncoding.EncodeToString(sum[:16])
 }

@@ -72,6 +72,9 @@ func (f *fakeStore) InvitationsFrom(context.Context, string, int) ([]live.Invita
 	return nil, nil
 }
 func (f *fakeStore) AddNotification(context.Context, live.Notification) error { return nil }
+func (f *fakeStore) AddNotificationOnce(context.Context, live.Notification) (bool, error) {
+	return true, nil
+}
 func (f *fakeStore) Notifications(context.Context, string, string, int) ([]live.Notification, error) {
 	return nil, nil
 }

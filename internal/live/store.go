@@ -107,6 +107,9 @@ type Store interface {
 	InvitationsFrom(ctx context.Context, userID string, limit int) ([]Invitation, error)
 
 	AddNotification(ctx context.Context, n Notification) error
+	// AddNotificationOnce stores n unless a notification with its ID exists;
+	// added says whether it was stored.
+	AddNotificationOnce(ctx context.Context, n Notification) (added bool, err error)
 	// Notifications lists userID's notifications newest first, starting before
 	// the notification with ID before ("" for the newest).
 	Notifications(ctx context.Context, userID, before string, limit int) ([]Notification, error)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/townhall/townhall/internal/ids"
+	"github.com/townhall/townhall/internal/notify"
 )
 
 // userConn is a user's socket for what is not about one room: hallway updates and
@@ -140,7 +141,13 @@ func (h *Hub) Notify(ctx context.Context, user, kind string, data any) error {
 		return err
 	}
 	n := Notification{ID: ids.New(), UserID: user, Kind: kind, Data: raw, CreatedAt: h.now()}
-	if err := h.opts.Store.AddNotification(ctx, n); err != nil {
+	if key, once := notify.OnceKey(ctx); once {
+		// Sent again by a node that took over the job: stored and pushed once.
+		n.ID = ids.From(key + "\x00" + user + "\x00" + kind)
+		if added, err := h.opts.Store.AddNotificationOnce(ctx, n); err != nil || !added {
+			return err
+		}
+	} else if err := h.opts.Store.AddNotification(ctx, n); err != nil {
 		return err
 	}
 	msg := mustJSON(struct {

@@ -83,6 +83,11 @@ type Options struct {
 	// DefaultPingsPerHour.
 	PingsPerHour int
 	Now          func() time.Time
+	// PingLimiter, when set, counts the pings instead of this process: the
+	// cluster's limiter, a token bucket of PingsPerHour an hour per sender.
+	PingLimiter interface {
+		WaitN(key string, n int) time.Duration
+	}
 }
 
 // Service is the notification gate.
@@ -126,6 +131,12 @@ func (s *Service) Allow(ctx context.Context, user, kind, sender string) error {
 
 // countPing records a ping of sender, or refuses it over the cap.
 func (s *Service) countPing(sender string) error {
+	if s.opts.PingLimiter != nil {
+		if s.opts.PingLimiter.WaitN(sender, 1) > 0 {
+			return ErrPingLimit
+		}
+		return nil
+	}
 	now := s.opts.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -191,4 +202,19 @@ func (s *Service) SetMuted(ctx context.Context, user string, kinds []string) ([]
 		out = []string{}
 	}
 	return out, nil
+}
+
+type onceKey struct{}
+
+// Once returns a context under which every notice sent is identified by key and
+// its user and kind: a notice sent again under the same key (a node that took
+// over a job another one died doing) is not stored or pushed a second time.
+func Once(ctx context.Context, key string) context.Context {
+	return context.WithValue(ctx, onceKey{}, key)
+}
+
+// OnceKey returns the key Once set on ctx, if any.
+func OnceKey(ctx context.Context) (string, bool) {
+	k, ok := ctx.Value(onceKey{}).(string)
+	return k, ok
 }

@@ -167,26 +167,31 @@ func (db *DB) AnswerEventInvitation(ctx context.Context, eventID, userID, status
 
 // dueWhere selects events neither cancelled nor started, without a reminder of a
 // kind (the first argument), starting after the second.
+// dueWhere picks the events neither cancelled nor started whose reminder of a
+// kind was neither sent (claim_until NULL) nor claimed by a claim still running at
+// now. Its parameters: kind, now, from.
 const dueWhere = ` FROM events e WHERE e.cancelled_at IS NULL AND e.started_at IS NULL
-	AND NOT EXISTS (SELECT 1 FROM event_reminders r WHERE r.event_id = e.id AND r.kind = ?)
+	AND NOT EXISTS (SELECT 1 FROM event_reminders r WHERE r.event_id = e.id AND r.kind = ?
+		AND (r.claim_until IS NULL OR r.claim_until > ?))
 	AND e.starts_at > ?`
 
 // DueEvents lists events neither cancelled nor started starting in (from, to]
-// without a reminder of kind, by start, at most limit.
-func (db *DB) DueEvents(ctx context.Context, kind string, from, to time.Time, limit int) ([]event.Event, error) {
+// whose reminder of kind was neither sent nor claimed at now, by start, at most
+// limit.
+func (db *DB) DueEvents(ctx context.Context, kind string, now, from, to time.Time, limit int) ([]event.Event, error) {
 	if err := checkLimit("due events", limit); err != nil {
 		return nil, err
 	}
 	return db.listEvents(ctx, "due events", `SELECT `+qualify(eventColumns, "e")+dueWhere+` AND e.starts_at <= ?
-		ORDER BY e.starts_at, e.id LIMIT ?`, kind, millis(from), millis(to), limit)
+		ORDER BY e.starts_at, e.id LIMIT ?`, kind, millis(now), millis(from), millis(to), limit)
 }
 
-// NextDue returns the earliest start after from of an event neither
-// cancelled nor started without a reminder of kind.
-func (db *DB) NextDue(ctx context.Context, kind string, from time.Time) (time.Time, bool, error) {
+// NextDue returns the earliest start after from of an event neither cancelled
+// nor started whose reminder of kind was neither sent nor claimed at now.
+func (db *DB) NextDue(ctx context.Context, kind string, now, from time.Time) (time.Time, bool, error) {
 	var at int64
 	err := db.queryRow(ctx, db.sql, `SELECT e.starts_at`+dueWhere+` ORDER BY e.starts_at LIMIT 1`,
-		kind, millis(from)).Scan(&at)
+		kind, millis(now), millis(from)).Scan(&at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, false, nil
 	}
@@ -214,4 +219,37 @@ func (db *DB) MarkReminder(ctx context.Context, eventID, kind string, at time.Ti
 		return wrap("mark reminder", err)
 	})
 	return first, err
+}
+
+// ClaimReminder claims the sending of the reminder of kind for the event at at,
+// until until: true for the first caller, and for the first caller after a claim
+// that expired unfinished (its node died between claiming and finishing); false
+// once it was sent (FinishReminder or MarkReminder). event.ErrNotFound for an
+// unknown event.
+func (db *DB) ClaimReminder(ctx context.Context, eventID, kind string, at, until time.Time) (bool, error) {
+	var ok bool
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := db.exec(ctx, tx, `INSERT INTO event_reminders (event_id, kind, sent_at, claim_until) VALUES (?, ?, ?, ?)
+			ON CONFLICT (event_id, kind) DO UPDATE SET sent_at = excluded.sent_at, claim_until = excluded.claim_until
+			WHERE event_reminders.claim_until IS NOT NULL AND event_reminders.claim_until <= excluded.sent_at`,
+			eventID, kind, millis(at), millis(until))
+		if isForeignKeyViolation(err) {
+			return event.ErrNotFound
+		}
+		if err != nil {
+			return wrap("claim reminder", err)
+		}
+		n, err := res.RowsAffected()
+		ok = n == 1
+		return wrap("claim reminder", err)
+	})
+	return ok, err
+}
+
+// FinishReminder records that a claimed reminder went out, for good.
+func (db *DB) FinishReminder(ctx context.Context, eventID, kind string) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		_, err := db.exec(ctx, tx, `UPDATE event_reminders SET claim_until = NULL WHERE event_id = ? AND kind = ?`, eventID, kind)
+		return wrap("finish reminder", err)
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/townhall/townhall/internal/account"
 	"github.com/townhall/townhall/internal/event"
 	"github.com/townhall/townhall/internal/ids"
+	"github.com/townhall/townhall/internal/live"
 	"github.com/townhall/townhall/internal/room"
 	"github.com/townhall/townhall/internal/store"
 )
@@ -175,7 +176,7 @@ func eventCases() []storeCase {
 			later := newEvent(t, db, ada, t0.Add(time.Hour), nil)
 			started := newEvent(t, db, ada, t0.Add(2*time.Minute), nil)
 			must(t, db.ClaimEventStart(t.Context(), started.ID, t0))
-			due, err := db.DueEvents(t.Context(), event.ReminderSoon, t0, t0.Add(10*time.Minute), 10)
+			due, err := db.DueEvents(t.Context(), event.ReminderSoon, t0, t0, t0.Add(10*time.Minute), 10)
 			must(t, err)
 			if !slices.Equal(ids2(due), []string{soon.ID}) {
 				t.Fatalf("due = %v", ids2(due))
@@ -187,13 +188,61 @@ func eventCases() []storeCase {
 			if !first || again {
 				t.Fatalf("first %v, again %v", first, again)
 			}
-			next, ok, err := db.NextDue(t.Context(), event.ReminderSoon, t0)
+			next, ok, err := db.NextDue(t.Context(), event.ReminderSoon, t0, t0)
 			must(t, err)
 			if !ok || !next.Equal(later.StartsAt) {
 				t.Fatalf("next due = %v %v, want %v", next, ok, later.StartsAt)
 			}
 			_, err = db.MarkReminder(t.Context(), ids.New(), event.ReminderSoon, t0)
 			wantErr(t, err, event.ErrNotFound)
+		}},
+		{"a claimed reminder goes to one claimer, then to another once its claim expired unfinished, and never once sent", func(t *testing.T, db *store.DB) {
+			ctx := t.Context()
+			ada := newUser(t, db, "ada")
+			e := newEvent(t, db, ada, t0.Add(5*time.Minute), nil)
+			claim := func(at time.Time) bool {
+				t.Helper()
+				ok, err := db.ClaimReminder(ctx, e.ID, event.ReminderSoon, at, at.Add(30*time.Second))
+				must(t, err)
+				return ok
+			}
+			due := func(now time.Time) int {
+				t.Helper()
+				list, err := db.DueEvents(ctx, event.ReminderSoon, now, t0, t0.Add(10*time.Minute), 10)
+				must(t, err)
+				return len(list)
+			}
+			if !claim(t0) {
+				t.Fatal("the first claim was refused")
+			}
+			if claim(t0.Add(time.Second)) || due(t0.Add(time.Second)) != 0 {
+				t.Fatal("a running claim was given again, or the event is still due")
+			}
+			if due(t0.Add(31*time.Second)) != 1 || !claim(t0.Add(31*time.Second)) {
+				t.Fatal("an expired claim was not due again, or not given to the next claimer")
+			}
+			must(t, db.FinishReminder(ctx, e.ID, event.ReminderSoon))
+			if claim(t0.Add(time.Hour)) || due(t0.Add(time.Hour)) != 0 {
+				t.Fatal("a sent reminder was claimed again, or is still due")
+			}
+			_, err := db.ClaimReminder(ctx, ids.New(), event.ReminderSoon, t0, t0)
+			wantErr(t, err, event.ErrNotFound)
+		}},
+		{"a notification stored once under its ID is not stored again", func(t *testing.T, db *store.DB) {
+			u := newUser(t, db, "u")
+			n := live.Notification{ID: ids.From("reminder:x:" + u.ID), UserID: u.ID, Kind: "event_reminder", CreatedAt: t0}
+			first, err := db.AddNotificationOnce(t.Context(), n)
+			must(t, err)
+			again, err := db.AddNotificationOnce(t.Context(), n)
+			must(t, err)
+			if !first || again {
+				t.Fatalf("first %v, again %v", first, again)
+			}
+			list, err := db.Notifications(t.Context(), u.ID, "", 10)
+			must(t, err)
+			if len(list) != 1 {
+				t.Fatalf("%d notifications stored, want 1", len(list))
+			}
 		}},
 	}
 }

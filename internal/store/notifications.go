@@ -140,3 +140,30 @@ func (db *DB) MarkNotificationsRead(ctx context.Context, userID string, ids []st
 		return nil
 	})
 }
+
+// AddNotificationOnce stores n unless a notification with its ID exists, and says
+// whether it stored it.
+func (db *DB) AddNotificationOnce(ctx context.Context, n live.Notification) (bool, error) {
+	if err := checkID("add notification", n.ID); err != nil {
+		return false, err
+	}
+	data, err := notificationData(n.Data)
+	if err != nil {
+		return false, err
+	}
+	var added bool
+	err = db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := db.exec(ctx, tx, `INSERT INTO notifications (`+notificationColumns+`) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO NOTHING`, n.ID, n.UserID, n.Kind, data, millis(n.CreatedAt), nullMillis(n.ReadAt))
+		if isForeignKeyViolation(err) {
+			return account.ErrNotFound
+		}
+		if err != nil {
+			return wrap("add notification", err)
+		}
+		k, err := res.RowsAffected()
+		added = k == 1
+		return wrap("add notification", err)
+	})
+	return added, err
+}
