@@ -51,6 +51,8 @@ type Options struct {
 	// Limiters, when set, makes the rate limiters shared by the nodes of a
 	// cluster; nil keeps them in this process.
 	Limiters LimiterFactory
+	// Nodes lists the nodes of a cluster, for admins; nil on one node.
+	Nodes func() []live.NodeInfo
 }
 
 // API serves the HTTP API.
@@ -78,6 +80,7 @@ type API struct {
 
 	guestKey       []byte
 	trustedProxies []*net.IPNet
+	nodes          func() []live.NodeInfo
 	now            func() time.Time
 }
 
@@ -117,6 +120,7 @@ func New(opts Options) *API {
 		search:         opts.Search,
 		guestKey:       opts.GuestKey,
 		trustedProxies: opts.TrustedProxies,
+		nodes:          opts.Nodes,
 		now:            opts.Now,
 	}
 	if len(a.guestKey) == 0 {
@@ -166,10 +170,12 @@ func (a *API) routes() {
 		{"DELETE /api/v1/users/{username}/block", a.authed(a.unblock)},
 
 		{"POST /api/v1/admin/users/{username}/disable", a.authed(a.disable)},
+		{"GET /api/v1/admin/cluster", a.authed(a.clusterNodes)},
 
 		{"POST /api/v1/rooms", a.authed(a.createRoom)},
 		{"GET /api/v1/rooms/{id}", http.HandlerFunc(a.getRoom)},
 		{"GET /api/v1/rooms/{id}/socket", http.HandlerFunc(a.roomSocket)},
+		{"POST /api/v1/rooms/{id}/join", http.HandlerFunc(a.joinRoom)},
 		{"POST /api/v1/rooms/{id}/invitations", a.authed(a.invite)},
 		{"POST /api/v1/rooms/{id}/pings", a.authed(a.ping)},
 		{"GET /api/v1/hallway", a.authed(a.hallway)},

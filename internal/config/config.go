@@ -56,7 +56,20 @@ type Config struct {
 
 	PasswordMemoryKiB uint32 // argon2id memory cost
 	PasswordTime      uint32 // argon2id passes
+
+	// A cluster (docs/cluster.md): NATS for what is live and shared, Postgres for
+	// what lasts.
+	NATS              []string // NATS servers to connect to
+	NATSEmbedded      bool     // run a NATS server in this process
+	NATSListen        string   // the embedded server's client address
+	NATSClusterListen string   // the embedded server's route address, for the other servers
+	NATSRoutes        []string // the other embedded servers' route URLs
+	NodeName          string   // this node's name in the cluster; default: the host name
+	Region            string   // this node's region, for routing joins
 }
+
+// Clustered reports whether this process is a node of a cluster.
+func (c *Config) Clustered() bool { return len(c.NATS) > 0 || c.NATSEmbedded }
 
 // Default returns the zero-configuration settings of `townhall serve`.
 func Default() Config {
@@ -84,6 +97,8 @@ func Default() Config {
 		MaxGuestsPerRoom:   5000,
 		PasswordMemoryKiB:  19 * 1024, // OWASP's argon2id minimum: m=19 MiB, t=2, p=1
 		PasswordTime:       2,
+		NATSListen:         ":4222",
+		NATSClusterListen:  ":6222",
 	}
 }
 
@@ -158,6 +173,23 @@ func (c *Config) Register(fs *flag.FlagSet) {
 		}
 		return nil
 	})
+	list := func(dst *[]string) func(string) error {
+		return func(s string) error {
+			for _, v := range strings.Split(s, ",") {
+				if v = strings.TrimSpace(v); v != "" {
+					*dst = append(*dst, v)
+				}
+			}
+			return nil
+		}
+	}
+	fs.Func("nats", "NATS servers of the cluster (comma-separated nats:// URLs): run as a node of a cluster (needs --db postgres://...)", list(&c.NATS))
+	fs.BoolVar(&c.NATSEmbedded, "nats-embedded", c.NATSEmbedded, "run a NATS server (JetStream, data in the data folder) inside this process, for small clusters and tests")
+	fs.StringVar(&c.NATSListen, "nats-listen", c.NATSListen, "client address of the embedded NATS server")
+	fs.StringVar(&c.NATSClusterListen, "nats-cluster-listen", c.NATSClusterListen, "route address of the embedded NATS server, where the other nodes' servers connect")
+	fs.Func("nats-routes", "route URLs of the other nodes' embedded NATS servers (comma-separated nats-route://host:6222)", list(&c.NATSRoutes))
+	fs.StringVar(&c.NodeName, "node-name", c.NodeName, "this node's name in the cluster (letters, digits, - and _; default: the host name)")
+	fs.StringVar(&c.Region, "region", c.Region, "this node's region: joins go to nodes of the client's region when they can")
 	fs.Func("password-memory", fmt.Sprintf("argon2id memory cost in KiB (default %d)", c.PasswordMemoryKiB), func(s string) error {
 		var v uint32
 		_, err := fmt.Sscan(s, &v)
@@ -224,6 +256,9 @@ func (c *Config) Validate() error {
 		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
 			return fmt.Errorf("--pprof %q: must be a loopback address such as 127.0.0.1:6060", c.Pprof)
 		}
+	}
+	if c.Clustered() && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {
+		return fmt.Errorf("a cluster (--nats or --nats-embedded) keeps its data in Postgres, which every node shares: add --db postgres://... (SQLite is one node's file)")
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return fmt.Errorf("--tls-cert and --tls-key go together")

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 
 	"github.com/coder/websocket"
 )
@@ -18,9 +19,20 @@ import (
 // tenth of what a listener costs the server.
 const socketBufSize = 1024
 
-// accept upgrades to a WebSocket of our subprotocol with small buffers.
-func accept(w http.ResponseWriter, req *http.Request) (*websocket.Conn, error) {
-	return websocket.Accept(smallBuffers{w}, req, &websocket.AcceptOptions{Subprotocols: []string{"townhall.v1"}})
+// accept upgrades to a WebSocket of our subprotocol with small buffers. A browser's
+// Origin must be this server's own host, or in a cluster, the host of one of its
+// nodes (the page came from one node, the room runs on another).
+func (h *Hub) accept(w http.ResponseWriter, req *http.Request) (*websocket.Conn, error) {
+	var origins []string
+	if h.cl.Multi() {
+		for _, n := range h.cl.Nodes.Live() {
+			if u, err := url.Parse(n.URL); err == nil && u.Host != "" {
+				origins = append(origins, u.Host)
+			}
+		}
+	}
+	return websocket.Accept(smallBuffers{w}, req, &websocket.AcceptOptions{Subprotocols: []string{"townhall.v1"},
+		OriginPatterns: origins})
 }
 
 // smallBuffers is a ResponseWriter whose Hijack returns the connection with

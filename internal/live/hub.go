@@ -558,6 +558,10 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	}
 	h.mu.Unlock()
 	for _, r := range rooms {
+		if h.cl.Multi() {
+			r.do(r.stepDown) // the room goes on elsewhere: its state and lease stay
+			continue
+		}
 		r.shutdown()
 	}
 	for _, uc := range users {
@@ -570,6 +574,9 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	case <-done:
 	case <-ctx.Done():
 		return fmt.Errorf("live: shutdown: %w", ctx.Err())
+	}
+	if h.cl.Multi() {
+		return nil // the cluster's rooms are not this node's to end
 	}
 	// Rooms not yet opened are left waiting: the next run brings them back.
 	now := h.now()

@@ -86,7 +86,7 @@ func (h *Hub) ServeRoom(w http.ResponseWriter, req *http.Request, roomID string,
 		writeHTTPError(w, ErrRoomNotFound)
 		return
 	}
-	ws, err := accept(w, req)
+	ws, err := h.accept(w, req)
 	if err != nil {
 		h.releaseSocket(keys)
 		return // Accept has answered the request

@@ -40,7 +40,7 @@ func (h *Hub) ServeUser(w http.ResponseWriter, req *http.Request, user Person, c
 		writeHTTPError(w, err)
 		return
 	}
-	ws, err := accept(w, req)
+	ws, err := h.accept(w, req)
 	if err != nil {
 		h.releaseSocket(keys)
 		return

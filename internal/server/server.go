@@ -86,7 +86,16 @@ func (s *Server) URL() string {
 	if s.cfg.PublicURL != "" {
 		return strings.TrimRight(s.cfg.PublicURL, "/")
 	}
-	_, port, _ := net.SplitHostPort(s.ln.Addr().String())
+	host, port, _ := net.SplitHostPort(s.ln.Addr().String())
+	if ip := net.ParseIP(host); ip != nil && ip.To4() != nil && !ip.IsUnspecified() && s.cfg.Domain == "" {
+		// Bound to one address (127.0.0.1 on a test cluster): links name it, so
+		// that every node's URL reaches that node.
+		scheme := "http://"
+		if s.cfg.TLS() {
+			scheme = "https://"
+		}
+		return scheme + host + ":" + port
+	}
 	switch {
 	case s.cfg.Domain != "" && port == "443":
 		return "https://" + s.cfg.Domain
@@ -126,7 +135,13 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	defer stopPprof()
+	cl, err := s.startCluster(ctx, engine)
+	if err != nil {
+		return err
+	}
+	defer cl.close()
 	hubOpts := live.Options{Store: s.db, Log: s.log, Grace: s.cfg.Grace, MaxParticipants: s.cfg.MaxParticipants,
+		Cluster: cl.seams(),
 		MaxSocketsPerUser: s.cfg.MaxSocketsPerUser, Media: mediaServer,
 		MaxGuestSocketsPerAddr: s.cfg.MaxGuestsPerIP, MaxGuests: s.cfg.MaxGuestsPerRoom, MaxGuestsPerAddr: s.cfg.MaxGuestsPerIPRoom}
 	var team *team // made after the hub, which it needs; the hub calls back into it
@@ -146,15 +161,18 @@ func (s *Server) Run(ctx context.Context) error {
 		f(&hubOpts)
 	}
 	s.hub = live.NewHub(hubOpts)
-	if err := s.hub.Recover(ctx); err != nil {
-		return err
+	if cl == nil { // a cluster's rooms outlive any one node: nobody ends them at start
+		if err := s.hub.Recover(ctx); err != nil {
+			return err
+		}
 	}
-	team = newTeam(s.db, s.accounts, s.hub, s.log)
+	team = newTeam(s.db, s.accounts, s.hub, s.log, cl.pingLimiter())
 	s.api = api.New(api.Options{
 		Accounts: s.accounts, Hub: s.hub, Log: s.log, Registry: reg, PublicURL: s.URL(),
 		LoginPerMinute: s.cfg.LoginPerMinute, LookupPerSecond: s.cfg.LookupPerSecond,
-		Ready: s.db.Ping, Delegation: team.delegation, Clubs: team.clubs, Events: team.events,
+		Ready: cl.ready(s.db.Ping), Delegation: team.delegation, Clubs: team.clubs, Events: team.events,
 		Notify: team.notify, Search: team.search, GuestKey: guestKey, TrustedProxies: s.cfg.TrustedProxies,
+		Limiters: cl.limiters(), Nodes: cl.nodes(),
 	})
 	s.api.Handle("/", web.Handler(web.Options{}))
 	handler := s.api.Handler() // with HSTS on every response over TLS (api.SecurityHeaders)
@@ -194,6 +212,13 @@ func (s *Server) Run(ctx context.Context) error {
 	s.log.Info("shutting down: draining requests", "timeout", s.cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
+	if cl != nil {
+		// A node of a cluster ends no room: it hands its rooms to other nodes
+		// and sends its clients there, while it still answers the join API.
+		if err := s.hub.Drain(sctx); err != nil {
+			s.log.Warn("draining: sockets still open at the timeout", "err", err)
+		}
+	}
 	if err := s.http.Shutdown(sctx); err != nil {
 		return fmt.Errorf("drain: %w", err)
 	}

@@ -26,9 +26,9 @@ type team struct {
 }
 
 // newTeam builds the team services over the store and the live hub.
-func newTeam(db *store.DB, accounts *account.Service, hub *live.Hub, log *slog.Logger) *team {
+func newTeam(db *store.DB, accounts *account.Service, hub *live.Hub, log *slog.Logger, pings notifyLimiter) *team {
 	t := &team{delegation: account.NewDelegation(accounts, db)}
-	t.notify = notify.New(notify.Options{Store: db, Sender: hub})
+	t.notify = notify.New(notify.Options{Store: db, Sender: hub, PingLimiter: pings})
 	rooms := hubRooms{hub: hub}
 	t.clubs = club.NewService(club.Options{Store: db, Notifier: t.notify, Rooms: rooms})
 	var wake func()
