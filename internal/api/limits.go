@@ -27,7 +27,7 @@ type LimiterFactory func(name string, perSecond float64, burst int, local Limite
 // limited is a Limiter with the one-token form the handlers use.
 type limited struct{ Limiter }
 
-func (l limited) wait(key string) time.Duration       { return l.WaitN(key, 1) }
+func (l limited) wait(key string) time.Duration         { return l.WaitN(key, 1) }
 func (l limited) waitN(key string, n int) time.Duration { return l.WaitN(key, n) }
 
 // keyedLimiter keeps one token bucket (golang.org/x/time/rate) per key: an IP, an

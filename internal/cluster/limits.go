@@ -18,7 +18,9 @@ type Limiter struct {
 	name     string
 	rate     float64 // tokens a second
 	burst    float64
-	fallback interface{ WaitN(key string, n int) time.Duration }
+	fallback interface {
+		WaitN(key string, n int) time.Duration
+	}
 }
 
 // Limiter returns the cluster-wide limiter called name: perSecond tokens a

@@ -50,7 +50,7 @@ func TestAcceptWithSmallBuffers(t *testing.T) {
 		{name: "a message larger than the buffers goes through whole", big: 48 << 10},
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := accept(w, r)
+		ws, err := (&Hub{cl: localCluster(NodeInfo{Name: "local"})}).accept(w, r)
 		if err != nil {
 			return
 		}

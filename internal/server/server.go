@@ -141,7 +141,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	defer cl.close()
 	hubOpts := live.Options{Store: s.db, Log: s.log, Grace: s.cfg.Grace, MaxParticipants: s.cfg.MaxParticipants,
-		Cluster: cl.seams(),
+		Cluster:           cl.seams(),
 		MaxSocketsPerUser: s.cfg.MaxSocketsPerUser, Media: mediaServer,
 		MaxGuestSocketsPerAddr: s.cfg.MaxGuestsPerIP, MaxGuests: s.cfg.MaxGuestsPerRoom, MaxGuestsPerAddr: s.cfg.MaxGuestsPerIPRoom}
 	var team *team // made after the hub, which it needs; the hub calls back into it
