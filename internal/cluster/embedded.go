@@ -35,7 +35,9 @@ func StartEmbedded(o EmbeddedOptions, name string, log *slog.Logger) (*Embedded,
 	}
 	opts := &server.Options{ServerName: name, Host: host, Port: port, JetStream: true, StoreDir: o.StoreDir,
 		NoSigs: true, MaxPayload: 8 << 20}
-	if o.ClusterListen != "" {
+	// A clustered JetStream needs its routes from the start; a server alone runs
+	// JetStream by itself.
+	if o.ClusterListen != "" && len(o.Routes) > 0 {
 		ch, cp, err := splitHostPort(o.ClusterListen)
 		if err != nil {
 			return nil, fmt.Errorf("--nats-cluster-listen: %w", err)

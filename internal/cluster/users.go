@@ -94,6 +94,9 @@ func (u *userBus) Handle(fn func(userID string, msg []byte)) error {
 	_, err := u.c.nc.Subscribe(subjectUser+"*", func(m *nats.Msg) {
 		fn(strings.TrimPrefix(m.Subject, subjectUser), m.Data)
 	})
+	if err == nil {
+		err = u.c.nc.Flush()
+	}
 	return err
 }
 

@@ -10,7 +10,10 @@ import (
 // The in-process seams: one node is the whole cluster. Nothing here leaves the
 // process, and nothing fails.
 
-// localCluster returns the seams of a single node reachable at url.
+// LocalCluster returns the in-process seams: one node, self, is the whole
+// cluster. The zero Cluster of Options gets them.
+func LocalCluster(self NodeInfo) Cluster { return localCluster(self) }
+
 func localCluster(self NodeInfo) Cluster {
 	return Cluster{
 		Nodes:      &localNodes{self: self},
