@@ -66,6 +66,9 @@ type Config struct {
 	NATSRoutes        []string // the other embedded servers' route URLs
 	NodeName          string   // this node's name in the cluster; default: the host name
 	Region            string   // this node's region, for routing joins
+	// ReminderClaim is how long a node's claim on a reminder lasts before
+	// another node sends it (its sender died between claiming and sending).
+	ReminderClaim time.Duration
 }
 
 // Clustered reports whether this process is a node of a cluster.
@@ -98,6 +101,7 @@ func Default() Config {
 		PasswordMemoryKiB:  19 * 1024, // OWASP's argon2id minimum: m=19 MiB, t=2, p=1
 		PasswordTime:       2,
 		NATSListen:         ":4222",
+		ReminderClaim:      30 * time.Second,
 		NATSClusterListen:  ":6222",
 	}
 }
@@ -190,6 +194,7 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.Func("nats-routes", "route URLs of the other nodes' embedded NATS servers (comma-separated nats-route://host:6222)", list(&c.NATSRoutes))
 	fs.StringVar(&c.NodeName, "node-name", c.NodeName, "this node's name in the cluster (letters, digits, - and _; default: the host name)")
 	fs.StringVar(&c.Region, "region", c.Region, "this node's region: joins go to nodes of the client's region when they can")
+	fs.DurationVar(&c.ReminderClaim, "reminder-claim", c.ReminderClaim, "how long a node's claim on an event reminder lasts before another node sends it")
 	fs.Func("password-memory", fmt.Sprintf("argon2id memory cost in KiB (default %d)", c.PasswordMemoryKiB), func(s string) error {
 		var v uint32
 		_, err := fmt.Sscan(s, &v)
@@ -234,6 +239,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("rate limits must be positive")
 	case c.Grace < 0 || c.MaxParticipants < 0 || c.MaxSocketsPerUser < 1:
 		return fmt.Errorf("grace, max participants and max sockets per user must not be negative")
+	case c.ReminderClaim < time.Second:
+		return fmt.Errorf("--reminder-claim %s: want at least a second", c.ReminderClaim)
 	case c.MaxGuestsPerIP < 0 || c.MaxGuestsPerIPRoom < 0 || c.MaxGuestsPerRoom < 0:
 		return fmt.Errorf("guest limits must not be negative")
 	case c.PasswordMemoryKiB < 64 || c.PasswordTime < 1:

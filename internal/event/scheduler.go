@@ -50,6 +50,9 @@ type SchedulerOptions struct {
 	// AfterClaim, when set, runs between claiming a reminder and sending it: the
 	// tests make a node stop there, to show that another node sends it.
 	AfterClaim func(Event)
+	// Claim is how long a claim on a reminder lasts: another scheduler sends a
+	// reminder whose claim expired unsent. 0 for DefaultClaim.
+	Claim time.Duration
 }
 
 // Scheduler sends each event's reminder shortly before it starts, once: due
@@ -74,6 +77,9 @@ func NewScheduler(events *Service, opts SchedulerOptions) *Scheduler {
 	}
 	if opts.Idle <= 0 {
 		opts.Idle = DefaultIdle
+	}
+	if opts.Claim <= 0 {
+		opts.Claim = DefaultClaim
 	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
@@ -145,18 +151,18 @@ func (s *Scheduler) Tick(ctx context.Context) (next time.Time, err error) {
 	return next, nil
 }
 
-// claimFor is how long a claimed reminder waits for its sender to finish before
-// another scheduler (another node) takes it over.
-const claimFor = 30 * time.Second
+// DefaultClaim is how long a claimed reminder waits for its sender to finish
+// before another scheduler (another node) takes it over.
+const DefaultClaim = 30 * time.Second
 
 // remind sends e's reminder to its subscribers, hosts and invitees, exactly once
 // across every node that runs a Scheduler: it claims the reminder, sends it,
 // and records it sent. A node that dies between the two leaves a claim that
-// expires after claimFor; the next scheduler sends it then. Each notice of the
+// expires after SchedulerOptions.Claim; the next scheduler sends it then. Each notice of the
 // reminder has an ID made of the reminder and its user (notify.Once), so that
 // the notices the dead node did send are not stored or pushed twice.
 func (s *Scheduler) remind(ctx context.Context, e Event, now time.Time) error {
-	ok, err := s.events.opts.Store.ClaimReminder(ctx, e.ID, ReminderSoon, now, now.Add(claimFor))
+	ok, err := s.events.opts.Store.ClaimReminder(ctx, e.ID, ReminderSoon, now, now.Add(s.opts.Claim))
 	if err != nil || !ok {
 		return err
 	}

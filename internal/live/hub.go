@@ -53,7 +53,8 @@ type Options struct {
 	AudienceEvery time.Duration
 	// Heartbeat is how often the server pings a socket. Default 15 s.
 	Heartbeat time.Duration
-	// HallwayEvery is the shortest time between two hallway pushes. Default 2 s.
+	// HallwayEvery is the shortest time between two hallway pushes. Default 750 ms:
+	// with the directory's own delay, a room is in every hallway within a second.
 	HallwayEvery time.Duration
 	// RoomDelegates, when set, names the delegates of an account who moderate its
 	// rooms ("rooms" scope): they join every room the account opens as co-hosts,
@@ -167,7 +168,7 @@ func NewHub(opts Options) *Hub {
 		opts.Heartbeat = 15 * time.Second
 	}
 	if opts.HallwayEvery == 0 {
-		opts.HallwayEvery = 2 * time.Second
+		opts.HallwayEvery = 750 * time.Millisecond
 	}
 	if opts.Log == nil {
 		opts.Log = slog.Default()

@@ -80,11 +80,18 @@ type Proc struct {
 // listens, and kills it when the test ends if it still runs.
 func Start(t testing.TB, args ...string) *Proc {
 	t.Helper()
+	return StartEnv(t, nil, args...)
+}
+
+// StartEnv is Start with env (KEY=value) added to the process's environment. Flags
+// in args come after the defaults, and win over them.
+func StartEnv(t testing.TB, env []string, args ...string) *Proc {
+	t.Helper()
 	full := append([]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json", "--data", t.TempDir(),
 		"--password-memory", "64", "--rtc-udp-port", "0", "--rtc-tcp-port", "0", "--rtc-loopback-only"}, args...)
 	p := &Proc{Cmd: exec.Command(Binary(t), full...), Args: full, done: make(chan struct{})}
 	p.seen = sync.NewCond(&p.mu)
-	p.Cmd.Env = os.Environ()
+	p.Cmd.Env = append(os.Environ(), env...)
 	stderr, err := p.Cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

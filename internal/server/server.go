@@ -166,7 +166,7 @@ func (s *Server) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	team = newTeam(s.db, s.accounts, s.hub, s.log, cl.pingLimiter())
+	team = newTeam(s.db, s.accounts, s.hub, s.log, cl.pingLimiter(), s.cfg.ReminderClaim)
 	s.api = api.New(api.Options{
 		Accounts: s.accounts, Hub: s.hub, Log: s.log, Registry: reg, PublicURL: s.URL(),
 		LoginPerMinute: s.cfg.LoginPerMinute, LookupPerSecond: s.cfg.LookupPerSecond,

@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"log/slog"
+	"os"
+	"time"
 
 	"github.com/townhall/townhall/internal/account"
 	"github.com/townhall/townhall/internal/club"
@@ -26,7 +28,8 @@ type team struct {
 }
 
 // newTeam builds the team services over the store and the live hub.
-func newTeam(db *store.DB, accounts *account.Service, hub *live.Hub, log *slog.Logger, pings notifyLimiter) *team {
+func newTeam(db *store.DB, accounts *account.Service, hub *live.Hub, log *slog.Logger, pings notifyLimiter,
+	reminderClaim time.Duration) *team {
 	t := &team{delegation: account.NewDelegation(accounts, db)}
 	t.notify = notify.New(notify.Options{Store: db, Sender: hub, PingLimiter: pings})
 	rooms := hubRooms{hub: hub}
@@ -38,7 +41,7 @@ func newTeam(db *store.DB, accounts *account.Service, hub *live.Hub, log *slog.L
 			u, err := accounts.SummaryByID(ctx, id)
 			return event.Sender{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName}, err
 		}})
-	t.scheduler = event.NewScheduler(t.events, event.SchedulerOptions{Log: log})
+	t.scheduler = event.NewScheduler(t.events, event.SchedulerOptions{Log: log, Claim: reminderClaim, AfterClaim: afterClaim(log)})
 	wake = t.scheduler.Wake
 	t.search = search.New(db, t.events, nil)
 	return t
@@ -61,4 +64,20 @@ type gateFunc func(ctx context.Context, user, kind, sender string) error
 // Allow calls f.
 func (f gateFunc) Allow(ctx context.Context, user, kind, sender string) error {
 	return f(ctx, user, kind, sender)
+}
+
+// FaultEnv names faults a test can inject into a townhall process: with
+// "reminder-claim-hang", its scheduler claims a reminder and then never sends it,
+// as a node that dies at that moment (docs/cluster.md). Never set in production.
+const FaultEnv = "TOWNHALL_TEST_FAULT"
+
+// afterClaim is the scheduler's AfterClaim: nothing, but under the fault.
+func afterClaim(log *slog.Logger) func(event.Event) {
+	if os.Getenv(FaultEnv) != "reminder-claim-hang" {
+		return nil
+	}
+	return func(e event.Event) {
+		log.Warn("fault injected: a claimed reminder is never sent", "event", e.ID)
+		select {} // as if the node died here
+	}
 }

@@ -1,0 +1,202 @@
+package cluster_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/townhall/townhall/client"
+)
+
+// within is how soon what happens on one node shows on another.
+const within = time.Second
+
+// userSock opens cl's user socket on the node called name and waits for its
+// welcome.
+func (c *testCluster) userSock(name string, cl *client.Client) *client.Socket {
+	c.t.Helper()
+	s, err := c.on(name, cl).UserSocket(ctxFor(c.t))
+	if err != nil {
+		c.t.Fatalf("user socket on %s: %v", name, err)
+	}
+	c.t.Cleanup(func() { s.Close() })
+	select {
+	case m := <-s.Messages():
+		if m.Type != "welcome" {
+			c.t.Fatalf("first message: %s", m.Raw)
+		}
+	case <-time.After(patience):
+		c.t.Fatal("no welcome")
+	}
+	return s
+}
+
+// hallwayShows waits, up to d, for a hallway push on s that does (or does not,
+// with present false) list roomID.
+func hallwayShows(t *testing.T, s *client.Socket, roomID string, present bool, d time.Duration) {
+	t.Helper()
+	deadline := time.After(d)
+	for {
+		select {
+		case m, ok := <-s.Messages():
+			if !ok {
+				t.Fatalf("the user socket ended: %v", s.Err())
+			}
+			if m.Type != "hallway" {
+				continue
+			}
+			var h struct {
+				Rooms []struct {
+					ID string `json:"id"`
+				} `json:"rooms"`
+			}
+			_ = json.Unmarshal(m.Raw, &h)
+			if slices.ContainsFunc(h.Rooms, func(r struct {
+				ID string `json:"id"`
+			}) bool {
+				return r.ID == roomID
+			}) == present {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("the hallway did not show the room (present %v) within %s", present, d)
+		}
+	}
+}
+
+// notification waits, up to d, for a notification of kind on s.
+func notification(t *testing.T, s *client.Socket, kind string, d time.Duration) {
+	t.Helper()
+	deadline := time.After(d)
+	for {
+		select {
+		case m, ok := <-s.Messages():
+			if !ok {
+				t.Fatalf("the user socket ended: %v", s.Err())
+			}
+			var n struct {
+				Notification struct {
+					Kind string `json:"kind"`
+				} `json:"notification"`
+			}
+			if m.Type == "notification" && json.Unmarshal(m.Raw, &n) == nil && n.Notification.Kind == kind {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no %s notification within %s", kind, d)
+		}
+	}
+}
+
+// TestEverythingWorksFromAnyNode checks that three nodes are one service: an
+// account made on one is signed in on another, the hallway and notifications
+// cross nodes within a second, and every limit holds across nodes.
+func TestEverythingWorksFromAnyNode(t *testing.T) {
+	c := startCluster(t, []string{"a", "b", "c"}, "--login-rate", "3", "--max-sockets-per-user", "3")
+	ada := c.firstAdmin("ada")
+
+	t.Run("an account made on one node signs in on another and acts on a third", func(t *testing.T) {
+		c.signUp(t, "a", "bob")
+		bob, _, err := c.client("b").Login(ctxFor(t), "bob", password)
+		if err != nil {
+			t.Fatalf("bob logging in on b: %v", err)
+		}
+		adaSock := c.userSock("a", ada)
+		if err := c.on("c", bob).Follow(ctxFor(t), "ada"); err != nil {
+			t.Fatalf("bob following ada on c: %v", err)
+		}
+		notification(t, adaSock, "new_follower", within)
+		if me, err := c.on("a", bob).Me(ctxFor(t)); err != nil || me.Username != "bob" {
+			t.Fatalf("bob on a: %+v %v", me, err)
+		}
+	})
+
+	t.Run("a room started on one node is in another node's hallway within a second, and gone within a second of its end", func(t *testing.T) {
+		cyd, _ := c.signUp(t, "c", "cyd")
+		adaSock := c.userSock("a", ada)
+		rm, err := c.on("c", cyd).CreateRoom(ctxFor(t), client.RoomSpec{Title: "On c", Type: "open"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		host := c.join("c", cyd, rm.ID)
+		if host.node != "c" {
+			t.Fatalf("the room runs on %s, want c where it was started", host.node)
+		}
+		hallwayShows(t, adaSock, rm.ID, true, within)
+		host.do("end", nil)
+		hallwayShows(t, adaSock, rm.ID, false, within)
+	})
+
+	t.Run("a notification from a user on one node reaches a user on another within a second", func(t *testing.T) {
+		dan, _ := c.signUp(t, "a", "dan")
+		eve, _ := c.signUp(t, "b", "eve")
+		eveSock := c.userSock("b", eve)
+		rm, err := dan.CreateRoom(ctxFor(t), client.RoomSpec{Title: "Ask eve", Type: "open"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.join("a", dan, rm.ID)
+		if _, err := c.on("c", dan).InviteToRoom(ctxFor(t), rm.ID, []string{"eve"}, "come", false); err != nil {
+			t.Fatalf("inviting through c a room on a: %v", err)
+		}
+		notification(t, eveSock, "invitation", within)
+	})
+
+	t.Run("the login limit holds across nodes", func(t *testing.T) {
+		c.signUp(t, "a", "fay")
+		refused := 0
+		for i, node := range []string{"a", "b", "c", "a", "b"} {
+			_, _, err := c.client(node).WithHeader("X-Forwarded-For", "10.9.9.9").Login(ctxFor(t), "fay", "wrong password")
+			var e *client.Error
+			if errorsAs(err, &e) && e.Status == http.StatusTooManyRequests {
+				refused++
+				if i < 3 {
+					t.Fatalf("attempt %d refused, within the limit of 3", i+1)
+				}
+			}
+		}
+		if refused != 2 {
+			t.Fatalf("%d of 2 attempts over the limit were refused", refused)
+		}
+	})
+
+	t.Run("the open sockets of a user are counted across nodes", func(t *testing.T) {
+		gus, _ := c.signUp(t, "a", "gus")
+		for _, node := range []string{"a", "b", "c"} {
+			c.userSock(node, gus)
+		}
+		_, err := c.on("b", gus).UserSocket(ctxFor(t))
+		var e *client.Error
+		if !errorsAs(err, &e) || e.Status != http.StatusTooManyRequests {
+			t.Fatalf("a fourth socket over a limit of 3: %v", err)
+		}
+	})
+
+	t.Run("joining a room on one node ends your place in a room on another", func(t *testing.T) {
+		hal, _ := c.signUp(t, "a", "hal")
+		ivy, _ := c.signUp(t, "b", "ivy")
+		joe, _ := c.signUp(t, "c", "joe")
+		r1, _ := c.on("a", hal).CreateRoom(ctxFor(t), client.RoomSpec{Title: "One", Type: "open"})
+		r2, _ := c.on("b", ivy).CreateRoom(ctxFor(t), client.RoomSpec{Title: "Two", Type: "open"})
+		h1 := c.join("a", hal, r1.ID)
+		c.join("b", ivy, r2.ID)
+		j1 := c.join("c", joe, r1.ID)
+		h1.waitFor("joe in room one", func(m client.Message) bool { return m.Type == "event" && m.Kind == "listener_joined" })
+		c.join("c", joe, r2.ID)
+		if bye := j1.ended(within * 3); bye != "left" {
+			t.Fatalf("joe's socket in room one: bye %q, want left", bye)
+		}
+		h1.waitFor("joe leaving room one", func(m client.Message) bool { return m.Type == "event" && m.Kind == "listener_left" })
+	})
+
+	t.Run("the admin sees every node", func(t *testing.T) {
+		nodes := c.nodesOf("b")
+		for _, n := range []string{"a", "b", "c"} {
+			if nodes[n] == nil || nodes[n]["live"] != true {
+				t.Fatalf("node %s: %v", n, nodes[n])
+			}
+		}
+	})
+}
