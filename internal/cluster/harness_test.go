@@ -44,6 +44,13 @@ func startCluster(t *testing.T, names []string, extra ...string) *testCluster {
 	for _, n := range names {
 		c.start(n)
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for name, p := range c.nodes {
+				t.Logf("node %s logged:\n%s", name, p.LogText())
+			}
+		}
+	})
 	return c
 }
 
@@ -283,7 +290,6 @@ func (c *testCluster) nodesOf(via string) map[string]map[string]any {
 func (c *testCluster) ownerOf(via string, cl *client.Client, roomID string) string {
 	return c.route(via, cl, roomID).Node
 }
-
 
 // errorsAs is errors.As for the client's errors.
 func errorsAs(err error, target **client.Error) bool { return errors.As(err, target) }

@@ -30,13 +30,33 @@ func startDirectory(ctx context.Context, c *Cluster, kv jetstream.KeyValue) (*di
 	return &directory{c: c, kv: kv, f: f}, nil
 }
 
+// Put writes e unless the entry in store has a newer epoch: an owner that lost
+// the room (paused in the middle of a write) cannot put its old entry back.
 func (d *directory) Put(ctx context.Context, e live.DirectoryEntry) error {
 	b, err := json.Marshal(e)
 	if err != nil {
 		return err
 	}
-	_, err = d.kv.Put(ctx, e.ID, b)
-	return err
+	for range 10 {
+		cur, err := d.kv.Get(ctx, e.ID)
+		switch {
+		case errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted):
+			if _, err = d.kv.Create(ctx, e.ID, b); err == nil || !errors.Is(err, jetstream.ErrKeyExists) {
+				return err
+			}
+			continue
+		case err != nil:
+			return err
+		}
+		var old stateMeta // the epoch, as in the rooms bucket
+		if json.Unmarshal(cur.Value(), &old) == nil && old.Epoch > e.Epoch {
+			return nil // a newer owner wrote it: this one is stale
+		}
+		if _, err = d.kv.Update(ctx, e.ID, b, cur.Revision()); err == nil || !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+			return err
+		}
+	}
+	return fmt.Errorf("cluster: writing the entry of room %s: too many writers at once", e.ID)
 }
 
 func (d *directory) Delete(ctx context.Context, roomID string) error {
@@ -200,6 +220,9 @@ type states struct {
 	c  *Cluster
 	kv jetstream.KeyValue
 	f  *follower[stateMeta]
+
+	mu   sync.Mutex
+	revs map[string]uint64 // room → the revision of this node's last write: one round trip for the next
 }
 
 // stateValue is what the rooms bucket holds for a room.
@@ -218,7 +241,7 @@ func startStates(ctx context.Context, c *Cluster, kv jetstream.KeyValue) (*state
 	if err != nil {
 		return nil, err
 	}
-	return &states{c: c, kv: kv, f: f}, nil
+	return &states{c: c, kv: kv, f: f, revs: map[string]uint64{}}, nil
 }
 
 func (s *states) Save(ctx context.Context, roomID string, epoch uint64, data []byte) error {
@@ -226,11 +249,24 @@ func (s *states) Save(ctx context.Context, roomID string, epoch uint64, data []b
 	if err != nil {
 		return err
 	}
+	s.mu.Lock()
+	last, ok := s.revs[roomID]
+	s.mu.Unlock()
+	if ok { // nobody wrote since this node did: the epoch in store is its own
+		if rev, err := s.kv.Update(ctx, roomID, b, last); err == nil {
+			s.remember(roomID, rev)
+			return nil
+		}
+	}
 	for range 10 {
 		e, err := s.kv.Get(ctx, roomID)
 		switch {
 		case errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted):
-			if _, err = s.kv.Create(ctx, roomID, b); err == nil || !errors.Is(err, jetstream.ErrKeyExists) {
+			rev, err := s.kv.Create(ctx, roomID, b)
+			if err == nil {
+				s.remember(roomID, rev)
+			}
+			if err == nil || !errors.Is(err, jetstream.ErrKeyExists) {
 				return err
 			}
 			continue
@@ -242,9 +278,14 @@ func (s *states) Save(ctx context.Context, roomID string, epoch uint64, data []b
 			return err
 		}
 		if cur.Epoch > epoch {
+			s.forget(roomID)
 			return live.ErrStaleEpoch
 		}
-		if _, err = s.kv.Update(ctx, roomID, b, e.Revision()); err == nil || !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+		rev, err := s.kv.Update(ctx, roomID, b, e.Revision())
+		if err == nil {
+			s.remember(roomID, rev)
+		}
+		if err == nil || !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
 			return err
 		}
 	}
@@ -266,7 +307,20 @@ func (s *states) Load(ctx context.Context, roomID string) ([]byte, uint64, bool,
 	return v.Data, v.Epoch, true, nil
 }
 
+func (s *states) remember(roomID string, rev uint64) {
+	s.mu.Lock()
+	s.revs[roomID] = rev
+	s.mu.Unlock()
+}
+
+func (s *states) forget(roomID string) {
+	s.mu.Lock()
+	delete(s.revs, roomID)
+	s.mu.Unlock()
+}
+
 func (s *states) Delete(ctx context.Context, roomID string) error {
+	s.forget(roomID)
 	err := s.kv.Delete(ctx, roomID)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return nil

@@ -43,6 +43,8 @@ type DirectoryEntry struct {
 // Directory is the cluster-wide list of live rooms: each owner puts its rooms'
 // entries, every node reads them (the hallway, routing a join).
 type Directory interface {
+	// Put writes e, unless the entry there has a newer Epoch (an owner that lost
+	// the room cannot write it back).
 	Put(ctx context.Context, e DirectoryEntry) error
 	Delete(ctx context.Context, roomID string) error
 	// List and Get read this node's copy, which follows the others' writes

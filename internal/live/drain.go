@@ -42,8 +42,16 @@ func (h *Hub) Route(ctx context.Context, viewer, roomID string) (JoinInfo, error
 		if _, mine := h.room(roomID); mine && !h.isDraining() {
 			return JoinInfo{Node: self.Name, UDP: self.UDP, TCP: self.TCP}, nil
 		}
+		owner := e.Owner
+		if owner == self.Name || !h.isLiveNode(owner) {
+			// The directory lags a move (or this node's copy does): the lease
+			// says who runs the room now.
+			if holder, _, held, err := h.cl.Leases.Holder(ctx, roomID); err == nil && held {
+				owner = holder
+			}
+		}
 		for _, n := range h.cl.Nodes.Live() {
-			if n.Name == e.Owner && n.Name != self.Name && !n.Draining {
+			if n.Name == owner && n.Name != self.Name && !n.Draining {
 				return JoinInfo{Node: n.Name, URL: n.URL, UDP: n.UDP, TCP: n.TCP}, nil
 			}
 		}
@@ -56,6 +64,16 @@ func (h *Hub) Route(ctx context.Context, viewer, roomID string) (JoinInfo, error
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// isLiveNode reports whether the node called name is live and not draining.
+func (h *Hub) isLiveNode(name string) bool {
+	for _, n := range h.cl.Nodes.Live() {
+		if n.Name == name {
+			return !n.Draining
+		}
+	}
+	return false
 }
 
 // isDraining reports whether this node is draining.
@@ -164,12 +182,9 @@ func (h *Hub) handOver(ctx context.Context, r *liveRoom) error {
 		if r.stopped {
 			return
 		}
-		// The last state, written now and not by the saver, then the lease
-		// frozen: the new owner's lease is won from this revision.
-		sv := r.savedNow()
-		if err = h.cl.RoomStates.Save(ctx, r.id, r.lease.Epoch(), sv); err != nil {
-			return
-		}
+		// The last state is saved (every change is, before its ok), then the
+		// lease frozen: the new owner's lease is won from this revision.
+		r.saveState()
 		r.lease.Release(ctx, false) // no renewal from now on: the revision stays
 		from := r.lease.Revision()
 		for _, n := range targets {
@@ -193,10 +208,4 @@ func (h *Hub) handOver(ctx context.Context, r *liveRoom) error {
 		return nil
 	}
 	return err
-}
-
-// savedNow encodes the room's lasting state now. Room goroutine only.
-func (r *liveRoom) savedNow() []byte {
-	r.saveState()
-	return r.lastSaved
 }

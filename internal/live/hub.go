@@ -301,10 +301,9 @@ func (h *Hub) start(r *liveRoom, idle time.Duration) error {
 		return ErrShuttingDown
 	}
 	h.rooms[r.id] = r
-	h.wg.Add(2)
+	h.wg.Add(1)
 	h.mu.Unlock()
 	go r.run(idle)
-	go func() { defer h.wg.Done(); r.saver.run(r.quit) }()
 	if err := h.serve(r); err != nil {
 		r.do(r.stepDown)
 		return err

@@ -45,7 +45,9 @@ func newLocalDirectory() *localDirectory {
 
 func (d *localDirectory) Put(_ context.Context, e DirectoryEntry) error {
 	d.mu.Lock()
-	d.m[e.ID] = e
+	if cur, ok := d.m[e.ID]; !ok || cur.Epoch <= e.Epoch {
+		d.m[e.ID] = e
+	}
 	d.mu.Unlock()
 	d.poke()
 	return nil

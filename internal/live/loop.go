@@ -39,8 +39,7 @@ type liveRoom struct {
 	gone      bool // the room ended or moved: its entry must not be written again
 
 	lease       Lease       // this node's ownership of the room
-	saver       *stateSaver // writes the room's lasting state
-	lastSaved   []byte      // the last state given to saver; room goroutine only
+	lastSaved   []byte      // the last state saved; room goroutine only
 	stopServing func()      // stops answering other nodes' requests (set by Hub.serve)
 	stopped     bool        // finish or stepDown ran; room goroutine only
 }
@@ -50,7 +49,6 @@ func newLiveRoom(h *Hub, cfg room.Config, lease Lease) *liveRoom {
 		lease: lease, stopServing: func() {},
 		conns: map[string]*conn{}, sessions: map[string]string{}, grace: map[string]*time.Timer{}, people: map[string]Person{},
 		pending: pendingHands{}}
-	r.saver = newStateSaver(r)
 	return r
 }
 
@@ -99,6 +97,7 @@ func (r *liveRoom) run(idleFor time.Duration) {
 			default:
 			}
 			if !r.lease.Valid() { // paused past the lease's life: do nothing of it
+				r.hub.log.Warn("the room's lease expired unrenewed (was this process paused?): stepping down", "room", r.id)
 				r.stepDown()
 				return
 			}

@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -22,7 +23,10 @@ type savedRoom struct {
 	People []Person   `json:"people"` // the names of the people the room kept
 }
 
-// saveState keeps the room's lasting state if it changed. Room goroutine only.
+// saveState keeps the room's lasting state if it changed, before the command that
+// changed it is acknowledged: an owner killed right after its ok loses nothing.
+// Only what matters to the state saves (mattersToState): a listener coming or
+// going does not. Room goroutine only.
 func (r *liveRoom) saveState() {
 	sv := savedRoom{Room: r.st.Save()}
 	for _, m := range sv.Room.Members {
@@ -36,8 +40,17 @@ func (r *liveRoom) saveState() {
 	if string(data) == string(r.lastSaved) {
 		return
 	}
-	r.lastSaved = data
-	r.saver.give(data)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	switch err := r.hub.cl.RoomStates.Save(ctx, r.id, r.lease.Epoch(), data); {
+	case err == nil:
+		r.lastSaved = data
+	case errors.Is(err, ErrStaleEpoch):
+		r.hub.log.Warn("another node owns the room now: stepping down", "room", r.id, "epoch", r.lease.Epoch())
+		go r.post(r.stepDown)
+	default:
+		r.hub.log.Error("saving a room's state", "room", r.id, "err", err) // the next change tries again
+	}
 }
 
 // mattersToState reports whether events change what saveState keeps: anything but
@@ -55,66 +68,6 @@ func mattersToState(evs []room.Event) bool {
 		}
 	}
 	return false
-}
-
-// stateSaver writes a room's state off its goroutine, the newest first: a write
-// that waits is replaced by a newer one.
-type stateSaver struct {
-	r    *liveRoom
-	next chan []byte // holds at most the newest state not yet written
-	done chan struct{}
-}
-
-func newStateSaver(r *liveRoom) *stateSaver {
-	return &stateSaver{r: r, next: make(chan []byte, 1), done: make(chan struct{})}
-}
-
-// give hands the newest state to the writer.
-func (s *stateSaver) give(data []byte) {
-	for {
-		select {
-		case s.next <- data:
-			return
-		default:
-		}
-		select { // replace the one waiting
-		case <-s.next:
-		default:
-		}
-	}
-}
-
-// run writes states until quit, then writes the last one given, if any.
-func (s *stateSaver) run(quit <-chan struct{}) {
-	defer close(s.done)
-	for {
-		select {
-		case data := <-s.next:
-			s.write(data)
-		case <-quit:
-			select {
-			case data := <-s.next:
-				s.write(data)
-			default:
-			}
-			return
-		}
-	}
-}
-
-func (s *stateSaver) write(data []byte) {
-	r := s.r
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := r.hub.cl.RoomStates.Save(ctx, r.id, r.lease.Epoch(), data)
-	switch {
-	case err == nil:
-	case err == ErrStaleEpoch:
-		r.hub.log.Warn("another node owns the room now: stepping down", "room", r.id, "epoch", r.lease.Epoch())
-		r.post(func() { r.stepDown() })
-	default:
-		r.hub.log.Error("saving a room's state", "room", r.id, "err", err)
-	}
 }
 
 // forgetState removes what the cluster keeps of an ended room: its state, its
