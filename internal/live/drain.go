@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/townhall/townhall/internal/errcode"
+	"github.com/townhall/townhall/internal/room"
 )
 
 // Errors of routing a join in a cluster.
@@ -28,19 +29,28 @@ type JoinInfo struct {
 	TCP  string `json:"tcp,omitempty"`
 }
 
-// Route says which node to connect to for roomID: the room's owner, if viewer
-// may see the room ("" viewer: a guest). A room between two owners is waited
-// for, up to a few seconds.
+// Route says which node to connect to for roomID: the room's owner. It refuses
+// what the room socket refuses before its upgrade (a closed room is not found but
+// to its members; a guest needs an open room that takes guests now) and leaves
+// the rest to the room's own rules on its socket. A room between two owners is
+// waited for, up to a few seconds.
 func (h *Hub) Route(ctx context.Context, viewer, roomID string) (JoinInfo, error) {
 	deadline := time.Now().Add(moveWait)
 	for {
-		e, err := h.visibleEntry(ctx, viewer, roomID)
-		if err != nil {
+		e, ok := h.entry(roomID)
+		if !ok {
+			return JoinInfo{}, ErrRoomNotFound
+		}
+		if err := h.mayTry(ctx, viewer, e); err != nil {
 			return JoinInfo{}, err
 		}
 		self := h.cl.Nodes.Self()
 		if _, mine := h.room(roomID); mine && !h.isDraining() {
-			return JoinInfo{Node: self.Name, UDP: self.UDP, TCP: self.TCP}, nil
+			info := JoinInfo{Node: self.Name, UDP: self.UDP, TCP: self.TCP}
+			if h.cl.Multi() {
+				info.URL = self.URL // its own address as the cluster knows it (a proxy's prefix)
+			}
+			return info, nil
 		}
 		owner := e.Owner
 		if owner == self.Name || !h.isLiveNode(owner) {
@@ -64,6 +74,27 @@ func (h *Hub) Route(ctx context.Context, viewer, roomID string) (JoinInfo, error
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// mayTry says whether viewer ("" for a guest) may try to join the room e at all,
+// as CheckJoinable does on the node that runs it.
+func (h *Hub) mayTry(ctx context.Context, viewer string, e DirectoryEntry) error {
+	switch {
+	case viewer == "" && e.Type == room.Closed:
+		return ErrRoomNotFound
+	case viewer == "" && !e.AllowGuests:
+		return room.ErrGuestsNotAllowed
+	case viewer == "" || e.Type != room.Closed:
+		return nil
+	}
+	vis, err := h.newVisibility(ctx, viewer, []DirectoryEntry{e})
+	if err != nil {
+		return err
+	}
+	if !vis.member(e) {
+		return ErrRoomNotFound
+	}
+	return nil
 }
 
 // isLiveNode reports whether the node called name is live and not draining.

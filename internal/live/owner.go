@@ -28,6 +28,9 @@ type savedRoom struct {
 // Only what matters to the state saves (mattersToState): a listener coming or
 // going does not. Room goroutine only.
 func (r *liveRoom) saveState() {
+	if r.st.Ended() {
+		return // finish forgets the state: an ended room goes on nowhere
+	}
 	sv := savedRoom{Room: r.st.Save()}
 	for _, m := range sv.Room.Members {
 		sv.People = append(sv.People, r.person(m.ID))
@@ -154,12 +157,30 @@ func (h *Hub) restore(ctx context.Context, roomID string, lease Lease) error {
 	}
 	var sv savedRoom
 	if err := json.Unmarshal(data, &sv); err != nil {
-		lease.Release(ctx, false)
+		h.log.Error("a room's state does not decode: ending the room", "room", roomID, "epoch", epoch, "err", err)
+		_ = h.opts.Store.EndRoom(ctx, roomID, h.now(), lease.Epoch())
+		_ = h.cl.RoomStates.Delete(ctx, roomID)
+		_ = h.cl.Directory.Delete(ctx, roomID)
+		lease.Release(ctx, true)
 		return fmt.Errorf("live: the state of room %s (epoch %d) does not decode: %w", roomID, epoch, err)
+	}
+	if sv.Room.State == room.StateEnded {
+		// Its owner died between saving its end and forgetting it: forget it now.
+		_ = h.opts.Store.EndRoom(ctx, roomID, h.now(), lease.Epoch())
+		_ = h.cl.RoomStates.Delete(ctx, roomID)
+		_ = h.cl.Directory.Delete(ctx, roomID)
+		lease.Release(ctx, true)
+		return nil
 	}
 	st, err := room.Load(sv.Room)
 	if err != nil {
-		lease.Release(ctx, false)
+		// A state that does not load will never load: leave the room ended
+		// rather than try again every second.
+		h.log.Error("a room's state does not load: ending the room", "room", roomID, "epoch", epoch, "err", err)
+		_ = h.opts.Store.EndRoom(ctx, roomID, h.now(), lease.Epoch())
+		_ = h.cl.RoomStates.Delete(ctx, roomID)
+		_ = h.cl.Directory.Delete(ctx, roomID)
+		lease.Release(ctx, true)
 		return fmt.Errorf("live: the state of room %s (epoch %d): %w", roomID, epoch, err)
 	}
 	if err := h.opts.Store.ClaimRoom(ctx, roomID, lease.Epoch()); err != nil {
