@@ -6,6 +6,9 @@
 #   make bench-join     the join storm: 1,000 listeners at 100 per second
 #   make bench-go       go test's benchmarks of the forwarder (BenchmarkForward*) and of
 #                       the media socket (BenchmarkSendmmsg)
+#   make cluster        a cluster on loopback: 3 NATS servers, 3 nodes on :8081-8083
+#                       (deploy/cluster.sh; README, "Running a cluster")
+#   make cluster-stop   stop it
 #
 # Every run starts its own server on loopback (random media ports, a fresh data
 # folder, --open-signup for the speakers' accounts) and stops it afterwards. The
@@ -23,7 +26,7 @@ BENCH_PPROF     ?= 127.0.0.1:16090
 BENCH_TRANSPORT ?= lean
 BENCH_HEAP      ?= 0
 
-.PHONY: build test bench bench-join bench-go
+.PHONY: build test bench bench-join bench-go cluster cluster-stop
 
 build:
 	$(GO) build -o $(BIN) ./cmd/townhall
@@ -31,6 +34,22 @@ build:
 test:
 	$(GO) vet ./...
 	$(GO) test ./...
+
+# A cluster as local processes on 127.0.0.1, in ./cluster: nats-server (installed
+# with go install when missing), then 3 nodes sharing $(CLUSTER_DB), which it
+# creates with psql when missing. CLUSTER_FLAGS adds flags to every node;
+# CLUSTER_PUBLIC_URL, a proxy in front (deploy/Caddyfile), makes node N's public URL
+# $(CLUSTER_PUBLIC_URL)/n/townN.
+CLUSTER_DB         ?= postgres://townhall:townhall@127.0.0.1:5432/townhall_cluster?sslmode=disable
+CLUSTER_FLAGS      ?=
+CLUSTER_PUBLIC_URL ?=
+
+cluster: build
+	@GO="$(GO)" BIN="$(BIN)" CLUSTER_DB="$(CLUSTER_DB)" CLUSTER_FLAGS="$(CLUSTER_FLAGS)" \
+		CLUSTER_PUBLIC_URL="$(CLUSTER_PUBLIC_URL)" deploy/cluster.sh start
+
+cluster-stop:
+	@deploy/cluster.sh stop
 
 # bench_one runs one load test: $(1) name, $(2) listeners, $(3) talk mode,
 # $(4) join rate, $(5) duration. A CPU profile of the server is taken during the
