@@ -95,6 +95,8 @@ type page struct {
 
 	mu     sync.Mutex
 	errors []string // uncaught exceptions in the page
+
+	net netLog // the requests and sockets of the tab
 }
 
 var clickSeq atomic.Int64
@@ -120,6 +122,7 @@ func (b *browser) user(name, base string) *page {
 }
 
 func (p *page) listen(ev any) {
+	p.net.record(ev)
 	switch e := ev.(type) {
 	case *runtime.EventExceptionThrown:
 		d := e.ExceptionDetails

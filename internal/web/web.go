@@ -13,10 +13,15 @@
 //     room), app events, toasts, the aria-live announcer, reconnection backoff.
 //   - dom.js: h(), the element builder (strings always become text nodes), icons,
 //     initials avatars. api.js: fetch with the session cookie, errors in words.
-//   - usersocket.js: the user socket (hallway, notifications), reconnecting.
-//   - roomsession.js: the room socket, the room model kept from snapshot + events
-//     (seq gaps ask for a snapshot), reconnection within the grace window, the
-//     endings (removed, ended, replaced, left). It outlives the room page.
+//   - usersocket.js: the user socket (hallway, notifications), reconnecting (at
+//     once when its node drains); an ended session signs the app out.
+//   - roomsession.js: the room socket, opened where the join API says (POST
+//     /api/v1/rooms/{id}/join: in a cluster, the node that runs the room), again
+//     at each reconnection; the room model kept from snapshot + events (seq gaps
+//     ask for a snapshot); reconnection within the grace window, with a backoff
+//     randomized by ±50 %, and at once when the room moved to another node; the
+//     endings (removed, ended, replaced, left, signed out). It outlives the
+//     room page.
 //   - audio.js: WebRTC. Answers the server's offer (K sendonly slots, one recvonly
 //     microphone m-line), plays each slot in its own playing <audio>, asks for
 //     the microphone only on stage (once, however many clicks) and attaches it
@@ -38,7 +43,9 @@ package web
 
 import (
 	"embed"
+	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -49,13 +56,47 @@ var files embed.FS
 type Options struct {
 	// Name is the product name shown in the page title. Default "townhall".
 	Name string
+	// Nodes, in a cluster, returns the base URLs (http:// or https://) of its
+	// nodes: the join API may send the room socket to any of them, so the
+	// Content-Security-Policy lets the page connect there too. Nil: one node.
+	Nodes func() []string
 }
 
 // contentSecurityPolicy allows nothing but this origin: no inline scripts or
 // styles, no third-party origins, media only from this origin or live streams.
-const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; " +
+// %s is where the page may connect besides itself: the cluster's nodes.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'%s; " +
 	"img-src 'self' data:; media-src 'self' blob: mediastream:; object-src 'none'; base-uri 'none'; " +
 	"frame-ancestors 'none'; form-action 'self'"
+
+// connectSources are the WebSocket origins of the cluster's nodes, as CSP
+// sources (ws://host:port, wss://host:port), each once. An URL that is not
+// plain http(s)://host[:port] is left out: a CSP source must not carry a path,
+// a space or a semicolon.
+func connectSources(nodes []string) string {
+	var b strings.Builder
+	seen := map[string]bool{}
+	for _, n := range nodes {
+		u, err := url.Parse(n)
+		if err != nil || u.Host == "" || u.User != nil || strings.ContainsAny(u.Host, " ;,'\"") {
+			continue
+		}
+		var src string
+		switch u.Scheme {
+		case "http":
+			src = "ws://" + u.Host
+		case "https":
+			src = "wss://" + u.Host
+		default:
+			continue
+		}
+		if !seen[src] {
+			seen[src] = true
+			b.WriteString(" " + src)
+		}
+	}
+	return b.String()
+}
 
 // appRoutes are the paths the app renders itself; each gets the HTML shell.
 var appRoutes = []string{
@@ -90,17 +131,23 @@ func Handler(opts Options) http.Handler {
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, a.url("icon.svg"), http.StatusMovedPermanently)
 	})
-	return securityHeaders(mux)
+	return securityHeaders(mux, opts.Nodes)
 }
 
-// securityHeaders sets the headers every response of the app carries.
-func securityHeaders(next http.Handler) http.Handler {
+// securityHeaders sets the headers every response of the app carries; nodes,
+// if not nil, names the cluster's nodes (the policy follows them as they come
+// and go).
+func securityHeaders(next http.Handler, nodes func() []string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
 		if !strings.HasPrefix(r.URL.Path, "/static/") {
-			h.Set("Content-Security-Policy", contentSecurityPolicy)
+			var more string
+			if nodes != nil {
+				more = connectSources(nodes())
+			}
+			h.Set("Content-Security-Policy", fmt.Sprintf(contentSecurityPolicy, more))
 			h.Set("Permissions-Policy", "microphone=(self), camera=(), geolocation=()")
 		}
 		next.ServeHTTP(w, r)

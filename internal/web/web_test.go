@@ -137,3 +137,26 @@ func TestTheAppCodeRendersDataAsTextOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestClusterNodesMayBeConnectedTo: in a cluster the join API may send the room
+// socket to another node, so the policy lets the page connect to the nodes'
+// WebSocket origins, and to nothing that is not a plain origin.
+func TestClusterNodesMayBeConnectedTo(t *testing.T) {
+	nodes := []string{"http://10.0.0.2:8080", "https://n3.example.com", "https://n3.example.com/", "ftp://x.example",
+		"https://evil.example; script-src *", "not a url"}
+	h := web.Handler(web.Options{Nodes: func() []string { return nodes }})
+	res, _ := get(t, h, "/rooms/abc")
+	csp := res.Header.Get("Content-Security-Policy")
+	if want := "connect-src 'self' ws://10.0.0.2:8080 wss://n3.example.com;"; !strings.Contains(csp, want) {
+		t.Errorf("CSP %q lacks %q", csp, want)
+	}
+	if strings.Contains(csp, "evil") || strings.Contains(csp, "ftp") || strings.Count(csp, "script-src") != 1 {
+		t.Errorf("CSP %q lets in a node URL that is not a plain origin", csp)
+	}
+
+	nodes = nil // a node that leaves is no longer allowed
+	res, _ = get(t, h, "/")
+	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "connect-src 'self';") {
+		t.Errorf("CSP %q with no nodes", csp)
+	}
+}

@@ -188,6 +188,8 @@ export function setRoom(s) {
   if (s) {
     s.addEventListener('change', (e) => {
       if (['snapshot', 'over', 'connection'].includes(e.detail)) renderMinibar();
+      // The room socket may be the first to learn that the session ended.
+      if (e.detail === 'over' && app.me && (s.ending === 'signed_out' || s.ending === 'disabled')) emit('signed-out', s.ending);
       if (e.detail === 'over' && app.room === s) {
         // keep it so the room page can say what happened; the minibar hides it
         renderMinibar();
@@ -289,16 +291,26 @@ app.setMe = (user) => {
   emit('me', user);
 };
 
+// signOut is the user's own "Log out": leave the room, stop the user socket
+// (so that the server's bye session_ended is not news), then end the session.
 export async function signOut() {
+  if (app.room && app.room.status !== 'over') await app.room.leave();
+  if (app.userSocket) app.userSocket.stop();
   try { await post('/logout'); } catch { /* the session may already be gone */ }
   signedOut();
 }
 app.signOut = signOut;
 
-function signedOut() {
-  if (app.room) app.room.leave();
+// signedOut forgets the signed-in user. ending, when the server ended the
+// session ('signed_out' or 'disabled'), is what the room the user is in says.
+function signedOut(ending) {
+  const s = app.room;
+  app.me = null; // first: the room's end below must not report it again
+  if (s && s.status !== 'over') {
+    if (ending) s.finish(ending);
+    else s.leave();
+  }
   if (app.userSocket) app.userSocket.stop();
-  app.me = null;
   app.unread = 0;
   app.hallway = null;
   clearActing();
@@ -340,10 +352,17 @@ async function boot() {
     renderHeader();
     if (app.me) render(); // the page shows the other account's data now
   });
-  on('signed-out', () => {
-    signedOut();
-    toast('You were signed out.', 'info');
-    navigate('/login', {}, { replace: true });
+  // The server ended the session (signed out elsewhere, password changed,
+  // expired, account disabled): the user socket or the room socket says so.
+  on('signed-out', (why) => {
+    if (!app.me) return; // told already: both sockets say it
+    const s = app.room;
+    const ending = why === 'disabled' ? 'disabled' : 'signed_out';
+    signedOut(ending);
+    // The room page says it itself, with a link to log in and come back.
+    if (s && s.ending === ending && location.pathname === `/rooms/${encodeURIComponent(s.id)}`) return;
+    toast(why === 'disabled' ? 'You were signed out: an admin disabled your account.' : 'You were signed out.', 'info');
+    navigate('/login?next=' + encodeURIComponent(location.pathname + location.search), {}, { replace: true });
   });
   render();
 }

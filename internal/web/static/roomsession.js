@@ -2,17 +2,24 @@
 // (internal/live), the room as the server last described it (snapshot + events),
 // reconnection within the server's grace window, and the audio link.
 //
+// Every connection, the first and each reconnection, starts with the join API
+// (POST /api/v1/rooms/{id}/join), which names the socket of the node that runs
+// the room now: in a cluster a room can move to another node between two
+// connections (docs/cluster.md).
+//
 // Server messages: welcome, snapshot, event{seq,kind,data}, ok, error, pong, bye,
 // offer, candidate, active_speakers. Client messages: {type, id, ...}.
 
 import { backoff } from './state.js';
-import { get, sentence, ApiError } from './api.js';
+import { post, sentence, enc, ApiError } from './api.js';
 import { AudioLink } from './audio.js';
 
-// Close codes of the room socket (internal/live/conn.go).
+// Close codes of the room socket (internal/live/conn.go closeCode).
 const CLOSE_REPLACED = 4001;
 const CLOSE_REMOVED = 4003;
 const CLOSE_ENDED = 4004;
+const CLOSE_SESSION = 4005; // session_ended, account_disabled
+const CLOSE_MOVED = 4006;
 
 // Errors that end a join for good: retrying cannot help.
 const FATAL_JOIN = {
@@ -27,6 +34,8 @@ export const ENDINGS = {
   removed: 'A moderator removed you from this room. You cannot rejoin it.',
   left: 'You left the room.',
   replaced: 'You joined this room from another tab or device, so this page stopped listening.',
+  signed_out: 'You were signed out (this session ended). Log in again to rejoin.',
+  disabled: 'You were signed out: an admin disabled your account.',
   error: 'Could not join this room.',
 };
 
@@ -48,6 +57,10 @@ export class RoomSession extends EventTarget {
     this.pending = new Map(); // request id → {resolve, reject}
     this.speaking = new Set(); // user ids the server says are speaking now (active_speakers)
     this.ws = null;
+    this.node = ''; // the cluster node whose socket this is (the join API's answer)
+    this.connects = 0; // connect calls so far: an answer to an older one is dropped
+    this.reconnectWhy = ''; // while reconnecting: 'moved' or 'dropped'
+    this.movedAt = 0; // when the last bye "moved" came
     this.joinedOnce = false;
     this.audio = new AudioLink(this);
   }
@@ -57,16 +70,41 @@ export class RoomSession extends EventTarget {
     this.connect();
   }
 
-  connect() {
-    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const q = this.guest ? '?guest=1' : '';
-    const ws = new WebSocket(`${proto}//${location.host}/api/v1/rooms/${encodeURIComponent(this.id)}/socket${q}`, 'townhall.v1');
-    this.ws = ws;
+  // connect asks the join API where the room runs, then opens its socket there.
+  // A refusal that cannot change ends the session; anything else (the server
+  // unreachable, 503 while the room moves between nodes, too many requests) is
+  // retried with backoff, like a dropped socket.
+  async connect() {
+    const token = ++this.connects; // a newer connect, or finish, makes this one moot
+    const stale = () => token !== this.connects || this.status === 'over';
     this.bye = '';
     this.joinError = null;
     this.welcomed = false;
+    let where;
+    try {
+      where = await post(`/rooms/${enc(this.id)}/join${this.guest ? '?guest=1' : ''}`);
+    } catch (e) {
+      if (stale()) return;
+      this.joinFailed(e);
+      return;
+    }
+    if (stale()) return;
+    const ws = new WebSocket(where.socket_url, 'townhall.v1');
+    this.ws = ws;
+    this.node = where.node;
     ws.addEventListener('message', (e) => { if (this.ws === ws) this.onMessage(e.data); });
     ws.addEventListener('close', (e) => { if (this.ws === ws) this.onClose(e); });
+  }
+
+  // joinFailed handles a join API call that did not name a socket.
+  joinFailed(e) {
+    const status = e instanceof ApiError ? e.status : 0;
+    if (status === 404 || status === 410) return this.finish('ended');
+    if (status === 401 && !this.guest) return this.finish('signed_out');
+    const retryable = status === 0 || status === 429 || status >= 500;
+    if (!retryable) return this.finish('error', e.message || ENDINGS.error);
+    this.reconnecting(this.status === 'reconnecting' ? '' : 'dropped');
+    this.retry();
   }
 
   // changed tells the views to redraw.
@@ -107,6 +145,7 @@ export class RoomSession extends EventTarget {
   // finish ends the session on this page.
   finish(ending, text) {
     clearTimeout(this.timer);
+    this.connects++; // a join API call in flight opens no socket now
     this.status = 'over';
     this.ending = ending;
     this.endingText = text || ENDINGS[ending] || ENDINGS.error;
@@ -196,33 +235,43 @@ export class RoomSession extends EventTarget {
     if (e.code === CLOSE_ENDED || reason === 'room_ended') return this.finish('ended');
     if (e.code === CLOSE_REPLACED || reason === 'replaced') return this.finish('replaced');
     if (reason === 'left') return this.finish('left');
-    // Anything else is a lost connection: come back within the grace window to
-    // keep our place.
-    this.status = 'reconnecting';
-    this.audio.reset();
-    this.changed('connection');
-    if (!this.welcomed && this.attempt > 0) {
-      // The socket was refused before it opened: the room may be over (the
-      // server answers the upgrade with an HTTP error a browser cannot read).
-      this.checkRoom();
+    if (reason === 'account_disabled') return this.finish('disabled');
+    if (e.code === CLOSE_SESSION || reason === 'session_ended') return this.finish('signed_out');
+    if (e.code === CLOSE_MOVED || reason === 'moved') {
+      // The room runs on another node now and kept our place: ask the join API
+      // where, at once (the node that sent us away answers it too). Twice in a
+      // row within seconds is a cluster in trouble: back off then.
+      const again = Date.now() - this.movedAt < 3000;
+      this.movedAt = Date.now();
+      this.reconnecting('moved');
+      if (again) return this.retry();
+      this.attempt = 0;
+      this.connect();
       return;
     }
+    // Anything else is a lost connection (a network drop, a node that died, a
+    // socket refused before it opened): come back within the grace window to
+    // keep our place, through the join API, which says whether the room is
+    // still there and where it runs now.
+    this.reconnecting('dropped');
     this.retry();
   }
 
-  // checkRoom asks the API whether the room is still there before retrying.
-  async checkRoom() {
-    try {
-      await get('/rooms/' + encodeURIComponent(this.id));
-    } catch (e) {
-      if (e instanceof ApiError && (e.status === 404 || e.status === 410)) return this.finish('ended');
-      if (e instanceof ApiError && e.status === 401 && !this.guest) return this.finish('error', 'You were signed out. Log in again to rejoin.');
-    }
-    if (this.status === 'reconnecting') this.retry();
+  // reconnecting shows the session as coming back; why ('moved' or 'dropped')
+  // says what the page tells the user, and stays until the next welcome.
+  reconnecting(why) {
+    this.status = 'reconnecting';
+    if (why) this.reconnectWhy = why;
+    this.audio.reset();
+    this.changed('connection');
   }
 
+  // retry connects again after the backoff of this attempt, randomized by ±50 %
+  // so that the listeners of a room that lost its node do not all come back at
+  // the same moment.
   retry() {
-    const wait = backoff(this.attempt++);
+    clearTimeout(this.timer);
+    const wait = backoff(this.attempt++, 8000); // at most 12 s, inside the 15 s grace window
     this.nextRetryAt = Date.now() + wait;
     this.timer = setTimeout(() => {
       if (this.status !== 'over') this.connect();

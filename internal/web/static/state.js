@@ -53,8 +53,9 @@ export function announce(text) {
 }
 
 // backoff is the wait before reconnection attempt n (0-based): exponential from
-// 500 ms, capped, with jitter so that a restarted server is not hit all at once.
+// 500 ms, capped, each wait randomized by ±50 % so that the crowd of a restarted
+// server, or of a node that died, does not come back all at once.
 export function backoff(n, cap = 10000) {
   const base = Math.min(cap, 500 * 2 ** n);
-  return Math.round(base * (0.8 + Math.random() * 0.4));
+  return Math.round(base * (0.5 + Math.random()));
 }

@@ -143,13 +143,17 @@ function liveView(s) {
     loadFollowing();
   };
 
+  const OVER_TITLES = { removed: 'You were removed', left: 'You left the room', ended: 'The room has ended', signed_out: 'You were signed out', disabled: 'You were signed out' };
   const drawOver = () => {
+    // Signed out by the server: log in again and come back here.
+    const signedOut = s.ending === 'signed_out' || s.ending === 'disabled';
+    const login = h('a', { href: '/login?next=' + enc(`/rooms/${s.id}`), class: 'btn btn-primary', 'data-testid': 'login-again' }, 'Log in');
     replace(el, h('div', { class: 'card narrow center room-over', role: 'status' },
-      h('h1', { tabindex: '-1' }, s.ending === 'removed' ? 'You were removed' : s.ending === 'left' ? 'You left the room' : s.ending === 'ended' ? 'The room has ended' : 'Not in the room'),
+      h('h1', { tabindex: '-1' }, OVER_TITLES[s.ending] || 'Not in the room'),
       h('p', { 'data-testid': 'room-over' }, s.endingText),
       h('div', { class: 'row center' },
-        app.me ? h('a', { href: '/', class: 'btn btn-primary' }, 'Back to the hallway') : h('a', { href: '/login', class: 'btn btn-primary' }, 'Log in'),
-        !app.me ? h('p', { class: 'muted small' }, 'Have an invite? Open your invite link to sign up.') : null)));
+        app.me && !signedOut ? h('a', { href: '/', class: 'btn btn-primary' }, 'Back to the hallway') : login,
+        !app.me && !signedOut ? h('p', { class: 'muted small' }, 'Have an invite? Open your invite link to sign up.') : null)));
     const h1 = el.querySelector('h1');
     if (h1 && (document.activeElement === document.body || !el.contains(document.activeElement))) h1.focus();
   };
@@ -182,13 +186,15 @@ function liveView(s) {
 
   const drawNotices = () => {
     const invited = Boolean(s.room && !s.onStage && s.you && s.room.speak_invitations.includes(s.you.id));
-    const key = JSON.stringify([s.status, s.guest, Boolean(s.room), invited, invitedBy, s.audio.blocked, s.onStage && s.audio.micError]);
+    const key = JSON.stringify([s.status, s.reconnectWhy, s.guest, Boolean(s.room), invited, invitedBy, s.audio.blocked, s.onStage && s.audio.micError]);
     if (key === noticesKey) return;
     noticesKey = key;
     const list = [];
     if (s.status === 'reconnecting') {
+      const why = s.reconnectWhy === 'moved' ? 'The room moved to another server; you keep your place.'
+        : 'The connection dropped; you keep your place for a few seconds.';
       list.push(h('div', { class: 'notice notice-warn', role: 'status', 'data-testid': 'reconnecting' }, icon('wifiOff'),
-        h('span', null, 'Connection lost. Reconnecting… You keep your place for a few seconds.'),
+        h('span', null, h('strong', { 'data-testid': 'reconnecting-label' }, 'Reconnecting…'), ' ', why),
         h('button', { type: 'button', class: 'btn btn-small', onclick: () => s.reconnectNow() }, 'Retry now')));
     } else if (s.status === 'connecting') {
       list.push(h('div', { class: 'notice', role: 'status' }, 'Joining the room…'));
