@@ -9,20 +9,68 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// Client talks to one townhall server as one user (or as nobody, for guests).
+// Client talks to a townhall server, or to any node of a cluster, as one user (or
+// as nobody, for guests).
 type Client struct {
-	base     string
+	servers  *servers
 	http     *http.Client
 	token    string
 	header   http.Header // sent with every request and socket (WithHeader)
 	identity *identity   // shared by the copies WithToken makes
+}
+
+// servers are the base URLs a Client may ask, shared by its copies: a request
+// goes to the one that answered last, and to the next when it cannot be reached.
+type servers struct {
+	urls []string
+	cur  atomic.Int32 // the index of the one to ask first
+}
+
+// first returns the index of the server to ask first.
+func (s *servers) first() int { return int(s.cur.Load()) % len(s.urls) }
+
+// answered makes the server at index i the first to ask.
+func (s *servers) answered(i int) { s.cur.Store(int32(i % len(s.urls))) }
+
+// rotate makes the server after the one asked first the first to ask: the first
+// answered, but could not help (it drains, or it lost the room a moment ago).
+func (s *servers) rotate() {
+	if len(s.urls) > 1 {
+		s.answered(s.first() + 1)
+	}
+}
+
+// try calls f with each base URL in turn, from the one to ask first, until f's
+// error is not one of a server that cannot be reached, and returns it.
+func (s *servers) try(ctx context.Context, f func(base string) error) error {
+	start := s.first()
+	var err error
+	for i := range s.urls {
+		at := (start + i) % len(s.urls)
+		if err = f(s.urls[at]); !unreachable(err) || ctx.Err() != nil {
+			if err == nil && i > 0 {
+				s.answered(at)
+			}
+			return err
+		}
+	}
+	return err
+}
+
+// unreachable reports whether err says a server could not be reached at all: no
+// connection was made, so the request was not handled and may go to another.
+func unreachable(err error) bool {
+	var op *net.OpError
+	return err != nil && errors.As(err, &op) && op.Op == "dial"
 }
 
 // identity is the browser identity the server gave this client (its guest cookie),
@@ -52,9 +100,16 @@ func (i *identity) keep(cookies []*http.Cookie) {
 // GuestCookie is the cookie in which the server gives a browser its identity.
 const GuestCookie = "townhall_guest"
 
-// New returns a client of the server at baseURL (http://host:port).
-func New(baseURL string) *Client {
-	return &Client{base: strings.TrimRight(baseURL, "/"), http: &http.Client{}, identity: &identity{}}
+// New returns a client of the server at baseURL (http://host:port). The others
+// are more nodes of the same cluster: every request goes to the node that
+// answered last (baseURL at first), and, when that one cannot be reached, to the
+// next, in order.
+func New(baseURL string, others ...string) *Client {
+	srv := &servers{}
+	for _, u := range append([]string{baseURL}, others...) {
+		srv.urls = append(srv.urls, strings.TrimRight(u, "/"))
+	}
+	return &Client{servers: srv, http: &http.Client{}, identity: &identity{}}
 }
 
 // Identity returns the browser identity the server gave this client ("" before
@@ -95,8 +150,12 @@ func (c *Client) WithHeader(key, value string) *Client {
 // Token is the bearer token in use ("" for none).
 func (c *Client) Token() string { return c.token }
 
-// BaseURL is the server's base URL.
-func (c *Client) BaseURL() string { return c.base }
+// BaseURL is the base URL of the server the next request goes to first: the one
+// that answered last.
+func (c *Client) BaseURL() string { return c.servers.urls[c.servers.first()] }
+
+// Servers returns the base URLs the client may ask, in the order given to New.
+func (c *Client) Servers() []string { return append([]string(nil), c.servers.urls...) }
 
 // Error is an error answer of the server: an HTTP status and a stable code.
 type Error struct {
@@ -109,7 +168,8 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("townhall: %d %s: %s", e.Status, e.Code, e.Message)
 }
 
-// Code returns the stable code of err if it is a server error, else "".
+// Code returns the stable code of err if it is a server error (for a *ByeError,
+// its reason), else "".
 func Code(err error) string {
 	var e *Error
 	if errors.As(err, &e) {
@@ -119,53 +179,83 @@ func Code(err error) string {
 	if errors.As(err, &se) {
 		return se.Code
 	}
+	var be *ByeError
+	if errors.As(err, &be) {
+		return be.Reason
+	}
 	return ""
 }
 
 // Do sends a request to path (under the base URL) with an optional JSON body and
-// decodes a JSON answer into out (if not nil).
+// decodes a JSON answer into out (if not nil). A server that cannot be reached is
+// skipped for the next of New's (the request was not sent).
 func (c *Client) Do(ctx context.Context, method, path string, body, out any) error {
-	var rd io.Reader
+	_, err := c.do(ctx, method, path, body, out)
+	return err
+}
+
+// do is Do, and also returns the base URL of the server that answered.
+func (c *Client) do(ctx context.Context, method, path string, body, out any) (string, error) {
+	var payload []byte
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
+			return "", err
+		}
+		payload = b
+	}
+	var (
+		answered string
+		status   int
+		data     []byte
+	)
+	err := c.servers.try(ctx, func(base string) error {
+		var rd io.Reader
+		if body != nil {
+			rd = bytes.NewReader(payload)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, base+path, rd)
+		if err != nil {
 			return err
 		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
-	if err != nil {
-		return err
-	}
-	for k, v := range c.header {
-		req.Header[k] = v
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode >= 400 {
-		var eb struct {
-			Error struct{ Code, Message string } `json:"error"`
+		for k, v := range c.header {
+			req.Header[k] = v
 		}
-		_ = json.Unmarshal(data, &eb)
-		return &Error{Status: resp.StatusCode, Code: eb.Error.Code, Message: eb.Error.Message}
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if c.token != "" {
+			req.Header.Set("Authorization", "Bearer "+c.token)
+		}
+		resp, err := c.http.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		answered, status = base, resp.StatusCode
+		data, err = io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+		return err
+	})
+	if err != nil {
+		return answered, err
+	}
+	if status >= 400 {
+		return answered, errorOf(status, data)
 	}
 	if out != nil && len(data) > 0 {
-		return json.Unmarshal(data, out)
+		return answered, json.Unmarshal(data, out)
 	}
-	return nil
+	return answered, nil
+}
+
+// errorOf decodes the API's error body ({"error":{"code","message"}}) of an
+// answer with status.
+func errorOf(status int, body []byte) *Error {
+	var eb struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	_ = json.Unmarshal(body, &eb)
+	return &Error{Status: status, Code: eb.Error.Code, Message: eb.Error.Message}
 }
 
 // User is an account as the API shows it.

@@ -48,8 +48,14 @@ type MediaOptions struct {
 	LoopbackOnly bool
 	// RecordPath, if set, records each slot to its own Ogg Opus file: slot 0 to
 	// RecordPath, slot i to SlotPath(RecordPath, i). A slot's file is created when
-	// its first packet arrives: a slot nobody spoke in leaves no file.
+	// its first packet arrives: a slot nobody spoke in leaves no file. Close
+	// finishes the files.
 	RecordPath string
+	// Recording, if set, is where the slots are counted and recorded instead
+	// (RecordPath is then unused): the Medias of the successive sockets of one
+	// stay in a room pass the same one, so that each slot's file goes on across
+	// reconnections. Close leaves it open for the next Media.
+	Recording *Recording
 	// OnActiveSpeakers, if set, is called by Handle with each active_speakers
 	// message. It must not block.
 	OnActiveSpeakers func([]ActiveSlot)
@@ -79,12 +85,15 @@ type ActiveSlot struct {
 //		}
 //	}
 //
-// Locks, in the order they are taken: Media.mu, then a slotRecorder's mu.
+// Locks, in the order they are taken: Media.mu, then Recording.mu, then a
+// slotRecorder's mu.
 type Media struct {
-	sock *Socket
-	opts MediaOptions
-	pc   *webrtc.PeerConnection
-	mic  *webrtc.TrackLocalStaticRTP
+	sock   *Socket
+	opts   MediaOptions
+	pc     *webrtc.PeerConnection
+	mic    *webrtc.TrackLocalStaticRTP
+	rec    *Recording // opts.Recording, or the Media's own
+	ownRec bool       // rec is the Media's own: Close finishes it
 
 	connected chan struct{} // closed once ICE and DTLS are up
 	broken    chan struct{} // closed when the connection failed or closed
@@ -98,8 +107,8 @@ type Media struct {
 	closed   bool
 	offered  bool
 	pending  []webrtc.ICECandidateInit // gathered, not yet sent
-	slots    []*slotRecorder
-	slotOf   map[*webrtc.RTPReceiver]*slotRecorder
+	slots    []slotTap
+	slotOf   map[*webrtc.RTPReceiver]slotTap
 	levelID  uint8 // the audio level extension's ID on the microphone, 0 if none
 	active   []ActiveSlot
 	trickErr error // the first refused candidate
@@ -124,10 +133,13 @@ func NewMedia(s *Socket, opts MediaOptions) (*Media, error) {
 		return nil, fmt.Errorf("townhall: audio: %w", err)
 	}
 	m := &Media{
-		sock: s, opts: opts, pc: pc, mic: mic,
+		sock: s, opts: opts, pc: pc, mic: mic, rec: opts.Recording,
 		connected: make(chan struct{}), broken: make(chan struct{}), answered: make(chan struct{}),
 		kick: make(chan struct{}, 1), done: make(chan struct{}),
-		slotOf: make(map[*webrtc.RTPReceiver]*slotRecorder),
+		slotOf: make(map[*webrtc.RTPReceiver]slotTap),
+	}
+	if m.rec == nil {
+		m.rec, m.ownRec = NewRecording(opts.RecordPath), true
 	}
 	var upOnce, downOnce sync.Once
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
@@ -286,11 +298,17 @@ func (m *Media) answer(ctx context.Context, sdp string) error {
 		m.mu.Unlock()
 		return ErrMediaClosed
 	}
-	m.slots = make([]*slotRecorder, k)
+	m.slots = m.rec.attach(k)
 	for i, tr := range trs[:k] {
-		rec := newSlotRecorder(i, m.opts.RecordPath)
-		m.slots[i] = rec
-		m.slotOf[tr.Receiver()] = rec
+		m.slotOf[tr.Receiver()] = m.slots[i]
+	}
+	// The server sends who is heard now right after the snapshot, before the
+	// offer: it holds until the next change, which may be long in coming.
+	now := time.Now()
+	for _, a := range m.active {
+		if a.Slot >= 0 && a.Slot < k {
+			m.slots[a.Slot].occupy(a.UserID, a.Speaking, now)
+		}
 	}
 	// RTCP comes to every sender and receiver; unread it would fill their buffers.
 	m.wg.Add(1 + k)
@@ -455,7 +473,8 @@ func (m *Media) activeSpeakers(slots []ActiveSlot, now time.Time) {
 }
 
 // Close ends the audio connection, waits for Media's goroutines and finishes the
-// recordings. Stats still answer after it.
+// recordings (not a MediaOptions.Recording: the next Media goes on with it).
+// Stats still answer after it.
 func (m *Media) Close() error {
 	var err error
 	m.closeOnce.Do(func() {
@@ -463,17 +482,14 @@ func (m *Media) Close() error {
 		m.closed = true
 		now := time.Now()
 		for _, s := range m.slots {
-			s.end(now)
+			s.detach(now)
 		}
 		m.mu.Unlock()
 		close(m.done)
 		err = m.pc.Close()
 		m.wg.Wait()
-		m.mu.Lock()
-		slots := m.slots
-		m.mu.Unlock()
-		for _, s := range slots {
-			err = errors.Join(err, s.close())
+		if m.ownRec {
+			err = errors.Join(err, m.rec.Close())
 		}
 	})
 	return err

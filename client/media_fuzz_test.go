@@ -18,7 +18,7 @@ import (
 // okServer is a fake room socket that answers every message with ok.
 func okServer(tb testing.TB) *client.Client {
 	tb.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(withJoinAPI(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{client.Subprotocol}})
 		if err != nil {
 			return
@@ -38,7 +38,7 @@ func okServer(tb testing.TB) *client.Client {
 				return
 			}
 		}
-	}))
+	})))
 	tb.Cleanup(srv.Close)
 	return client.New(srv.URL).WithToken("t")
 }

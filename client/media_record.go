@@ -34,14 +34,26 @@ type SlotStats struct {
 	// File is the recording ("" when none was asked for or nothing arrived).
 	File string
 	// Filled is the silence written into the recording where packets were
-	// missing (loss, a speaker's DTX, the slot empty between two speakers), so
-	// that the file keeps the pace of the room.
+	// missing (loss, a speaker's DTX, the slot empty between two speakers, a
+	// reconnection), so that the file keeps the pace of the room.
 	Filled time.Duration
+	// Bridged is the part of Filled written across reconnections: from the last
+	// packet of one connection to the first of the next (a Recording shared by
+	// their Medias).
+	Bridged time.Duration
+	// Span is the wall-clock time from the start of the slot's first packet to
+	// the end of its last: what its recording covers. Span - Audio is the audio
+	// that did not come (lost, not sent by a silent speaker or into an empty
+	// slot, or missed while reconnecting).
+	Span time.Duration
 	// Err is why the recording stopped early (a write error), if it did.
 	Err error
 	// Occupants are who active_speakers put in the slot, in the order they came.
 	Occupants []Occupant
 }
+
+// Missing is the audio the slot did not carry within its Span: Span - Audio.
+func (s SlotStats) Missing() time.Duration { return max(s.Span-s.Audio, 0) }
 
 // Occupant is someone the server put in a slot, and for how long by its
 // active_speakers reports.
@@ -71,7 +83,7 @@ func (m *Media) Stats() MediaStats {
 	defer m.mu.Unlock()
 	now := time.Now()
 	for _, s := range m.slots {
-		st.Slots = append(st.Slots, s.snapshot(now))
+		st.Slots = append(st.Slots, s.rec.snapshot(now))
 	}
 	return st
 }
@@ -79,7 +91,7 @@ func (m *Media) Stats() MediaStats {
 // receive reads the RTP of one slot until the connection closes.
 func (m *Media) receive(track *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 	m.mu.Lock()
-	rec, ok := m.slotOf[r]
+	tap, ok := m.slotOf[r]
 	if !ok || m.closed {
 		m.mu.Unlock()
 		return
@@ -92,7 +104,7 @@ func (m *Media) receive(track *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 		if err != nil {
 			return
 		}
-		rec.packet(pkt, time.Now())
+		tap.packet(pkt, time.Now())
 	}
 }
 
@@ -104,22 +116,29 @@ const (
 	fillSlack = 100 * time.Millisecond
 )
 
-// slotRecorder counts and records one slot's packets. Its read loop is the only
-// writer of the packet fields; Handle writes the occupants.
+// slotRecorder counts and records one slot's packets, over the connections of
+// successive Medias (one at a time: each attaches it, the last attached is
+// heard). The read loop of the attached Media is the only writer of the packet
+// fields; its Handle writes the occupants.
 type slotRecorder struct {
 	path string // "" for no recording
 
 	mu          sync.Mutex // guards the fields below
 	w           *oggwriter.OggWriter
+	closed      bool // the file is finished: nothing more is written
 	stats       SlotStats
 	occIndex    map[string]int // user ID → index in stats.Occupants
+	gen         uint64         // counts attachments: the current one's
 	have        bool           // a packet has been recorded
+	fresh       bool           // the next packet starts a new connection's stream
 	lastSeq     uint16
 	lastTS      uint32
 	lastSamples int
 	lastTOC     byte
 	lastAt      time.Time
-	cur         string // the occupant of the last report
+	first       time.Time // when the first packet came
+	lastEnd     time.Time // when the last packet's audio ends
+	cur         string    // the occupant of the last report
 	curSpeaking bool
 	lastReport  time.Time
 	ended       time.Time // when the connection ended; zero while it lasts
@@ -138,10 +157,15 @@ func newSlotRecorder(slot int, recordPath string) *slotRecorder {
 func (r *slotRecorder) packet(pkt *rtp.Packet, now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.packetLocked(pkt, now)
+}
+
+// packetLocked is packet, r.mu held.
+func (r *slotRecorder) packetLocked(pkt *rtp.Packet, now time.Time) {
 	s := &r.stats
 	s.Packets++
 	s.Bytes += int64(len(pkt.Payload))
-	if r.have {
+	if r.have && !r.fresh {
 		d := int16(pkt.SequenceNumber - r.lastSeq)
 		if d <= 0 {
 			s.Late++
@@ -154,13 +178,28 @@ func (r *slotRecorder) packet(pkt *rtp.Packet, now time.Time) {
 		r.lastSeq = pkt.SequenceNumber // not audio, but not lost either
 		return
 	}
-	if r.have && r.path != "" && r.stats.Err == nil {
-		r.fill(int64(int32(pkt.Timestamp-r.lastTS))-int64(r.lastSamples), now.Sub(r.lastAt))
+	wall := now.Sub(r.lastAt)
+	switch {
+	case !r.have || r.path == "" || r.stats.Err != nil:
+	case r.fresh:
+		// Another connection's stream: its numbers say nothing of the gap, the
+		// wall clock does.
+		before := s.Filled
+		r.fill(int64(wall*48000/time.Second)-int64(r.lastSamples), wall)
+		s.Bridged += s.Filled - before
+	default:
+		r.fill(int64(int32(pkt.Timestamp-r.lastTS))-int64(r.lastSamples), wall)
 	}
-	s.Audio += time.Duration(samples) * time.Second / 48000
+	d := time.Duration(samples) * time.Second / 48000
+	s.Audio += d
 	r.write(pkt)
-	r.have = true
+	if !r.have {
+		r.first = now
+	}
+	r.have, r.fresh = true, false
 	r.lastSeq, r.lastTS, r.lastSamples, r.lastTOC, r.lastAt = pkt.SequenceNumber, pkt.Timestamp, samples, pkt.Payload[0], now
+	r.lastEnd = now.Add(d)
+	s.Span = r.lastEnd.Sub(r.first)
 }
 
 // fill writes silence for a gap of gap samples (by the RTP timestamps), at most
@@ -185,7 +224,7 @@ func (r *slotRecorder) fill(gap int64, wall time.Duration) {
 
 // write appends one packet to the recording, creating the file at the first.
 func (r *slotRecorder) write(pkt *rtp.Packet) {
-	if r.path == "" || r.stats.Err != nil {
+	if r.path == "" || r.stats.Err != nil || r.closed {
 		return
 	}
 	if r.w == nil {
@@ -211,6 +250,11 @@ func (r *slotRecorder) write(pkt *rtp.Packet) {
 func (r *slotRecorder) occupy(user string, speaking bool, now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.occupyLocked(user, speaking, now)
+}
+
+// occupyLocked is occupy, r.mu held.
+func (r *slotRecorder) occupyLocked(user string, speaking bool, now time.Time) {
 	if !r.ended.IsZero() {
 		return
 	}
@@ -254,16 +298,22 @@ func (r *slotRecorder) snapshot(now time.Time) SlotStats {
 func (r *slotRecorder) end(now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.endLocked(now)
+}
+
+// endLocked is end, r.mu held.
+func (r *slotRecorder) endLocked(now time.Time) {
 	if r.ended.IsZero() {
 		r.account(now)
 		r.ended = now
 	}
 }
 
-// close finishes the recording.
+// close finishes the recording: nothing more is written.
 func (r *slotRecorder) close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.closed = true
 	if r.w == nil {
 		return nil
 	}

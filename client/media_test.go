@@ -97,11 +97,11 @@ func newSFURoom(t *testing.T) *sfuRoom {
 		r.broadcast(map[string]any{"type": "active_speakers", "slots": slots})
 	})
 	var handlers sync.WaitGroup
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	srv := httptest.NewServer(withJoinAPI(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		handlers.Add(1)
 		defer handlers.Done()
 		r.serve(t, engine, w, req)
-	}))
+	})))
 	r.url = srv.URL
 	t.Cleanup(func() {
 		srv.CloseClientConnections()

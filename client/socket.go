@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,7 +38,15 @@ type Message struct {
 	Rooms        json.RawMessage `json:"rooms,omitempty"`        // hallway
 	Notification json.RawMessage `json:"notification,omitempty"` // notification
 	Raw          []byte          `json:"-"`
+
+	sock *Socket // the socket it came on
 }
+
+// Socket returns the socket the message came on (nil for a message made by
+// hand). A RoomConn's messages come on its successive sockets: a welcome from a
+// new socket starts the messages of that socket, and commands about them (an
+// audio answer) go back on it.
+func (m Message) Socket() *Socket { return m.sock }
 
 // DecodeData decodes the data of an event message into v.
 func (m Message) DecodeData(v any) error { return json.Unmarshal(m.Data, v) }
@@ -142,22 +150,29 @@ type Socket struct {
 	resyncs   atomic.Int64
 }
 
-// JoinRoom opens the room socket of roomID (joining the room).
-func (c *Client) JoinRoom(ctx context.Context, roomID string) (*Socket, error) {
-	return c.dial(ctx, "/api/v1/rooms/"+url.PathEscape(roomID)+"/socket")
-}
-
-// JoinAsGuest opens the room socket without an account, as a listener.
-func (c *Client) JoinAsGuest(ctx context.Context, roomID string) (*Socket, error) {
-	return c.dial(ctx, "/api/v1/rooms/"+url.PathEscape(roomID)+"/socket?guest=1")
-}
-
 // UserSocket opens the user socket: hallway updates and notifications.
 func (c *Client) UserSocket(ctx context.Context) (*Socket, error) {
 	return c.dial(ctx, "/api/v1/socket")
 }
 
+// dial opens the socket at path under the base URL, skipping a server that
+// cannot be reached for the next.
 func (c *Client) dial(ctx context.Context, path string) (*Socket, error) {
+	var s *Socket
+	err := c.servers.try(ctx, func(base string) error {
+		var err error
+		s, err = c.dialURL(ctx, wsURL(base)+path)
+		return err
+	})
+	return s, err
+}
+
+// wsURL turns an http:// or https:// base URL into its ws:// or wss:// one.
+func wsURL(base string) string { return "ws" + strings.TrimPrefix(base, "http") }
+
+// dialURL opens the socket at u (ws:// or wss://) with the client's headers,
+// token and identity.
+func (c *Client) dialURL(ctx context.Context, u string) (*Socket, error) {
 	h := c.header.Clone()
 	if h == nil {
 		h = http.Header{}
@@ -168,20 +183,17 @@ func (c *Client) dial(ctx context.Context, path string) (*Socket, error) {
 	if ck := c.identity.get(); ck != nil {
 		h.Set("Cookie", ck.String())
 	}
-	u := "ws" + strings.TrimPrefix(c.base, "http") + path
 	ws, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: h, HTTPClient: c.http, Subprotocols: []string{Subprotocol}})
 	if resp != nil {
 		c.identity.keep(resp.Cookies())
 	}
 	if err != nil {
 		if resp != nil && resp.StatusCode >= 400 {
-			var eb struct {
-				Error struct{ Code, Message string } `json:"error"`
-			}
+			var body []byte
 			if resp.Body != nil {
-				_ = json.NewDecoder(resp.Body).Decode(&eb)
+				body, _ = io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 			}
-			return nil, &Error{Status: resp.StatusCode, Code: eb.Error.Code, Message: eb.Error.Message}
+			return nil, errorOf(resp.StatusCode, body)
 		}
 		return nil, err
 	}
@@ -209,7 +221,7 @@ func (s *Socket) read() {
 			s.ws.CloseNow()
 			return
 		}
-		m.Raw = data
+		m.Raw, m.sock = data, s
 		if (m.Type == "ok" || m.Type == "error" || m.Type == "pong") && m.ID != "" {
 			s.mu.Lock()
 			w, ok := s.waiters[m.ID]

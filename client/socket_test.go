@@ -17,7 +17,7 @@ import (
 // then answers each client message with answer(msg) (nothing if it returns nil).
 func scriptServer(t *testing.T, script []string, answer func(msg map[string]any) []string) *client.Client {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(withJoinAPI(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{client.Subprotocol}})
 		if err != nil {
 			return
@@ -42,7 +42,7 @@ func scriptServer(t *testing.T, script []string, answer func(msg map[string]any)
 				}
 			}
 		}
-	}))
+	})))
 	t.Cleanup(srv.Close)
 	return client.New(srv.URL).WithToken("t")
 }

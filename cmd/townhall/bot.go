@@ -14,11 +14,16 @@ import (
 	"github.com/townhall/townhall/internal/bot"
 )
 
-const botUsage = `Usage: townhall bot --server URL --room ID (--token T | --user U --password P) [flags]
+const botUsage = `Usage: townhall bot --server URL[,URL...] --room ID (--token T | --user U --password P) [flags]
 
 A participant run by a program: it joins a room, speaks an Ogg Opus file, records
 what it hears in the room, and prints what went through when it leaves. Ctrl-C
 (or SIGTERM) makes it leave the room and finish its recordings.
+
+It asks the server's join API which node runs the room, and stays through a
+cluster's restarts: when its socket ends with bye moved, or drops, it joins again
+(any of --server's nodes, retries spread with jitter), gets its place back, and
+goes on playing and recording in the same files, the time away filled with silence.
 
 To speak, the bot must be on stage. The room's creator (a moderator) is on stage
 from the start. Any other user's bot raises its hand and waits: a moderator must
@@ -42,7 +47,7 @@ func botCmd(args []string, getenv func(string) string, stdout, stderr io.Writer)
 	fs.SetOutput(stderr)
 	var cfg bot.Config
 	var quiet bool
-	fs.StringVar(&cfg.Server, "server", "http://localhost:8080", "the townhall server's base `URL`")
+	fs.StringVar(&cfg.Server, "server", "http://localhost:8080", "the townhall server's base `URL`; for a cluster, the URLs of several of its nodes separated by commas (http://a:8080,http://b:8080): the bot asks the first that answers")
 	fs.StringVar(&cfg.Room, "room", "", "the room to join: its `ID`, or its link")
 	fs.StringVar(&cfg.Token, "token", "", "a session `token` to act with (or the environment variable TOWNHALL_TOKEN)")
 	fs.StringVar(&cfg.User, "user", "", "sign in as this `username` (with --password)")
@@ -56,7 +61,7 @@ func botCmd(args []string, getenv func(string) string, stdout, stderr io.Writer)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, botUsage)
 		fs.PrintDefaults()
-		fmt.Fprint(stderr, "\nAt the end the bot prints, for each slot: packets, bytes, packets lost and late, the audio\nreceived, the file, and who the server said was in the slot and for how long.\n")
+		fmt.Fprint(stderr, "\nAt the end the bot prints how often it reconnected and, for each slot: packets, bytes, packets\nlost and late, the audio received against the time it spans (what is missing, and how much\nof it while reconnecting), the file, and who the server said was in the slot and for how long.\n")
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

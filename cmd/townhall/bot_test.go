@@ -18,7 +18,7 @@ func TestBotHelpExplainsEveryFlag(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	for _, want := range []string{"-server", "-room", "-token", "-user", "-password", "-speak", "-record", "-duration",
-		"-loopback-only", "-quiet", "-wait-for-listener", "TOWNHALL_TOKEN", "TOWNHALL_PASSWORD", "out-1.ogg", "a moderator must", "Ctrl-C"} {
+		"-loopback-only", "-quiet", "-wait-for-listener", "separated by commas", "reconnect", "TOWNHALL_TOKEN", "TOWNHALL_PASSWORD", "out-1.ogg", "a moderator must", "Ctrl-C"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help lacks %q:\n%s", want, out.String())
 		}
@@ -40,6 +40,8 @@ func TestBotBadInvocations(t *testing.T) {
 		{"a token and a user exit 2", []string{"bot", "--room", "r", "--token", "t", "--user", "u", "--password", "p"}},
 		{"a user without a password exits 2", []string{"bot", "--room", "r", "--user", "u"}},
 		{"a server that is not a URL exits 2", []string{"bot", "--server", "localhost:8080", "--room", "r", "--token", "t"}},
+		{"one of several servers that is not a URL exits 2", []string{"bot", "--server", "http://a:8080,b:8080", "--room", "r", "--token", "t"}},
+		{"a list of servers without one exits 2", []string{"bot", "--server", " , ", "--room", "r", "--token", "t"}},
 		{"a negative duration exits 2", []string{"bot", "--room", "r", "--token", "t", "--duration", "-1s"}},
 		{"a recording in a missing folder exits 2", []string{"bot", "--room", "r", "--token", "t", "--record", "/nonexistent/dir/out.ogg"}},
 		{"an unknown flag exits 2", []string{"bot", "--room", "r", "--token", "t", "--shout"}},

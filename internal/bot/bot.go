@@ -4,7 +4,10 @@
 // through a server.
 //
 // It is built on the Go client only (package client): it knows the room socket and
-// the server's API as any other client does, nothing of the server's insides.
+// the server's API as any other client does, nothing of the server's insides. It
+// stays through the restarts of a cluster's nodes: when its room socket ends with
+// bye moved or drops, it joins again through the join API (client.RoomConn),
+// negotiates its audio anew, and goes on playing and recording.
 package bot
 
 import (
@@ -35,7 +38,9 @@ var (
 
 // Config is what a Bot does.
 type Config struct {
-	// Server is the server's base URL (http://host:port).
+	// Server is the server's base URL (http://host:port), or, for a cluster, the
+	// base URLs of several of its nodes separated by commas: the bot asks the
+	// first that answers.
 	Server string
 	// Room is the room's ID, or its link (the ID is its last path element).
 	Room string
@@ -69,11 +74,16 @@ type Config struct {
 
 // check says what is wrong with c, if anything.
 func (c Config) check() error {
-	switch {
-	case c.Server == "":
+	servers := c.servers()
+	if len(servers) == 0 {
 		return fmt.Errorf("%w: no server URL", ErrConfig)
-	case !strings.HasPrefix(c.Server, "http://") && !strings.HasPrefix(c.Server, "https://"):
-		return fmt.Errorf("%w: the server URL %q is not http:// or https://", ErrConfig, c.Server)
+	}
+	for _, u := range servers {
+		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+			return fmt.Errorf("%w: the server URL %q is not http:// or https://", ErrConfig, u)
+		}
+	}
+	switch {
 	case roomID(c.Room) == "":
 		return fmt.Errorf("%w: no room", ErrConfig)
 	case c.Token != "" && (c.User != "" || c.Password != ""):
@@ -89,6 +99,17 @@ func (c Config) check() error {
 		}
 	}
 	return nil
+}
+
+// servers returns the base URLs of Server.
+func (c Config) servers() []string {
+	var out []string
+	for _, u := range strings.Split(c.Server, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // roomID takes the room's ID out of an ID or a link.
@@ -107,8 +128,11 @@ type Bot struct {
 	connected chan struct{} // closed once the audio is up
 	played    chan struct{} // closed once Speak has played to its end
 
-	mu    sync.Mutex // guards media
-	media *client.Media
+	mu    sync.Mutex        // guards the fields below
+	media *client.Media     // the current socket's audio; nil between sockets
+	rec   *client.Recording // what came in the slots, over every socket
+	sent  client.SentStats  // what the Medias of earlier sockets sent
+	conn  *client.RoomConn
 }
 
 // New returns a Bot for cfg, or why cfg cannot work.
@@ -119,21 +143,51 @@ func New(cfg Config) (*Bot, error) {
 	return &Bot{cfg: cfg, connected: make(chan struct{}), played: make(chan struct{})}, nil
 }
 
-// Connected is closed once the bot's audio connection is up.
+// Connected is closed once the bot's audio connection is up (the first time).
 func (b *Bot) Connected() <-chan struct{} { return b.connected }
 
 // Played is closed once the bot has played its file to the end.
 func (b *Bot) Played() <-chan struct{} { return b.played }
 
-// Stats returns what the bot's audio has sent and received so far.
+// Stats returns what the bot's audio has sent and received so far, over every
+// socket of its stay.
 func (b *Bot) Stats() client.MediaStats {
 	b.mu.Lock()
-	m := b.media
+	m, rec, st := b.media, b.rec, client.MediaStats{Sent: b.sent}
 	b.mu.Unlock()
-	if m == nil {
-		return client.MediaStats{}
+	if m != nil {
+		st.Sent = addSent(st.Sent, m.Stats().Sent)
 	}
-	return m.Stats()
+	if rec != nil {
+		st.Slots = rec.Stats()
+	}
+	return st
+}
+
+// Reconnects reports how many times the bot came back into the room after its
+// socket ended (a node restarted, the network dropped).
+func (b *Bot) Reconnects() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.conn == nil {
+		return 0
+	}
+	return b.conn.Reconnects()
+}
+
+// setMedia makes m the current socket's audio (nil: none); the Media it replaces
+// must be closed, and what it sent is kept.
+func (b *Bot) setMedia(m *client.Media) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.media != nil {
+		b.sent = addSent(b.sent, b.media.Stats().Sent)
+	}
+	b.media = m
+}
+
+func addSent(a, b client.SentStats) client.SentStats {
+	return client.SentStats{Packets: a.Packets + b.Packets, Bytes: a.Bytes + b.Bytes, Audio: a.Audio + b.Audio}
 }
 
 func (b *Bot) logf(format string, args ...any) {
@@ -158,7 +212,8 @@ func (b *Bot) Run(ctx context.Context) (Report, error) {
 		defer src.Close()
 	}
 
-	c := client.New(cfg.Server)
+	servers := cfg.servers()
+	c := client.New(servers[0], servers[1:]...)
 	if cfg.Token != "" {
 		c = c.WithToken(cfg.Token)
 	} else {
@@ -167,42 +222,36 @@ func (b *Bot) Run(ctx context.Context) (Report, error) {
 			return rep, fmt.Errorf("bot: signing in as %s: %w", cfg.User, err)
 		}
 	}
-	sock, err := c.JoinRoom(ctx, rep.Room)
+	began := time.Now()
+	conn, err := c.ConnectRoom(ctx, rep.Room, client.RoomConnOptions{})
 	if err != nil {
 		return rep, fmt.Errorf("bot: joining room %s: %w", rep.Room, err)
 	}
-	defer sock.Close()
-	s := &session{Bot: b, sock: sock, src: src, rep: &rep, playDone: make(chan error, 1), occupants: map[int]string{}}
-	media, err := client.NewMedia(sock, client.MediaOptions{
-		LoopbackOnly: cfg.LoopbackOnly, RecordPath: cfg.Record, OnActiveSpeakers: s.activeSpeakers,
-	})
-	if err != nil {
-		return rep, err
-	}
-	s.media = media
+	defer conn.Close()
+	rec := client.NewRecording(cfg.Record)
 	b.mu.Lock()
-	b.media = media
+	b.conn, b.rec = conn, rec
 	b.mu.Unlock()
+	s := &session{Bot: b, conn: conn, rec: rec, src: src, rep: &rep, playDone: make(chan error, 1), occupants: map[int]string{}}
 	runErr := s.loop(ctx)
 
 	// Leaving: stop playing, say goodbye, close the audio (which finishes the files).
 	s.stopPlaying()
-	select {
-	case <-sock.Done():
-		s.gone = true
-	default:
-	}
-	if s.joined && !s.gone {
+	if s.joined && conn.Socket() != nil {
 		lctx, cancel := context.WithTimeout(context.Background(), leaveTimeout)
-		if err := sock.Command(lctx, "leave", nil); err != nil {
+		if err := conn.Command(lctx, "leave", nil); err != nil {
 			b.logf("leaving: %v", err)
 		}
 		cancel()
 	}
-	if err := media.Close(); err != nil && runErr == nil {
+	s.dropMedia()
+	_ = conn.Close()
+	if err := rec.Close(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("bot: finishing the recordings: %w", err)
 	}
-	rep.Media = media.Stats()
+	rep.Media = b.Stats()
+	rep.Reconnects = int(conn.Reconnects())
+	rep.Stay = time.Since(began)
 	return rep, runErr
 }
 

@@ -17,8 +17,16 @@ type Report struct {
 	// "removed", "replaced", "shutdown"...
 	Reason string
 	Played bool // the file played to its end
+	// Reconnects counts the times the bot came back into the room after its
+	// socket ended (a node restarted or moved the room, the network dropped).
+	Reconnects int
+	// Stay is the wall-clock time from the bot's join to its leave.
+	Stay time.Duration
 	// Names maps the user IDs the bot saw to their usernames.
 	Names map[string]string
+	// Media is what the bot's audio sent and received over its whole stay. Each
+	// slot's Audio against its Span says how much of what the slot carried went
+	// missing (SlotStats.Missing), Bridged how much of it while reconnecting.
 	Media client.MediaStats
 }
 
@@ -33,9 +41,9 @@ func (r Report) name(id string) string {
 // Print writes the report for people: one line for what was sent, then each slot
 // with who was heard in it.
 //
-//	left room 5fq... (played)
+//	left room 5fq... (played) after 9.80 s, reconnected once
 //	sent: 273 packets, 27.7 kB, 5.46 s of audio
-//	slot 0: 270 packets, 27.4 kB, 0 lost, 0 late, 5.40 s of audio (0.08 s of silence filled) → out.ogg
+//	slot 0: 270 packets, 27.4 kB, 0 lost, 0 late, 5.40 s of audio over 5.62 s, 0.22 s missing (0.22 s of silence filled, 0.20 s while reconnecting) → out.ogg
 //	        ada: 5.40 s in the slot, 4.60 s speaking
 //	slot 1: nothing
 func (r Report) Print(w io.Writer) {
@@ -43,7 +51,15 @@ func (r Report) Print(w io.Writer) {
 	if reason == "" {
 		reason = "an error"
 	}
-	fmt.Fprintf(w, "left room %s (%s)\n", r.Room, reason)
+	fmt.Fprintf(w, "left room %s (%s) after %s", r.Room, reason, secs(r.Stay))
+	switch r.Reconnects {
+	case 0:
+	case 1:
+		fmt.Fprint(w, ", reconnected once")
+	default:
+		fmt.Fprintf(w, ", reconnected %d times", r.Reconnects)
+	}
+	fmt.Fprintln(w)
 	if s := r.Media.Sent; s.Packets > 0 {
 		fmt.Fprintf(w, "sent: %d packets, %s, %s of audio\n", s.Packets, kB(s.Bytes), secs(s.Audio))
 	}
@@ -52,8 +68,12 @@ func (r Report) Print(w io.Writer) {
 			fmt.Fprintf(w, "slot %d: nothing\n", s.Slot)
 			continue
 		}
-		fmt.Fprintf(w, "slot %d: %d packets, %s, %d lost, %d late, %s of audio", s.Slot, s.Packets, kB(s.Bytes), s.Lost, s.Late, secs(s.Audio))
-		if s.Filled > 0 {
+		fmt.Fprintf(w, "slot %d: %d packets, %s, %d lost, %d late, %s of audio over %s, %s missing",
+			s.Slot, s.Packets, kB(s.Bytes), s.Lost, s.Late, secs(s.Audio), secs(s.Span), secs(s.Missing()))
+		switch {
+		case s.Bridged > 0:
+			fmt.Fprintf(w, " (%s of silence filled, %s while reconnecting)", secs(s.Filled), secs(s.Bridged))
+		case s.Filled > 0:
 			fmt.Fprintf(w, " (%s of silence filled)", secs(s.Filled))
 		}
 		if s.File != "" {

@@ -30,23 +30,35 @@ const ListenerGrace = time.Second
 // through playDone.
 type session struct {
 	*Bot
-	sock  *client.Socket
-	media *client.Media
+	conn  *client.RoomConn
+	rec   *client.Recording
+	sock  *client.Socket // the socket of the last welcome
+	media *client.Media  // its audio; nil once it ended
 	src   *client.OggSource
 	rep   *Report
 
-	joined      bool // the welcome came
-	gone        bool // the socket ended (after a bye, or dropped): no leave to send
-	offered     bool // the offer came and was answered
-	audioUp     bool // the audio connection is up
-	onStage     bool
-	muted       bool
-	raised      bool // the bot raised its hand
-	unmuteTried bool // the bot unmuted itself since it came on stage
-	stageN      int  // people on stage, the bot included
-	listenerN   int  // people in the audience, the bot included
-	heardBy     bool // someone else has been in the room for ListenerGrace
-	waitLogged  bool
+	// The current socket's signals; nil when there is none, or once seen.
+	sockDone  <-chan struct{}
+	connected <-chan struct{}
+	broken    <-chan struct{}
+	failed    <-chan time.Time
+	failTimer *time.Timer
+
+	joined       bool // the first welcome came
+	fresh        bool // the current socket's snapshot has not come yet
+	offered      bool // the current socket's offer came and was answered
+	audioUp      bool // the current socket's audio connection is up
+	everUp       bool // an audio connection has been up
+	onStage      bool
+	muted        bool
+	raised       bool // the bot's hand is raised
+	unmuteTried  bool // the bot unmuted itself since it came on stage
+	mutedByOther bool // someone else muted the bot since it came on stage
+	stageN       int  // people on stage, the bot included
+	listenerN    int  // people in the audience, the bot included
+	heardBy      bool // someone else has been in the room for ListenerGrace
+	waitLogged   bool
+	cued         bool // SpeakAfter has let the bot speak
 
 	playing   bool
 	stopPlay  context.CancelFunc
@@ -55,7 +67,7 @@ type session struct {
 	occupants map[int]string // slot → user ID, for the log
 }
 
-// loop reads the room socket and the bot's own signals until the bot is done.
+// loop reads the room connection and the bot's own signals until the bot is done.
 func (s *session) loop(ctx context.Context) error {
 	cfg := s.cfg
 	var deadline <-chan time.Time
@@ -64,14 +76,16 @@ func (s *session) loop(ctx context.Context) error {
 		defer t.Stop()
 		deadline = t.C
 	}
-	var tail, listener, failed <-chan time.Time
+	var tail, listener <-chan time.Time
 	var listenerTimer *time.Timer
 	defer func() {
 		if listenerTimer != nil {
 			listenerTimer.Stop()
 		}
+		if s.failTimer != nil {
+			s.failTimer.Stop()
+		}
 	}()
-	connected, broken := s.media.Connected(), s.media.Broken()
 	for {
 		select {
 		case <-ctx.Done():
@@ -86,42 +100,49 @@ func (s *session) loop(ctx context.Context) error {
 		case <-listener:
 			listener, s.heardBy = nil, true
 			s.maybePlay(ctx)
-		case <-connected:
-			connected, s.audioUp = nil, true
+		case <-s.connected:
+			s.connected, s.audioUp = nil, true
 			s.logf("audio connected")
-			close(s.connected)
+			if !s.everUp {
+				s.everUp = true
+				close(s.Bot.connected)
+			}
 			s.maybePlay(ctx)
-		case <-broken:
-			// When the room ends or sends the bot away, the server closes the audio
-			// too, and that may be seen before the bye: give the socket a moment to
-			// say so.
-			broken = nil
-			t := time.NewTimer(brokenGrace)
-			defer t.Stop()
-			failed = t.C
-		case <-failed:
+		case <-s.broken:
+			// When the room ends or sends the bot away, or the socket drops, the
+			// server closes the audio too, and that may be seen before the socket
+			// ends: give it a moment to say so.
+			s.broken = nil
+			s.failTimer = time.NewTimer(brokenGrace)
+			s.failed = s.failTimer.C
+		case <-s.failed:
 			return fmt.Errorf("%w: the audio connection failed", ErrNoAudio)
+		case <-s.sockDone:
+			s.sockDone = nil
+			s.logf("the room socket closed")
+			s.dropMedia()
 		case err := <-s.playDone:
 			s.playing = false
+			if errors.Is(err, client.ErrMediaClosed) {
+				// The socket ended or is about to: the next one's audio plays on.
+				s.logf("playing stopped: the audio connection closed")
+				continue
+			}
 			if err != nil {
 				return fmt.Errorf("bot: playing %s: %w", cfg.Speak, err)
 			}
 			s.rep.Played = true
 			close(s.played)
-			st := s.media.Stats().Sent
+			st := s.Stats().Sent
 			s.logf("played %s: %d packets, %s of audio", cfg.Speak, st.Packets, st.Audio.Round(10*time.Millisecond))
 			if cfg.LeaveWhenPlayed {
 				t := time.NewTimer(playedTail)
 				defer t.Stop()
 				tail = t.C
 			}
-		case msg, ok := <-s.sock.Messages():
+		case msg, ok := <-s.conn.Messages():
 			if !ok {
-				s.gone = true
-				if s.rep.Reason != "" { // after a bye
-					return nil
-				}
-				return fmt.Errorf("bot: the room socket closed: %v", s.sock.Err())
+				return s.ended()
 			}
 			if err := s.handle(ctx, msg); err != nil {
 				return err
@@ -132,6 +153,64 @@ func (s *session) loop(ctx context.Context) error {
 				listener = listenerTimer.C
 			}
 		}
+	}
+}
+
+// ended says how the room connection's end ends the run: nil after a final bye,
+// else why.
+func (s *session) ended() error {
+	if s.rep.Reason != "" { // after a bye
+		return nil
+	}
+	err := s.conn.Err()
+	var bye *client.ByeError
+	switch code := client.Code(err); {
+	case errors.As(err, &bye): // a close code whose bye was lost
+		s.rep.Reason = bye.Reason
+		s.logf("the server closed the socket for good: %s", bye.Reason)
+		return nil
+	case code == "room_ended": // it ended while the bot was away
+		s.rep.Reason = code
+		s.logf("the room ended while the bot was reconnecting")
+		return nil
+	case code != "":
+		return fmt.Errorf("%w: %w", ErrRefused, err)
+	}
+	return fmt.Errorf("bot: the room connection ended: %v", err)
+}
+
+// attach makes sock, whose welcome came, the bot's socket, with a new audio
+// connection (the server negotiates audio once per socket) that goes on recording
+// into the same files.
+func (s *session) attach(sock *client.Socket) error {
+	s.dropMedia()
+	media, err := client.NewMedia(sock, client.MediaOptions{
+		LoopbackOnly: s.cfg.LoopbackOnly, Recording: s.rec, OnActiveSpeakers: s.activeSpeakers,
+	})
+	if err != nil {
+		return err
+	}
+	s.sock, s.media, s.fresh, s.offered, s.audioUp = sock, media, true, false, false
+	s.sockDone, s.connected, s.broken = sock.Done(), media.Connected(), media.Broken()
+	s.setMedia(media)
+	return nil
+}
+
+// dropMedia stops playing and closes the audio of a socket that ended (or that
+// the bot leaves): what it recorded stays in the Recording, and the next
+// socket's audio goes on from there.
+func (s *session) dropMedia() {
+	s.stopPlaying()
+	if s.media == nil {
+		return
+	}
+	if err := s.media.Close(); err != nil {
+		s.logf("closing the audio: %v", err)
+	}
+	s.setMedia(nil)
+	s.media, s.connected, s.broken, s.failed, s.audioUp = nil, nil, nil, nil, false
+	if s.failTimer != nil {
+		s.failTimer.Stop()
 	}
 }
 
@@ -147,9 +226,19 @@ type eventData struct {
 	ListenerCount int `json:"listener_count"`
 }
 
-// handle takes one message of the room socket.
+// handle takes one message of the room connection.
 func (s *session) handle(ctx context.Context, msg client.Message) error {
-	if ok, err := s.media.Handle(ctx, msg); ok {
+	if msg.Type == "welcome" && msg.Socket() != s.sock {
+		if err := s.attach(msg.Socket()); err != nil {
+			return err
+		}
+	}
+	switch msg.Type {
+	case "offer", "candidate", "active_speakers":
+		if s.media == nil || msg.Socket() != s.sock {
+			return nil // the audio of a socket that ended
+		}
+		_, err := s.media.Handle(ctx, msg)
 		switch {
 		case msg.Type == "offer" && err != nil:
 			return fmt.Errorf("%w: %v", ErrNoAudio, err)
@@ -163,15 +252,20 @@ func (s *session) handle(ctx context.Context, msg client.Message) error {
 	}
 	switch msg.Type {
 	case "welcome":
-		s.joined = true
 		if msg.You != nil {
 			s.rep.Me = msg.You.ID
 			s.name(*msg.You)
 		}
 		how := "joined"
-		if msg.Resumed {
+		switch {
+		case s.joined && msg.Resumed:
+			how = "back in (its place kept)"
+		case s.joined:
+			how = "back in (a new join: its place was lost)"
+		case msg.Resumed:
 			how = "rejoined"
 		}
+		s.joined = true
 		s.logf("%s room %s as %s", how, s.rep.Room, s.rep.name(s.rep.Me))
 	case "snapshot":
 		st, err := msg.State()
@@ -186,9 +280,20 @@ func (s *session) handle(ctx context.Context, msg client.Message) error {
 		}
 		s.stageN, s.listenerN = len(st.Stage), st.ListenerCount
 		me, on := st.OnStage(s.rep.Me)
-		s.onStage, s.muted = on, me.Muted
-		if on {
+		wasOn, fresh := s.onStage, s.fresh
+		s.onStage, s.muted, s.fresh = on, me.Muted, false
+		s.raised = slices.ContainsFunc(st.RaisedHands, func(p client.Person) bool { return p.ID == s.rep.Me })
+		switch {
+		case on && !wasOn:
+			s.unmuteTried, s.mutedByOther = false, false
 			s.logf("on stage as a %s", me.Role)
+		case on && fresh && s.muted && s.unmuteTried && !s.mutedByOther && !me.Held:
+			// Back on a new socket, muted, though the bot had unmuted itself and
+			// nobody muted it since: unmute again.
+			s.unmuteTried = false
+			s.logf("muted after the reconnection: unmuting again")
+		case !on && wasOn:
+			s.logf("off the stage")
 		}
 		return s.steer(ctx, slices.Contains(st.SpeakInvitations, s.rep.Me))
 	case "event":
@@ -202,6 +307,10 @@ func (s *session) handle(ctx context.Context, msg client.Message) error {
 		}
 		s.logf("the server says %s: %s", msg.Code, msg.Message)
 	case "bye":
+		if !client.FinalBye(msg.Reason) {
+			s.logf("the server says %s: joining again", msg.Reason)
+			return nil
+		}
 		s.rep.Reason = msg.Reason
 		s.logf("the server says goodbye: %s", msg.Reason)
 	}
@@ -239,7 +348,7 @@ func (s *session) event(ctx context.Context, msg client.Message) error {
 		s.logf("invited to speak by %s", s.rep.name(d.By))
 		return s.steer(ctx, true)
 	case msg.Kind == "joined_stage" && me:
-		s.onStage, s.muted, s.unmuteTried = true, true, false
+		s.onStage, s.muted, s.unmuteTried, s.mutedByOther, s.raised = true, true, false, false, false
 		s.logf("on stage as a %s", d.Role)
 		return s.steer(ctx, false)
 	case msg.Kind == "left_stage" && me:
@@ -253,6 +362,7 @@ func (s *session) event(ctx context.Context, msg client.Message) error {
 	case msg.Kind == "muted" && me:
 		s.muted = true
 		if d.By != s.rep.Me {
+			s.mutedByOther = true
 			s.logf("muted by %s (held: %v); the bot stays muted", s.rep.name(d.By), d.Held)
 		}
 	case msg.Kind == "room_ended":
@@ -292,23 +402,28 @@ func (s *session) steer(ctx context.Context, invited bool) error {
 	return nil
 }
 
-// command sends a room command; only a failure of the socket itself is an error
-// for the bot, the room's refusals are logged.
+// command sends a room command on the current socket. The room's refusals are
+// logged; so is a socket that ended meanwhile: the next one's snapshot says where
+// the bot stands, and steers it again.
 func (s *session) command(ctx context.Context, typ string, fields map[string]any) error {
 	err := s.sock.Command(ctx, typ, fields)
 	var refused *client.SocketError
-	if errors.As(err, &refused) {
+	switch {
+	case errors.As(err, &refused):
 		s.logf("%s refused: %s", typ, refused.Code)
-		return nil
+	case err != nil && ctx.Err() == nil:
+		s.logf("%s not sent: %v", typ, err)
+	case err != nil:
+		return err
 	}
-	return err
+	return nil
 }
 
 // maybePlay starts playing the file once the bot can be heard: on stage, unmuted,
 // connected. It plays once; a mute by a moderator does not stop it (the server
 // just drops the packets).
 func (s *session) maybePlay(ctx context.Context) {
-	if s.src == nil || s.playing || s.rep.Played || !s.onStage || s.muted || !s.audioUp {
+	if s.src == nil || s.playing || s.rep.Played || !s.onStage || s.muted || !s.audioUp || s.media == nil {
 		return
 	}
 	if s.cfg.WaitForListener && !s.heardBy {
@@ -322,25 +437,34 @@ func (s *session) maybePlay(ctx context.Context) {
 	pctx, cancel := context.WithCancel(ctx)
 	s.stopPlay = cancel
 	s.players.Add(1)
+	media, cue := s.media, s.cfg.SpeakAfter
+	if s.cued {
+		cue = nil
+	}
+	s.cued = true
 	go func() {
 		defer s.players.Done()
-		if f := s.cfg.SpeakAfter; f != nil {
-			if err := f(pctx); err != nil {
+		if cue != nil {
+			if err := cue(pctx); err != nil {
 				s.playDone <- err
 				return
 			}
 		}
 		s.logf("speaking %s", s.cfg.Speak)
-		s.playDone <- s.media.Play(pctx, s.src)
+		s.playDone <- media.Play(pctx, s.src)
 	}()
 }
 
-// stopPlaying stops the player, if it runs, and waits for it.
+// stopPlaying stops the player, if it runs, and waits for it. The file plays on
+// from there at the next maybePlay.
 func (s *session) stopPlaying() {
-	if s.stopPlay != nil {
-		s.stopPlay()
+	if !s.playing {
+		return
 	}
+	s.stopPlay()
 	s.players.Wait()
+	<-s.playDone // stopped: not the end of the file
+	s.playing = false
 }
 
 // activeSpeakers logs who comes into each slot (Media.Handle calls it, on the
