@@ -110,6 +110,21 @@ func (n *node) nodes() func() []live.NodeInfo {
 	return n.c.Nodes
 }
 
+// nodeURLs lists the base URLs of the live nodes, for the web app's content
+// security policy (a page from one node opens sockets on another).
+func (n *node) nodeURLs() func() []string {
+	if n == nil {
+		return nil
+	}
+	return func() []string {
+		var out []string
+		for _, x := range n.c.Seams().Nodes.Live() {
+			out = append(out, x.URL)
+		}
+		return out
+	}
+}
+
 func (n *node) close() {
 	if n != nil {
 		n.c.Close()

@@ -174,7 +174,7 @@ func (s *Server) Run(ctx context.Context) error {
 		Notify: team.notify, Search: team.search, GuestKey: guestKey, TrustedProxies: s.cfg.TrustedProxies,
 		Limiters: cl.limiters(), Nodes: cl.nodes(),
 	})
-	s.api.Handle("/", web.Handler(web.Options{}))
+	s.api.Handle("/", web.Handler(web.Options{Nodes: cl.nodeURLs()}))
 	handler := s.api.Handler() // with HSTS on every response over TLS (api.SecurityHeaders)
 	tlsCfg, stopACME, err := s.tlsConfig(ctx)
 	if err != nil {
