@@ -32,8 +32,9 @@ type testCluster struct {
 	env   map[string][]string // node → extra environment
 	nodes map[string]*proctest.Proc
 	data  map[string]string // node → data folder, kept across restarts
-	admin *client.Client
-	users int // signed up so far
+	admin    *client.Client
+	users    int                 // signed up so far
+	nodeArgs map[string][]string // node → flags of its next starts
 }
 
 // startCluster starts the NATS servers and one node per name.
@@ -62,6 +63,7 @@ func (c *testCluster) start(name string) *proctest.Proc {
 	}
 	args := append([]string{"--db", c.db, "--nats", c.nats.URLList(), "--node-name", name, "--data", c.data[name],
 		"--open-signup", "--grace", "20s", "--shutdown-timeout", "20s", "--trusted-proxies", "127.0.0.1"}, c.extra...)
+	args = append(args, c.nodeArgs[name]...)
 	p := proctest.StartEnv(c.t, c.env[name], args...)
 	c.nodes[name] = p
 	return p
