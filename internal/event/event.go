@@ -160,9 +160,10 @@ type Store interface {
 	// whose reminder of kind was neither sent nor claimed by a claim still running
 	// at now (ClaimReminder), by start.
 	DueEvents(ctx context.Context, kind string, now, from, to time.Time, limit int) ([]Event, error)
-	// NextDue returns the earliest start after from of such an event; ok is false
-	// if none.
-	NextDue(ctx context.Context, kind string, now, from time.Time) (at time.Time, ok bool, err error)
+	// NextDue returns the earliest start after from of an event neither cancelled
+	// nor started whose reminder of kind was not sent, claimed or not; ok is
+	// false if none.
+	NextDue(ctx context.Context, kind string, from time.Time) (at time.Time, ok bool, err error)
 	// ClaimReminder claims the sending of the reminder of kind for the event at
 	// at, until until: ok is true for one caller only, unless the claim expires
 	// unfinished (its sender died), when the next caller gets it.

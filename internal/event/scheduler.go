@@ -140,13 +140,15 @@ func (s *Scheduler) Tick(ctx context.Context) (next time.Time, err error) {
 			break
 		}
 	}
-	at, ok, err := s.events.opts.Store.NextDue(ctx, ReminderSoon, now, from)
+	at, ok, err := s.events.opts.Store.NextDue(ctx, ReminderSoon, from)
 	if err != nil || !ok {
 		return time.Time{}, err
 	}
 	next = at.Add(-s.opts.Lead)
-	if !next.After(now) { // due but not sent: a failure; try again soon
-		next = now.Add(retryAfter)
+	if !next.After(now) {
+		// Due but not sent: claimed by a scheduler that may have died (look
+		// again when its claim runs out), or a failure (try again soon).
+		next = now.Add(min(retryAfter, s.opts.Claim))
 	}
 	return next, nil
 }

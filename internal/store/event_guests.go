@@ -187,11 +187,13 @@ func (db *DB) DueEvents(ctx context.Context, kind string, now, from, to time.Tim
 }
 
 // NextDue returns the earliest start after from of an event neither cancelled
-// nor started whose reminder of kind was neither sent nor claimed at now.
-func (db *DB) NextDue(ctx context.Context, kind string, now, from time.Time) (time.Time, bool, error) {
+// nor started whose reminder of kind was not sent: claimed by a scheduler that
+// may die before it sends it, or not.
+func (db *DB) NextDue(ctx context.Context, kind string, from time.Time) (time.Time, bool, error) {
 	var at int64
-	err := db.queryRow(ctx, db.sql, `SELECT e.starts_at`+dueWhere+` ORDER BY e.starts_at LIMIT 1`,
-		kind, millis(now), millis(from)).Scan(&at)
+	err := db.queryRow(ctx, db.sql, `SELECT e.starts_at FROM events e WHERE e.cancelled_at IS NULL AND e.started_at IS NULL
+		AND NOT EXISTS (SELECT 1 FROM event_reminders r WHERE r.event_id = e.id AND r.kind = ? AND r.claim_until IS NULL)
+		AND e.starts_at > ? ORDER BY e.starts_at LIMIT 1`, kind, millis(from)).Scan(&at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, false, nil
 	}

@@ -188,7 +188,7 @@ func eventCases() []storeCase {
 			if !first || again {
 				t.Fatalf("first %v, again %v", first, again)
 			}
-			next, ok, err := db.NextDue(t.Context(), event.ReminderSoon, t0, t0)
+			next, ok, err := db.NextDue(t.Context(), event.ReminderSoon, t0)
 			must(t, err)
 			if !ok || !next.Equal(later.StartsAt) {
 				t.Fatalf("next due = %v %v, want %v", next, ok, later.StartsAt)
