@@ -147,8 +147,13 @@ func (r *liveRoom) applyThen(actor string, cmd room.Command, ack func()) error {
 		return err
 	}
 	if waiting && r.st.State() != room.StateWaiting {
-		id, at, st := r.id, r.hub.now(), r.hub.opts.Store
-		r.hub.persist("open room", func(ctx context.Context) error { return st.OpenRoom(ctx, id, at) })
+		// Written before the opener hears of it: a restart must not bring
+		// back, as waiting, a room that was opened (its live state is gone).
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := r.hub.opts.Store.OpenRoom(ctx, r.id, r.hub.now()); err != nil {
+			r.hub.log.Error("recording that a room opened", "room", r.id, "err", err)
+		}
+		cancel()
 	}
 	if mattersToState(evs) {
 		r.saveState()
@@ -334,6 +339,10 @@ func (r *liveRoom) finish(reason string) {
 	r.stopped = true
 	r.hub.forget(r) // first: once a socket hears the room ended, nobody finds it
 	r.markGone()
+	keep := reason == ByeShutdown && r.st.State() == room.StateWaiting
+	if !keep {
+		r.hub.forgetState(r)
+	}
 	for u := range r.people { // the sockets, and those in their grace window
 		r.drop(u, reason)
 	}
@@ -342,14 +351,10 @@ func (r *liveRoom) finish(reason string) {
 	}
 	r.stopServing()
 	// A room nobody opened yet outlives a shutdown: the next run brings it back.
-	keep := reason == ByeShutdown && r.st.State() == room.StateWaiting
 	if !r.st.Ended() && !keep {
 		id, at, epoch := r.id, r.hub.now(), r.lease.Epoch()
 		st := r.hub.opts.Store
 		r.hub.persist("end room", func(ctx context.Context) error { return st.EndRoom(ctx, id, at, epoch) })
-	}
-	if !keep {
-		r.hub.forgetState(r)
 	}
 	r.once.Do(func() { close(r.quit) })
 }

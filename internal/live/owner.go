@@ -73,16 +73,19 @@ func mattersToState(evs []room.Event) bool {
 	return false
 }
 
-// forgetState removes what the cluster keeps of an ended room: its state, its
-// entry and its lease.
+// forgetState removes what the cluster keeps of an ended room: its entry at
+// once (nobody finds the room any more when its sockets hear it ended), then its
+// state and its lease. Room goroutine only.
 func (h *Hub) forgetState(r *liveRoom) {
 	id, lease := r.id, r.lease
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	if err := h.cl.Directory.Delete(ctx, id); err != nil {
+		h.log.Warn("deleting an ended room's directory entry", "room", id, "err", err)
+	}
+	cancel()
 	h.persist("forget room", func(ctx context.Context) error {
 		var errs []error
 		if err := h.cl.RoomStates.Delete(ctx, id); err != nil {
-			errs = append(errs, err)
-		}
-		if err := h.cl.Directory.Delete(ctx, id); err != nil {
 			errs = append(errs, err)
 		}
 		lease.Release(ctx, true)

@@ -138,11 +138,17 @@ func (h *Hub) answerRoomRequest(_ context.Context, r *liveRoom, data []byte) []b
 }
 
 // runRoomReq applies req to r, on its goroutine.
-func (h *Hub) runRoomReq(r *liveRoom, req roomReq) (resp roomResp, err error) {
-	if !r.do(func() { resp, err = r.handle(req) }) {
+func (h *Hub) runRoomReq(r *liveRoom, req roomReq) (roomResp, error) {
+	type result struct {
+		resp roomResp
+		err  error
+	}
+	out := make(chan result, 1) // do may give up on a room that quit while the request ran
+	if !r.do(func() { resp, err := r.handle(req); out <- result{resp, err} }) {
 		return roomResp{}, errRoomGone
 	}
-	return resp, err
+	res := <-out
+	return res.resp, res.err
 }
 
 // handle applies req. Room goroutine only.
