@@ -193,7 +193,7 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.NATSClusterListen, "nats-cluster-listen", c.NATSClusterListen, "route address of the embedded NATS server, where the other nodes' servers connect")
 	fs.Func("nats-routes", "route URLs of the other nodes' embedded NATS servers (comma-separated nats-route://host:6222)", list(&c.NATSRoutes))
 	fs.StringVar(&c.NodeName, "node-name", c.NodeName, "this node's name in the cluster (letters, digits, - and _; default: the host name)")
-	fs.StringVar(&c.Region, "region", c.Region, "this node's region: joins go to nodes of the client's region when they can")
+	fs.StringVar(&c.Region, "region", c.Region, "this node's region, reported in the list of nodes")
 	fs.DurationVar(&c.ReminderClaim, "reminder-claim", c.ReminderClaim, "how long a node's claim on an event reminder lasts before another node sends it")
 	fs.Func("password-memory", fmt.Sprintf("argon2id memory cost in KiB (default %d)", c.PasswordMemoryKiB), func(s string) error {
 		var v uint32
