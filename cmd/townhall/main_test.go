@@ -46,6 +46,8 @@ func TestBadInvocations(t *testing.T) {
 		{"an unknown flag exits 2", []string{"serve", "--nope"}, nil},
 		{"a bad log format exits 2", []string{"serve", "--log-format", "xml"}, nil},
 		{"a bad value in the environment exits 2", []string{"serve"}, map[string]string{"TOWNHALL_SESSION_TTL": "forever"}},
+		{"a cluster on SQLite is refused", []string{"serve", "--nats", "nats://127.0.0.1:4222"}, nil},
+		{"an embedded NATS server on SQLite is refused", []string{"serve", "--nats-embedded"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -191,6 +191,39 @@ func TestEverythingWorksFromAnyNode(t *testing.T) {
 		h1.waitFor("joe leaving room one", func(m client.Message) bool { return m.Type == "event" && m.Kind == "listener_left" })
 	})
 
+	t.Run("a session ended on one node closes its sockets on the others within a second", func(t *testing.T) {
+		kim, _ := c.signUp(t, "a", "kim")
+		onB, _, err := c.client("b").WithHeader("X-Forwarded-For", "10.8.0.1").Login(ctxFor(t), "kim", password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rm, _ := c.on("c", kim).CreateRoom(ctxFor(t), client.RoomSpec{Title: "Kim's", Type: "open"})
+		c.join("c", kim, rm.ID)
+		listener, _ := c.signUp(t, "a", "lou")
+		watch := c.join("a", listener, rm.ID)
+		sock := c.join("a", onB, rm.ID) // the same user from their second session: it takes over
+		userSock := c.userSock("a", onB)
+		if err := onB.Logout(ctxFor(t)); err != nil {
+			t.Fatal(err)
+		}
+		if bye := sock.ended(within); bye != "session_ended" {
+			t.Fatalf("the room socket on c: bye %q", bye)
+		}
+		for {
+			select {
+			case m, ok := <-userSock.Messages():
+				if !ok {
+					goto closed
+				}
+				_ = m
+			case <-time.After(within):
+				t.Fatal("the user socket on a is still open a second after the session ended")
+			}
+		}
+	closed:
+		watch.waitFor("kim leaving the stage", func(m client.Message) bool { return m.Type == "event" && m.Kind == "room_ended" })
+	})
+
 	t.Run("the admin sees every node", func(t *testing.T) {
 		nodes := c.nodesOf("b")
 		for _, n := range []string{"a", "b", "c"} {

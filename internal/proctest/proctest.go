@@ -87,6 +87,16 @@ func Start(t testing.TB, args ...string) *Proc {
 // in args come after the defaults, and win over them.
 func StartEnv(t testing.TB, env []string, args ...string) *Proc {
 	t.Helper()
+	p := Launch(t, env, args...)
+	p.Listening(t, 30*time.Second)
+	return p
+}
+
+// Launch starts `townhall serve` as Start does, without waiting for it to listen:
+// nodes that need each other to start (their NATS servers form a cluster) are
+// launched together, then waited for with Listening.
+func Launch(t testing.TB, env []string, args ...string) *Proc {
+	t.Helper()
 	full := append([]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json", "--data", t.TempDir(),
 		"--password-memory", "64", "--rtc-udp-port", "0", "--rtc-tcp-port", "0", "--rtc-loopback-only"}, args...)
 	p := &Proc{Cmd: exec.Command(Binary(t), full...), Args: full, done: make(chan struct{})}
@@ -120,12 +130,17 @@ func StartEnv(t testing.TB, env []string, args ...string) *Proc {
 		p.seen.Broadcast()
 		p.mu.Unlock()
 	}()
-	l, ok := p.WaitLog(30*time.Second, func(l map[string]any) bool { return l["msg"] == "townhall is listening" })
+	return p
+}
+
+// Listening waits up to d for the process to listen, and sets URL.
+func (p *Proc) Listening(t testing.TB, d time.Duration) {
+	t.Helper()
+	l, ok := p.WaitLog(d, func(l map[string]any) bool { return l["msg"] == "townhall is listening" })
 	if !ok {
-		t.Fatalf("townhall did not start listening within 30s; it logged:\n%s", p.LogText())
+		t.Fatalf("townhall did not start listening within %s; it logged:\n%s", d, p.LogText())
 	}
 	p.URL = "http://" + l["addr"].(string)
-	return p
 }
 
 // WaitLog waits up to d for a log record that match accepts (among those already
