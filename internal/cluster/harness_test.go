@@ -25,13 +25,13 @@ const password = "correct horse battery"
 // testCluster is townhall nodes as separate processes (so that kill -9 is real)
 // on loopback, sharing one Postgres schema and three NATS servers.
 type testCluster struct {
-	t     *testing.T
-	nats  *natsCluster
-	db    string
-	extra []string
-	env   map[string][]string // node → extra environment
-	nodes map[string]*proctest.Proc
-	data  map[string]string // node → data folder, kept across restarts
+	t        *testing.T
+	nats     *natsCluster
+	db       string
+	extra    []string
+	env      map[string][]string // node → extra environment
+	nodes    map[string]*proctest.Proc
+	data     map[string]string // node → data folder, kept across restarts
 	admin    *client.Client
 	users    int                 // signed up so far
 	nodeArgs map[string][]string // node → flags of its next starts

@@ -38,10 +38,10 @@ type liveRoom struct {
 	published bool // entry was made once
 	gone      bool // the room ended or moved: its entry must not be written again
 
-	lease       Lease       // this node's ownership of the room
-	lastSaved   []byte      // the last state saved; room goroutine only
-	stopServing func()      // stops answering other nodes' requests (set by Hub.serve)
-	stopped     bool        // finish or stepDown ran; room goroutine only
+	lease       Lease  // this node's ownership of the room
+	lastSaved   []byte // the last state saved; room goroutine only
+	stopServing func() // stops answering other nodes' requests (set by Hub.serve)
+	stopped     bool   // finish or stepDown ran; room goroutine only
 }
 
 func newLiveRoom(h *Hub, cfg room.Config, lease Lease) *liveRoom {
