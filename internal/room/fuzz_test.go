@@ -52,6 +52,7 @@ const (
 	opEnd
 	opInviteMembers // Users: pool members of bits 0-6 of arg; ToStage: arg&0x80
 	opSetRelation   // Follows: arg&8; Blocks: arg&16
+	opSetGuests     // Allowed: arg&1
 	opCount
 )
 
@@ -187,6 +188,8 @@ func (w *world) command(r *room.Room, actor int, op, arg byte, now time.Time) ro
 		return room.Remove{Target: target}
 	case opEnd:
 		return room.End{}
+	case opSetGuests:
+		return room.SetGuests{Allowed: arg&1 != 0}
 	case opInviteMembers:
 		var invitees []string
 		for i := range pool {
@@ -254,7 +257,8 @@ func fuzzSeeds() [][]byte {
 		fstep{c0, opJoin, 0}, fstep{g6, opJoin, 0}, fstep{g6, opRaiseHand, 0},
 		fstep{c0, opInviteToSpeak, g6}, fstep{g6, opInviteMembers, 1 << e5}, fstep{a1, opJoin, 0},
 		fstep{b2, opJoin, 0}, fstep{g6, opLeave, 0}, fstep{b2, opJoin, 0},
-		fstep{c0, opSetHandPolicy, 0}, fstep{a1, opRaiseHand, 0}, fstep{c0, opRemove, b2}))
+		fstep{c0, opSetHandPolicy, 0}, fstep{a1, opRaiseHand, 0}, fstep{c0, opRemove, b2},
+		fstep{c0, opSetGuests, 0}, fstep{g6, opJoin, 0}, fstep{c0, opSetGuests, 1}))
 	// The last one on stage steps down; then nothing more happens.
 	seeds = append(seeds, encode(openRoom, 0, [2]byte{},
 		fstep{c0, opJoin, 0}, fstep{a1, opJoin, 0}, fstep{c0, opStepDown, 0},
