@@ -28,7 +28,7 @@ type checker struct {
 }
 
 func newChecker(cfg room.Config) *checker {
-	c := &checker{cfg: cfg, removed: map[string]bool{}, invited: map[string]bool{}, view: newView(),
+	c := &checker{cfg: cfg, removed: map[string]bool{}, invited: map[string]bool{}, view: newView(cfg),
 		blockedOnStage: map[[2]string]bool{}}
 	for _, u := range append(append([]string(nil), cfg.CoHosts...), cfg.Speakers...) {
 		c.invited[u] = true // co-hosts and stage guests belong to the conversation from the start
@@ -208,10 +208,11 @@ type view struct {
 	listeners []room.Participant
 	hands     []string
 	invites   []string
+	guests    bool // guests may join now
 }
 
-func newView() view {
-	return view{state: room.StateWaiting, policy: room.HandsEveryone,
+func newView(cfg room.Config) view {
+	return view{state: room.StateWaiting, policy: room.HandsEveryone, guests: cfg.AllowGuests,
 		stage: []room.Participant{}, listeners: []room.Participant{}, hands: []string{}, invites: []string{}}
 }
 
@@ -235,6 +236,8 @@ func (v *view) apply(e room.Event) {
 		return func(p room.Participant) bool { return p.UserID == u }
 	}
 	switch e := e.(type) {
+	case room.GuestsChanged:
+		v.guests = e.Allowed
 	case room.JoinedStage:
 		v.stage = append(v.stage, room.Participant{UserID: e.UserID, Role: e.Role, Muted: e.Muted, Since: e.Since})
 		if v.state == room.StateWaiting {
@@ -286,7 +289,7 @@ func (v *view) apply(e room.Event) {
 func (v *view) mustMatch(t *testing.T, s step, snap room.Snapshot) {
 	t.Helper()
 	got := view{state: snap.State, policy: snap.HandPolicy, stage: snap.Stage,
-		listeners: snap.Listeners, hands: snap.RaisedHands, invites: snap.SpeakInvitations}
+		listeners: snap.Listeners, hands: snap.RaisedHands, invites: snap.SpeakInvitations, guests: snap.GuestsAllowed}
 	if !reflect.DeepEqual(*v, got) {
 		t.Fatalf("%v: the view built from events differs from the snapshot:\nevents   %+v\nsnapshot %+v", s, *v, got)
 	}
