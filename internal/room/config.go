@@ -68,6 +68,11 @@ type Config struct {
 	// MembersOnly lets only members of the club ClubID join (Join.ClubMember), besides
 	// the creator, the co-hosts and invited people. Needs a ClubID; takes no guests.
 	MembersOnly bool
+	// Chat is who may write in the room's chat at first; "" for DefaultChat of the
+	// room's Type. KeepChat keeps the chat with the room's history once it ends
+	// (the host's choice); otherwise it goes with the room.
+	Chat     ChatMode `json:",omitempty"`
+	KeepChat bool     `json:",omitempty"`
 }
 
 // Validate reports the first thing wrong with c, as one of the Err* values of this
@@ -92,6 +97,8 @@ func (c Config) Validate() error {
 		return ErrMembersOnlyClub
 	case c.ClubID != "" && !ids.Valid(c.ClubID):
 		return ErrInvalidClubID
+	case c.Chat != "" && !c.Chat.valid():
+		return ErrInvalidChat
 	}
 	return c.validateHosts()
 }

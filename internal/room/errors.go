@@ -26,6 +26,8 @@ var (
 	ErrInvalidHosts = errcode.New(errcode.InvalidField, "co-hosts and speakers must be distinct users other than the creator, at most 50 each")
 	// ErrMembersOnlyClub refuses MembersOnly without a ClubID, or with AllowGuests.
 	ErrMembersOnlyClub = errcode.New(errcode.InvalidField, "a members-only room belongs to a club and takes no guests")
+	// ErrInvalidChat refuses a chat mode other than off, speakers and everyone.
+	ErrInvalidChat = errcode.New(errcode.InvalidField, "the chat must be off, speakers or everyone")
 	// ErrInvalidClubID refuses a club ID that ids.New did not make.
 	ErrInvalidClubID = errcode.New(errcode.InvalidField, "the club ID is not a valid ID")
 )
@@ -62,6 +64,24 @@ var (
 	ErrSelfTarget = errcode.New(errcode.Forbidden, "you cannot do that to yourself")
 	// ErrGuestsNotAllowed refuses a guest's join in a room that does not allow guests.
 	ErrGuestsNotAllowed = errcode.New(errcode.Forbidden, "sign in to join this room")
+	// ErrReactionsOff refuses a reaction while the moderators switched them off.
+	ErrReactionsOff = errcode.New(errcode.Forbidden, "the moderators switched reactions off")
+	// ErrBadReaction refuses a reaction outside the fixed set.
+	ErrBadReaction = errcode.New(errcode.InvalidField, "a reaction must be one of 👏 ❤️ 😂 💯 ✋ 🙏")
+	// ErrChatOff refuses a chat message while the chat is off.
+	ErrChatOff = errcode.New(errcode.Forbidden, "the chat is off in this room")
+	// ErrChatSpeakers refuses a listener's chat message while only the stage writes.
+	ErrChatSpeakers = errcode.New(errcode.Forbidden, "only the people on stage can write in this room's chat")
+	// ErrChatMuted refuses the chat messages of someone a moderator muted in chat.
+	ErrChatMuted = errcode.New(errcode.Forbidden, "a moderator muted you in the chat")
+	// ErrBadChat refuses a blank chat message, one over MaxChatRunes characters, or
+	// one holding control characters (but new lines) or invalid UTF-8.
+	ErrBadChat = errcode.New(errcode.InvalidField, "a chat message is 1 to 500 characters of text")
+	// ErrSlowMode refuses a chat message sooner than the slow mode allows.
+	ErrSlowMode = errcode.New(errcode.RateLimited, "slow mode: wait a little before your next message")
+	// ErrBadLink refuses a pinned link that is not an http or https URL of at most
+	// MaxLinkBytes.
+	ErrBadLink = errcode.New(errcode.InvalidField, "a pinned link is an http:// or https:// URL of at most 500 bytes")
 	// ErrGuestsClosed refuses a guest's join while the moderators have closed the
 	// room to guests (SetGuests).
 	ErrGuestsClosed = errcode.New(errcode.Forbidden, "the moderators closed this room to guests: sign in to join")

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,6 +54,12 @@ const (
 	opInviteMembers // Users: pool members of bits 0-6 of arg; ToStage: arg&0x80
 	opSetRelation   // Follows: arg&8; Blocks: arg&16
 	opSetGuests     // Allowed: arg&1
+	opReact         // Emoji: Reactions[arg%7] (the 7th is invalid)
+	opChat          // Text: one of a few, by arg%4
+	opSetChat       // Mode: arg%4 (the 4th invalid); SlowSeconds: arg>>2 % 40
+	opChatMute      // Muted: arg&8
+	opPinLink       // URL: by arg%3
+	opSetReactions  // Allowed: arg&1
 	opCount
 )
 
@@ -190,6 +197,19 @@ func (w *world) command(r *room.Room, actor int, op, arg byte, now time.Time) ro
 		return room.End{}
 	case opSetGuests:
 		return room.SetGuests{Allowed: arg&1 != 0}
+	case opReact:
+		return room.React{Emoji: append(slices.Clone(room.Reactions), "🍕")[int(arg)%7]}
+	case opChat:
+		return room.Chat{Text: []string{"hello", "", "a\nb", strings.Repeat("x", 501)}[arg%4], Now: now}
+	case opSetChat:
+		mode := []room.ChatMode{room.ChatOff, room.ChatSpeakers, room.ChatEveryone, "sometimes"}[arg%4]
+		return room.SetChat{Mode: mode, SlowSeconds: int(arg>>2) % 40}
+	case opChatMute:
+		return room.ChatMute{Target: target, Muted: arg&8 != 0}
+	case opPinLink:
+		return room.PinLink{URL: []string{"", "https://example.org/a", "ftp://x"}[arg%3]}
+	case opSetReactions:
+		return room.SetReactions{Allowed: arg&1 != 0}
 	case opInviteMembers:
 		var invitees []string
 		for i := range pool {
@@ -259,6 +279,11 @@ func fuzzSeeds() [][]byte {
 		fstep{b2, opJoin, 0}, fstep{g6, opLeave, 0}, fstep{b2, opJoin, 0},
 		fstep{c0, opSetHandPolicy, 0}, fstep{a1, opRaiseHand, 0}, fstep{c0, opRemove, b2},
 		fstep{c0, opSetGuests, 0}, fstep{g6, opJoin, 0}, fstep{c0, opSetGuests, 1}))
+	// The backchannel: reactions, the chat's settings, a mute in chat, a link.
+	seeds = append(seeds, encode(openRoom|4, 0, [2]byte{},
+		fstep{c0, opJoin, 0}, fstep{a1, opJoin, 0}, fstep{a1, opReact, 0}, fstep{c0, opSetReactions, 0},
+		fstep{a1, opReact, 1}, fstep{c0, opSetChat, 2 | 5<<2}, fstep{a1, opChat, 0}, fstep{a1, opChat, 0},
+		fstep{c0, opChatMute, a1 | 8}, fstep{c0, opPinLink, 1}, fstep{c0, opChat, 2}, fstep{c0, opSetReactions, 1}))
 	// The last one on stage steps down; then nothing more happens.
 	seeds = append(seeds, encode(openRoom, 0, [2]byte{},
 		fstep{c0, opJoin, 0}, fstep{a1, opJoin, 0}, fstep{c0, opStepDown, 0},

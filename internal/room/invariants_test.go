@@ -209,10 +209,18 @@ type view struct {
 	hands     []string
 	invites   []string
 	guests    bool // guests may join now
+	chat      room.ChatMode
+	slow      int
+	pinned    string
+	reactions bool
 }
 
 func newView(cfg room.Config) view {
-	return view{state: room.StateWaiting, policy: room.HandsEveryone, guests: cfg.AllowGuests,
+	chat := cfg.Chat
+	if chat == "" {
+		chat = room.DefaultChat(cfg.Type)
+	}
+	return view{state: room.StateWaiting, policy: room.HandsEveryone, guests: cfg.AllowGuests, chat: chat, reactions: true,
 		stage: []room.Participant{}, listeners: []room.Participant{}, hands: []string{}, invites: []string{}}
 }
 
@@ -238,6 +246,13 @@ func (v *view) apply(e room.Event) {
 	switch e := e.(type) {
 	case room.GuestsChanged:
 		v.guests = e.Allowed
+	case room.ChatSettingsChanged:
+		v.chat, v.slow = e.Mode, e.SlowSeconds
+	case room.LinkPinned:
+		v.pinned = e.URL
+	case room.ReactionsChanged:
+		v.reactions = e.Allowed
+	case room.ChatMuted: // to the muted and the moderators: not in a member's view
 	case room.JoinedStage:
 		v.stage = append(v.stage, room.Participant{UserID: e.UserID, Role: e.Role, Muted: e.Muted, Since: e.Since})
 		if v.state == room.StateWaiting {
@@ -289,7 +304,8 @@ func (v *view) apply(e room.Event) {
 func (v *view) mustMatch(t *testing.T, s step, snap room.Snapshot) {
 	t.Helper()
 	got := view{state: snap.State, policy: snap.HandPolicy, stage: snap.Stage,
-		listeners: snap.Listeners, hands: snap.RaisedHands, invites: snap.SpeakInvitations, guests: snap.GuestsAllowed}
+		listeners: snap.Listeners, hands: snap.RaisedHands, invites: snap.SpeakInvitations, guests: snap.GuestsAllowed,
+		chat: snap.Chat, slow: snap.SlowSeconds, pinned: snap.PinnedLink, reactions: snap.ReactionsAllowed}
 	if !reflect.DeepEqual(*v, got) {
 		t.Fatalf("%v: the view built from events differs from the snapshot:\nevents   %+v\nsnapshot %+v", s, *v, got)
 	}

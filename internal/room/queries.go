@@ -17,6 +17,14 @@ type Snapshot struct {
 	HandPolicy HandPolicy
 	// GuestsAllowed says whether guests may join now (see Room.GuestsAllowed).
 	GuestsAllowed bool
+	// The backchannel: who may write in the chat, the slow mode in seconds, who
+	// is muted in chat (for the moderators and themselves only), the pinned link,
+	// and whether reactions are on.
+	Chat             ChatMode
+	SlowSeconds      int
+	ChatMuted        []string
+	PinnedLink       string
+	ReactionsAllowed bool
 	// Stage lists the people on stage, longest-serving first.
 	Stage []Participant
 	// RaisedHands lists the listeners with a raised hand, in the order raised.
@@ -32,7 +40,9 @@ type Snapshot struct {
 func (r *Room) Snapshot() Snapshot {
 	s := Snapshot{
 		Config: r.cfg, State: r.state, Seq: r.seq, HandPolicy: r.policy, GuestsAllowed: r.GuestsAllowed(),
-		Stage: []Participant{}, RaisedHands: []string{}, SpeakInvitations: []string{},
+		Chat: r.bc.chat, SlowSeconds: r.bc.slow, ChatMuted: r.ChatMutedIDs(), PinnedLink: r.bc.pinned,
+		ReactionsAllowed: !r.bc.noReactions,
+		Stage:            []Participant{}, RaisedHands: []string{}, SpeakInvitations: []string{},
 		Listeners: []Participant{},
 	}
 	for _, m := range r.stageOrder() {
@@ -135,6 +145,7 @@ func (r *Room) GuestsAllowed() bool { return r.cfg.AllowGuests && !r.guestsClose
 // again: the layer above calls it after a crowd left. Nothing observable changes.
 func (r *Room) Compact() {
 	r.people = shrunk(r.people)
+	r.bc.lastChat = shrunk(r.bc.lastChat)
 	r.stage = shrunk(r.stage)
 	r.guestAddrs = shrunk(r.guestAddrs)
 	r.follows = edges{out: shrunk(r.follows.out), in: shrunk(r.follows.in)}

@@ -109,6 +109,7 @@ type Room struct {
 	invites      map[string]memberInvite
 	follows      edges
 	blocks       edges
+	bc           backchannel
 	out          []Event // the events of the command being applied
 }
 
@@ -135,6 +136,10 @@ func New(cfg Config) *Room {
 	}
 	for _, u := range cfg.Speakers {
 		r.invites[u] = memberInvite{toStage: true}
+	}
+	r.bc = backchannel{chat: cfg.Chat, chatMuted: map[string]struct{}{}, lastChat: map[string]time.Time{}}
+	if r.bc.chat == "" {
+		r.bc.chat = DefaultChat(cfg.Type)
 	}
 	return r
 }
@@ -168,6 +173,9 @@ func (r *Room) Apply(actor string, cmd Command) ([]Event, error) {
 // dispatch applies a command other than Join from m, who is present. Each handler
 // checks everything before it changes anything.
 func (r *Room) dispatch(m *member, cmd Command) error {
+	if ok, err := r.dispatchBackchannel(m, cmd); ok {
+		return err
+	}
 	switch c := cmd.(type) {
 	case Leave:
 		return r.leave(m)

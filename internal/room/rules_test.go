@@ -42,6 +42,7 @@ func TestRules(t *testing.T) {
 		{"the stage's block rule, both ways", stageBlockCases()},
 		{"co-hosts, stage guests and clubs", hostCases()},
 		{"guests", guestCases()},
+		{"reactions and chat", backchannelCases()},
 	}
 	names := map[string]bool{}
 	for _, g := range groups {

@@ -27,6 +27,12 @@ type Saved struct {
 	Invites      []SavedInvite `json:",omitempty"`
 	Follows      [][2]string   `json:",omitempty"` // from, to: among Members
 	Blocks       [][2]string   `json:",omitempty"`
+	// The backchannel's settings.
+	Chat        ChatMode `json:",omitempty"`
+	SlowSeconds int      `json:",omitempty"`
+	ChatMuted   []string `json:",omitempty"`
+	Pinned      string   `json:",omitempty"`
+	NoReactions bool     `json:",omitempty"`
 }
 
 // SavedMember is one person kept in a Saved room.
@@ -83,6 +89,10 @@ func (r *Room) Save() Saved {
 	slices.SortFunc(s.Invites, func(a, b SavedInvite) int { return cmp.Compare(a.UserID, b.UserID) })
 	s.Follows = keptEdges(r.follows, kept)
 	s.Blocks = keptEdges(r.blocks, kept)
+	s.Chat, s.SlowSeconds, s.ChatMuted, s.Pinned, s.NoReactions = r.bc.chat, r.bc.slow, r.ChatMutedIDs(), r.bc.pinned, r.bc.noReactions
+	if len(s.ChatMuted) == 0 {
+		s.ChatMuted = nil
+	}
 	return s
 }
 
@@ -146,6 +156,16 @@ func Load(s Saved) (*Room, error) {
 			}
 			list.e.add(p[0], p[1])
 		}
+	}
+	if s.Chat != "" {
+		if !s.Chat.valid() || s.SlowSeconds < 0 || s.SlowSeconds > MaxSlowSeconds || s.Pinned != "" && !validLink(s.Pinned) {
+			return nil, fmt.Errorf("%w: chat settings", ErrBadSaved)
+		}
+		r.bc.chat, r.bc.slow, r.bc.pinned = s.Chat, s.SlowSeconds, s.Pinned
+	}
+	r.bc.noReactions = s.NoReactions
+	for _, id := range s.ChatMuted {
+		r.bc.chatMuted[id] = struct{}{}
 	}
 	if r.state == StateLive && r.moderators() == 0 {
 		return nil, fmt.Errorf("%w: a live room without a moderator on stage", ErrBadSaved)
