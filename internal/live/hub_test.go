@@ -72,6 +72,12 @@ func (f *fakeStore) InvitationsFrom(context.Context, string, int) ([]live.Invita
 	return nil, nil
 }
 func (f *fakeStore) AddNotification(context.Context, live.Notification) error { return nil }
+func (f *fakeStore) AddChat(context.Context, live.ChatMessage) error          { return nil }
+func (f *fakeStore) ChatPage(context.Context, string, string, int) ([]live.ChatMessage, error) {
+	return nil, nil
+}
+func (f *fakeStore) DeleteChat(context.Context, string, string, time.Time) error { return nil }
+func (f *fakeStore) DropChat(context.Context, string) error                      { return nil }
 func (f *fakeStore) AddNotificationOnce(context.Context, live.Notification) (bool, error) {
 	return true, nil
 }

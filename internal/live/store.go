@@ -60,6 +60,16 @@ type Notification struct {
 	ReadAt    time.Time // zero while unread
 }
 
+// ChatMessage is a message of a room's chat.
+type ChatMessage struct {
+	ID     string    `json:"id"`
+	RoomID string    `json:"-"`
+	UserID string    `json:"user_id"`
+	Name   string    `json:"name"` // the author's display name when they wrote
+	Text   string    `json:"text"`
+	At     time.Time `json:"at"`
+}
+
 // Edge is how one other user stands to a given user.
 type Edge struct {
 	Follows    bool // the user follows the other
@@ -116,6 +126,15 @@ type Store interface {
 	// MarkNotificationsRead marks the listed notifications of userID read (all
 	// of them when ids is empty).
 	MarkNotificationsRead(ctx context.Context, userID string, ids []string, at time.Time) error
+
+	// AddChat stores a chat message; ChatPage lists a room's messages not deleted,
+	// newest first, before the message before ("" for the newest); DeleteChat
+	// marks one deleted (ErrNotFound if the room has no such message); DropChat
+	// deletes a room's whole chat.
+	AddChat(ctx context.Context, m ChatMessage) error
+	ChatPage(ctx context.Context, roomID, before string, limit int) ([]ChatMessage, error)
+	DeleteChat(ctx context.Context, roomID, id string, at time.Time) error
+	DropChat(ctx context.Context, roomID string) error
 
 	// Edges returns, for each of others, how it stands to userID. Others with no
 	// relation may be missing from the map.
