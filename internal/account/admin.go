@@ -193,3 +193,27 @@ func (s *Service) Delete(ctx context.Context, u User, password string) (Deleted,
 	}
 	return Deleted{Sessions: ended, Events: cancelled}, nil
 }
+
+// UserByID returns the account with that ID.
+func (s *Service) UserByID(ctx context.Context, id string) (User, error) {
+	return s.store.UserByID(ctx, id)
+}
+
+// RevokeOthers ends every session of u but keep, and returns those it ended.
+func (s *Service) RevokeOthers(ctx context.Context, u User, keep string) ([]string, error) {
+	list, err := s.store.ListSessions(ctx, u.ID, s.now())
+	if err != nil {
+		return nil, err
+	}
+	var ended []string
+	for _, sess := range list {
+		if sess.ID == keep {
+			continue
+		}
+		if err := s.store.DeleteSession(ctx, u.ID, sess.ID); err != nil && !errors.Is(err, ErrNotFound) {
+			return ended, err
+		}
+		ended = append(ended, sess.ID)
+	}
+	return ended, nil
+}
