@@ -21,7 +21,6 @@ type PhotoStore interface {
 	Photo(ctx context.Context, hash string, size int) ([]byte, string, error)
 }
 
-
 // putPhoto sets the user's profile photo from the raw body (JPEG, PNG or WebP,
 // whatever Content-Type says: the content decides), limited per user.
 func (a *API) putPhoto(w http.ResponseWriter, r *http.Request, u account.User) {
@@ -115,4 +114,3 @@ func validSize(n int) bool {
 	}
 	return false
 }
-

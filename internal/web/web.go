@@ -113,6 +113,8 @@ var appRoutes = []string{
 	"GET /clubs/{id}",
 	"GET /settings",
 	"GET /search",
+	"GET /admin",
+	"GET /reset/{token}",
 }
 
 // Handler returns the whole web app: the shell at every app route and the static
@@ -131,6 +133,9 @@ func Handler(opts Options) http.Handler {
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, a.url("icon.svg"), http.StatusMovedPermanently)
 	})
+	// Anything else is the app's own "Nothing here" page, with the status 404:
+	// a person who follows a broken link sees the app, not Go's plain text.
+	mux.Handle("/", notFoundShell{shell})
 	return securityHeaders(mux, opts.Nodes)
 }
 

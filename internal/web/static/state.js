@@ -35,11 +35,32 @@ export function toast(text, kind = 'info', ms = 5000) {
   if (!region) return;
   const close = h('button', { class: 'toast-close', type: 'button', 'aria-label': 'Dismiss' }, '×');
   const t = h('div', { class: `toast toast-${kind}`, role: kind === 'error' ? 'alert' : 'status' }, h('span', null, text), close);
-  const remove = () => t.remove();
+  const remove = () => {
+    t.remove();
+    if (region.children.length === 0 && region.matches(':popover-open')) region.hidePopover();
+  };
   close.addEventListener('click', remove);
+  t.dataset.at = String(Date.now());
   region.appendChild(t);
   while (region.children.length > 3) region.firstElementChild.remove();
+  // The region is a popover: shown again, it goes on top of the top layer,
+  // above a sheet (a modal dialog) that opened after it.
+  if (region.showPopover) {
+    if (region.matches(':popover-open')) region.hidePopover();
+    region.showPopover();
+  }
   if (ms) setTimeout(remove, ms);
+}
+
+// clearToasts removes the messages about the page the user leaves; one shown
+// in the last second (the reason for the move, as "You were signed out") stays.
+export function clearToasts() {
+  const region = document.getElementById('toasts');
+  if (!region) return;
+  for (const t of [...region.children]) {
+    if (Date.now() - Number(t.dataset.at || 0) > 1000) t.remove();
+  }
+  if (region.children.length === 0 && region.matches && region.matches(':popover-open')) region.hidePopover();
 }
 
 let lastAnnouncement = '';
