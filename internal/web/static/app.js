@@ -56,7 +56,7 @@ function buildFrame() {
   };
   replace(root,
     frame.header, frame.banner, frame.main, frame.minibar,
-    h('div', { id: 'toasts', class: 'toasts', 'aria-live': 'polite', popover: 'manual' }),
+    h('div', { id: 'toasts', class: 'toasts', 'aria-live': 'polite' }),
     h('div', { id: 'announcer', class: 'sr-only', 'aria-live': 'polite', 'aria-atomic': 'true' }));
 }
 

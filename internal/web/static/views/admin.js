@@ -52,7 +52,7 @@ export async function adminView() {
       fig(s.listeners, 'listening'), fig(s.sockets, 'open sockets'), fig(s.users, 'accounts'), fig(s.disabled, 'disabled'));
   };
 
-  const contextLines = (c) => Object.entries(c || {}).filter(([, v]) => v !== '' && v !== null && v !== undefined)
+  const contextLines = (c) => Object.entries(c || {}).filter(([k, v]) => k !== 'photo' && v !== '' && v !== null && v !== undefined)
     .map(([k, v]) => `${k.replace(/_/g, ' ')}: ${Array.isArray(v) ? v.map((p) => p.display_name || p).join(', ') : typeof v === 'object' ? JSON.stringify(v) : v}`).join('\n');
 
   const reportItem = (r) => {

@@ -27,7 +27,9 @@ export function counted(f, max, what = 'characters') {
   };
   f.input.addEventListener('input', update);
   const label = f.el.querySelector('label');
-  label.replaceWith(h('div', { class: 'field-head' }, label, counter));
+  const head = h('div', { class: 'field-head' });
+  label.before(head);
+  head.append(label, counter);
   update();
   return f;
 }
