@@ -224,10 +224,12 @@ func TestPasswordChangeSignsTheOtherSessionOut(t *testing.T) {
 	phone.waitFor("the phone signed out", `location.pathname === "/login"`)
 	phone.waitText("You were signed out")
 	laptop.waitFor("one device left", `document.querySelectorAll("[data-testid=sessions] .session-row").length === 1`)
-	phone.fill("Username", "ada")
-	phone.fill("Password", "a much better password")
-	phone.clickText("Log in")
-	phone.waitFor("the hallway", `location.pathname === "/" && !!document.querySelector(".hallway")`)
+	again := b.user("ada on her phone, again", ts.url)
+	again.open("/login")
+	again.fill("Username", "ada")
+	again.fill("Password", "a much better password")
+	again.clickText("Log in")
+	again.waitFor("the hallway", `location.pathname === "/" && !!document.querySelector(".hallway")`)
 }
 
 // TestPolishFoundByTryingIt: the small things issue 17 lists, each seen as a
