@@ -280,7 +280,9 @@ func TestReportsAndTheAdminQueue(t *testing.T) {
 		if err := ts.admin.Do(ctxT(t), "GET", "/api/v1/admin/reports", nil, &q); err != nil || len(q.Reports) != 2 {
 			t.Fatalf("open reports after handling one: %d, %v", len(q.Reports), err)
 		}
-		var log struct{ Entries []struct{ Action, Target string } }
+		var log struct {
+			Entries []struct{ Action, Target string }
+		}
 		if err := ts.admin.Do(ctxT(t), "GET", "/api/v1/admin/audit", nil, &log); err != nil {
 			t.Fatal(err)
 		}

@@ -57,4 +57,3 @@ func (db *DB) Photo(ctx context.Context, hash string, size int) ([]byte, string,
 	}
 	return data, ct, nil
 }
-
