@@ -35,7 +35,12 @@
 //   - when.js: dates and IANA time zones for events, with Intl only.
 //   - views/*.js: one module per page (hallway, room, join, login, profile,
 //     notifications, invitation, events and event, clubs and club, settings,
-//     search) and their parts (ui, invite, answer).
+//     search, admin, reset) and their parts (ui, invite, answer, report, and
+//     account: photo, password, devices, deleting the account).
+//   - dom.js's avatar draws a person's photo (GET /api/v1/photos/...) or their
+//     initials on one of 16 colours, kept distinct within the room on screen.
+//
+// Unknown paths get the shell with the status 404: the app draws its own page.
 //
 // The app talks to the HTTP API (docs/api.md) with the session cookie and to the
 // room and user sockets of internal/live.
