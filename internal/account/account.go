@@ -20,6 +20,8 @@ type User struct {
 	InvitedBy    string // user ID of the inviter, "" for the first admin or open sign-up
 	CreatedAt    time.Time
 	DisabledAt   time.Time // zero while the account is active
+	Photo        string    // content hash of the profile photo; "" without one
+	DeletedAt    time.Time // zero unless its owner deleted the account
 }
 
 // Disabled reports whether an admin disabled the account.
@@ -34,6 +36,9 @@ type Session struct {
 	UserAgent string
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// LastSeen is when the session last made a request, to within
+	// SeenEvery; zero if it has made none since it was opened.
+	LastSeen time.Time
 }
 
 // Invite is a single-use sign-up code.

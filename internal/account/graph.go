@@ -12,11 +12,12 @@ type Summary struct {
 	ID          string
 	Username    string
 	DisplayName string
+	Photo       string // the content hash of the profile photo, if any
 }
 
 // SummaryOf shortens u.
 func SummaryOf(u User) Summary {
-	return Summary{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName}
+	return Summary{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Photo: u.Photo}
 }
 
 // Profile is a user as another user sees them.

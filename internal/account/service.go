@@ -197,6 +197,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Session, User
 	if u.Disabled() {
 		return Session{}, User{}, ErrDisabled
 	}
+	s.Seen(ctx, sess)
 	return sess, u, nil
 }
 

@@ -74,4 +74,27 @@ type Store interface {
 
 	// Ping checks the store is reachable (readiness).
 	Ping(ctx context.Context) error
+
+	// TouchSession records that the session made a request at at.
+	TouchSession(ctx context.Context, id string, at time.Time) error
+	// EnableUser lifts a disabling; ErrNotFound for an unknown or deleted account.
+	EnableUser(ctx context.Context, id string) error
+	// ListUsers lists accounts whose username or display name holds q, newest
+	// first, disabled ones included and deleted ones not.
+	ListUsers(ctx context.Context, q string, limit int) ([]User, error)
+	// CountAdmins counts the active admins.
+	CountAdmins(ctx context.Context) (int, error)
+	// DeleteAccount empties an account (see the store's documentation of what
+	// goes and what stays) and returns the sessions it ended and the events it
+	// cancelled; ErrNotFound for an unknown or already deleted account.
+	DeleteAccount(ctx context.Context, id string, at time.Time) (ended, cancelled []string, err error)
+	// CreatePasswordReset stores a reset link; ErrNotFound for an unknown user.
+	CreatePasswordReset(ctx context.Context, r PasswordReset) error
+	// PasswordResetUser returns the account of a usable reset link at now, or
+	// ErrNotFound.
+	PasswordResetUser(ctx context.Context, hash []byte, now time.Time) (User, error)
+	// UsePasswordReset spends a usable link, sets the password and ends every
+	// session of the account, atomically; it returns the account's ID and the
+	// sessions it ended, or ErrNotFound.
+	UsePasswordReset(ctx context.Context, hash []byte, passwordHash string, now time.Time) (string, []string, error)
 }

@@ -18,7 +18,9 @@ import (
 	"github.com/townhall/townhall/internal/event"
 	"github.com/townhall/townhall/internal/ids"
 	"github.com/townhall/townhall/internal/live"
+	"github.com/townhall/townhall/internal/moderation"
 	"github.com/townhall/townhall/internal/notify"
+	"github.com/townhall/townhall/internal/photo"
 	"github.com/townhall/townhall/internal/search"
 )
 
@@ -53,6 +55,21 @@ type Options struct {
 	Limiters LimiterFactory
 	// Nodes lists the nodes of a cluster, for admins; nil on one node.
 	Nodes func() []live.NodeInfo
+
+	// Photos keeps profile photos; their routes answer 503 while unset.
+	Photos PhotoStore
+	// PhotoLimits bound uploads (photo.DefaultLimits when zero).
+	PhotoLimits photo.Limits
+	// Moderation keeps reports and the admins' audit log.
+	Moderation *moderation.Service
+	// Resolvers find what a report is about, by kind, besides the users, rooms
+	// and invitations the API resolves itself (a chat message).
+	Resolvers map[moderation.Kind]ReportResolver
+	// Figures counts the accounts (all, disabled), for the admin console.
+	Figures func(ctx context.Context) (users, disabled int, err error)
+	// UploadsPerHour and ReportsPerHour limit photo uploads and reports per
+	// user (defaults 20 and 30), across the cluster like every limit.
+	UploadsPerHour, ReportsPerHour float64
 }
 
 // API serves the HTTP API.
@@ -77,6 +94,14 @@ type API struct {
 	notify     *notify.Service
 	search     *search.Service
 	searches   limited
+
+	photos     PhotoStore
+	processor  *photo.Processor
+	uploads    limited
+	moderation *moderation.Service
+	reports    limited
+	resolvers  map[moderation.Kind]ReportResolver
+	figures    func(ctx context.Context) (users, disabled int, err error)
 
 	guestKey       []byte
 	trustedProxies []*net.IPNet
@@ -130,6 +155,23 @@ func New(opts Options) *API {
 		opts.SearchPerSecond = 2
 	}
 	a.searches = limiter("searches", opts.SearchPerSecond, int(opts.SearchPerSecond*5))
+	if opts.PhotoLimits == (photo.Limits{}) {
+		opts.PhotoLimits = photo.DefaultLimits()
+	}
+	if opts.UploadsPerHour <= 0 {
+		opts.UploadsPerHour = 20
+	}
+	if opts.ReportsPerHour <= 0 {
+		opts.ReportsPerHour = 30
+	}
+	a.photos, a.processor = opts.Photos, photo.NewProcessor(opts.PhotoLimits)
+	a.uploads = limiter("photo-uploads", opts.UploadsPerHour/3600, int(opts.UploadsPerHour/4)+1)
+	a.moderation, a.figures = opts.Moderation, opts.Figures
+	a.reports = limiter("reports", opts.ReportsPerHour/3600, int(opts.ReportsPerHour/3)+1)
+	a.resolvers = a.defaultResolvers()
+	for k, f := range opts.Resolvers {
+		a.resolvers[k] = f
+	}
 	a.routes()
 	return a
 }
@@ -156,7 +198,14 @@ func (a *API) routes() {
 		{"GET /api/v1/me", a.authed(a.me)},
 		{"PATCH /api/v1/me", a.authed(a.updateMe)},
 		{"PUT /api/v1/me/password", a.authed(a.changePassword)},
+		{"DELETE /api/v1/me", a.authed(a.deleteMe)},
+		{"PUT /api/v1/me/photo", a.authed(a.putPhoto)},
+		{"DELETE /api/v1/me/photo", a.authed(a.deletePhoto)},
+		{"GET /api/v1/photos/{hash}/{size}", http.HandlerFunc(a.getPhoto)},
+		{"GET /api/v1/password-reset/{token}", http.HandlerFunc(a.resetInfo)},
+		{"POST /api/v1/password-reset", http.HandlerFunc(a.resetPassword)},
 		{"GET /api/v1/sessions", a.authed(a.listSessions)},
+		{"DELETE /api/v1/sessions", a.authed(a.revokeOthers)},
 		{"DELETE /api/v1/sessions/{id}", a.authed(a.revokeSession)},
 		{"POST /api/v1/invites", a.authed(a.createInvite)},
 		{"GET /api/v1/invites", a.authed(a.listInvites)},
@@ -171,6 +220,19 @@ func (a *API) routes() {
 
 		{"POST /api/v1/admin/users/{username}/disable", a.authed(a.disable)},
 		{"GET /api/v1/admin/cluster", a.authed(a.clusterNodes)},
+		{"POST /api/v1/reports", a.authed(a.report)},
+		{"GET /api/v1/admin/reports", a.authed(a.adminReports)},
+		{"GET /api/v1/admin/reports/{id}", a.authed(a.adminReport)},
+		{"POST /api/v1/admin/reports/{id}/resolve", a.authed(a.resolveReport)},
+		{"GET /api/v1/admin/users", a.authed(a.adminUsers)},
+		{"GET /api/v1/admin/users/{username}", a.authed(a.adminUser)},
+		{"POST /api/v1/admin/users/{username}/enable", a.authed(a.enable)},
+		{"DELETE /api/v1/admin/users/{username}/sessions", a.authed(a.signOutUser)},
+		{"POST /api/v1/admin/users/{username}/reset-link", a.authed(a.resetLink)},
+		{"GET /api/v1/admin/rooms", a.authed(a.adminRooms)},
+		{"POST /api/v1/admin/rooms/{id}/end", a.authed(a.endRoom)},
+		{"GET /api/v1/admin/stats", a.authed(a.adminStats)},
+		{"GET /api/v1/admin/audit", a.authed(a.adminAudit)},
 
 		{"POST /api/v1/rooms", a.authed(a.createRoom)},
 		{"GET /api/v1/rooms/{id}", http.HandlerFunc(a.getRoom)},

@@ -146,7 +146,7 @@ func (a *API) listSessions(w http.ResponseWriter, r *http.Request, u account.Use
 	cur := sessionOf(r).ID
 	out := make([]sessionView, len(list))
 	for i, s := range list {
-		out[i] = sessionView{ID: s.ID, UserAgent: s.UserAgent, CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt, Current: s.ID == cur}
+		out[i] = viewSession(s, cur)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
 }

@@ -25,7 +25,7 @@ func (r *createRoomRequest) validate() error {
 }
 
 func personOf(u account.User) live.Person {
-	return live.Person{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName}
+	return live.Person{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Photo: u.Photo}
 }
 
 type roomCreatedView struct {

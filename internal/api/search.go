@@ -1,9 +1,13 @@
 package api
 
 import (
+	"context"
 	"net/http"
+	"strings"
+	"unicode"
 
 	"github.com/townhall/townhall/internal/account"
+	"github.com/townhall/townhall/internal/live"
 	"github.com/townhall/townhall/internal/search"
 )
 
@@ -33,10 +37,19 @@ func (a *API) searchAll(w http.ResponseWriter, r *http.Request, u account.User) 
 		return
 	}
 	out := struct {
-		Users  []userView  `json:"users"`
-		Clubs  []clubView  `json:"clubs"`
-		Events []eventView `json:"events"`
-	}{Users: []userView{}, Clubs: []clubView{}, Events: []eventView{}}
+		Users  []userView         `json:"users"`
+		Clubs  []clubView         `json:"clubs"`
+		Events []eventView        `json:"events"`
+		Rooms  []live.HallwayRoom `json:"rooms"`
+	}{Users: []userView{}, Clubs: []clubView{}, Events: []eventView{}, Rooms: []live.HallwayRoom{}}
+	if a.hub != nil {
+		rooms, err := a.liveRoomsMatching(r.Context(), u, q)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		out.Rooms = rooms
+	}
 	for _, x := range res.Users {
 		out.Users = append(out.Users, viewSummary(account.SummaryOf(x)))
 	}
@@ -47,4 +60,48 @@ func (a *API) searchAll(w http.ResponseWriter, r *http.Request, u account.User) 
 		out.Events = append(out.Events, a.viewEvent(r, e))
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// liveRoomsMatching finds the live rooms the viewer may see (their hallway)
+// whose title holds a word starting with each term of q, the
+// same rule as the store's full-text search; at most 20.
+func (a *API) liveRoomsMatching(ctx context.Context, u account.User, q string) ([]live.HallwayRoom, error) {
+	terms := search.Terms(q)
+	out := []live.HallwayRoom{}
+	if len(terms) == 0 {
+		return out, nil
+	}
+	rooms, err := a.hub.Hallway(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, room := range rooms {
+		words := strings.FieldsFunc(strings.ToLower(room.Title), func(r rune) bool {
+			return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+		})
+		if matchesAll(words, terms) {
+			out = append(out, room)
+			if len(out) == 20 {
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// matchesAll reports whether every term starts one of words.
+func matchesAll(words, terms []string) bool {
+	for _, t := range terms {
+		found := false
+		for _, w := range words {
+			if strings.HasPrefix(w, t) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }

@@ -122,5 +122,6 @@ func (a *API) disable(w http.ResponseWriter, r *http.Request, u account.User) {
 		return
 	}
 	a.revoke(live.Revocation{UserID: target.ID, Reason: live.ByeDisabled})
+	a.audit(r.Context(), u, "disable", target.Username, "")
 	noContent(w)
 }

@@ -12,10 +12,11 @@ type userView struct {
 	ID          string `json:"id"`
 	Username    string `json:"username"`
 	DisplayName string `json:"display_name"`
+	Photo       string `json:"photo,omitempty"` // GET /api/v1/photos/{photo}/{size}
 }
 
 func viewSummary(s account.Summary) userView {
-	return userView{ID: s.ID, Username: s.Username, DisplayName: s.DisplayName}
+	return userView{ID: s.ID, Username: s.Username, DisplayName: s.DisplayName, Photo: s.Photo}
 }
 
 type meView struct {
@@ -59,7 +60,17 @@ type sessionView struct {
 	UserAgent string    `json:"user_agent"`
 	CreatedAt time.Time `json:"created_at"`
 	ExpiresAt time.Time `json:"expires_at"`
+	LastSeen  time.Time `json:"last_seen"` // to within five minutes
 	Current   bool      `json:"current"`
+}
+
+func viewSession(s account.Session, current string) sessionView {
+	seen := s.LastSeen
+	if seen.IsZero() {
+		seen = s.CreatedAt
+	}
+	return sessionView{ID: s.ID, UserAgent: s.UserAgent, CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt,
+		LastSeen: seen, Current: s.ID == current}
 }
 
 type inviteView struct {

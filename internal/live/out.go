@@ -13,6 +13,9 @@ type Person struct {
 	Username    string `json:"username,omitempty"`
 	DisplayName string `json:"display_name"`
 	Guest       bool   `json:"guest,omitempty"`
+	// Photo names the person's profile photo (its content hash), if they have
+	// one: GET /api/v1/photos/{photo}/{size} serves it.
+	Photo string `json:"photo,omitempty"`
 }
 
 // The messages the server sends on a room socket. Every message has a "type".

@@ -228,6 +228,8 @@ func (r *liveRoom) handle(req roomReq) (roomResp, error) {
 	case opLeave:
 		r.leave(req.User, ByeLeft)
 		return roomResp{}, nil
+	case opAdminEnd:
+		return r.adminEnd()
 	}
 	return roomResp{}, ErrUnknownMessage
 }

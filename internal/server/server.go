@@ -20,6 +20,7 @@ import (
 	"github.com/townhall/townhall/internal/api"
 	"github.com/townhall/townhall/internal/config"
 	"github.com/townhall/townhall/internal/live"
+	"github.com/townhall/townhall/internal/moderation"
 	"github.com/townhall/townhall/internal/store"
 	"github.com/townhall/townhall/internal/web"
 )
@@ -173,6 +174,7 @@ func (s *Server) Run(ctx context.Context) error {
 		Ready: cl.ready(s.db.Ping), Delegation: team.delegation, Clubs: team.clubs, Events: team.events,
 		Notify: team.notify, Search: team.search, GuestKey: guestKey, TrustedProxies: s.cfg.TrustedProxies,
 		Limiters: cl.limiters(), Nodes: cl.nodes(),
+		Photos: s.db, Moderation: moderation.NewService(s.db, nil), Figures: s.db.Figures,
 	})
 	s.api.Handle("/", web.Handler(web.Options{Nodes: cl.nodeURLs()}))
 	handler := s.api.Handler() // with HSTS on every response over TLS (api.SecurityHeaders)

@@ -10,15 +10,19 @@ import (
 )
 
 // sessionColumns lists the sessions columns in the order scanSession reads them.
-const sessionColumns = "id, token_hash, user_id, user_agent, created_at, expires_at"
+const sessionColumns = insertSessionColumns + ", last_seen_at"
+
+// insertSessionColumns are the columns a new session row is written with.
+const insertSessionColumns = "id, token_hash, user_id, user_agent, created_at, expires_at"
 
 func scanSession(row scanner) (account.Session, error) {
 	var (
 		s                account.Session
 		hash             string
 		created, expires int64
+		seen             sql.NullInt64
 	)
-	if err := row.Scan(&s.ID, &hash, &s.UserID, &s.UserAgent, &created, &expires); err != nil {
+	if err := row.Scan(&s.ID, &hash, &s.UserID, &s.UserAgent, &created, &expires, &seen); err != nil {
 		return account.Session{}, err
 	}
 	h, err := hex.DecodeString(hash)
@@ -28,6 +32,7 @@ func scanSession(row scanner) (account.Session, error) {
 	s.TokenHash = h
 	s.CreatedAt = fromMillis(created)
 	s.ExpiresAt = fromMillis(expires)
+	s.LastSeen = fromNullMillis(seen)
 	return s, nil
 }
 
@@ -46,7 +51,7 @@ func (db *DB) CreateSession(ctx context.Context, s account.Session) error {
 		if disabled.Valid {
 			return account.ErrDisabled
 		}
-		_, err = db.exec(ctx, tx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
+		_, err = db.exec(ctx, tx, `INSERT INTO sessions (`+insertSessionColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
 			s.ID, hex.EncodeToString(s.TokenHash), s.UserID, s.UserAgent, millis(s.CreatedAt), millis(s.ExpiresAt))
 		return wrap("create session", err)
 	})

@@ -12,7 +12,10 @@ import (
 )
 
 // userColumns lists the users columns in the order scanUser reads them.
-const userColumns = "id, username, display_name, bio, password_hash, is_admin, invited_by, created_at, disabled_at"
+const userColumns = insertUserColumns + ", photo, deleted_at"
+
+// insertUserColumns are the columns a new user row is written with.
+const insertUserColumns = "id, username, display_name, bio, password_hash, is_admin, invited_by, created_at, disabled_at"
 
 // userColumnsOf is userColumns qualified with a table alias, for joins.
 func userColumnsOf(alias string) string { return qualify(userColumns, alias) }
@@ -35,15 +38,19 @@ func scanUser(row scanner, extra ...any) (account.User, error) {
 		invitedBy sql.NullString
 		created   int64
 		disabled  sql.NullInt64
+		photo     sql.NullString
+		deleted   sql.NullInt64
 	)
 	dest := append([]any{&u.ID, &u.Username, &u.DisplayName, &u.Bio, &u.PasswordHash,
-		&u.IsAdmin, &invitedBy, &created, &disabled}, extra...)
+		&u.IsAdmin, &invitedBy, &created, &disabled, &photo, &deleted}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return account.User{}, err
 	}
 	u.InvitedBy = invitedBy.String
 	u.CreatedAt = fromMillis(created)
 	u.DisabledAt = fromNullMillis(disabled)
+	u.Photo = photo.String
+	u.DeletedAt = fromNullMillis(deleted)
 	return u, nil
 }
 
@@ -67,7 +74,7 @@ func (db *DB) CreateUser(ctx context.Context, u account.User, inviteCode string,
 	}
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		// The user row goes in first: the invite's used_by references it.
-		_, err := db.exec(ctx, tx, `INSERT INTO users (`+userColumns+`)
+		_, err := db.exec(ctx, tx, `INSERT INTO users (`+insertUserColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			u.ID, u.Username, u.DisplayName, u.Bio, u.PasswordHash, u.IsAdmin,
 			nullString(invitedBy), millis(u.CreatedAt), nullMillis(u.DisabledAt))

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"html/template"
 	"net/http"
+	"strings"
 )
 
 // shellTemplate is the one HTML page of the app. It holds no inline script or
@@ -15,8 +16,9 @@ var shellTemplate = template.Must(template.New("shell").Parse(`<!doctype html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
-<meta name="theme-color" content="#fbf6ef">
-<meta name="color-scheme" content="light">
+<meta name="theme-color" content="#fbf6ef" media="(prefers-color-scheme: light)">
+<meta name="theme-color" content="#171412" media="(prefers-color-scheme: dark)">
+<meta name="color-scheme" content="light dark">
 <title>{{.Name}}</title>
 <link rel="icon" href="{{.Icon}}" type="image/svg+xml">
 <link rel="stylesheet" href="{{.CSS}}">
@@ -66,4 +68,21 @@ func (s *shell) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Write(s.body)
+}
+
+// notFoundShell answers an unknown path with the shell and 404: the app draws its
+// own "Nothing here" page. Files under /static/ that do not exist stay a plain
+// 404 (a page of HTML for a missing script helps nobody).
+type notFoundShell struct{ s *shell }
+
+func (n notFoundShell) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/static/") || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+		http.NotFound(w, r)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusNotFound)
+	w.Write(n.s.body)
 }

@@ -35,7 +35,12 @@
 //   - when.js: dates and IANA time zones for events, with Intl only.
 //   - views/*.js: one module per page (hallway, room, join, login, profile,
 //     notifications, invitation, events and event, clubs and club, settings,
-//     search) and their parts (ui, invite, answer).
+//     search, admin, reset) and their parts (ui, invite, answer, report, and
+//     account: photo, password, devices, deleting the account).
+//   - dom.js's avatar draws a person's photo (GET /api/v1/photos/...) or their
+//     initials on one of 16 colours, kept distinct within the room on screen.
+//
+// Unknown paths get the shell with the status 404: the app draws its own page.
 //
 // The app talks to the HTTP API (docs/api.md) with the session cookie and to the
 // room and user sockets of internal/live.
@@ -113,6 +118,8 @@ var appRoutes = []string{
 	"GET /clubs/{id}",
 	"GET /settings",
 	"GET /search",
+	"GET /admin",
+	"GET /reset/{token}",
 }
 
 // Handler returns the whole web app: the shell at every app route and the static
@@ -131,6 +138,9 @@ func Handler(opts Options) http.Handler {
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, a.url("icon.svg"), http.StatusMovedPermanently)
 	})
+	// Anything else is the app's own "Nothing here" page, with the status 404:
+	// a person who follows a broken link sees the app, not Go's plain text.
+	mux.Handle("/", notFoundShell{shell})
 	return securityHeaders(mux, opts.Nodes)
 }
 

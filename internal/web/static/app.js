@@ -3,7 +3,7 @@
 
 import { h, replace, icon, avatar } from './dom.js';
 import { get, post, ApiError } from './api.js';
-import { app, emit, on, toast } from './state.js';
+import { app, emit, on, toast, clearToasts } from './state.js';
 import { UserSocket } from './usersocket.js';
 import { hallwayView } from './views/hallway.js';
 import { joinView } from './views/join.js';
@@ -16,6 +16,8 @@ import { eventsView, eventView } from './views/events.js';
 import { clubsView, clubView } from './views/clubs.js';
 import { settingsView } from './views/settings.js';
 import { searchView } from './views/search.js';
+import { adminView } from './views/admin.js';
+import { resetView } from './views/reset.js';
 import { sheet } from './views/ui.js';
 import { loadDelegations, actAs, clearActing } from './acting.js';
 
@@ -36,6 +38,8 @@ const routes = [
   [/^\/clubs\/([^/]+)$/, clubView, true],
   [/^\/settings$/, settingsView, true],
   [/^\/search$/, searchView, true],
+  [/^\/admin$/, adminView, true],
+  [/^\/reset\/([^/]+)$/, resetView, false],
 ];
 
 let frame; // {header, banner, main, minibar}
@@ -64,7 +68,7 @@ let headerKey = '';
 // renderHeader draws the header when what it shows changed (redrawing it for
 // nothing would replace a link under the pointer).
 function renderHeader() {
-  const key = JSON.stringify([app.me && [app.me.id, app.me.display_name, app.me.username],
+  const key = JSON.stringify([app.me && [app.me.id, app.me.display_name, app.me.username, app.me.photo, app.me.is_admin],
     app.delegations.map((d) => d.account.username), app.acting && app.acting.account.username]);
   if (key !== headerKey) {
     headerKey = key;
@@ -116,6 +120,7 @@ function buildHeader() {
     );
     tabs = h('nav', { class: 'tabs', 'aria-label': 'Main' },
       SECTIONS.map(([href, text]) => h('a', { href, class: 'tab' }, text)),
+      app.me.is_admin ? h('a', { href: '/admin', class: 'tab', 'data-testid': 'admin-tab' }, 'Admin') : null,
       app.delegations.length > 0
         ? h('button', {
           type: 'button', class: ['tab', 'tab-acting', app.acting && 'is-acting'], 'data-testid': 'acting-switch', onclick: actingSheet,
@@ -128,6 +133,15 @@ function buildHeader() {
   replace(frame.header,
     h('a', { href: app.me ? '/' : '/login', class: 'brand' }, h('span', { class: 'brand-dot', 'aria-hidden': 'true' }), NAME),
     nav, tabs);
+  if (tabs) {
+    // On a phone the tabs scroll sideways: a faded edge says there is more.
+    const edges = () => {
+      tabs.classList.toggle('scrolls-left', tabs.scrollLeft > 2);
+      tabs.classList.toggle('scrolls-right', tabs.scrollLeft + tabs.clientWidth < tabs.scrollWidth - 2);
+    };
+    tabs.addEventListener('scroll', edges, { passive: true });
+    requestAnimationFrame(edges);
+  }
   renderBanner();
 }
 
@@ -222,6 +236,7 @@ async function render() {
   const path = location.pathname;
   if (frame && app.me) renderHeader(); // the current tab
   const route = match(path);
+  clearToasts(); // a message about the page left behind means nothing on the next
   if (current && current.destroy) current.destroy();
   current = null;
   renderMinibar();
@@ -271,6 +286,10 @@ document.addEventListener('click', (e) => {
   if (url.pathname + url.search !== location.pathname + location.search) navigate(url.pathname + url.search, a.dataset.autojoin ? { autojoin: true } : {});
 });
 window.addEventListener('popstate', render);
+window.addEventListener('resize', () => {
+  const tabs = frame && frame.header.querySelector('.tabs');
+  if (tabs) tabs.dispatchEvent(new Event('scroll'));
+});
 
 // signIn records the signed-in user and starts their live updates.
 export async function signIn(user) {
@@ -300,6 +319,9 @@ export async function signOut() {
   signedOut();
 }
 app.signOut = signOut;
+// signedOutHere forgets the user whose session the server already ended (a
+// deleted account).
+app.signedOutHere = async () => signedOut();
 
 // signedOut forgets the signed-in user. ending, when the server ended the
 // session ('signed_out' or 'disabled'), is what the room the user is in says.

@@ -64,6 +64,9 @@ const ICONS = {
   gear: ['M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6z', 'M19.4 15a1.7 1.7 0 0 0 .3 1.8l.1.1a2 2 0 1 1-2.8 2.8l-.1-.1a1.7 1.7 0 0 0-1.8-.3 1.7 1.7 0 0 0-1 1.5V21a2 2 0 1 1-4 0v-.1a1.7 1.7 0 0 0-1.1-1.5 1.7 1.7 0 0 0-1.8.3l-.1.1a2 2 0 1 1-2.8-2.8l.1-.1a1.7 1.7 0 0 0 .3-1.8 1.7 1.7 0 0 0-1.5-1H3a2 2 0 1 1 0-4h.1a1.7 1.7 0 0 0 1.5-1.1 1.7 1.7 0 0 0-.3-1.8l-.1-.1a2 2 0 1 1 2.8-2.8l.1.1a1.7 1.7 0 0 0 1.8.3H9a1.7 1.7 0 0 0 1-1.5V3a2 2 0 1 1 4 0v.1a1.7 1.7 0 0 0 1 1.5 1.7 1.7 0 0 0 1.8-.3l.1-.1a2 2 0 1 1 2.8 2.8l-.1.1a1.7 1.7 0 0 0-.3 1.8V9a1.7 1.7 0 0 0 1.5 1H21a2 2 0 1 1 0 4h-.1a1.7 1.7 0 0 0-1.5 1z'],
   download: ['M12 3v12', 'M7 10l5 5 5-5', 'M5 21h14'],
   swap: ['M7 7h13', 'M16 3l4 4-4 4', 'M17 17H4', 'M8 13l-4 4 4 4'],
+  flag: ['M5 21V4', 'M5 4h11l-2 4 2 4H5'],
+  camera: ['M4 8h3l2-3h6l2 3h3v11H4z', 'M12 17a3.5 3.5 0 1 0 0-7 3.5 3.5 0 0 0 0 7z'],
+  shield: ['M12 3l8 3v6c0 4.5-3.4 8-8 9-4.6-1-8-4.5-8-9V6z'],
   club: ['M12 3l8 4v6c0 4-3.5 7-8 8-4.5-1-8-4-8-8V7z', 'M9 12l2 2 4-4'],
 };
 
@@ -90,16 +93,53 @@ export function initials(name) {
   return letters.map((p) => Array.from(p)[0] || '').join('').toUpperCase() || '?';
 }
 
-// hue picks one of eight avatar colours from an ID, the same one every time.
+// HUES is how many avatar colours there are (style.css, .hue-0 to .hue-15).
+const HUES = 16;
+
+// hue picks an avatar colour from an ID, the same one every time.
 function hue(id) {
   let n = 0;
   for (const ch of String(id || '')) n = (n * 31 + ch.charCodeAt(0)) >>> 0;
-  return n % 8;
+  return n % HUES;
 }
 
-// avatar draws a person's initials in a coloured circle.
+// scope holds the colours of the people in the room on screen, so that two of
+// them rarely share one (setAvatarScope).
+let scope = new Map();
+
+// setAvatarScope gives the people of one room (in the order they came) distinct
+// colours while there are colours enough: each keeps their own colour unless
+// someone earlier in the list has it, then takes the next free one. Outside a
+// room (an empty list), everyone has their own colour.
+export function setAvatarScope(people) {
+  const next = new Map();
+  const used = new Set();
+  for (const p of people || []) {
+    if (!p || next.has(p.id)) continue;
+    let c = hue(p.id);
+    if (used.size < HUES) while (used.has(c)) c = (c + 5) % HUES; // 5 and 16 are coprime: every colour comes round
+    used.add(c);
+    next.set(p.id, c);
+  }
+  scope = next;
+}
+
+// photoURL is where a person's photo is served at px pixels (96, 256, 512).
+export function photoURL(person, px) {
+  return `/api/v1/photos/${encodeURIComponent(person.photo)}/${px}`;
+}
+
+const PHOTO_PX = { xs: 96, sm: 96, md: 96, lg: 256, xl: 256, xxl: 512 };
+
+// avatar draws a person's photo, or their initials on a colour of their own.
 export function avatar(person, size = 'md') {
-  return h('span', { class: `avatar avatar-${size} hue-${hue(person && person.id)}`, 'aria-hidden': 'true' },
+  const id = person && person.id;
+  const colour = scope.has(id) ? scope.get(id) : hue(id);
+  if (person && person.photo && /^[0-9a-f]{32}$/.test(person.photo)) {
+    return h('span', { class: `avatar avatar-${size} avatar-photo hue-${colour}`, 'aria-hidden': 'true' },
+      h('img', { src: photoURL(person, PHOTO_PX[size] || 256), alt: '', loading: 'lazy', decoding: 'async', draggable: 'false' }));
+  }
+  return h('span', { class: `avatar avatar-${size} hue-${colour}`, 'aria-hidden': 'true' },
     initials(person && (person.display_name || person.username)));
 }
 

@@ -31,15 +31,42 @@ export function on(name, f) {
 
 // toast shows a short message (announced politely to screen readers).
 export function toast(text, kind = 'info', ms = 5000) {
-  const region = document.getElementById('toasts');
+  const region = toastRegion();
   if (!region) return;
   const close = h('button', { class: 'toast-close', type: 'button', 'aria-label': 'Dismiss' }, '×');
   const t = h('div', { class: `toast toast-${kind}`, role: kind === 'error' ? 'alert' : 'status' }, h('span', null, text), close);
   const remove = () => t.remove();
   close.addEventListener('click', remove);
+  t.dataset.at = String(Date.now());
   region.appendChild(t);
   while (region.children.length > 3) region.firstElementChild.remove();
   if (ms) setTimeout(remove, ms);
+}
+
+// toastRegion is where a toast goes: into the open sheet, if there is one (a
+// modal dialog is drawn above the page and makes the rest of it inert, so a
+// toast of the page's would be hidden under it and could not be dismissed),
+// else the page's own region.
+function toastRegion() {
+  const sheets = document.querySelectorAll('dialog[open]');
+  const dlg = sheets[sheets.length - 1];
+  if (!dlg) return document.getElementById('toasts');
+  let region = dlg.querySelector(':scope > .toasts');
+  if (!region) {
+    region = h('div', { class: 'toasts toasts-sheet', 'aria-live': 'polite' });
+    dlg.appendChild(region);
+  }
+  return region;
+}
+
+// clearToasts removes the messages about the page the user leaves; one shown
+// in the last second (the reason for the move, as "You were signed out") stays.
+export function clearToasts() {
+  const region = document.getElementById('toasts');
+  if (!region) return;
+  for (const t of [...region.children]) {
+    if (Date.now() - Number(t.dataset.at || 0) > 1000) t.remove();
+  }
 }
 
 let lastAnnouncement = '';

@@ -4,7 +4,7 @@
 import { h, replace, icon, avatar, plural } from '../dom.js';
 import { get, post, enc } from '../api.js';
 import { app, on } from '../state.js';
-import { field, errorBox, busy } from './ui.js';
+import { field, errorBox, busy, counted } from './ui.js';
 import { eventCard } from './events.js';
 
 const TYPES = [
@@ -37,7 +37,8 @@ function roomCard(r) {
 }
 
 function startForm(close) {
-  const title = field('What do you want to talk about?', { name: 'title', required: true, maxlength: 80, placeholder: 'e.g. Thursday jam: new music' });
+  const title = counted(field('What do you want to talk about?', { name: 'title', required: true, placeholder: 'e.g. Thursday jam: new music' }), 80);
+  const description = counted(field('Description (optional)', { name: 'description', multiline: true, rows: 2, placeholder: 'What it is about, who should come' }), 500);
   const typeName = 'room-type-' + Math.random().toString(36).slice(2);
   const radios = TYPES.map(([v, label, hint, ic], i) => {
     const input = h('input', { type: 'radio', name: typeName, value: v, checked: i === 0, class: 'sr-only' });
@@ -55,7 +56,7 @@ function startForm(close) {
   const err = errorBox();
   const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, icon('mic'), 'Start the room');
   const form = h('form', { class: 'stack start-form', 'aria-label': 'Start a room' },
-    title.el,
+    title.el, description.el,
     h('fieldset', { class: 'choices' }, h('legend', null, 'Who can join'), radios.map((r) => r.el)),
     guestsRow, err.el,
     h('div', { class: 'row' }, submit, close ? h('button', { type: 'button', class: 'btn btn-ghost', onclick: close }, 'Cancel') : null));
@@ -64,7 +65,7 @@ function startForm(close) {
     if (!form.reportValidity()) return;
     busy(submit, async () => {
       const type = radios.find((r) => r.input.checked).input.value;
-      const r = await post('/rooms', { title: title.input.value.trim(), type, allow_guests: guests.checked });
+      const r = await post('/rooms', { title: title.input.value.trim(), description: description.input.value.trim(), type, allow_guests: guests.checked });
       app.navigate(`/rooms/${enc(r.id)}`, { autojoin: true });
     }, err);
   });

@@ -44,8 +44,21 @@ export async function joinView({ params }) {
     : null;
 
   const form = h('form', { class: 'stack', novalidate: true }, username.el, display.el, password.el, err.el, submit);
+  // The browser's own words ("Please lengthen this text", "match the requested
+  // format") do not say the rule: say it.
+  const rule = () => {
+    const v = username.input.value.trim();
+    username.input.setCustomValidity(/^[A-Za-z0-9_]{3,20}$/.test(v) ? ''
+      : v.length < 3 ? 'A username has at least 3 characters: letters, digits or _.'
+        : v.length > 20 ? 'A username has at most 20 characters.'
+          : 'A username holds only letters a–z, digits and _ (no spaces or accents).');
+    password.input.setCustomValidity(password.input.value.length >= 8 || !password.input.value ? '' : 'A password has at least 8 characters.');
+  };
+  username.input.addEventListener('input', rule);
+  password.input.addEventListener('input', rule);
   form.addEventListener('submit', (e) => {
     e.preventDefault();
+    rule();
     if (!form.reportValidity()) return;
     busy(submit, async () => {
       const res = await post('/signup', {

@@ -40,6 +40,7 @@ export async function loginView({ query }) {
     title: 'Log in',
     el: h('section', { class: 'card narrow' },
       h('div', { class: 'welcome' }, h('h1', null, 'Welcome back'), h('p', { class: 'lede' }, 'Drop in on live conversations with people you follow.')),
+      query.get('reset') ? h('p', { class: 'note', role: 'status' }, 'Your password is set. Every device was signed out: log in with the new one.') : null,
       form,
       h('p', { class: 'muted small center' }, 'New here? townhall is invite-only: ask someone for an invite link.')),
   };

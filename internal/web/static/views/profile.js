@@ -6,6 +6,7 @@ import { h, replace, avatar } from '../dom.js';
 import { get, put, del, patch, post, enc } from '../api.js';
 import { app, toast } from '../state.js';
 import { field, errorBox, busy, sheet, copyButton } from './ui.js';
+import { reportSheet } from './report.js';
 
 // BLOCK_MEANS says what a block does (docs/api.md, the block endpoint), after the
 // blocked person's name or "they". The server holds every part of it: the account
@@ -43,6 +44,8 @@ export async function profileView({ params }) {
         sheet('Your invite link', () => [h('p', null, 'Send this link to one person. It works once.'),
           h('div', { class: 'row' }, h('input', { type: 'text', readonly: true, value: inv.url, class: 'link-input', 'aria-label': 'Invite link' }), copyButton(inv.url))]);
       }, err));
+      const photo = h('a', { href: '/settings', class: 'btn' }, p.photo ? 'Change photo' : 'Add a photo');
+      actions.push(photo);
       const logout = h('button', { type: 'button', class: 'btn btn-ghost', 'data-testid': 'logout' }, 'Log out');
       logout.addEventListener('click', () => busy(logout, async () => { await app.signOut(); app.navigate('/login'); }, err));
       actions.push(edit, invite, logout);
@@ -71,7 +74,9 @@ export async function profileView({ params }) {
           draw();
         }, err);
       });
-      actions.push(follow, block);
+      const report = h('button', { type: 'button', class: 'btn btn-ghost', 'data-testid': 'report' }, 'Report');
+      report.addEventListener('click', () => reportSheet('user', p.username, `@${p.username}`));
+      actions.push(follow, block, report);
     }
     const followers = h('button', { type: 'button', class: 'stat' }, h('strong', null, String(p.followers)), ' ', p.followers === 1 ? 'follower' : 'followers');
     followers.addEventListener('click', () => peopleSheet('Followers', `/users/${enc(username)}/followers`));

@@ -3,12 +3,13 @@
 // RoomSession (../roomsession.js) outlives this view: leaving the page keeps the
 // user in the room (the minibar shows it) until they leave quietly.
 
-import { h, replace, icon, avatar, plural } from '../dom.js';
+import { h, replace, icon, avatar, plural, setAvatarScope } from '../dom.js';
 import { get, enc, ApiError } from '../api.js';
 import { app, toast, announce } from '../state.js';
 import { RoomSession } from '../roomsession.js';
 import { errorBox, busy, sheet } from './ui.js';
 import { inviteSheet } from './invite.js';
+import { reportSheet } from './report.js';
 
 
 const POLICIES = [
@@ -136,6 +137,7 @@ function liveView(s) {
       return;
     }
     document.title = `${s.room.title} · ${document.getElementById('app').dataset.name || 'townhall'}`;
+    setAvatarScope([...s.room.stage, ...s.room.listeners]);
     drawStage();
     drawHands();
     drawAudience();
@@ -176,7 +178,9 @@ function liveView(s) {
           h('span', { 'data-testid': 'listener-count' }, plural(r.listener_count, 'listener')),
           audioPill()) : null,
         r && r.description ? h('p', { class: 'room-desc' }, r.description) : null),
-      s.isModerator ? h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Room settings', onclick: roomSettings }, icon('more')) : null);
+      s.isModerator ? h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Room settings', onclick: roomSettings }, icon('more'))
+        : (app.me && r ? h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Report this room', 'data-testid': 'report-room',
+          onclick: () => reportSheet('room', s.id, 'this room') }, icon('flag')) : null));
   };
 
   // The notices and the dock are redrawn only when what they show changed, so a
@@ -254,7 +258,8 @@ function liveView(s) {
     h('span', { class: 'ring' }, avatar(p, onStage ? 'xl' : 'lg'),
       onStage && p.muted ? h('span', { class: 'badge-mute', title: 'Muted' }, icon('micOff', 'tiny')) : null,
       p.hand_raised ? h('span', { class: 'badge-hand' }, icon('hand', 'tiny')) : null),
-    h('span', { class: 'person-name' }, p.role === 'moderator' ? h('span', { class: 'mod-star', title: 'Moderator' }, icon('star', 'tiny')) : null, p.display_name));
+    h('span', { class: 'person-name' }, p.role === 'moderator' ? h('span', { class: 'mod-star', title: 'Moderator' }, icon('star', 'tiny')) : null,
+      h('span', { class: 'person-name-text' }, p.display_name)));
     b.addEventListener('click', () => personSheet(p.id));
     return h('li', null, b);
   };
@@ -286,7 +291,7 @@ function liveView(s) {
         const pending = r.speak_invitations.includes(p.id);
         const b = h('button', { type: 'button', class: 'btn btn-small', disabled: pending }, pending ? 'Invited' : 'Invite to speak');
         b.addEventListener('click', () => command(b, 'invite_to_speak', { target: p.id }));
-        return h('li', { class: 'hand-row' }, avatar(p, 'sm'), h('span', null, p.display_name), b);
+        return h('li', { class: 'hand-row' }, avatar(p, 'sm'), h('span', { class: 'hand-name' }, p.display_name), b);
       })));
   };
 
@@ -394,6 +399,11 @@ function liveView(s) {
         items.push(act('Remove from the room', 'remove', { target: uid }, 'danger'));
       }
       if (items.length === 0) items.push(h('p', { class: 'menu-note' }, p.guest ? 'A guest, listening.' : 'Listening.'));
+      if (!me && p.username && app.me) {
+        const b = h('button', { type: 'button', class: 'menu-item danger', 'data-testid': 'report-person' }, `Report @${p.username}`);
+        b.addEventListener('click', () => { close(); reportSheet('user', p.username, `@${p.username}`); });
+        items.push(b);
+      }
       return [h('div', { class: 'sheet-person' }, avatar(p, 'xl'), p.username ? h('p', { class: 'muted' }, '@' + p.username) : null),
         h('div', { class: 'menu', role: 'group', 'aria-label': 'Actions' }, items), err.el];
     });
@@ -504,6 +514,7 @@ function liveView(s) {
     title: s.room ? s.room.title : 'Room',
     el,
     destroy() {
+      setAvatarScope([]);
       s.removeEventListener('change', onChange);
       s.removeEventListener('event', onEvent);
       s.removeEventListener('servererror', onServerError);

@@ -29,9 +29,13 @@ export async function searchView({ query }) {
       const users = r.users || [];
       const clubs = r.clubs || [];
       const events = r.events || [];
-      const total = users.length + clubs.length + events.length;
+      const rooms = r.rooms || [];
+      const total = users.length + clubs.length + events.length + rooms.length;
       status.textContent = total === 0 ? `Nothing matches “${q}”.` : plural(total, 'result');
       replace(results,
+        section('Live now', rooms, (x) => h('li', null, h('a', { href: `/rooms/${enc(x.id)}`, class: 'people-row', 'data-autojoin': '1' },
+          h('span', { class: 'live-dot', 'aria-hidden': 'true' }), h('span', null, x.title),
+          h('span', { class: 'muted small' }, plural(x.listener_count + (x.speaker_count || 0), 'person', 'people')))), 'search-rooms'),
         section('People', users, (u) => h('li', null, h('a', { href: `/u/${enc(u.username)}`, class: 'people-row' },
           avatar(u, 'sm'), h('span', null, u.display_name), h('span', { class: 'muted' }, '@' + u.username))), 'search-people'),
         section('Clubs', clubs, (c) => h('li', null, h('a', { href: `/clubs/${enc(c.id)}`, class: 'people-row' },

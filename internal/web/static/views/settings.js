@@ -7,6 +7,7 @@ import { get, put, del, enc } from '../api.js';
 import { app, toast, on } from '../state.js';
 import { actAs } from '../acting.js';
 import { field, errorBox, busy } from './ui.js';
+import { photoSection, passwordSection, sessionsSection, deleteSection } from './account.js';
 
 // KIND_WORDS names the notification kinds (docs/api.md, "Notifications").
 export const KIND_WORDS = {
@@ -173,11 +174,11 @@ function delegationsSection() {
 export async function settingsView() {
   const dlg = delegationsSection();
   const offs = [on('delegations', dlg.draw), on('acting', dlg.draw)];
-  return {
-    title: 'Settings',
-    destroy: () => offs.forEach((f) => f()),
-    el: h('section', { class: 'settings' },
+  const sessions = sessionsSection();
+  const el = h('section', { class: 'settings' },
       h('div', { class: 'page-head' }, h('div', null, h('h1', null, 'Settings'), h('p', { class: 'muted' }, icon('gear', 'tiny'), ` Signed in as @${app.me.username}.`))),
-      notificationSection(), delegatesSection(() => {}), auditSection(), dlg.el),
-  };
+      photoSection(), passwordSection(), sessions,
+      notificationSection(), delegatesSection(() => {}), auditSection(), dlg.el, deleteSection());
+  el.addEventListener('changed', () => sessions.dispatchEvent(new Event('refresh'))); // a new password signed the others out
+  return { title: 'Settings', destroy: () => offs.forEach((f) => f()), el };
 }

@@ -14,6 +14,26 @@ export function field(label, attrs = {}, hint = '') {
   return { el: h('div', { class: 'field' }, h('label', { for: id }, label), input, hintEl), input };
 }
 
+// counted adds to a field a counter of its characters against max, counted as
+// the server counts them (Unicode code points, not UTF-16 units: an emoji is
+// one), and makes the form refuse more, saying the limit.
+export function counted(f, max, what = 'characters') {
+  const counter = h('span', { class: 'counter', 'aria-live': 'polite' });
+  const update = () => {
+    const n = Array.from(f.input.value).length;
+    counter.textContent = `${n} / ${max}`;
+    counter.classList.toggle('over', n > max);
+    f.input.setCustomValidity(n > max ? `At most ${max} ${what}: this is ${n}.` : '');
+  };
+  f.input.addEventListener('input', update);
+  const label = f.el.querySelector('label');
+  const head = h('div', { class: 'field-head' });
+  label.before(head);
+  head.append(label, counter);
+  update();
+  return f;
+}
+
 // errorBox is a place for a form's error, read out when it appears.
 export function errorBox() {
   const el = h('p', { class: 'form-error', role: 'alert', hidden: true });
