@@ -28,7 +28,7 @@ func TestStore(t *testing.T) {
 		openCases(), userCases(), signUpCases(), sessionCases(), inviteCases(),
 		graphCases(), listCases(), concurrencyCases(),
 		roomCases(), invitationCases(), notificationCases(), edgeCases(),
-		clubCases(), eventCases(), delegateCases(), searchCases(), adminCases(),
+		clubCases(), eventCases(), delegateCases(), searchCases(), adminCases(), chatCases(),
 	} {
 		cases = append(cases, group...)
 	}
