@@ -374,6 +374,10 @@ type RoomSpec struct {
 	Description string `json:"description,omitempty"`
 	Type        string `json:"type"` // open, social or closed
 	AllowGuests bool   `json:"allow_guests,omitempty"`
+	// Chat is who may write in the chat at first: off, speakers or everyone
+	// ("" for the type's default); KeepChat keeps it after the room ends.
+	Chat     string `json:"chat,omitempty"`
+	KeepChat bool   `json:"keep_chat,omitempty"`
 }
 
 // Person is someone as the rooms and sockets show them.

@@ -37,6 +37,10 @@ type Message struct {
 	Resumed      bool            `json:"resumed,omitempty"`      // welcome on a room socket
 	Rooms        json.RawMessage `json:"rooms,omitempty"`        // hallway
 	Notification json.RawMessage `json:"notification,omitempty"` // notification
+	Messages     []ChatMessage   `json:"messages,omitempty"`     // chat_history
+	More         bool            `json:"more,omitempty"`         // chat_history
+	From         []Reaction      `json:"from,omitempty"`         // reactions
+	Others       map[string]int  `json:"others,omitempty"`       // reactions
 	Raw          []byte          `json:"-"`
 
 	sock *Socket // the socket it came on
@@ -69,6 +73,33 @@ type RoomState struct {
 	ListenerCount    int        `json:"listener_count"`
 	Listeners        []Listener `json:"listeners"`
 	ListenersCut     bool       `json:"listeners_cut"`
+	// The backchannel: who may write in the chat (off, speakers, everyone) and
+	// the slow mode, who is muted in it (as you may know), the pinned link,
+	// whether reactions are on and which there are, whether the chat outlives
+	// the room, and its latest messages, oldest first.
+	ChatMode         string        `json:"chat_mode"`
+	SlowSeconds      int           `json:"slow_seconds"`
+	ChatMuted        []string      `json:"chat_muted"`
+	PinnedLink       string        `json:"pinned_link"`
+	ReactionsAllowed bool          `json:"reactions_allowed"`
+	Reactions        []string      `json:"reactions"`
+	KeepChat         bool          `json:"keep_chat"`
+	Chat             []ChatMessage `json:"chat"`
+}
+
+// ChatMessage is a message of a room's chat.
+type ChatMessage struct {
+	ID     string    `json:"id"`
+	UserID string    `json:"user_id"`
+	Name   string    `json:"name"`
+	Text   string    `json:"text"`
+	At     time.Time `json:"at"`
+}
+
+// Reaction is one reaction a reactions message names by its sender.
+type Reaction struct {
+	UserID string `json:"user_id"`
+	Emoji  string `json:"emoji"`
 }
 
 // OnStage is someone on the stage of a snapshot.
@@ -78,6 +109,8 @@ type OnStage struct {
 	Muted bool      `json:"muted"`
 	Held  bool      `json:"held"` // a moderator holds the mute
 	Since time.Time `json:"since"`
+	// Reconnecting: their socket dropped; the room keeps their place a while.
+	Reconnecting bool `json:"reconnecting"`
 }
 
 // Listener is someone in the audience of a snapshot.
@@ -222,7 +255,7 @@ func (s *Socket) read() {
 			return
 		}
 		m.Raw, m.sock = data, s
-		if (m.Type == "ok" || m.Type == "error" || m.Type == "pong") && m.ID != "" {
+		if (m.Type == "ok" || m.Type == "error" || m.Type == "pong" || m.Type == "chat_history") && m.ID != "" {
 			s.mu.Lock()
 			w, ok := s.waiters[m.ID]
 			delete(s.waiters, m.ID)
@@ -326,6 +359,32 @@ func (s *Socket) Command(ctx context.Context, typ string, fields map[string]any)
 func (s *Socket) Ping(ctx context.Context) error {
 	_, err := s.request(ctx, "ping", nil)
 	return err
+}
+
+// React sends a reaction (one of the snapshot's reactions) without waiting: a
+// reaction is answered only when refused.
+func (s *Socket) React(ctx context.Context, emoji string) error {
+	return s.Send(ctx, map[string]any{"type": "react", "emoji": emoji})
+}
+
+// Chat writes a message in the room's chat and waits for its ok.
+func (s *Socket) Chat(ctx context.Context, text string) error {
+	return s.Command(ctx, "chat", map[string]any{"text": text})
+}
+
+// ChatHistory returns up to limit (0: the server's page) of the chat's messages
+// older than the message before ("" for the newest), newest first, and whether
+// there are more.
+func (s *Socket) ChatHistory(ctx context.Context, before string, limit int) ([]ChatMessage, bool, error) {
+	f := map[string]any{}
+	if limit > 0 {
+		f["limit"] = limit
+	}
+	if before != "" {
+		f["before"] = before
+	}
+	m, err := s.request(ctx, "chat_history", f)
+	return m.Messages, m.More, err
 }
 
 // RequestSnapshot asks for a snapshot; it arrives on Messages.

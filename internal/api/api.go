@@ -237,6 +237,7 @@ func (a *API) routes() {
 		{"POST /api/v1/rooms", a.authed(a.createRoom)},
 		{"GET /api/v1/rooms/{id}", http.HandlerFunc(a.getRoom)},
 		{"GET /api/v1/rooms/{id}/socket", http.HandlerFunc(a.roomSocket)},
+		{"GET /api/v1/rooms/{id}/chat", http.HandlerFunc(a.roomChat)},
 		{"POST /api/v1/rooms/{id}/join", http.HandlerFunc(a.joinRoom)},
 		{"POST /api/v1/rooms/{id}/invitations", a.authed(a.invite)},
 		{"POST /api/v1/rooms/{id}/pings", a.authed(a.ping)},

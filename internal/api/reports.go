@@ -8,6 +8,7 @@ import (
 
 	"github.com/townhall/townhall/internal/account"
 	"github.com/townhall/townhall/internal/errcode"
+	"github.com/townhall/townhall/internal/ids"
 	"github.com/townhall/townhall/internal/live"
 	"github.com/townhall/townhall/internal/moderation"
 )
@@ -73,8 +74,8 @@ func (a *API) report(w http.ResponseWriter, r *http.Request, u account.User) {
 	writeJSON(w, http.StatusCreated, map[string]any{"id": rep.ID, "created_at": rep.CreatedAt})
 }
 
-// defaultResolvers resolve users, rooms and invitations; a chat message needs
-// Options.Resolvers (the chat resolves its own messages).
+// defaultResolvers resolve users, rooms, chat messages and invitations;
+// Options.Resolvers may add or replace kinds.
 func (a *API) defaultResolvers() map[moderation.Kind]ReportResolver {
 	return map[moderation.Kind]ReportResolver{
 		moderation.KindUser: func(ctx context.Context, reporter account.User, username string) (string, any, error) {
@@ -101,6 +102,19 @@ func (a *API) defaultResolvers() map[moderation.Kind]ReportResolver {
 			}
 			return s.CreatorID, map[string]any{"title": s.Title, "description": s.Description, "type": s.Type,
 				"stage": stage, "listener_count": s.ListenerCount}, nil
+		},
+		moderation.KindMessage: func(ctx context.Context, reporter account.User, id string) (string, any, error) {
+			if a.hub == nil {
+				return "", nil, errNotReportable
+			}
+			if !ids.Valid(id) {
+				return "", nil, account.ErrNotFound
+			}
+			m, err := a.hub.ChatMessageFor(ctx, reporter.ID, id)
+			if err != nil {
+				return "", nil, err
+			}
+			return m.UserID, map[string]any{"room_id": m.RoomID, "name": m.Name, "text": m.Text, "at": m.At}, nil
 		},
 		moderation.KindInvitation: func(ctx context.Context, reporter account.User, id string) (string, any, error) {
 			if a.hub == nil {

@@ -2,10 +2,13 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/townhall/townhall/internal/account"
+	"github.com/townhall/townhall/internal/ids"
 	"github.com/townhall/townhall/internal/live"
 	"github.com/townhall/townhall/internal/room"
 )
@@ -15,6 +18,10 @@ type createRoomRequest struct {
 	Description string    `json:"description"`
 	Type        room.Type `json:"type"`
 	AllowGuests bool      `json:"allow_guests"`
+	// Chat is who may write in the chat at first: off, speakers or everyone
+	// ("" for the type's default); KeepChat keeps it after the room ends.
+	Chat     room.ChatMode `json:"chat"`
+	KeepChat bool          `json:"keep_chat"`
 }
 
 func (r *createRoomRequest) validate() error {
@@ -36,6 +43,7 @@ type roomCreatedView struct {
 	AllowGuests bool      `json:"allow_guests"`
 	CreatedAt   time.Time `json:"created_at"`
 	URL         string    `json:"url"`
+	KeepChat    bool      `json:"keep_chat"`
 }
 
 func (a *API) createRoom(w http.ResponseWriter, r *http.Request, u account.User) {
@@ -45,13 +53,14 @@ func (a *API) createRoom(w http.ResponseWriter, r *http.Request, u account.User)
 		return
 	}
 	rec, err := a.hub.CreateRoom(r.Context(), u.ID, live.RoomSpec{Title: req.Title, Description: req.Description,
-		Type: req.Type, AllowGuests: req.AllowGuests})
+		Type: req.Type, AllowGuests: req.AllowGuests, Chat: req.Chat, KeepChat: req.KeepChat})
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, roomCreatedView{ID: rec.ID, Title: rec.Title, Description: rec.Description,
-		Type: rec.Type, AllowGuests: rec.AllowGuests, CreatedAt: rec.CreatedAt, URL: a.publicURL + "/rooms/" + rec.ID})
+		Type: rec.Type, AllowGuests: rec.AllowGuests, CreatedAt: rec.CreatedAt, URL: a.publicURL + "/rooms/" + rec.ID,
+		KeepChat: req.KeepChat})
 }
 
 // getRoom shows a live room to whoever may see it; guests see open rooms that
@@ -73,6 +82,43 @@ func (a *API) getRoom(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, s)
+}
+
+// roomChat pages a room's chat, newest first: of a live room the viewer may see,
+// or of an ended room whose host kept it, for its creator and speakers.
+func (a *API) roomChat(w http.ResponseWriter, r *http.Request) {
+	viewer := ""
+	_, u, err := a.Authenticate(r)
+	switch {
+	case err == nil:
+		viewer = u.ID
+	case !errors.Is(err, account.ErrUnauthenticated):
+		a.writeError(w, r, err)
+		return
+	}
+	before := r.URL.Query().Get("before")
+	if before != "" && !ids.Valid(before) {
+		a.writeError(w, r, fmt.Errorf("%w: before must be the ID of a chat message", errInvalid))
+		return
+	}
+	limit := 0
+	if s := r.URL.Query().Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > live.MaxChatPage {
+			a.writeError(w, r, fmt.Errorf("%w: limit must be 1 to %d", errInvalid, live.MaxChatPage))
+			return
+		}
+		limit = n
+	}
+	msgs, more, err := a.hub.ChatHistory(r.Context(), viewer, r.PathValue("id"), before, limit)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if msgs == nil {
+		msgs = []live.ChatMessage{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"messages": msgs, "more": more})
 }
 
 // roomSocket upgrades to the room socket. A signed-in user joins as themselves;

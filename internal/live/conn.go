@@ -37,6 +37,10 @@ type conn struct {
 	limit  *rate.Limiter
 	bad    int          // malformed or refused frames in a row; reader goroutine only
 	media  MediaSession // the audio connection; reader goroutine only
+	bcl    *connLimits  // backchannel budgets, made on first use; reader goroutine only
+	// hides are the people whose chat messages this participant does not see
+	// (blocks either way), as looked up when they joined; room goroutine only.
+	hides map[string]struct{}
 
 	done     chan struct{} // closed when the socket is finished: closed after its bye, or dead
 	doneOnce sync.Once

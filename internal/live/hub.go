@@ -247,7 +247,8 @@ func (h *Hub) CreateRoom(ctx context.Context, creatorID string, spec RoomSpec) (
 	cfg := room.Config{ID: ids.New(), Title: spec.Title, Description: spec.Description, Type: spec.Type,
 		AllowGuests: spec.AllowGuests, CreatorID: creatorID, MaxParticipants: h.opts.MaxParticipants, CreatedAt: h.now(),
 		MaxGuests: h.opts.MaxGuests, MaxGuestsPerAddr: h.opts.MaxGuestsPerAddr,
-		CoHosts: slices.Clone(spec.CoHosts), Speakers: slices.Clone(spec.Speakers), ClubID: spec.ClubID, MembersOnly: spec.MembersOnly}
+		CoHosts: slices.Clone(spec.CoHosts), Speakers: slices.Clone(spec.Speakers), ClubID: spec.ClubID, MembersOnly: spec.MembersOnly,
+		Chat: spec.Chat, KeepChat: spec.KeepChat}
 	if h.opts.RoomDelegates != nil {
 		delegates, err := h.opts.RoomDelegates(ctx, creatorID)
 		if err != nil {
@@ -364,6 +365,10 @@ type RoomSpec struct {
 	Speakers    []string // join on stage as speakers (an event's invited guests)
 	ClubID      string   // the club the room belongs to, if any
 	MembersOnly bool     // only the club's members (and hosts, invitees) may join
+	// Chat is who may write in the chat at first ("" for the room type's
+	// default); KeepChat keeps the chat with the room's history after it ends.
+	Chat     room.ChatMode
+	KeepChat bool
 }
 
 func (h *Hub) room(id string) (*liveRoom, bool) {

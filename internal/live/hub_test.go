@@ -76,6 +76,9 @@ func (f *fakeStore) AddChat(context.Context, live.ChatMessage) error          { 
 func (f *fakeStore) ChatPage(context.Context, string, string, int) ([]live.ChatMessage, error) {
 	return nil, nil
 }
+func (f *fakeStore) ChatMessage(context.Context, string) (live.ChatMessage, error) {
+	return live.ChatMessage{}, live.ErrChatNotFound
+}
 func (f *fakeStore) DeleteChat(context.Context, string, string, time.Time) error { return nil }
 func (f *fakeStore) DropChat(context.Context, string) error                      { return nil }
 func (f *fakeStore) AddNotificationOnce(context.Context, live.Notification) (bool, error) {

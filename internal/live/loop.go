@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/townhall/townhall/internal/notify"
 	"github.com/townhall/townhall/internal/room"
 )
@@ -32,6 +34,7 @@ type liveRoom struct {
 	pending       pendingHands  // room goroutine only
 	speakers      speakerView   // room goroutine only
 	pacer         *speakerPacer // big rooms' active_speakers; made on the room goroutine
+	bc            roomBackchannel
 
 	sumMu     sync.Mutex // guards entry, published and gone, read by the directory's publisher
 	entry     DirectoryEntry
@@ -49,6 +52,7 @@ func newLiveRoom(h *Hub, cfg room.Config, lease Lease) *liveRoom {
 		lease: lease, stopServing: func() {},
 		conns: map[string]*conn{}, sessions: map[string]string{}, grace: map[string]*time.Timer{}, people: map[string]Person{},
 		pending: pendingHands{}}
+	r.bc.limit = rate.NewLimiter(roomChatRate, roomChatBurst)
 	return r
 }
 
@@ -342,6 +346,14 @@ func (r *liveRoom) finish(reason string) {
 	keep := reason == ByeShutdown && r.st.State() == room.StateWaiting
 	if !keep {
 		r.hub.forgetState(r)
+		if !r.cfg.KeepChat { // after every chat write queued before
+			st, id := r.hub.opts.Store, r.id
+			r.bc.writes.push(r.hub, func(ctx context.Context) {
+				if err := st.DropChat(ctx, id); err != nil {
+					r.hub.log.Error("dropping an ended room's chat", "room", id, "err", err)
+				}
+			})
+		}
 	}
 	for u := range r.people { // the sockets, and those in their grace window
 		r.drop(u, reason)

@@ -58,6 +58,19 @@ type snapshotView struct {
 	// GuestsClosed: the room was made for guests too, and its moderators closed it
 	// to them (allow_guests is false meanwhile).
 	GuestsClosed bool `json:"guests_closed,omitempty"`
+	// The backchannel: who may write in the chat and the slow mode, who is
+	// muted in it (all of them for a moderator; you alone, if you are, for
+	// others), the pinned link, whether reactions are on and which there are,
+	// whether the chat outlives the room, and its latest messages (oldest
+	// first; older ones come with chat_history).
+	ChatMode         room.ChatMode `json:"chat_mode"`
+	SlowSeconds      int           `json:"slow_seconds"`
+	ChatMuted        []string      `json:"chat_muted"`
+	PinnedLink       string        `json:"pinned_link"`
+	ReactionsAllowed bool          `json:"reactions_allowed"`
+	Reactions        []string      `json:"reactions"`
+	KeepChat         bool          `json:"keep_chat"`
+	Chat             []ChatMessage `json:"chat"`
 }
 
 type stageView struct {
@@ -66,6 +79,9 @@ type stageView struct {
 	Muted bool      `json:"muted"`
 	Held  bool      `json:"held"`
 	Since time.Time `json:"since"`
+	// Reconnecting: their socket dropped and the room keeps their place for a
+	// while (a "reconnecting" event tells when they are back).
+	Reconnecting bool `json:"reconnecting,omitempty"`
 }
 
 type listenerView struct {
@@ -169,6 +185,24 @@ type (
 		Allowed bool   `json:"allowed"`
 		By      string `json:"by"`
 	}
+	chatSettingsData struct {
+		Mode        room.ChatMode `json:"mode"`
+		SlowSeconds int           `json:"slow_seconds"`
+		By          string        `json:"by"`
+	}
+	chatMutedData struct {
+		UserID string `json:"user_id"`
+		Muted  bool   `json:"muted"`
+		By     string `json:"by"`
+	}
+	linkData struct {
+		URL string `json:"url"`
+		By  string `json:"by"`
+	}
+	reactionsAllowedData struct {
+		Allowed bool   `json:"allowed"`
+		By      string `json:"by"`
+	}
 	audienceData struct {
 		ListenerCount int `json:"listener_count"`
 	}
@@ -217,6 +251,14 @@ func eventData(ev room.Event, person func(id string) Person) any {
 		return invitedData{By: e.By, Users: e.Users, ToStage: e.ToStage}
 	case room.GuestsChanged:
 		return guestsData{Allowed: e.Allowed, By: e.By}
+	case room.ChatSettingsChanged:
+		return chatSettingsData{Mode: e.Mode, SlowSeconds: e.SlowSeconds, By: e.By}
+	case room.ChatMuted:
+		return chatMutedData{UserID: e.UserID, Muted: e.Muted, By: e.By}
+	case room.LinkPinned:
+		return linkData{URL: e.URL, By: e.By}
+	case room.ReactionsChanged:
+		return reactionsAllowedData{Allowed: e.Allowed, By: e.By}
 	}
 	return struct{}{}
 }

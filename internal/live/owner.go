@@ -192,6 +192,12 @@ func (h *Hub) restore(ctx context.Context, roomID string, lease Lease) error {
 	}
 	r := newLiveRoom(h, st.Config(), lease)
 	r.st = st
+	if recent, err := h.opts.Store.ChatPage(ctx, roomID, "", recentChat); err == nil {
+		slices.Reverse(recent)
+		r.bc.recent = recent
+	} else {
+		h.log.Warn("reading a room's latest chat", "room", roomID, "err", err)
+	}
 	for _, p := range sv.People {
 		r.people[p.ID] = p
 	}

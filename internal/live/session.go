@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -250,6 +251,11 @@ func (r *liveRoom) unknownTo(who Person, looked map[string]bool) []string {
 			add(id)
 		}
 	}
+	for _, m := range r.bc.recent { // the chat they will see may be of people gone
+		if _, here := r.people[m.UserID]; !here && m.UserID != creator && !slices.Contains(out, m.UserID) {
+			add(m.UserID)
+		}
+	}
 	return out
 }
 
@@ -275,14 +281,16 @@ func addEdges(rel *room.Relations, edges map[string]Edge) {
 // (a reconnect, or a second device) takes over with their role intact.
 func (r *liveRoom) join(c *conn, rel room.Relations, clubMember bool) error {
 	id := c.person.ID
-	resumed := false
-	if _, present := r.st.Participant(id); present {
+	resumed, back := false, false
+	if p, present := r.st.Participant(id); present {
 		if old, ok := r.conns[id]; ok {
 			old.close(ByeReplaced)
+			c.hides = old.hides
 		}
 		if t, ok := r.grace[id]; ok {
 			t.Stop()
 			delete(r.grace, id)
+			back = p.Role != room.Listener
 		}
 		resumed = true
 	} else {
@@ -294,7 +302,16 @@ func (r *liveRoom) join(c *conn, rel room.Relations, clubMember bool) error {
 			return err
 		}
 	}
+	if hides := slices.Concat(rel.Blocks, rel.BlockedBy); len(hides) > 0 {
+		c.hides = map[string]struct{}{}
+		for _, u := range hides {
+			c.hides[u] = struct{}{}
+		}
+	}
 	r.conns[id] = c
+	if back {
+		r.sendReconnecting(id, false)
+	}
 	if c.cred.SessionID != "" {
 		r.sessions[id] = c.cred.SessionID
 	}
@@ -332,10 +349,25 @@ func (r *liveRoom) disconnected(c *conn) {
 		return // replaced meanwhile
 	}
 	delete(r.conns, id)
-	if _, present := r.st.Participant(id); !present || r.st.Ended() {
+	p, present := r.st.Participant(id)
+	if !present || r.st.Ended() {
 		return
 	}
 	r.awaitReturn(id)
+	if p.Role != room.Listener {
+		r.sendReconnecting(id, true)
+	}
+}
+
+// sendReconnecting tells the others present that user, on stage, lost their
+// socket (reconnecting) or is back. Room goroutine only.
+func (r *liveRoom) sendReconnecting(user string, reconnecting bool) {
+	data := mustJSON(reconnectingData{UserID: user, Reconnecting: reconnecting})
+	for u, c := range r.conns {
+		if _, present := r.st.Participant(u); present && u != user {
+			c.sendEvent(KindReconnecting, data)
+		}
+	}
 }
 
 // awaitReturn gives id, present without a socket, the grace window to come back
@@ -426,6 +458,9 @@ func (h *Hub) handle(r *liveRoom, c *conn, msg ClientMessage, cmd room.Command) 
 		})
 		c.close(ByeLeft)
 		return true
+	case MsgChatHistory:
+		_, done := h.handleBackchannel(r, c, msg, cmd)
+		return done
 	case MsgAnswer, MsgCandidate:
 		var err error
 		switch {
@@ -444,6 +479,9 @@ func (h *Hub) handle(r *liveRoom, c *conn, msg ClientMessage, cmd room.Command) 
 			c.send(mustJSON(okMsg{Type: "ok", ID: msg.ID}))
 		}
 		return false
+	}
+	if handled, done := h.handleBackchannel(r, c, msg, cmd); handled {
+		return done
 	}
 	var err error
 	if !r.do(func() {

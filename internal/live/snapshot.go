@@ -29,8 +29,19 @@ func (r *liveRoom) sendSnapshot(c *conn, id string) {
 	v.AllowGuests = s.GuestsAllowed
 	v.GuestsClosed = s.Config.AllowGuests && !s.GuestsAllowed
 	for _, p := range s.Stage {
-		v.Stage = append(v.Stage, stageView{Person: r.person(p.UserID), Role: p.Role, Muted: p.Muted, Held: p.Held, Since: p.Since})
+		_, away := r.grace[p.UserID]
+		v.Stage = append(v.Stage, stageView{Person: r.person(p.UserID), Role: p.Role, Muted: p.Muted, Held: p.Held, Since: p.Since,
+			Reconnecting: away})
 	}
+	v.ChatMode, v.SlowSeconds, v.PinnedLink, v.ReactionsAllowed = s.Chat, s.SlowSeconds, s.PinnedLink, s.ReactionsAllowed
+	v.Reactions, v.KeepChat = room.Reactions, s.Config.KeepChat
+	v.ChatMuted = []string{}
+	for _, id := range s.ChatMuted {
+		if mod || id == me {
+			v.ChatMuted = append(v.ChatMuted, id)
+		}
+	}
+	v.Chat = r.visibleChat(c, r.bc.recent)
 	for _, id := range s.RaisedHands {
 		v.RaisedHands = append(v.RaisedHands, r.person(id))
 	}

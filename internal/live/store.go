@@ -133,6 +133,7 @@ type Store interface {
 	// deletes a room's whole chat.
 	AddChat(ctx context.Context, m ChatMessage) error
 	ChatPage(ctx context.Context, roomID, before string, limit int) ([]ChatMessage, error)
+	ChatMessage(ctx context.Context, id string) (ChatMessage, error) // with its RoomID; not a deleted one
 	DeleteChat(ctx context.Context, roomID, id string, at time.Time) error
 	DropChat(ctx context.Context, roomID string) error
 

@@ -37,6 +37,14 @@ type ClientMessage struct {
 	Muted     *bool         `json:"muted,omitempty"`
 	Allowed   *bool         `json:"allowed,omitempty"` // set_guests
 	Policy    string        `json:"policy,omitempty"`
+	Emoji     string        `json:"emoji,omitempty"`        // react
+	Text      string        `json:"text,omitempty"`         // chat
+	Mode      string        `json:"mode,omitempty"`         // set_chat
+	Slow      *int          `json:"slow_seconds,omitempty"` // set_chat
+	URL       *string       `json:"url,omitempty"`          // pin_link ("" unpins)
+	MessageID string        `json:"message_id,omitempty"`   // delete_chat
+	Before    string        `json:"before,omitempty"`       // chat_history
+	Limit     int           `json:"limit,omitempty"`        // chat_history
 	SDP       string        `json:"sdp,omitempty"`
 	Candidate *ICECandidate `json:"candidate,omitempty"`
 }
@@ -56,6 +64,8 @@ const (
 	MsgLeave     = "leave"
 	MsgAnswer    = "answer"    // SDP answer to the server's offer
 	MsgCandidate = "candidate" // trickle ICE
+	// MsgChatHistory asks for a page of the chat's older messages.
+	MsgChatHistory = "chat_history"
 )
 
 // commandOf maps the room commands of the protocol to room.Command values.
@@ -89,6 +99,42 @@ var commandOf = map[string]func(m ClientMessage) (room.Command, error){
 			return nil, fmt.Errorf("%w: set_guests needs allowed: true or false", ErrBadMessage)
 		}
 		return room.SetGuests{Allowed: *m.Allowed}, nil
+	},
+	"react": func(m ClientMessage) (room.Command, error) { return room.React{Emoji: m.Emoji}, nil },
+	"chat":  func(m ClientMessage) (room.Command, error) { return room.Chat{Text: m.Text}, nil },
+	"set_chat": func(m ClientMessage) (room.Command, error) {
+		slow := 0
+		if m.Slow != nil {
+			slow = *m.Slow
+		}
+		return room.SetChat{Mode: room.ChatMode(m.Mode), SlowSeconds: slow}, nil
+	},
+	"chat_mute": func(m ClientMessage) (room.Command, error) {
+		if err := checkTarget(m.Target); err != nil {
+			return nil, err
+		}
+		if m.Muted == nil {
+			return nil, fmt.Errorf("%w: chat_mute needs muted: true or false", ErrBadMessage)
+		}
+		return room.ChatMute{Target: m.Target, Muted: *m.Muted}, nil
+	},
+	"pin_link": func(m ClientMessage) (room.Command, error) {
+		if m.URL == nil {
+			return nil, fmt.Errorf("%w: pin_link needs url (\"\" unpins)", ErrBadMessage)
+		}
+		return room.PinLink{URL: *m.URL}, nil
+	},
+	"set_reactions": func(m ClientMessage) (room.Command, error) {
+		if m.Allowed == nil {
+			return nil, fmt.Errorf("%w: set_reactions needs allowed: true or false", ErrBadMessage)
+		}
+		return room.SetReactions{Allowed: *m.Allowed}, nil
+	},
+	"delete_chat": func(m ClientMessage) (room.Command, error) {
+		if !ids.Valid(m.MessageID) {
+			return nil, fmt.Errorf("%w: delete_chat needs the message_id of a chat message", ErrBadMessage)
+		}
+		return room.DeleteChat{MessageID: m.MessageID}, nil
 	},
 	"set_hand_policy": func(m ClientMessage) (room.Command, error) {
 		switch p := room.HandPolicy(m.Policy); p {
@@ -132,6 +178,14 @@ func DecodeClientMessage(data []byte) (ClientMessage, room.Command, error) {
 	}
 	switch m.Type {
 	case MsgPing, MsgSnapshot, MsgLeave:
+		return m, nil, nil
+	case MsgChatHistory:
+		if m.Before != "" && !ids.Valid(m.Before) {
+			return m, nil, fmt.Errorf("%w: before must be the ID of a chat message", ErrBadMessage)
+		}
+		if m.Limit < 0 || m.Limit > chatPage {
+			return m, nil, fmt.Errorf("%w: limit must be 1 to %d", ErrBadMessage, chatPage)
+		}
 		return m, nil, nil
 	case MsgAnswer:
 		if m.SDP == "" {

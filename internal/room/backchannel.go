@@ -42,8 +42,11 @@ const (
 	MaxSlowSeconds = 300 // the longest slow mode
 )
 
-// Reactions is the fixed set of reactions.
+// Reactions is the fixed set of reactions, NumReactions of them.
 var Reactions = []string{"👏", "❤️", "😂", "💯", "✋", "🙏"}
+
+// NumReactions is how many reactions there are.
+const NumReactions = 6
 
 // React sends a reaction from the fixed set. Anyone present may, guests
 // included, while the moderators leave reactions on. It changes nothing and emits
@@ -315,3 +318,15 @@ func (r *Room) ChatMutedIDs() []string {
 // Blocks reports whether a blocks b, both present (the chat hides b's messages
 // from a).
 func (r *Room) Blocks(a, b string) bool { return r.blocks.has(a, b) }
+
+// InBlocks reports whether u, present, blocks or is blocked by anyone present:
+// only for them does the chat need to hide anything.
+func (r *Room) InBlocks(u string) bool {
+	return len(r.blocks.out[u]) > 0 || len(r.blocks.in[u]) > 0
+}
+
+// Hidden reports whether the chat hides a message of author from viewer: one of
+// them blocks the other.
+func (r *Room) Hidden(viewer, author string) bool {
+	return r.blocks.has(viewer, author) || r.blocks.has(author, viewer)
+}

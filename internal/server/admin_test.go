@@ -224,7 +224,7 @@ func TestReportsAndTheAdminQueue(t *testing.T) {
 		{"details over 1000 characters are refused", "user", "eve", "spam", strings.Repeat("é", 1001), 422, "invalid_field"},
 		{"an unknown user is not found", "user", "nobody", "spam", "", 404, "not_found"},
 		{"a room that does not exist is not found", "room", strings.Repeat("a", 26), "spam", "", 404, "not_found"},
-		{"a chat message cannot be reported before chat exists", "message", "m1", "spam", "", 404, "not_found"},
+		{"a chat message that does not exist is not found", "message", "m1", "spam", "", 404, "not_found"},
 		{"yourself is refused", "user", "ada", "spam", "", 422, "invalid_field"},
 	}
 	for _, tc := range cases {

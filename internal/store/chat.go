@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/townhall/townhall/internal/account"
@@ -56,6 +57,23 @@ func (db *DB) ChatPage(ctx context.Context, roomID, before string, limit int) ([
 		out = append(out, m)
 	}
 	return out, wrap("chat page", rows.Err())
+}
+
+// ChatMessage returns a chat message not deleted, with its room; ErrNotFound if
+// there is none.
+func (db *DB) ChatMessage(ctx context.Context, id string) (live.ChatMessage, error) {
+	var m live.ChatMessage
+	var at int64
+	err := db.queryRow(ctx, db.sql, `SELECT id, room_id, user_id, name, text, created_at FROM chat_messages
+		WHERE id = ? AND deleted_at IS NULL`, id).Scan(&m.ID, &m.RoomID, &m.UserID, &m.Name, &m.Text, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return live.ChatMessage{}, account.ErrNotFound
+	}
+	if err != nil {
+		return live.ChatMessage{}, wrap("chat message", err)
+	}
+	m.At = fromMillis(at)
+	return m, nil
 }
 
 // DeleteChat marks a room's message deleted at at; ErrNotFound if the room has
