@@ -28,7 +28,7 @@ func TestStore(t *testing.T) {
 		openCases(), userCases(), signUpCases(), sessionCases(), inviteCases(),
 		graphCases(), listCases(), concurrencyCases(),
 		roomCases(), invitationCases(), notificationCases(), edgeCases(),
-		clubCases(), eventCases(), delegateCases(), searchCases(),
+		clubCases(), eventCases(), delegateCases(), searchCases(), invitationPageCases(),
 	} {
 		cases = append(cases, group...)
 	}
