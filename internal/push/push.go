@@ -219,6 +219,12 @@ func (s *Service) Unsubscribe(ctx context.Context, user, endpoint string) error 
 	return s.opts.Store.DeletePushSubscription(ctx, user, endpoint)
 }
 
+// Count is how many browsers user subscribed.
+func (s *Service) Count(ctx context.Context, user string) (int, error) {
+	subs, err := s.opts.Store.PushSubscriptions(ctx, user)
+	return len(subs), err
+}
+
 // Kinds lists the kinds user wants pushed.
 func (s *Service) Kinds(ctx context.Context, user string) ([]string, error) {
 	list, err := s.opts.Store.PushKinds(ctx, user)
