@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
 
@@ -56,10 +55,7 @@ func (p pageRooms) Room(ctx context.Context, id string) (invitation.Room, error)
 	if !rec.EndedAt.IsZero() {
 		r.State = string(room.StateEnded)
 	}
-	var setup room.Config
-	if len(rec.Setup) > 0 && json.Unmarshal(rec.Setup, &setup) == nil {
-		r.MembersOnly = setup.MembersOnly
-	}
+	r.MembersOnly = setupMembersOnly(rec.Setup)
 	return r, nil
 }
 

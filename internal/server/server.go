@@ -190,7 +190,9 @@ func (s *Server) Run(ctx context.Context) error {
 		Limiters: cl.limiters(), Nodes: cl.nodes(),
 		Invitations: pages, Push: pusher, PushKinds: PushKinds(),
 	})
-	s.api.Handle("/", web.Handler(web.Options{Nodes: cl.nodeURLs()}))
+	sh := newShares(s.db, s.hub, s.URL())
+	s.api.Handle("GET /preview/{kind}/{file}", sh)
+	s.api.Handle("/", web.Handler(web.Options{Nodes: cl.nodeURLs(), Preview: sh.Preview}))
 	handler := s.api.Handler() // with HSTS on every response over TLS (api.SecurityHeaders)
 	tlsCfg, stopACME, err := s.tlsConfig(ctx)
 	if err != nil {

@@ -42,6 +42,7 @@
 package web
 
 import (
+	"context"
 	"embed"
 	"fmt"
 	"net/http"
@@ -60,6 +61,20 @@ type Options struct {
 	// nodes: the join API may send the room socket to any of them, so the
 	// Content-Security-Policy lets the page connect there too. Nil: one node.
 	Nodes func() []string
+	// Preview, when set, tells what a shareable page (kind room, event, club,
+	// user or invitation, and its ID, username or code) says about itself in
+	// the tags a link unfurler reads. Nil: the pages carry none.
+	Preview func(ctx context.Context, kind, id string) Preview
+}
+
+// Preview is what a shareable page says to a link unfurler (Open Graph,
+// Twitter cards): a title, a description, its card's image and its own URL,
+// both absolute.
+type Preview struct {
+	Title       string
+	Description string
+	Image       string
+	URL         string
 }
 
 // contentSecurityPolicy allows nothing but this origin: no inline scripts or
@@ -106,6 +121,7 @@ var appRoutes = []string{
 	"GET /rooms/{id}",
 	"GET /u/{username}",
 	"GET /notifications",
+	"GET /invitations",
 	"GET /invitations/{id}",
 	"GET /events",
 	"GET /events/{id}",
@@ -113,6 +129,17 @@ var appRoutes = []string{
 	"GET /clubs/{id}",
 	"GET /settings",
 	"GET /search",
+	"GET /i/{code}",
+}
+
+// shareable are the app routes a link to which unfolds into a card elsewhere:
+// the kind of thing each shows and the path value that names it.
+var shareable = map[string][2]string{
+	"GET /rooms/{id}":   {"room", "id"},
+	"GET /events/{id}":  {"event", "id"},
+	"GET /clubs/{id}":   {"club", "id"},
+	"GET /u/{username}": {"user", "username"},
+	"GET /i/{code}":     {"invitation", "code"},
 }
 
 // Handler returns the whole web app: the shell at every app route and the static
@@ -125,8 +152,15 @@ func Handler(opts Options) http.Handler {
 	shell := renderShell(opts.Name, a)
 	mux := http.NewServeMux()
 	for _, p := range appRoutes {
-		mux.Handle(p, shell)
+		var h http.Handler = shell
+		if sh, ok := shareable[p]; ok && opts.Preview != nil {
+			h = &shareShell{name: opts.Name, assets: a, kind: sh[0], param: sh[1], preview: opts.Preview}
+		}
+		mux.Handle(p, h)
 	}
+	mux.HandleFunc("GET /sw.js", a.serveAtRoot("sw.js"))
+	mux.HandleFunc("GET /manifest.webmanifest", manifest(opts.Name, a))
+	mux.HandleFunc("GET /icons/{file}", icons())
 	mux.Handle("GET /static/{hash}/{file...}", a)
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, a.url("icon.svg"), http.StatusMovedPermanently)
