@@ -317,19 +317,19 @@ func TestInvitedUserAsksAQuestionThenAcceptsAndLandsOnStage(t *testing.T) {
 		copyFile(t, phone, filepath.Join("..", "..", "docs", "screenshot-room.png"))
 	}
 
-	// Someone without an account gets a link; signing up through it lands them
-	// in the room.
+	// Someone without an account gets the link of the invitation's page; signing
+	// up there and accepting lands them in the room.
 	mod.clickText("Invite")
-	mod.clickText("Create a sign-up link")
-	mod.waitFor("the link", `document.querySelector("[data-testid=invite-link]")?.value.includes("/join/")`)
+	mod.clickText("Create their invitation link")
+	mod.waitFor("the link", `document.querySelector("[data-testid=invite-link]")?.value.includes("/i/")`)
 	link := eval[string](mod, `document.querySelector("[data-testid=invite-link]").value`)
 	eve := b.user("eve", ts.url)
-	eve.open(ts.rewrite(link))
-	eve.waitText("Ada Admin invited you")
+	eve.open(link[strings.Index(link, "/i/"):])
+	eve.waitText("Ada Admin invites you to talk")
 	eve.fill("Username", "eve")
 	eve.fill("Your name", "Eve")
 	eve.fill("Password", password)
-	eve.clickText("Join townhall")
+	eve.clickText("Sign up and accept")
 	eve.waitFor("the room", fmt.Sprintf(`location.pathname === "/rooms/%s" && !!document.querySelector(".room .stage-grid")`, roomID))
 	eve.waitText("Product feedback hour")
 }

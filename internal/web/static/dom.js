@@ -65,6 +65,8 @@ const ICONS = {
   download: ['M12 3v12', 'M7 10l5 5 5-5', 'M5 21h14'],
   swap: ['M7 7h13', 'M16 3l4 4-4 4', 'M17 17H4', 'M8 13l-4 4 4 4'],
   club: ['M12 3l8 4v6c0 4-3.5 7-8 8-4.5-1-8-4-8-8V7z', 'M9 12l2 2 4-4'],
+  share: ['M4 12v7a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-7', 'M16 6l-4-4-4 4', 'M12 2v13'],
+  chat: ['M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z'],
 };
 
 // icon draws a decorative icon (hidden from assistive technology: the button

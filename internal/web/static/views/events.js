@@ -4,6 +4,8 @@
 // click opens the room), edit, cancel, invite and the invitees' answers; for an
 // invitee, their answer.
 
+import { shareButton } from '../share.js';
+import { publicInvitations } from './publicinvitations.js';
 import { h, replace, icon, avatar } from '../dom.js';
 import { get, post, patch, del, put, enc, ApiError } from '../api.js';
 import { app, toast } from '../state.js';
@@ -273,7 +275,7 @@ export async function eventView({ params }) {
       actions.push(start);
     }
     if (!host && !e.cancelled) actions.push(notifyButton(e));
-    actions.push(icsLink(e));
+    actions.push(icsLink(e), shareButton(() => ({ url: `/events/${e.id}`, title: e.name })));
     if (host && !e.cancelled && !e.room_id) {
       const edit = h('button', { type: 'button', class: 'btn btn-small' }, 'Edit');
       edit.addEventListener('click', async () => {
@@ -308,7 +310,8 @@ export async function eventView({ params }) {
   };
 
   await draw();
-  return { title: e.name, el, destroy: () => { destroyed = true; } };
+  const invs = publicInvitations(`/events/${enc(e.id)}/public-invitations`);
+  return { title: e.name, el: h('div', { class: 'stack' }, el, invs.el), destroy: () => { destroyed = true; invs.destroy(); } };
 }
 
 // hostPanel: the invitees and their answers, and the form to invite more.
