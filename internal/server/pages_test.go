@@ -495,6 +495,24 @@ func TestPushOfAnInvitation(t *testing.T) {
 			t.Fatalf("payload %+v", got)
 		}
 	})
+	t.Run("someone bob follows comes on stage: that is pushed, if bob wants it", func(t *testing.T) {
+		cy := ts.user("cyd")
+		follow(t, bob, cy)
+		if err := bob.Do(ctx, "PUT", "/api/v1/push/kinds", map[string]any{"kinds": []string{"invitation", "speaking"}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		room := createRoom(t, cy, client.RoomSpec{Title: "Cy talks", Type: "open"}).ID
+		join(t, cy, room)
+		p, err := endpoint.Next(wctx)
+		if err != nil || p.Err != nil {
+			t.Fatalf("push %+v: %v", p, err)
+		}
+		var got push.Payload
+		_ = json.Unmarshal(p.Plaintext, &got)
+		if got.Kind != "speaking" || got.Title != "cyd is speaking" || got.Body != "Cy talks" || got.URL != "/rooms/"+room {
+			t.Fatalf("payload %+v", got)
+		}
+	})
 	t.Run("a subscription the push service says is gone is deleted", func(t *testing.T) {
 		endpoint.Answer(http.StatusGone)
 		if err := ada.Do(ctx, "POST", "/api/v1/rooms/"+roomID+"/invitations", map[string]any{"usernames": []string{"bob"}}, nil); err != nil {

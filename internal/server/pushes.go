@@ -3,12 +3,14 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/townhall/townhall/internal/ids"
 	"github.com/townhall/townhall/internal/live"
 	"github.com/townhall/townhall/internal/notify"
 	"github.com/townhall/townhall/internal/push"
@@ -108,8 +110,6 @@ func payloadOf(n live.Notification) (push.Payload, bool) {
 		p.Body, p.URL = joinText(d.Text, title), page("/invitations/"+d.InvitationID)
 	case notify.KindInvitationReply:
 		p.Title, p.Body, p.URL = who+" answered", joinText(d.Text, title), page("/notifications")
-	case notify.KindSpeaking:
-		p.Title, p.Body, p.URL = who+" is speaking", title, "/rooms/"+d.RoomID
 	case notify.KindPing:
 		p.Title, p.Body, p.URL = who+" wants you in a room", title, "/rooms/"+d.RoomID
 	case notify.KindEventReminder:
@@ -147,19 +147,17 @@ func clip(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// speakingData is the data of a "speaking" notification.
-type speakingData struct {
-	RoomID    string      `json:"room_id"`
-	RoomTitle string      `json:"room_title"`
-	From      live.Person `json:"from"`
-}
-
 // maxSpeakingNotices bounds the followers told that someone is speaking.
 const maxSpeakingNotices = 200
 
-// speakingNotices tells the followers of someone who comes on stage, once per
-// room, if they may see the room: never for a closed one.
-func speakingNotices(db *store.DB, h *live.Hub, gate *notify.Service) func(ctx context.Context, roomID, title string, p live.Person) error {
+// speakingPushes pushes "someone you follow is speaking" to the followers of
+// someone who comes on stage, if they may see the room (never a closed one),
+// did not mute the kind, and want it pushed. It is a push only: in the app the
+// hallway says it already ("X, whom you follow, is speaking"), and a stored
+// notice for every stage change of everyone one follows would bury the others.
+// Pushes about one person in one room share a tag: a second one (they stepped
+// down and up again) replaces the first on the device.
+func speakingPushes(db *store.DB, h *live.Hub, gate *notify.Service, pusher *push.Service) func(ctx context.Context, roomID, title string, p live.Person) error {
 	return func(ctx context.Context, roomID, title string, p live.Person) error {
 		e, ok := h.Look(roomID)
 		if !ok || e.Type == "closed" {
@@ -169,14 +167,22 @@ func speakingNotices(db *store.DB, h *live.Hub, gate *notify.Service) func(ctx c
 		if err != nil {
 			return err
 		}
-		once := notify.Once(ctx, "speaking\x00"+roomID+"\x00"+p.ID)
+		who := p.DisplayName
+		if who == "" {
+			who = p.Username
+		}
 		for _, f := range followers {
 			if _, err := h.RoomInfo(ctx, f, roomID); err != nil {
 				continue // they may not see it
 			}
-			if err := gate.Notify(once, f, notify.KindSpeaking, p.ID, speakingData{RoomID: roomID, RoomTitle: title, From: p}); err != nil {
+			switch err := gate.Allow(ctx, f, notify.KindSpeaking, p.ID); {
+			case errors.Is(err, notify.ErrMuted):
+				continue
+			case err != nil:
 				return err
 			}
+			pusher.Enqueue(push.Message{UserID: f, Payload: push.Payload{ID: ids.From("speaking\x00" + roomID + "\x00" + p.ID),
+				Kind: notify.KindSpeaking, Title: clip(who+" is speaking", 120), Body: clip(title, 400), URL: "/rooms/" + roomID}})
 		}
 		return nil
 	}

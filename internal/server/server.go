@@ -169,7 +169,7 @@ func (s *Server) Run(ctx context.Context) error {
 		return team.notify.Allow(ctx, user, kind, sender)
 	})
 	hubOpts.OnStage = func(ctx context.Context, roomID, title string, p live.Person) error {
-		return speakingNotices(s.db, s.hub, team.notify)(ctx, roomID, title, p)
+		return speakingPushes(s.db, s.hub, team.notify, pusher)(ctx, roomID, title, p)
 	}
 	for _, f := range s.liveOpts {
 		f(&hubOpts)

@@ -278,7 +278,7 @@ func TestInvitedUserAsksAQuestionThenAcceptsAndLandsOnStage(t *testing.T) {
 	mod.fill("Usernames", "bob")
 	mod.fill("Message (optional)", "Come tell us about the new app!")
 	mod.clickText("Send invitations")
-	mod.waitFor("bob pending", `document.querySelector(".sent-row[data-status=pending]")?.textContent.includes("Bob Builder")`)
+	mod.waitFor("bob invited", `[...document.querySelectorAll("[data-testid=sent-invitation]")].some((e) => e.textContent.includes("Bob Builder") && e.querySelector("[data-status=sent]"))`)
 
 	// The bell shows it; the notification page has the invitation.
 	bob.waitFor("the unread badge", `document.querySelector("[data-testid=bell] .badge")?.textContent === "1"`)
@@ -290,7 +290,7 @@ func TestInvitedUserAsksAQuestionThenAcceptsAndLandsOnStage(t *testing.T) {
 	bob.clickText("Send question")
 	bob.waitFor("the question sent", `!!document.querySelector("[data-testid=question-sent]")`)
 
-	mod.waitFor("the question, live", `document.querySelector(".sent-row[data-status=question]")?.textContent.includes("Should I bring notes?")`)
+	mod.waitFor("the question, live", `[...document.querySelectorAll("[data-testid=sent-invitation]")].some((e) => e.querySelector("[data-status=question]") && e.textContent.includes("Should I bring notes?"))`)
 	mod.click(`dialog[open] .sheet-head button`) // close the sheet
 	mod.waitFor("the sheet closed", `!document.querySelector("dialog[open]")`)
 

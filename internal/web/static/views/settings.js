@@ -50,7 +50,7 @@ function pushSection() {
   const state = h('p', { class: 'muted', 'data-testid': 'push-state' }, 'Checking…');
   const toggle = h('button', { type: 'button', class: 'btn btn-primary', 'data-testid': 'push-toggle', disabled: true }, 'Turn on');
   const kindsBox = h('fieldset', { class: 'stack tight' }, h('legend', null, 'Send me'));
-  const save = h('button', { type: 'button', class: 'btn' }, 'Save');
+  const save = h('button', { type: 'button', class: 'btn' }, 'Save what is pushed');
   let settings = null;
   let sub = null;
   const drawKinds = () => {
@@ -96,7 +96,7 @@ function pushSection() {
   save.addEventListener('click', () => busy(save, async () => {
     const kinds = [...kindsBox.querySelectorAll('input[data-push-kind]')].filter((i) => i.checked).map((i) => i.value);
     settings = await put('/push/kinds', { kinds });
-    toast('Saved.', 'info', 2000);
+    toast('Push settings saved.', 'info', 2000);
   }, err));
   replace(box, title, state, h('div', { class: 'row' }, toggle), kindsBox, h('div', { class: 'row' }, save), err.el);
   load().catch((e) => { state.textContent = ''; err.show(e.message); });
@@ -256,6 +256,6 @@ export async function settingsView() {
     destroy: () => offs.forEach((f) => f()),
     el: h('section', { class: 'settings' },
       h('div', { class: 'page-head' }, h('div', null, h('h1', null, 'Settings'), h('p', { class: 'muted' }, icon('gear', 'tiny'), ` Signed in as @${app.me.username}.`))),
-      notificationSection(), pushSection(), delegatesSection(() => {}), auditSection(), dlg.el),
+      notificationSection(), delegatesSection(() => {}), auditSection(), dlg.el, pushSection()),
   };
 }
