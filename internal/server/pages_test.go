@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/townhall/townhall/client"
 	"github.com/townhall/townhall/internal/push"
@@ -535,4 +536,79 @@ func countPushes(t *testing.T, u *user) int {
 		t.Fatal(err)
 	}
 	return out.Subscriptions
+}
+
+// TestEventInvitationPage: an invitation to a scheduled event through a link has
+// its page too: its holder sees the event, signs up from it and accepts, and is
+// then one of the event's invitees, to speak since a host invited them.
+func TestEventInvitationPage(t *testing.T) {
+	ts := startServer(t, "sqlite")
+	ctx := context.Background()
+	ada := ts.user("ada")
+	var ev struct {
+		ID string `json:"id"`
+	}
+	starts := time.Now().Add(24 * time.Hour).UTC().Truncate(time.Second)
+	err := ada.Do(ctx, "POST", "/api/v1/events", map[string]any{"name": "Reading night", "description": "Bring a book",
+		"starts_at": starts.Format(time.RFC3339), "time_zone": "Europe/Paris"}, &ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inv struct {
+		Invitation struct {
+			Code       string `json:"code"`
+			InviteeURL string `json:"invitee_url"`
+		} `json:"invitation"`
+	}
+	err = ada.Do(ctx, "POST", "/api/v1/events/"+ev.ID+"/invitations",
+		map[string]any{"usernames": []string{}, "link": true, "name": "Jane", "message": "Read with us?", "public": true}, &inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	holder := ts.guest().WithHeader("Townhall-Invitation-Key", keyOf(t, inv.Invitation.InviteeURL))
+	var v struct {
+		Event struct {
+			Name     string    `json:"name"`
+			StartsAt time.Time `json:"starts_at"`
+			TimeZone string    `json:"time_zone"`
+		} `json:"event"`
+		ToStage bool `json:"to_stage"`
+	}
+	if err := holder.Do(ctx, "GET", "/api/v1/i/"+inv.Invitation.Code, nil, &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.Event.Name != "Reading night" || !v.Event.StartsAt.Equal(starts) || v.Event.TimeZone != "Europe/Paris" || !v.ToStage {
+		t.Fatalf("page %+v", v)
+	}
+	var out struct {
+		Token      string `json:"token"`
+		Invitation struct {
+			Status  string `json:"status"`
+			ToStage bool   `json:"to_stage"`
+			EventID string `json:"event_id"`
+		} `json:"invitation"`
+	}
+	err = holder.Do(ctx, "POST", "/api/v1/i/"+inv.Invitation.Code+"/signup",
+		map[string]any{"username": "jane", "password": password, "accept": true}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Invitation.Status != "accepted" || !out.Invitation.ToStage || out.Invitation.EventID != ev.ID {
+		t.Fatalf("sign-up: %+v", out)
+	}
+	jane := client.New(ts.url).WithToken(out.Token)
+	var mine struct {
+		Invitations []struct {
+			EventID string `json:"event_id"`
+			Status  string `json:"status"`
+			ToStage bool   `json:"to_stage"`
+		} `json:"invitations"`
+	}
+	if err := jane.Do(ctx, "GET", "/api/v1/me/event-invitations", nil, &mine); err != nil {
+		t.Fatal(err)
+	}
+	if len(mine.Invitations) != 1 || mine.Invitations[0].Status != "accepted" || !mine.Invitations[0].ToStage {
+		t.Fatalf("jane's event invitations %+v", mine.Invitations)
+	}
+	waitNotification(t, ada, "event_invitation_answer", "")
 }
