@@ -119,9 +119,6 @@ type Options struct {
 type Service struct {
 	opts  Options
 	queue chan Message
-
-	mu      sync.Mutex
-	running bool
 }
 
 // New returns the service; Run sends what it queues.

@@ -102,7 +102,7 @@ func (e *Endpoint) serve(w http.ResponseWriter, r *http.Request) {
 		p.VAPIDKey, err = checkVAPID(r.Header.Get("Authorization"), "http://"+r.Host)
 	}
 	if err == nil && r.Header.Get("Content-Encoding") != "aes128gcm" {
-		err = fmt.Errorf("Content-Encoding %q", r.Header.Get("Content-Encoding"))
+		err = fmt.Errorf("content encoding %q", r.Header.Get("Content-Encoding"))
 	}
 	if err == nil {
 		p.Plaintext, err = e.decrypt(body)
@@ -177,7 +177,7 @@ func (e *Endpoint) decrypt(body []byte) ([]byte, error) {
 func checkVAPID(h, audience string) (string, error) {
 	rest, ok := strings.CutPrefix(h, "vapid ")
 	if !ok {
-		return "", fmt.Errorf("Authorization %q", h)
+		return "", fmt.Errorf("the authorization header %q is not vapid", h)
 	}
 	var token, key string
 	for part := range strings.SplitSeq(rest, ",") {
