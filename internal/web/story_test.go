@@ -129,3 +129,35 @@ func TestTheFoundingStory(t *testing.T) {
 	mod.open("/u/admin")
 	mod.waitFor("the public invitation on the profile", fmt.Sprintf(`!!document.querySelector('[data-testid=public-invitations] [data-code=%q]')`, code))
 }
+
+// TestLogInFromAnInvitationKeepsItsDestination: someone with an account opens an
+// invitation's link signed out, logs in from the page, comes back to it (the key
+// kept by the browser), accepts, and lands in the room, a closed one that the
+// invitation lets them into, on stage since the inviter moderates it.
+func TestLogInFromAnInvitationKeepsItsDestination(t *testing.T) {
+	ts := startServer(t)
+	admin := ts.admin(t)
+	bobAPI := ts.invite(t, admin, "bob")
+	b := newBrowser(t)
+	mod := b.user("admin", ts.url)
+	mod.login("admin")
+	roomID := startRoomInUI(mod, "Back room talk", "closed", false)
+	mod.clickText("Invite")
+	mod.clickText("Create their invitation link")
+	mod.waitFor("the link", `document.querySelector("[data-testid=invite-link]")?.value.includes("/i/")`)
+	link := eval[string](mod, `document.querySelector("[data-testid=invite-link]").value`)
+	path := link[strings.Index(link, "/i/"):]
+	code := strings.TrimPrefix(strings.SplitN(path, "#", 2)[0], "/i/")
+
+	bob := b.user("bob", ts.url)
+	bob.open(path)
+	bob.waitFor("the room", `document.querySelector("[data-testid=room-title]")?.textContent === "Back room talk"`)
+	bob.click(`[data-testid=login-from-invitation]`)
+	bob.waitFor("the login page", `location.pathname === "/login"`)
+	bob.fill("Username", "bob")
+	bob.fill("Password", password)
+	bob.clickText("Log in")
+	bob.waitFor("back on the invitation, able to accept", fmt.Sprintf(`location.pathname === "/i/%s" && !!document.querySelector("[data-testid=accept-invitation]")`, code))
+	bob.click(`[data-testid=accept-invitation]`)
+	bob.waitFor("bob on stage in the closed room", fmt.Sprintf(`location.pathname === "/rooms/%s" && !!document.querySelector('.stage-grid [data-user-id=%q]')`, roomID, bobAPI.ID))
+}
