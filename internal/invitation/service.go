@@ -179,11 +179,23 @@ func (s *Service) Create(ctx context.Context, pages []NewPage) ([]Created, error
 				return nil, err
 			}
 		}
+		expires := now.Add(s.opts.TTL)
+		if p.EventID != "" {
+			// An invitation to an event lasts until the event is over, however
+			// far ahead it is.
+			e, err := s.opts.Events.Event(ctx, p.EventID)
+			if err != nil {
+				return nil, err
+			}
+			if end := e.StartsAt.Add(eventOver); end.After(expires) {
+				expires = end
+			}
+		}
 		key := ids.Secret()
 		inv := Invitation{Code: ids.New(), KeyHash: HashKey(key), InviterID: p.InviterID, InviteeID: p.InviteeID,
 			InviteeName: name, RoomID: p.RoomID, EventID: p.EventID, InvitationID: p.InvitationID,
 			SignupCode: p.SignupCode, Message: p.Message, ToStage: p.ToStage, Public: p.Public, Status: StatusSent,
-			CreatedAt: now, ExpiresAt: now.Add(s.opts.TTL), UpdatedAt: now}
+			CreatedAt: now, ExpiresAt: expires, UpdatedAt: now}
 		rows = append(rows, inv)
 		out = append(out, Created{Invitation: inv, Key: key, URL: s.URL(inv.Code), KeyURL: s.URL(inv.Code) + "#k=" + key})
 	}

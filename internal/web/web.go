@@ -33,9 +33,18 @@
 //     (api.js adds Townhall-Acting-As to the requests of the delegation's
 //     scopes only; rooms and sockets are always the user's own).
 //   - when.js: dates and IANA time zones for events, with Intl only.
+//   - share.js: Share (the phone's share sheet, or the clipboard).
+//   - sw.js: the service worker, served at /sw.js: it shows Web Push
+//     notifications and opens the app where they point; with the manifest
+//     (/manifest.webmanifest, PNG icons at /icons/) the app installs.
 //   - views/*.js: one module per page (hallway, room, join, login, profile,
-//     notifications, invitation, events and event, clubs and club, settings,
-//     search) and their parts (ui, invite, answer).
+//     notifications, invitation, invitationpage (/i/{code}), invitations,
+//     events and event, clubs and club, settings, search) and their parts (ui,
+//     invite, answer, thread, publicinvitations).
+//
+// The shareable pages (a room, an event, a club, a profile, an invitation) carry
+// Open Graph and Twitter card tags from Options.Preview, so that a link pasted
+// elsewhere unfolds into a card.
 //
 // The app talks to the HTTP API (docs/api.md) with the session cookie and to the
 // room and user sockets of internal/live.
