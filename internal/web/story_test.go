@@ -77,6 +77,7 @@ func TestTheFoundingStory(t *testing.T) {
 	mod.waitFor("the room", fmt.Sprintf(`location.pathname === "/rooms/%s"`, roomID))
 	mod.clickText("Invite")
 	mod.waitFor("the question in the sent list", `[...document.querySelectorAll("dialog [data-testid=post-text]")].some((p) => p.textContent.includes("What exactly is proposed?"))`)
+	mod.screenshot("invite-sheet-question-1280")
 	mod.fill("Your answer", "An hour on stage about the future of libraries, with questions from the audience.")
 	mod.clickText("Send answer")
 	jane.waitText("An hour on stage about the future of libraries")
@@ -126,6 +127,7 @@ func TestTheFoundingStory(t *testing.T) {
 
 	// The room's page and Ada's profile list the public invitation and where it stands.
 	mod.waitFor("the public invitation on the room's page", fmt.Sprintf(`!!document.querySelector('[data-testid=public-invitations] [data-code=%q] [data-status=accepted]')`, code))
+	mod.screenshot("room-public-invitation-1280")
 	mod.open("/u/admin")
 	mod.waitFor("the public invitation on the profile", fmt.Sprintf(`!!document.querySelector('[data-testid=public-invitations] [data-code=%q]')`, code))
 }
