@@ -104,14 +104,26 @@ func (s *Service) Answer(ctx context.Context, code string, v Viewer, a Answer) (
 			return Outcome{}, err
 		}
 	}
+	kind, status := postOf(a.Answer)
+	p := Post{Side: SideInvitee, Kind: kind, AuthorID: authorOf(v), ForID: forOf(v), Name: name, Text: text, At: s.now()}
+	// The post is stored before the inviter is told, so that what they read
+	// when told has it; but after what may still refuse the answer (a room that
+	// cannot take them, an event that started): the room's invitation takes any
+	// question or decline.
+	early := inv.InvitationID != "" && a.Answer != AnswerAccept
+	if early {
+		if _, err := s.opts.Store.AddInvitationPost(ctx, code, p, status, MaxPosts); err != nil {
+			return Outcome{}, err
+		}
+	}
 	out, told, err := s.act(ctx, inv, t, v, a.Answer, text)
 	if err != nil {
 		return Outcome{}, err
 	}
-	kind, status := postOf(a.Answer)
-	p := Post{Side: SideInvitee, Kind: kind, AuthorID: authorOf(v), ForID: forOf(v), Name: name, Text: text, At: s.now()}
-	if _, err := s.opts.Store.AddInvitationPost(ctx, code, p, status, MaxPosts); err != nil {
-		return Outcome{}, err
+	if !early {
+		if _, err := s.opts.Store.AddInvitationPost(ctx, code, p, status, MaxPosts); err != nil {
+			return Outcome{}, err
+		}
 	}
 	if !told {
 		from := Person{DisplayName: name, Guest: true}

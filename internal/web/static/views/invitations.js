@@ -33,9 +33,10 @@ export async function invitationsView() {
   };
   await load();
   const off = on('notification', (n) => { if (n && /^invitation/.test(n.kind)) load().catch(() => {}); });
+  const poll = setInterval(() => { if (!document.querySelector('.reply-form textarea:focus')) load().catch(() => {}); }, 5000);
   return {
     title: 'Invitations',
-    destroy: off,
+    destroy: () => { off(); clearInterval(poll); },
     el: h('section', { class: 'invitations' },
       h('div', { class: 'page-head' }, h('h1', null, 'Invitations')),
       h('h2', { class: 'section-title' }, 'Sent'), sent,

@@ -45,10 +45,14 @@ export function inviteSheet(s) {
   const linkBtn = h('button', { type: 'button', class: 'btn' }, 'Create their invitation link');
   const list = h('ul', { class: 'inv-list', 'aria-live': 'polite', 'data-testid': 'sent-list' });
 
+  let shown = '';
   const load = async () => {
     try {
       const r = await get('/i');
       const mine = r.sent.filter((v) => v.room && v.room.id === roomID);
+      const k = JSON.stringify(mine.map((v) => [v.code, v.status, v.thread.length, v.expired, v.public]));
+      if (k === shown) return;
+      shown = k;
       replace(list, mine.length ? mine.map((v) => invitationItem(v, { mine: true, reload: load })) : h('li', { class: 'muted' }, 'Nothing sent from this room yet.'));
     } catch (e) {
       replace(list, h('li', { class: 'form-error' }, e.message));
@@ -97,11 +101,14 @@ export function inviteSheet(s) {
     }).catch(() => {});
   }
 
+  // The list follows the answers: at once on a notification, and every 3 s
+  // while the sheet is open (a notification may come before its post is read).
   redraw = () => { load(); };
   load();
+  const poll = setInterval(load, 3000);
   sheet('Invite to the conversation', () => [
     form,
     h('h3', { class: 'section-title' }, 'Someone without an account?'), who.el, linkBtn, linkBox,
     h('h3', { class: 'section-title' }, 'Sent'), list,
-  ], { onClose: () => { redraw = null; } });
+  ], { onClose: () => { redraw = null; clearInterval(poll); } });
 }
