@@ -17,10 +17,12 @@ import (
 	"github.com/townhall/townhall/internal/club"
 	"github.com/townhall/townhall/internal/event"
 	"github.com/townhall/townhall/internal/ids"
+	"github.com/townhall/townhall/internal/invitation"
 	"github.com/townhall/townhall/internal/live"
 	"github.com/townhall/townhall/internal/moderation"
 	"github.com/townhall/townhall/internal/notify"
 	"github.com/townhall/townhall/internal/photo"
+	"github.com/townhall/townhall/internal/push"
 	"github.com/townhall/townhall/internal/search"
 )
 
@@ -70,6 +72,13 @@ type Options struct {
 	// UploadsPerHour and ReportsPerHour limit photo uploads and reports per
 	// user (defaults 20 and 30), across the cluster like every limit.
 	UploadsPerHour, ReportsPerHour float64
+	// Invitations runs the pages of invitations (/i/{code}); their routes
+	// answer 503 while unset.
+	Invitations *invitation.Service
+	// Push stores Web Push subscriptions; PushKinds are the kinds one may have
+	// pushed. Their routes answer 503 while unset.
+	Push      *push.Service
+	PushKinds []string
 }
 
 // API serves the HTTP API.
@@ -102,6 +111,11 @@ type API struct {
 	reports    limited
 	resolvers  map[moderation.Kind]ReportResolver
 	figures    func(ctx context.Context) (users, disabled int, err error)
+	invitations   *invitation.Service
+	pagePosts     limited // posts to one invitation's thread
+	pagePostsByIP limited // posts without an account, per address
+	push          *push.Service
+	pushKinds     []string
 
 	guestKey       []byte
 	trustedProxies []*net.IPNet
@@ -172,6 +186,11 @@ func New(opts Options) *API {
 	for k, f := range opts.Resolvers {
 		a.resolvers[k] = f
 	}
+	a.invitations, a.push, a.pushKinds = opts.Invitations, opts.Push, opts.PushKinds
+	// A thread takes 20 posts at once, then 30 an hour; someone without an
+	// account posts 5 at once, then one every two minutes, from one address.
+	a.pagePosts = limiter("invitation-posts", 30.0/3600, 20)
+	a.pagePostsByIP = limiter("invitation-posts-ip", 1.0/120, 5)
 	a.routes()
 	return a
 }
@@ -288,6 +307,21 @@ func (a *API) routes() {
 		{"GET /api/v1/me/audit", a.authed(a.auditLog)},
 
 		{"GET /api/v1/search", a.authed(a.searchAll)},
+
+		{"GET /api/v1/i", a.as(account.ScopeInvitations, a.myPages)},
+		{"GET /api/v1/i/{code}", a.viewer(a.getPage)},
+		{"PATCH /api/v1/i/{code}", a.viewer(a.patchPage)},
+		{"POST /api/v1/i/{code}/answer", a.viewer(a.answerPage)},
+		{"POST /api/v1/i/{code}/reply", a.viewer(a.replyPage)},
+		{"POST /api/v1/i/{code}/signup", http.HandlerFunc(a.signupFromPage)},
+		{"GET /api/v1/rooms/{id}/public-invitations", a.viewer(a.roomPublicPages)},
+		{"GET /api/v1/events/{id}/public-invitations", a.as(account.ScopeEvents, a.eventPublicPages)},
+		{"GET /api/v1/users/{username}/public-invitations", a.authed(a.userPublicPages)},
+
+		{"GET /api/v1/push", a.authed(a.pushSettings)},
+		{"PUT /api/v1/push/kinds", a.authed(a.setPushKinds)},
+		{"POST /api/v1/push/subscriptions", a.authed(a.subscribePush)},
+		{"POST /api/v1/push/unsubscribe", a.authed(a.unsubscribePush)},
 
 		{"/api/", http.HandlerFunc(a.notFound)},
 	}

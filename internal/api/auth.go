@@ -39,10 +39,23 @@ func (a *API) signup(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	if inv.RoomID != "" && a.hub != nil {
+	roomID := inv.RoomID
+	page := false
+	if req.InviteCode != "" && a.invitations != nil {
+		// The sign-up link of an invitation's page: the page becomes the new
+		// account's, accepted, as the link always led into the conversation.
+		found, out, err := a.invitations.ClaimBySignup(r.Context(), req.InviteCode, u.ID)
+		if err != nil {
+			a.log.WarnContext(r.Context(), "accepting an invitation at sign-up", "err", err)
+		}
+		if page = found; found && out.RoomID != "" {
+			roomID = out.RoomID
+		}
+	}
+	if inv.RoomID != "" && a.hub != nil && !page {
 		a.hub.Admit(r.Context(), inv.RoomID, inv.CreatedBy, u.ID) // the invitation link counts as an invitation
 	}
-	a.startSession(w, r, req.Username, req.Password, http.StatusCreated, inv.RoomID)
+	a.startSession(w, r, req.Username, req.Password, http.StatusCreated, roomID)
 }
 
 // login signs in with a username and password, limited per IP and per account.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/townhall/townhall/internal/account"
 	"github.com/townhall/townhall/internal/ids"
+	"github.com/townhall/townhall/internal/invitation"
 	"github.com/townhall/townhall/internal/live"
 	"github.com/townhall/townhall/internal/room"
 )
@@ -14,7 +15,9 @@ import (
 type inviteRequest struct {
 	Usernames []string `json:"usernames"`
 	Message   string   `json:"message"`
-	Link      bool     `json:"link"` // also make a sign-up link for someone without an account
+	Link      bool     `json:"link"`   // also invite someone without an account, through a link
+	Name      string   `json:"name"`   // their name, as the inviter gives it (with link)
+	Public    bool     `json:"public"` // anyone may read the invitations and their threads
 }
 
 func (r *inviteRequest) validate() error {
@@ -66,6 +69,17 @@ type recipientView struct {
 	Status     string    `json:"status"`
 	Text       string    `json:"text,omitempty"`
 	AnsweredAt time.Time `json:"answered_at,omitzero"`
+	Code       string    `json:"code,omitempty"` // the invitation's page, /i/{code}
+	URL        string    `json:"url,omitempty"`
+}
+
+// pageLinkView is the page of an invitation just sent to someone without an
+// account: InviteeURL, which carries the page's key, is the link to send them.
+type pageLinkView struct {
+	Code       string `json:"code"`
+	URL        string `json:"url"`
+	InviteeURL string `json:"invitee_url"`
+	Public     bool   `json:"public"`
 }
 
 type invitationView struct {
@@ -76,7 +90,10 @@ type invitationView struct {
 	ToStage    bool            `json:"to_stage"`
 	CreatedAt  time.Time       `json:"created_at,omitzero"`
 	Recipients []recipientView `json:"recipients,omitempty"`
-	Link       string          `json:"link,omitempty"`
+	// Link is the bare sign-up link of someone without an account (/join/...),
+	// as before pages existed; Invitation is the page to send them instead.
+	Link       string        `json:"link,omitempty"`
+	Invitation *pageLinkView `json:"invitation,omitempty"`
 }
 
 // invite sends an invitation to a conversation. Usernames that do not exist, or
@@ -108,8 +125,28 @@ func (a *API) invite(w http.ResponseWriter, r *http.Request, u account.User) {
 			return
 		}
 		view.ID, view.ToStage, view.CreatedAt = inv.ID, inv.ToStage, inv.CreatedAt
+		pages := map[string]invitation.Created{}
+		if a.invitations != nil {
+			var news []invitation.NewPage
+			for _, p := range to {
+				news = append(news, invitation.NewPage{Target: invitation.Target{RoomID: roomID}, InviterID: u.ID,
+					InviteeID: p.ID, InvitationID: inv.ID, Message: req.Message, ToStage: inv.ToStage, Public: req.Public})
+			}
+			made, err := a.invitations.Create(r.Context(), news)
+			if err != nil {
+				a.writeError(w, r, err)
+				return
+			}
+			for _, c := range made {
+				pages[c.InviteeID] = c
+			}
+		}
 		for _, p := range to {
-			view.Recipients = append(view.Recipients, recipientView{User: userView{ID: p.ID, Username: p.Username, DisplayName: p.DisplayName}, Status: live.AnswerPending})
+			rv := recipientView{User: userView{ID: p.ID, Username: p.Username, DisplayName: p.DisplayName}, Status: live.AnswerPending}
+			if c, ok := pages[p.ID]; ok {
+				rv.Code, rv.URL = c.Code, c.URL
+			}
+			view.Recipients = append(view.Recipients, rv)
 		}
 	}
 	if req.Link {
@@ -127,6 +164,21 @@ func (a *API) invite(w http.ResponseWriter, r *http.Request, u account.User) {
 			return
 		}
 		view.Link = a.publicURL + "/join/" + code.Code
+		if a.invitations != nil {
+			toStage := false
+			if e, ok := a.hub.Look(roomID); ok {
+				for _, p := range e.Stage {
+					toStage = toStage || p.ID == u.ID && p.Role == room.Moderator
+				}
+			}
+			made, err := a.invitations.Create(r.Context(), []invitation.NewPage{{Target: invitation.Target{RoomID: roomID},
+				InviterID: u.ID, InviteeName: req.Name, SignupCode: code.Code, Message: req.Message, ToStage: toStage, Public: req.Public}})
+			if err != nil {
+				a.writeError(w, r, err)
+				return
+			}
+			view.Invitation = &pageLinkView{Code: made[0].Code, URL: made[0].URL, InviteeURL: made[0].KeyURL, Public: req.Public}
+		}
 	}
 	writeJSON(w, http.StatusCreated, view)
 }
@@ -134,8 +186,17 @@ func (a *API) invite(w http.ResponseWriter, r *http.Request, u account.User) {
 func (a *API) viewInvitation(r *http.Request, inv live.Invitation, recips []live.Recipient) invitationView {
 	v := invitationView{ID: inv.ID, RoomID: inv.RoomID, Message: inv.Message, ToStage: inv.ToStage, CreatedAt: inv.CreatedAt}
 	v.From = a.userViewByID(r, inv.InviterID)
+	viewer := actorOf(r).Principal.ID
 	for _, rc := range recips {
-		v.Recipients = append(v.Recipients, recipientView{User: a.userViewByID(r, rc.UserID), Status: rc.Status, Text: rc.Text, AnsweredAt: rc.AnsweredAt})
+		rv := recipientView{User: a.userViewByID(r, rc.UserID), Status: rc.Status, Text: rc.Text, AnsweredAt: rc.AnsweredAt}
+		if a.invitations != nil && (viewer == inv.InviterID || viewer == rc.UserID) {
+			code, err := a.invitations.Find(r.Context(), invitation.Of{InvitationID: inv.ID, InviteeID: rc.UserID},
+				invitation.Viewer{User: viewer})
+			if err == nil {
+				rv.Code, rv.URL = code, a.invitations.URL(code)
+			}
+		}
+		v.Recipients = append(v.Recipients, rv)
 	}
 	return v
 }
@@ -183,8 +244,30 @@ func (a *API) answerInvitation(w http.ResponseWriter, r *http.Request, u account
 		a.writeError(w, r, err)
 		return
 	}
+	id := r.PathValue("id")
+	if a.invitations != nil && ids.Valid(id) {
+		// The invitation's page keeps the thread: answer through it.
+		v := invitation.Viewer{User: u.ID}
+		if act := actorOf(r); act.Acting() {
+			v.Delegate = act.Delegate.ID
+		}
+		if code, err := a.invitations.Find(r.Context(), invitation.Of{InvitationID: id, InviteeID: u.ID}, v); err == nil {
+			_, err := a.invitations.Answer(r.Context(), code, v, invitation.Answer{Answer: req.Answer, Text: req.Text})
+			if err != nil {
+				a.writeError(w, r, err)
+				return
+			}
+			inv, _, err := a.hub.InvitationFor(r.Context(), u.ID, id)
+			if err != nil {
+				a.writeError(w, r, err)
+				return
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"invitation_id": inv.ID, "room_id": inv.RoomID, "answer": req.Answer, "code": code})
+			return
+		}
+	}
 	status := map[string]string{"accept": live.AnswerAccepted, "decline": live.AnswerDeclined, "question": live.AnswerQuestion}[req.Answer]
-	inv, err := a.hub.Answer(r.Context(), personOf(u), r.PathValue("id"), status, req.Text)
+	inv, err := a.hub.Answer(r.Context(), personOf(u), id, status, req.Text)
 	if err != nil {
 		a.writeError(w, r, err)
 		return

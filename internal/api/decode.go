@@ -50,9 +50,17 @@ func describeJSONError(err error) string {
 
 // readBody reads a request body up to MaxBody bytes.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	return readBodyMax(w, r, MaxBody)
+}
+
+// readBodyMax reads a request body up to max bytes.
+func readBodyMax(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error) {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
+		if max != MaxBody {
+			return nil, errcode.New(errcode.TooLarge, fmt.Sprintf("request body is over %d bytes", max))
+		}
 		return nil, errTooLarge
 	}
 	if err != nil {
@@ -67,6 +75,19 @@ func bind[T any, PT interface {
 	request
 }](w http.ResponseWriter, r *http.Request) (T, error) {
 	data, err := readBody(w, r)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return decode[T, PT](data)
+}
+
+// bindLimit reads and decodes the body of r, of at most max bytes, into a T.
+func bindLimit[T any, PT interface {
+	*T
+	request
+}](w http.ResponseWriter, r *http.Request, max int64) (T, error) {
+	data, err := readBodyMax(w, r, max)
 	if err != nil {
 		var zero T
 		return zero, err

@@ -9,7 +9,10 @@ import (
 	"time"
 
 	"github.com/townhall/townhall/internal/account"
+	"github.com/townhall/townhall/internal/errcode"
 	"github.com/townhall/townhall/internal/event"
+	"github.com/townhall/townhall/internal/ids"
+	"github.com/townhall/townhall/internal/invitation"
 	"github.com/townhall/townhall/internal/room"
 )
 
@@ -60,11 +63,14 @@ func (r *eventPatchRequest) validate() error {
 type eventInviteRequest struct {
 	Usernames []string `json:"usernames"`
 	Message   string   `json:"message"`
+	Link      bool     `json:"link"`   // also invite someone without an account, through a link
+	Name      string   `json:"name"`   // their name (with link)
+	Public    bool     `json:"public"` // anyone may read the invitations and their threads
 }
 
 func (r *eventInviteRequest) validate() error {
-	if len(r.Usernames) == 0 || len(r.Usernames) > event.MaxInvitees {
-		return fmt.Errorf("%w: name 1 to %d usernames", errInvalid, event.MaxInvitees)
+	if len(r.Usernames) == 0 && !r.Link || len(r.Usernames) > event.MaxInvitees {
+		return fmt.Errorf("%w: name 1 to %d usernames, or ask for a link", errInvalid, event.MaxInvitees)
 	}
 	return nil
 }
@@ -330,6 +336,8 @@ type eventInvitationView struct {
 	Text       string    `json:"text,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
 	AnsweredAt time.Time `json:"answered_at,omitzero"`
+	Code       string    `json:"code,omitempty"` // the invitation's page, /i/{code}
+	URL        string    `json:"url,omitempty"`
 }
 
 func (a *API) viewEventInvitation(r *http.Request, inv event.Invitation) eventInvitationView {
@@ -360,33 +368,87 @@ func (a *API) inviteToEvent(w http.ResponseWriter, r *http.Request, u account.Us
 		a.writeError(w, r, err)
 		return
 	}
+	id := r.PathValue("id")
 	users, err := a.userIDs(r, u, req.Usernames)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	if _, err := a.events.Invite(r.Context(), u.ID, r.PathValue("id"), users, req.Message); err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	list, err := a.events.Invitations(r.Context(), u.ID, r.PathValue("id"))
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
 	var mine []event.Invitation
-	for _, inv := range list {
-		for _, id := range users {
-			if inv.UserID == id {
-				mine = append(mine, inv)
+	if len(users) > 0 {
+		if _, err := a.events.Invite(r.Context(), u.ID, id, users, req.Message); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		list, err := a.events.Invitations(r.Context(), u.ID, id)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		for _, inv := range list {
+			for _, uid := range users {
+				if inv.UserID == uid {
+					mine = append(mine, inv)
+				}
 			}
 		}
 	}
 	out := make([]eventInvitationView, len(mine))
+	var news []invitation.NewPage
 	for i, inv := range mine {
 		out[i] = a.viewEventInvitation(r, inv)
+		news = append(news, invitation.NewPage{Target: invitation.Target{EventID: id}, InviterID: u.ID, InviteeID: inv.UserID,
+			Message: req.Message, ToStage: inv.ToStage, Public: req.Public})
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"invitations": out})
+	resp := map[string]any{"invitations": out}
+	if a.invitations != nil {
+		made, err := a.invitations.Create(r.Context(), news)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		for i, c := range made {
+			out[i].Code, out[i].URL = c.Code, c.URL
+		}
+	}
+	if req.Link {
+		link, err := a.eventLink(r, u, id, req)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		resp["invitation"] = link
+	}
+	writeJSON(w, http.StatusCreated, resp)
+}
+
+// eventLink invites someone without an account to an event: a sign-up code and
+// the page that holds it. The same rules as an invitation by name: the event
+// must take invitations from u (a closed one: its hosts only).
+func (a *API) eventLink(r *http.Request, u account.User, id string, req eventInviteRequest) (*pageLinkView, error) {
+	if a.invitations == nil {
+		return nil, errcode.New(errcode.Unavailable, "invitation pages are not available")
+	}
+	e, err := a.events.Get(r.Context(), u.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case e.Cancelled() || e.Started():
+		return nil, event.ErrClosed
+	case e.RoomType == room.Closed && !e.IsHost(u.ID):
+		return nil, event.ErrInviteClosed
+	}
+	code, err := a.accounts.CreateRoomInvite(r.Context(), u, "")
+	if err != nil {
+		return nil, err
+	}
+	made, err := a.invitations.Create(r.Context(), []invitation.NewPage{{Target: invitation.Target{EventID: id},
+		InviterID: u.ID, InviteeName: req.Name, SignupCode: code.Code, Message: req.Message, ToStage: e.IsHost(u.ID), Public: req.Public}})
+	if err != nil {
+		return nil, err
+	}
+	return &pageLinkView{Code: made[0].Code, URL: made[0].URL, InviteeURL: made[0].KeyURL, Public: req.Public}, nil
 }
 
 func (a *API) eventInvitations(w http.ResponseWriter, r *http.Request, u account.User) {
@@ -415,9 +477,34 @@ func (a *API) answerEvent(w http.ResponseWriter, r *http.Request, u account.User
 		a.writeError(w, r, err)
 		return
 	}
+	id := r.PathValue("id")
 	status := map[string]string{"accept": event.AnswerAccepted, "decline": event.AnswerDeclined,
 		"question": event.AnswerQuestion}[req.Answer]
-	inv, err := a.events.Answer(r.Context(), u.ID, r.PathValue("id"), status, req.Text)
+	if a.invitations != nil && ids.Valid(id) {
+		// The invitation's page keeps the thread: answer through it.
+		v := invitation.Viewer{User: u.ID}
+		if act := actorOf(r); act.Acting() {
+			v.Delegate = act.Delegate.ID
+		}
+		if code, err := a.invitations.Find(r.Context(), invitation.Of{EventID: id, InviteeID: u.ID}, v); err == nil {
+			if _, err := a.invitations.Answer(r.Context(), code, v, invitation.Answer{Answer: req.Answer, Text: req.Text}); err != nil {
+				a.writeError(w, r, err)
+				return
+			}
+			list, err := a.events.Invitations(r.Context(), u.ID, id)
+			if err != nil {
+				a.writeError(w, r, err)
+				return
+			}
+			for _, inv := range list {
+				if inv.UserID == u.ID {
+					writeJSON(w, http.StatusOK, a.viewEventInvitation(r, inv))
+					return
+				}
+			}
+		}
+	}
+	inv, err := a.events.Answer(r.Context(), u.ID, id, status, req.Text)
 	if err != nil && inv.EventID == "" {
 		a.writeError(w, r, err)
 		return

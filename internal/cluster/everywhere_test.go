@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/townhall/townhall/client"
+	"github.com/townhall/townhall/internal/testwait"
 )
 
 // within is how soon what happens on one node shows on another.
@@ -142,6 +144,58 @@ func TestEverythingWorksFromAnyNode(t *testing.T) {
 			t.Fatalf("inviting through c a room on a: %v", err)
 		}
 		notification(t, eveSock, "invitation", within)
+	})
+
+	t.Run("an invitation's page made on one node is read, answered and replied to on the others", func(t *testing.T) {
+		lea, _ := c.signUp(t, "a", "lea")
+		rm, err := lea.CreateRoom(ctxFor(t), client.RoomSpec{Title: "Pages", Type: "open"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.join("a", lea, rm.ID)
+		leaSock := c.userSock("a", lea)
+		var inv struct {
+			Invitation struct {
+				Code       string `json:"code"`
+				InviteeURL string `json:"invitee_url"`
+			} `json:"invitation"`
+		}
+		// c learns of the room on a through the directory, within a fraction of a second.
+		testwait.Until(t, within, "inviting through c", func() bool {
+			err = c.on("c", lea).Do(ctxFor(t), "POST", "/api/v1/rooms/"+rm.ID+"/invitations",
+				map[string]any{"usernames": []string{}, "link": true, "name": "Jane", "message": "Talk?", "public": true}, &inv)
+			return err == nil
+		}, func() string { return err.Error() })
+		_, key, _ := strings.Cut(inv.Invitation.InviteeURL, "#k=")
+		page := "/api/v1/i/" + inv.Invitation.Code
+		var v struct {
+			Room struct {
+				Stage []struct {
+					Username string `json:"username"`
+				} `json:"stage"`
+			} `json:"room"`
+			Thread []struct {
+				Text string `json:"text"`
+			} `json:"thread"`
+		}
+		if err := c.client("b").WithHeader("Townhall-Invitation-Key", key).Do(ctxFor(t), "GET", page, nil, &v); err != nil {
+			t.Fatalf("the page on b: %v", err)
+		}
+		if len(v.Room.Stage) != 1 || v.Room.Stage[0].Username != "lea" {
+			t.Fatalf("the room's stage seen from b: %+v", v.Room)
+		}
+		err = c.client("c").WithHeader("Townhall-Invitation-Key", key).Do(ctxFor(t), "POST", page+"/answer",
+			map[string]string{"answer": "question", "name": "Jane's office", "text": "What about?"}, nil)
+		if err != nil {
+			t.Fatalf("asking on c: %v", err)
+		}
+		notification(t, leaSock, "invitation_answer", within)
+		if err := c.on("b", lea).Do(ctxFor(t), "POST", page+"/reply", map[string]string{"text": "Libraries."}, nil); err != nil {
+			t.Fatalf("replying on b: %v", err)
+		}
+		if err := c.client("a").Do(ctxFor(t), "GET", page, nil, &v); err != nil || len(v.Thread) != 2 {
+			t.Fatalf("the public page on a: %+v %v", v.Thread, err)
+		}
 	})
 
 	t.Run("the login limit holds across nodes", func(t *testing.T) {

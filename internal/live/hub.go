@@ -79,6 +79,12 @@ type Options struct {
 	// connection negotiated over their room socket, and is heard only while
 	// the room says so.
 	Media Media
+	// Delivered, when set, is told of every notification once it is stored
+	// (Web Push sends it on to the user's closed apps).
+	Delivered func(ctx context.Context, n Notification)
+	// OnStage, when set, is told when someone with an account comes on a
+	// room's stage ("someone you follow is speaking"), off the room's goroutine.
+	OnStage func(ctx context.Context, roomID, title string, user Person) error
 }
 
 // Gate decides whether a notice of kind from sender may reach user: nil to deliver,

@@ -216,6 +216,10 @@ func (r *liveRoom) record(ev room.Event) {
 		id, at := r.id, e.Since
 		if p := r.person(e.UserID); !p.Guest {
 			r.hub.persist("speaker", func(ctx context.Context) error { return st.AddSpeaker(ctx, id, e.UserID, at) })
+			if on := r.hub.opts.OnStage; on != nil {
+				title := r.cfg.Title
+				r.hub.persist("on stage", func(ctx context.Context) error { return on(ctx, id, title, p) })
+			}
 		}
 	case room.RoomEnded:
 		id, at, epoch := r.id, r.hub.now(), r.lease.Epoch()

@@ -158,5 +158,8 @@ func (h *Hub) Notify(ctx context.Context, user, kind string, data any) error {
 	if err := h.publishUser(ctx, user, userMsg{Type: userNotification, Wire: msg}); err != nil {
 		h.log.Warn("pushing a notification to the user's sockets", "user", user, "err", err)
 	}
+	if h.opts.Delivered != nil {
+		h.opts.Delivered(ctx, n)
+	}
 	return nil
 }

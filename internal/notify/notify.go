@@ -31,13 +31,15 @@ const (
 	KindEventCancelled        = "event_cancelled"         // an event you follow is cancelled
 	KindClubRequest           = "club_request"            // someone asks to join your club
 	KindClubRequestDecided    = "club_request_decided"    // your request to join a club was decided
+	KindInvitationReply       = "invitation_reply"        // the inviter answered your question
+	KindSpeaking              = "speaking"                // someone you follow is speaking in a room
 )
 
 // Kinds lists every notification kind, the ones a user may mute.
 func Kinds() []string {
 	return []string{KindInvitation, KindInvitationAnswer, KindPing, KindNewFollower, KindMadeModerator,
 		KindEventInvitation, KindEventInvitationAnswer, KindEventReminder, KindEventLive, KindEventUpdated,
-		KindEventCancelled, KindClubRequest, KindClubRequestDecided}
+		KindEventCancelled, KindClubRequest, KindClubRequestDecided, KindInvitationReply, KindSpeaking}
 }
 
 // DefaultPingsPerHour is the default cap on pings one sender sends per hour.

@@ -1,6 +1,9 @@
 package server
 
-import "github.com/townhall/townhall/internal/live"
+import (
+	"github.com/townhall/townhall/internal/live"
+	"github.com/townhall/townhall/internal/push"
+)
 
 // Option tunes a Server beyond its Config: knobs that are not flags, for tests
 // and for programs that embed the server.
@@ -11,4 +14,10 @@ type Option func(*Server)
 // heartbeat period.
 func WithLiveOptions(f func(*live.Options)) Option {
 	return func(s *Server) { s.liveOpts = append(s.liveOpts, f) }
+}
+
+// WithPushOptions lets f adjust the Web Push service's options (tests let it
+// post to a push service on loopback).
+func WithPushOptions(f func(*push.Options)) Option {
+	return func(s *Server) { s.pushOpts = append(s.pushOpts, f) }
 }

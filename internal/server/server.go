@@ -21,6 +21,7 @@ import (
 	"github.com/townhall/townhall/internal/config"
 	"github.com/townhall/townhall/internal/live"
 	"github.com/townhall/townhall/internal/moderation"
+	"github.com/townhall/townhall/internal/push"
 	"github.com/townhall/townhall/internal/store"
 	"github.com/townhall/townhall/internal/web"
 )
@@ -37,6 +38,7 @@ type Server struct {
 	ln       net.Listener
 	ready    chan struct{}
 	liveOpts []func(*live.Options) // from WithLiveOptions
+	pushOpts []func(*push.Options) // from WithPushOptions
 }
 
 // New opens the store (running migrations) and builds the services. Call Run to
@@ -145,6 +147,15 @@ func (s *Server) Run(ctx context.Context) error {
 		Cluster:           cl.seams(),
 		MaxSocketsPerUser: s.cfg.MaxSocketsPerUser, Media: mediaServer,
 		MaxGuestSocketsPerAddr: s.cfg.MaxGuestsPerIP, MaxGuests: s.cfg.MaxGuestsPerRoom, MaxGuestsPerAddr: s.cfg.MaxGuestsPerIPRoom}
+	pusher, err := newPush(ctx, s.db, s.URL(), s.log, s.pushOpts)
+	if err != nil {
+		return err
+	}
+	hubOpts.Delivered = func(ctx context.Context, n live.Notification) {
+		if p, ok := payloadOf(n); ok {
+			pusher.Enqueue(push.Message{UserID: n.UserID, Payload: p})
+		}
+	}
 	var team *team // made after the hub, which it needs; the hub calls back into it
 	hubOpts.RoomDelegates = func(ctx context.Context, owner string) ([]string, error) {
 		return team.delegation.RoomDelegates(ctx, owner)
@@ -158,6 +169,9 @@ func (s *Server) Run(ctx context.Context) error {
 	hubOpts.Gate = gateFunc(func(ctx context.Context, user, kind, sender string) error {
 		return team.notify.Allow(ctx, user, kind, sender)
 	})
+	hubOpts.OnStage = func(ctx context.Context, roomID, title string, p live.Person) error {
+		return speakingPushes(s.db, s.hub, team.notify, pusher)(ctx, roomID, title, p)
+	}
 	for _, f := range s.liveOpts {
 		f(&hubOpts)
 	}
@@ -168,6 +182,7 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}
 	team = newTeam(s.db, s.accounts, s.hub, s.log, cl.pingLimiter(), s.cfg.ReminderClaim)
+	pages := newPages(s.db, s.accounts, s.hub, team, s.URL(), s.cfg.InviteTTL)
 	s.api = api.New(api.Options{
 		Accounts: s.accounts, Hub: s.hub, Log: s.log, Registry: reg, PublicURL: s.URL(),
 		LoginPerMinute: s.cfg.LoginPerMinute, LookupPerSecond: s.cfg.LookupPerSecond,
@@ -175,8 +190,11 @@ func (s *Server) Run(ctx context.Context) error {
 		Notify: team.notify, Search: team.search, GuestKey: guestKey, TrustedProxies: s.cfg.TrustedProxies,
 		Limiters: cl.limiters(), Nodes: cl.nodes(),
 		Photos: s.db, Moderation: moderation.NewService(s.db, nil), Figures: s.db.Figures,
+		Invitations: pages, Push: pusher, PushKinds: PushKinds(),
 	})
-	s.api.Handle("/", web.Handler(web.Options{Nodes: cl.nodeURLs()}))
+	sh := newShares(s.db, s.hub, s.URL())
+	s.api.Handle("GET /preview/{kind}/{file}", sh)
+	s.api.Handle("/", web.Handler(web.Options{Nodes: cl.nodeURLs(), Preview: sh.Preview}))
 	handler := s.api.Handler() // with HSTS on every response over TLS (api.SecurityHeaders)
 	tlsCfg, stopACME, err := s.tlsConfig(ctx)
 	if err != nil {
@@ -196,6 +214,10 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	go s.sweepSessions(ctx)
 	go team.scheduler.Run(ctx)
+	pushCtx, stopPush := context.WithCancel(context.WithoutCancel(ctx))
+	pushDone := make(chan struct{})
+	go func() { pusher.Run(pushCtx); close(pushDone) }()
+	defer func() { stopPush(); <-pushDone }()
 
 	errc := make(chan error, 1)
 	ln := s.ln

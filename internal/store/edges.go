@@ -101,3 +101,26 @@ func (db *DB) FollowingIDs(ctx context.Context, userID string, limit int) ([]str
 	}
 	return out, wrap("following ids", rows.Err())
 }
+
+// FollowerIDs returns the IDs of up to limit users who follow userID, the newest
+// followers first.
+func (db *DB) FollowerIDs(ctx context.Context, userID string, limit int) ([]string, error) {
+	if err := checkLimit("follower ids", limit); err != nil {
+		return nil, err
+	}
+	rows, err := db.query(ctx, db.sql, `SELECT follower FROM follows WHERE followee = ?
+		ORDER BY created_at DESC, follower DESC LIMIT ?`, userID, limit)
+	if err != nil {
+		return nil, wrap("follower ids", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, wrap("follower ids", err)
+		}
+		out = append(out, id)
+	}
+	return out, wrap("follower ids", rows.Err())
+}

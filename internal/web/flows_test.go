@@ -278,7 +278,7 @@ func TestInvitedUserAsksAQuestionThenAcceptsAndLandsOnStage(t *testing.T) {
 	mod.fill("Usernames", "bob")
 	mod.fill("Message (optional)", "Come tell us about the new app!")
 	mod.clickText("Send invitations")
-	mod.waitFor("bob pending", `document.querySelector(".sent-row[data-status=pending]")?.textContent.includes("Bob Builder")`)
+	mod.waitFor("bob invited", `[...document.querySelectorAll("[data-testid=sent-invitation]")].some((e) => e.textContent.includes("Bob Builder") && e.querySelector("[data-status=sent]"))`)
 
 	// The bell shows it; the notification page has the invitation.
 	bob.waitFor("the unread badge", `document.querySelector("[data-testid=bell] .badge")?.textContent === "1"`)
@@ -290,7 +290,7 @@ func TestInvitedUserAsksAQuestionThenAcceptsAndLandsOnStage(t *testing.T) {
 	bob.clickText("Send question")
 	bob.waitFor("the question sent", `!!document.querySelector("[data-testid=question-sent]")`)
 
-	mod.waitFor("the question, live", `document.querySelector(".sent-row[data-status=question]")?.textContent.includes("Should I bring notes?")`)
+	mod.waitFor("the question, live", `[...document.querySelectorAll("[data-testid=sent-invitation]")].some((e) => e.querySelector("[data-status=question]") && e.textContent.includes("Should I bring notes?"))`)
 	mod.click(`dialog[open] .sheet-head button`) // close the sheet
 	mod.waitFor("the sheet closed", `!document.querySelector("dialog[open]")`)
 
@@ -317,19 +317,19 @@ func TestInvitedUserAsksAQuestionThenAcceptsAndLandsOnStage(t *testing.T) {
 		copyFile(t, phone, filepath.Join("..", "..", "docs", "screenshot-room.png"))
 	}
 
-	// Someone without an account gets a link; signing up through it lands them
-	// in the room.
+	// Someone without an account gets the link of the invitation's page; signing
+	// up there and accepting lands them in the room.
 	mod.clickText("Invite")
-	mod.clickText("Create a sign-up link")
-	mod.waitFor("the link", `document.querySelector("[data-testid=invite-link]")?.value.includes("/join/")`)
+	mod.clickText("Create their invitation link")
+	mod.waitFor("the link", `document.querySelector("[data-testid=invite-link]")?.value.includes("/i/")`)
 	link := eval[string](mod, `document.querySelector("[data-testid=invite-link]").value`)
 	eve := b.user("eve", ts.url)
-	eve.open(ts.rewrite(link))
-	eve.waitText("Ada Admin invited you")
+	eve.open(link[strings.Index(link, "/i/"):])
+	eve.waitText("Ada Admin invites you to talk")
 	eve.fill("Username", "eve")
 	eve.fill("Your name", "Eve")
 	eve.fill("Password", password)
-	eve.clickText("Join townhall")
+	eve.clickText("Sign up and accept")
 	eve.waitFor("the room", fmt.Sprintf(`location.pathname === "/rooms/%s" && !!document.querySelector(".room .stage-grid")`, roomID))
 	eve.waitText("Product feedback hour")
 }

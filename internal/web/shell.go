@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"html/template"
@@ -19,8 +20,25 @@ var shellTemplate = template.Must(template.New("shell").Parse(`<!doctype html>
 <meta name="theme-color" content="#fbf6ef" media="(prefers-color-scheme: light)">
 <meta name="theme-color" content="#171412" media="(prefers-color-scheme: dark)">
 <meta name="color-scheme" content="light dark">
-<title>{{.Name}}</title>
-<link rel="icon" href="{{.Icon}}" type="image/svg+xml">
+<title>{{with .Meta}}{{.Title}} · {{end}}{{.Name}}</title>
+{{with .Meta}}<meta name="description" content="{{.Description}}">
+<meta property="og:site_name" content="{{$.Name}}">
+<meta property="og:type" content="website">
+<meta property="og:title" content="{{.Title}}">
+<meta property="og:description" content="{{.Description}}">
+<meta property="og:url" content="{{.URL}}">
+<meta property="og:image" content="{{.Image}}">
+<meta property="og:image:type" content="image/png">
+<meta property="og:image:width" content="1200">
+<meta property="og:image:height" content="630">
+<meta property="og:image:alt" content="{{.Title}}">
+<meta name="twitter:card" content="summary_large_image">
+<meta name="twitter:title" content="{{.Title}}">
+<meta name="twitter:description" content="{{.Description}}">
+<meta name="twitter:image" content="{{.Image}}">
+{{end}}<link rel="icon" href="{{.Icon}}" type="image/svg+xml">
+<link rel="manifest" href="/manifest.webmanifest">
+<link rel="apple-touch-icon" href="/icons/192.png">
 <link rel="stylesheet" href="{{.CSS}}">
 {{range .Modules}}<link rel="modulepreload" href="{{.}}">
 {{end}}<script type="module" src="{{.App}}"></script>
@@ -41,21 +59,53 @@ type shell struct {
 }
 
 func renderShell(name string, a *assets) *shell {
+	body, err := shellPage(name, a, nil)
+	if err != nil {
+		panic("web: rendering the shell: " + err.Error())
+	}
+	sum := sha256.Sum256(body)
+	return &shell{body: body, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+}
+
+// shellPage renders the shell, with a shareable page's preview when meta is set.
+func shellPage(name string, a *assets, meta *Preview) ([]byte, error) {
 	var mods []string
 	for _, m := range a.modules() {
-		if m != "app.js" {
+		if m != "app.js" && m != "sw.js" {
 			mods = append(mods, a.url(m))
 		}
 	}
 	var buf bytes.Buffer
 	err := shellTemplate.Execute(&buf, map[string]any{
 		"Name": name, "Icon": a.url("icon.svg"), "CSS": a.url("style.css"), "App": a.url("app.js"), "Modules": mods,
+		"Meta": meta,
 	})
+	return buf.Bytes(), err
+}
+
+// shareShell serves the shell of a shareable page (a room, an event, a club, a
+// profile, an invitation) with the tags that make a link to it unfold into a
+// card elsewhere: Open Graph and Twitter's. What they say comes from preview,
+// which says nothing about what a stranger may not see.
+type shareShell struct {
+	name    string
+	assets  *assets
+	kind    string // room, event, club, user, invitation
+	param   string // the path value naming it
+	preview func(ctx context.Context, kind, id string) Preview
+}
+
+func (s *shareShell) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := s.preview(r.Context(), s.kind, r.PathValue(s.param))
+	body, err := shellPage(s.name, s.assets, &p)
 	if err != nil {
-		panic("web: rendering the shell: " + err.Error())
+		http.Error(w, "rendering the page", http.StatusInternalServerError)
+		return
 	}
-	sum := sha256.Sum256(buf.Bytes())
-	return &shell{body: buf.Bytes(), etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	w.Write(body)
 }
 
 func (s *shell) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -33,20 +33,30 @@
 //     (api.js adds Townhall-Acting-As to the requests of the delegation's
 //     scopes only; rooms and sockets are always the user's own).
 //   - when.js: dates and IANA time zones for events, with Intl only.
+//   - share.js: Share (the phone's share sheet, or the clipboard).
+//   - sw.js: the service worker, served at /sw.js: it shows Web Push
+//     notifications and opens the app where they point; with the manifest
+//     (/manifest.webmanifest, PNG icons at /icons/) the app installs.
 //   - views/*.js: one module per page (hallway, room, join, login, profile,
-//     notifications, invitation, events and event, clubs and club, settings,
-//     search, admin, reset) and their parts (ui, invite, answer, report, and
+//     notifications, invitation, invitationpage (/i/{code}), invitations,
+//     events and event, clubs and club, settings, search, admin, reset) and
+//     their parts (ui, invite, answer, thread, publicinvitations, report, and
 //     account: photo, password, devices, deleting the account).
 //   - dom.js's avatar draws a person's photo (GET /api/v1/photos/...) or their
 //     initials on one of 16 colours, kept distinct within the room on screen.
 //
 // Unknown paths get the shell with the status 404: the app draws its own page.
 //
+// The shareable pages (a room, an event, a club, a profile, an invitation) carry
+// Open Graph and Twitter card tags from Options.Preview, so that a link pasted
+// elsewhere unfolds into a card.
+//
 // The app talks to the HTTP API (docs/api.md) with the session cookie and to the
 // room and user sockets of internal/live.
 package web
 
 import (
+	"context"
 	"embed"
 	"fmt"
 	"net/http"
@@ -65,6 +75,20 @@ type Options struct {
 	// nodes: the join API may send the room socket to any of them, so the
 	// Content-Security-Policy lets the page connect there too. Nil: one node.
 	Nodes func() []string
+	// Preview, when set, tells what a shareable page (kind room, event, club,
+	// user or invitation, and its ID, username or code) says about itself in
+	// the tags a link unfurler reads. Nil: the pages carry none.
+	Preview func(ctx context.Context, kind, id string) Preview
+}
+
+// Preview is what a shareable page says to a link unfurler (Open Graph,
+// Twitter cards): a title, a description, its card's image and its own URL,
+// both absolute.
+type Preview struct {
+	Title       string
+	Description string
+	Image       string
+	URL         string
 }
 
 // contentSecurityPolicy allows nothing but this origin: no inline scripts or
@@ -111,6 +135,7 @@ var appRoutes = []string{
 	"GET /rooms/{id}",
 	"GET /u/{username}",
 	"GET /notifications",
+	"GET /invitations",
 	"GET /invitations/{id}",
 	"GET /events",
 	"GET /events/{id}",
@@ -120,6 +145,17 @@ var appRoutes = []string{
 	"GET /search",
 	"GET /admin",
 	"GET /reset/{token}",
+	"GET /i/{code}",
+}
+
+// shareable are the app routes a link to which unfolds into a card elsewhere:
+// the kind of thing each shows and the path value that names it.
+var shareable = map[string][2]string{
+	"GET /rooms/{id}":   {"room", "id"},
+	"GET /events/{id}":  {"event", "id"},
+	"GET /clubs/{id}":   {"club", "id"},
+	"GET /u/{username}": {"user", "username"},
+	"GET /i/{code}":     {"invitation", "code"},
 }
 
 // Handler returns the whole web app: the shell at every app route and the static
@@ -132,8 +168,15 @@ func Handler(opts Options) http.Handler {
 	shell := renderShell(opts.Name, a)
 	mux := http.NewServeMux()
 	for _, p := range appRoutes {
-		mux.Handle(p, shell)
+		var h http.Handler = shell
+		if sh, ok := shareable[p]; ok && opts.Preview != nil {
+			h = &shareShell{name: opts.Name, assets: a, kind: sh[0], param: sh[1], preview: opts.Preview}
+		}
+		mux.Handle(p, h)
 	}
+	mux.HandleFunc("GET /sw.js", a.serveAtRoot("sw.js"))
+	mux.HandleFunc("GET /manifest.webmanifest", manifest(opts.Name, a))
+	mux.HandleFunc("GET /icons/{file}", icons())
 	mux.Handle("GET /static/{hash}/{file...}", a)
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, a.url("icon.svg"), http.StatusMovedPermanently)

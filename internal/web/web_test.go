@@ -31,7 +31,7 @@ var scriptSrc = regexp.MustCompile(`<script type="module" src="(/static/[0-9a-f]
 
 func TestEveryAppRouteServesTheShellWithStrictHeaders(t *testing.T) {
 	h := web.Handler(web.Options{})
-	for _, path := range []string{"/", "/join/CODE", "/login", "/rooms/abc", "/u/ada", "/notifications", "/invitations/xyz",
+	for _, path := range []string{"/", "/join/CODE", "/login", "/rooms/abc", "/u/ada", "/notifications", "/invitations", "/i/CODE", "/invitations/xyz",
 		"/events", "/events/e1k", "/clubs", "/clubs/c4d", "/settings", "/search"} {
 		t.Run(path, func(t *testing.T) {
 			res, body := get(t, h, path)

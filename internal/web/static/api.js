@@ -25,6 +25,9 @@ const SCOPED = [
   ['GET', /^\/invitations(\/[^/]+)?$/, 'invitations'],
   ['POST', /^\/invitations\/[^/]+\/answer$/, 'invitations'],
   ['GET', /^\/me\/event-invitations$/, 'invitations'],
+  ['GET', /^\/i(\/[^/]+)?$/, 'invitations'],
+  ['PATCH', /^\/i\/[^/]+$/, 'invitations'],
+  ['POST', /^\/i\/[^/]+\/(answer|reply)$/, 'invitations'],
 ];
 
 let acting = null; // {username, scopes: Set} while the user acts for someone
@@ -50,8 +53,9 @@ export function actingScope(method, path) {
 // the decoded JSON (null for 204) or rejects with an ApiError. While the user
 // acts for someone, the requests of the delegation's scopes carry the
 // Townhall-Acting-As header; { self: true } sends one as the user regardless.
-export async function api(method, path, body, { self = false } = {}) {
-  const init = { method, credentials: 'same-origin', headers: {} };
+// headers adds request headers (an invitation's key).
+export async function api(method, path, body, { self = false, headers = {} } = {}) {
+  const init = { method, credentials: 'same-origin', headers: { ...headers } };
   if (!self && actingScope(method, path)) init.headers['Townhall-Acting-As'] = acting.username;
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';

@@ -12,6 +12,8 @@ import { roomView } from './views/room.js';
 import { profileView } from './views/profile.js';
 import { notificationsView } from './views/notifications.js';
 import { invitationView } from './views/invitation.js';
+import { invitationPageView } from './views/invitationpage.js';
+import { invitationsView, inviteFriendsSheet } from './views/invitations.js';
 import { eventsView, eventView } from './views/events.js';
 import { clubsView, clubView } from './views/clubs.js';
 import { settingsView } from './views/settings.js';
@@ -31,7 +33,9 @@ const routes = [
   [/^\/rooms\/([^/]+)$/, roomView, false],
   [/^\/u\/([^/]+)$/, profileView, true],
   [/^\/notifications$/, notificationsView, true],
+  [/^\/invitations$/, invitationsView, true],
   [/^\/invitations\/([^/]+)$/, invitationView, true],
+  [/^\/i\/([^/]+)$/, invitationPageView, false],
   [/^\/events$/, eventsView, true],
   [/^\/events\/([^/]+)$/, eventView, true],
   [/^\/clubs$/, clubsView, true],
@@ -114,6 +118,7 @@ function buildHeader() {
     nav.append(
       search,
       h('a', { href: '/search', class: 'icon-btn search-link', 'aria-label': 'Search' }, icon('search')),
+      h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Invite friends', title: 'Invite friends', 'data-testid': 'invite-friends', onclick: inviteFriendsSheet }, icon('invite')),
       h('a', { href: '/notifications', class: 'icon-btn bell', 'aria-label': 'Notifications', 'data-testid': 'bell' }, icon('bell')),
       h('a', { href: '/settings', class: 'icon-btn', 'aria-label': 'Settings', 'data-testid': 'settings-link' }, icon('gear')),
       h('a', { href: `/u/${encodeURIComponent(app.me.username)}`, class: 'me-link', 'aria-label': `Your profile (${app.me.display_name})` }, avatar(app.me, 'sm')),
@@ -360,6 +365,8 @@ window.__townhall = Object.freeze({
 
 async function boot() {
   buildFrame();
+  // The service worker shows pushed notifications and makes the app installable.
+  if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => {});
   try {
     const me = await get('/me');
     await signIn(me);

@@ -3,6 +3,7 @@
 // ask to join), leave; its admins approve requests, change roles, remove
 // members and edit the club; its leaders start club rooms and schedule its events.
 
+import { shareButton } from '../share.js';
 import { h, replace, icon, avatar, plural } from '../dom.js';
 import { get, post, patch, put, del, enc, ApiError } from '../api.js';
 import { app, toast } from '../state.js';
@@ -124,6 +125,7 @@ export async function clubView({ params }) {
       actions.push(edit);
     }
     if (lead) actions.push(h('a', { href: `/events?club=${enc(c.id)}&schedule=1`, class: 'btn' }, icon('calendar'), 'Schedule a club event'));
+    actions.push(shareButton(() => ({ url: `/clubs/${c.id}`, title: c.name }), { small: false }));
     if (role) {
       const leave = h('button', { type: 'button', class: 'btn btn-ghost danger-text' }, 'Leave the club');
       let armed = false;

@@ -4,11 +4,13 @@
 // click opens the room), edit, cancel, invite and the invitees' answers; for an
 // invitee, their answer.
 
+import { shareButton } from '../share.js';
+import { publicInvitations } from './publicinvitations.js';
 import { h, replace, icon, avatar } from '../dom.js';
 import { get, post, patch, del, put, enc, ApiError } from '../api.js';
 import { app, toast } from '../state.js';
 import { principal, actingFor } from '../acting.js';
-import { field, errorBox, busy, sheet } from './ui.js';
+import { field, errorBox, busy, sheet, copyButton } from './ui.js';
 import { browserZone, zones, toRFC3339, toLocalInput, soon, nowLocal, formatWhen, untilWords } from '../when.js';
 
 const ROOM_TYPES = [
@@ -273,7 +275,7 @@ export async function eventView({ params }) {
       actions.push(start);
     }
     if (!host && !e.cancelled) actions.push(notifyButton(e));
-    actions.push(icsLink(e));
+    actions.push(icsLink(e), shareButton(() => ({ url: `/events/${e.id}`, title: e.name })));
     if (host && !e.cancelled && !e.room_id) {
       const edit = h('button', { type: 'button', class: 'btn btn-small' }, 'Edit');
       edit.addEventListener('click', async () => {
@@ -308,7 +310,8 @@ export async function eventView({ params }) {
   };
 
   await draw();
-  return { title: e.name, el, destroy: () => { destroyed = true; } };
+  const invs = publicInvitations(`/events/${enc(e.id)}/public-invitations`);
+  return { title: e.name, el: h('div', { class: 'stack' }, el, invs.el), destroy: () => { destroyed = true; invs.destroy(); } };
 }
 
 // hostPanel: the invitees and their answers, and the form to invite more.
@@ -333,15 +336,28 @@ async function hostPanel(e) {
     const names = field('Invite people', { name: 'usernames', autocapitalize: 'none', spellcheck: 'false', placeholder: 'usernames', required: true },
       'Usernames separated by commas or spaces. Hosts’ guests land on stage when the room opens, unless a block stands between them and a host or another guest.');
     const msg = field('Message (optional)', { name: 'message', maxlength: 280 });
+    const pub = h('input', { type: 'checkbox', name: 'public' });
     const err = errorBox();
     const send = h('button', { type: 'submit', class: 'btn' }, icon('invite'), 'Send invitations');
-    form = h('form', { class: 'stack' }, names.el, msg.el, err.el, h('div', { class: 'row' }, send));
-    form.addEventListener('submit', (ev) => {
+    const who = field('Someone without an account? Their name', { name: 'invitee_name', maxlength: 50, autocomplete: 'off' });
+    const linkBtn = h('button', { type: 'button', class: 'btn btn-small' }, 'Create their invitation link');
+    const linkBox = h('div', { class: 'link-box' });
+    linkBtn.addEventListener('click', () => busy(linkBtn, async () => {
+      const r = await post(`/events/${enc(e.id)}/invitations`, { usernames: [], link: true, name: who.input.value.trim(), message: msg.input.value.trim(), public: pub.checked });
+      const url = r.invitation.invitee_url;
+      replace(linkBox, h('p', { class: 'hint' }, 'Send it to them alone: they answer without an account, and sign up to accept.'),
+        h('div', { class: 'row' }, h('input', { type: 'text', readonly: true, value: url, class: 'link-input', 'aria-label': 'Invitation link' }), copyButton(url)));
+    }, err));
+    form = h('div', { class: 'stack' }, h('form', { class: 'stack', id: 'event-invite-form' }, names.el, msg.el,
+      h('label', { class: 'check' }, pub, h('span', null, 'Public: anyone may read the invitations and their answers')), err.el, h('div', { class: 'row' }, send)),
+    who.el, h('div', { class: 'row' }, linkBtn), linkBox, h('a', { href: '/invitations', class: 'small' }, 'Every invitation you sent, with its answers'));
+    const realForm = form.querySelector('form');
+    realForm.addEventListener('submit', (ev) => {
       ev.preventDefault();
-      if (!form.reportValidity()) return;
+      if (!realForm.reportValidity()) return;
       busy(send, async () => {
         const usernames = names.input.value.split(/[\s,]+/).map((s) => s.replace(/^@/, '').toLowerCase()).filter(Boolean);
-        await post(`/events/${enc(e.id)}/invitations`, { usernames, message: msg.input.value.trim() });
+        await post(`/events/${enc(e.id)}/invitations`, { usernames, message: msg.input.value.trim(), public: pub.checked });
         names.input.value = '';
         msg.input.value = '';
         toast('Invitations sent.', 'info', 2500);

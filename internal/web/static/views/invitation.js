@@ -10,6 +10,12 @@ const STATUS = { pending: 'no answer yet', accepted: 'accepted', declined: 'decl
 
 export async function invitationView({ params }) {
   const inv = await get('/invitations/' + enc(params[0]));
+  // Every invitation has its page now: an invitee goes to theirs.
+  const own = (inv.recipients || []).find((r) => r.user.id === app.me.id && r.code);
+  if (own) {
+    app.navigate(`/i/${enc(own.code)}`, {}, { replace: true });
+    return { title: 'Invitation', el: h('p', { class: 'muted' }, 'Opening the invitation…') };
+  }
   let room = null;
   try {
     room = await get('/rooms/' + enc(inv.room_id));
@@ -20,7 +26,8 @@ export async function invitationView({ params }) {
   const answers = h('ul', { class: 'sent-list' });
   const draw = () => replace(answers, (inv.recipients || []).map((r) => h('li', { class: 'sent-row', 'data-status': r.status },
     avatar(r.user, 'sm'), h('span', { class: 'sent-name' }, r.user.display_name),
-    h('span', { class: `pill status-${r.status}` }, STATUS[r.status] || r.status), r.text ? h('q', { class: 'sent-text' }, r.text) : null)));
+    h('span', { class: `pill status-${r.status}` }, STATUS[r.status] || r.status), r.text ? h('q', { class: 'sent-text' }, r.text) : null,
+    r.code ? h('a', { href: `/i/${enc(r.code)}`, class: 'btn btn-small btn-ghost' }, 'Open') : null)));
   draw();
   const off = on('notification', (n) => {
     if (!n || n.kind !== 'invitation_answer' || !n.data || n.data.invitation_id !== inv.id) return;

@@ -28,11 +28,21 @@ function item(n) {
         d.to_stage ? ' — to speak' : ''));
       if (d.message) body.push(h('blockquote', null, d.message));
       body.push(answerControls(d.invitation_id, d.room_id));
+      body.push(h('a', { href: `/invitations/${enc(d.invitation_id)}`, class: 'small' }, 'Open the invitation'));
       break;
     case 'invitation_answer':
-      body.push(h('p', null, h('strong', null, from.display_name), ' ', ANSWERS[d.answer] || 'answered your invitation'));
+      body.push(h('p', null, h('strong', null, from.display_name), d.by ? ` (by ${d.by.display_name})` : '', ' ', ANSWERS[d.answer] || 'answered your invitation'));
       if (d.text) body.push(h('blockquote', null, d.text));
-      body.push(h('a', { href: `/invitations/${enc(d.invitation_id)}` }, 'See all answers'));
+      body.push(h('a', { href: d.code ? `/i/${enc(d.code)}` : `/invitations/${enc(d.invitation_id)}` }, d.answer === 'question' ? 'Answer it' : 'See all answers'));
+      break;
+    case 'invitation_reply':
+      body.push(h('p', null, h('strong', null, from.display_name), d.by ? ` (by ${d.by.display_name})` : '', ' answered about ', h('strong', null, d.title || 'their invitation')));
+      if (d.text) body.push(h('blockquote', null, d.text));
+      body.push(h('a', { href: `/i/${enc(d.code)}`, class: 'btn btn-small' }, 'See the invitation'));
+      break;
+    case 'speaking':
+      body.push(h('p', null, h('strong', null, from.display_name), ' is speaking in ', h('strong', null, d.room_title || 'a room')));
+      body.push(h('a', { href: `/rooms/${enc(d.room_id)}`, class: 'btn btn-primary btn-small', 'data-autojoin': '1' }, 'Listen'));
       break;
     case 'ping':
       body.push(h('p', null, h('strong', null, from.display_name), ' wants you in ', h('strong', null, d.room_title || 'a room')));
@@ -111,6 +121,7 @@ export async function notificationsView() {
   return {
     title: 'Notifications',
     destroy: off,
-    el: h('section', { class: 'notifications' }, h('div', { class: 'page-head' }, h('h1', null, 'Notifications')), list),
+    el: h('section', { class: 'notifications' }, h('div', { class: 'page-head' }, h('h1', null, 'Notifications'),
+      h('a', { href: '/invitations', class: 'btn btn-small' }, 'Your invitations')), list),
   };
 }

@@ -7,6 +7,8 @@ import { get, put, del, patch, post, enc } from '../api.js';
 import { app, toast } from '../state.js';
 import { field, errorBox, busy, sheet, copyButton } from './ui.js';
 import { reportSheet } from './report.js';
+import { shareButton } from '../share.js';
+import { publicInvitations } from './publicinvitations.js';
 
 // BLOCK_MEANS says what a block does (docs/api.md, the block endpoint), after the
 // blocked person's name or "they". The server holds every part of it: the account
@@ -48,7 +50,7 @@ export async function profileView({ params }) {
       actions.push(photo);
       const logout = h('button', { type: 'button', class: 'btn btn-ghost', 'data-testid': 'logout' }, 'Log out');
       logout.addEventListener('click', () => busy(logout, async () => { await app.signOut(); app.navigate('/login'); }, err));
-      actions.push(edit, invite, logout);
+      actions.push(edit, invite, h('a', { href: '/invitations', class: 'btn' }, 'Your invitations'), logout);
     } else {
       const follow = h('button', { type: 'button', class: p.you_follow ? 'btn' : 'btn btn-primary', 'aria-pressed': String(p.you_follow), disabled: p.you_block, 'data-testid': 'follow' },
         p.you_follow ? 'Following' : 'Follow');
@@ -92,7 +94,7 @@ export async function profileView({ params }) {
       p.invited_by ? h('p', { class: 'muted small' }, 'Invited by ', h('a', { href: `/u/${enc(p.invited_by.username)}` }, p.invited_by.display_name)) : null,
       p.disabled ? h('p', { class: 'notice notice-warn' }, 'This account is disabled.') : null,
       p.you_block ? h('p', { class: 'notice notice-soft', 'data-testid': 'you-block' }, `You block this person: they ${BLOCK_MEANS}`) : null,
-      h('div', { class: 'row wrap' }, actions),
+      h('div', { class: 'row wrap' }, actions, shareButton(() => ({ url: `/u/${p.username}`, title: p.display_name }))),
       own || p.you_block ? null : h('p', { class: 'muted small', 'data-testid': 'block-means' },
         `If you block ${p.display_name}, follows between you end, and they ${BLOCK_MEANS} You can still be in the same room.`),
       err.el));
@@ -122,5 +124,6 @@ export async function profileView({ params }) {
   };
 
   draw();
-  return { title: p.display_name, el };
+  const invs = publicInvitations(`/users/${enc(username)}/public-invitations`, { showTarget: true });
+  return { title: p.display_name, el: h('div', { class: 'stack' }, el, invs.el), destroy: invs.destroy };
 }

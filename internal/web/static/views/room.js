@@ -10,6 +10,8 @@ import { RoomSession } from '../roomsession.js';
 import { errorBox, busy, sheet } from './ui.js';
 import { inviteSheet } from './invite.js';
 import { reportSheet } from './report.js';
+import { shareButton, share } from '../share.js';
+import { publicInvitations } from './publicinvitations.js';
 
 
 const POLICIES = [
@@ -71,16 +73,20 @@ function previewView(id, info) {
     h('p', { class: 'muted' }, (info.stage || []).map((p) => p.display_name).join(', ') || 'Nobody on stage yet'),
     h('p', { class: 'counts center' }, plural((info.stage || []).length, 'speaker'), ' · ', plural(info.listener_count, 'listener')),
     button,
-    guest ? h('p', { class: 'muted small' }, 'Guests listen only. ', h('a', { href: '/login?next=' + enc(location.pathname) }, 'Log in'), ' to raise your hand.') : null);
+    guest ? h('p', { class: 'muted small' }, 'Guests listen only. ', h('a', { href: '/login?next=' + enc(location.pathname) }, 'Log in'), ' to raise your hand.') : null,
+    h('div', { class: 'row center' }, shareButton(() => ({ url: `/rooms/${id}`, title: info.title }))));
+  const invs = publicInvitations(`/rooms/${enc(id)}/public-invitations`);
+  const page = h('div', { class: 'stack' }, el, invs.el);
   let live = null;
   button.addEventListener('click', () => {
     const s = join(id, guest);
     live = liveView(s);
-    el.replaceWith(live.el);
+    invs.destroy();
+    page.replaceWith(live.el);
     const h1 = live.el.querySelector('h1');
     if (h1) { h1.setAttribute('tabindex', '-1'); h1.focus(); }
   });
-  return { title: info.title, el, destroy: () => live && live.destroy && live.destroy() };
+  return { title: info.title, el: page, destroy: () => { invs.destroy(); if (live && live.destroy) live.destroy(); } };
 }
 
 // liveView draws the room of session s and keeps it current.
@@ -91,9 +97,10 @@ function liveView(s) {
   const hands = h('section', { class: 'hands', 'aria-label': 'Raised hands' });
   const audience = h('section', { class: 'audience', 'aria-label': 'Audience' });
   const dock = h('div', { class: 'room-dock', role: 'toolbar', 'aria-label': 'Your controls' });
+  const invs = publicInvitations(`/rooms/${enc(s.id)}/public-invitations`);
   const body = h('div', { class: 'room-body' },
     h('section', { class: 'stage', 'aria-labelledby': 'stage-h' }, h('h2', { id: 'stage-h', class: 'section-title' }, 'On stage'), stage),
-    hands, audience);
+    hands, audience, invs.el);
   const el = h('section', { class: 'room', 'data-room-id': s.id }, head, notices, body, dock);
 
   const followed = new Map(); // speaker username → {at, ids: Set of the user IDs they follow}
@@ -178,6 +185,7 @@ function liveView(s) {
           h('span', { 'data-testid': 'listener-count' }, plural(r.listener_count, 'listener')),
           audioPill()) : null,
         r && r.description ? h('p', { class: 'room-desc' }, r.description) : null),
+      h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Share the room', 'data-testid': 'share', onclick: () => share(`/rooms/${s.id}`, r ? r.title : 'A room') }, icon('share')),
       s.isModerator ? h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Room settings', onclick: roomSettings }, icon('more'))
         : (app.me && r ? h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Report this room', 'data-testid': 'report-room',
           onclick: () => reportSheet('room', s.id, 'this room') }, icon('flag')) : null));
@@ -520,6 +528,7 @@ function liveView(s) {
       s.removeEventListener('servererror', onServerError);
       window.removeEventListener('online', online);
       clearTimeout(announceTimer);
+      invs.destroy();
     },
   };
 }

@@ -3,7 +3,7 @@
 // accounts the user may act for.
 
 import { h, replace, avatar, timeAgo, icon } from '../dom.js';
-import { get, put, del, enc } from '../api.js';
+import { get, put, post, del, enc } from '../api.js';
 import { app, toast, on } from '../state.js';
 import { actAs } from '../acting.js';
 import { field, errorBox, busy } from './ui.js';
@@ -24,7 +24,85 @@ export const KIND_WORDS = {
   event_cancelled: 'Cancelled events',
   club_request: 'Requests to join your clubs',
   club_request_decided: 'Answers to your club requests',
+  invitation_reply: 'Answers to your questions about an invitation',
+  speaking: 'Someone you follow is speaking',
 };
+
+// DEFAULT_PUSH are the kinds pushed to a device when it is turned on and none
+// were chosen yet.
+const DEFAULT_PUSH = ['invitation', 'invitation_answer', 'invitation_reply', 'speaking', 'event_reminder'];
+
+// base64ToBytes reads a base64url key (the server's VAPID key).
+function base64ToBytes(s) {
+  const b = atob(s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (s.length % 4)) % 4));
+  return Uint8Array.from(b, (c) => c.charCodeAt(0));
+}
+
+// pushSection turns Web Push on and off on this device, and chooses the kinds
+// pushed (muted kinds are never pushed: they are dropped before).
+function pushSection() {
+  const box = h('section', { class: 'card settings-section', 'aria-labelledby': 'push-h', 'data-testid': 'push-settings' });
+  const title = h('h2', { id: 'push-h' }, 'On this device, with the app closed');
+  if (!('serviceWorker' in navigator) || !('PushManager' in window)) {
+    replace(box, title, h('p', { class: 'muted' }, 'This browser cannot receive notifications while the app is closed.'));
+    return box;
+  }
+  const err = errorBox();
+  const state = h('p', { class: 'muted', 'data-testid': 'push-state' }, 'Checking…');
+  const toggle = h('button', { type: 'button', class: 'btn btn-primary', 'data-testid': 'push-toggle', disabled: true }, 'Turn on');
+  const kindsBox = h('fieldset', { class: 'stack tight' }, h('legend', null, 'Send me'));
+  const save = h('button', { type: 'button', class: 'btn' }, 'Save what is pushed');
+  let settings = null;
+  let sub = null;
+  const drawKinds = () => {
+    const on = new Set(settings.kinds);
+    replace(kindsBox, h('legend', null, 'Send me'), settings.all.map((k) => h('label', { class: 'check' },
+      h('input', { type: 'checkbox', value: k, checked: on.has(k), 'data-push-kind': k }), h('span', null, KIND_WORDS[k] || k))));
+  };
+  const drawState = () => {
+    const denied = typeof Notification !== 'undefined' && Notification.permission === 'denied';
+    state.textContent = denied ? 'Notifications are blocked for this site in your browser settings.'
+      : sub ? 'On: this device gets the kinds below even when the app is closed.' : 'Off on this device.';
+    toggle.textContent = sub ? 'Turn off' : 'Turn on';
+    toggle.disabled = denied && !sub;
+  };
+  const load = async () => {
+    settings = await get('/push');
+    const reg = await navigator.serviceWorker.register('/sw.js');
+    sub = await reg.pushManager.getSubscription();
+    drawKinds();
+    drawState();
+  };
+  toggle.addEventListener('click', () => busy(toggle, async () => {
+    const reg = await navigator.serviceWorker.ready;
+    if (sub) {
+      const endpoint = sub.endpoint;
+      await sub.unsubscribe().catch(() => {});
+      await post('/push/unsubscribe', { endpoint });
+      sub = null;
+    } else {
+      if (typeof Notification !== 'undefined' && Notification.permission !== 'granted') {
+        const p = await Notification.requestPermission();
+        if (p !== 'granted') throw new Error('Your browser did not allow notifications.');
+      }
+      sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: base64ToBytes(settings.public_key) });
+      await post('/push/subscriptions', sub.toJSON());
+      if (settings.kinds.length === 0) {
+        settings = await put('/push/kinds', { kinds: DEFAULT_PUSH.filter((k) => settings.all.includes(k)) });
+        drawKinds();
+      }
+    }
+    drawState();
+  }, err));
+  save.addEventListener('click', () => busy(save, async () => {
+    const kinds = [...kindsBox.querySelectorAll('input[data-push-kind]')].filter((i) => i.checked).map((i) => i.value);
+    settings = await put('/push/kinds', { kinds });
+    toast('Push settings saved.', 'info', 2000);
+  }, err));
+  replace(box, title, state, h('div', { class: 'row' }, toggle), kindsBox, h('div', { class: 'row' }, save), err.el);
+  load().catch((e) => { state.textContent = ''; err.show(e.message); });
+  return box;
+}
 
 const SCOPES = [
   ['events', 'Events', 'schedule, edit, cancel, start and invite to your events'],
@@ -178,7 +256,7 @@ export async function settingsView() {
   const el = h('section', { class: 'settings' },
       h('div', { class: 'page-head' }, h('div', null, h('h1', null, 'Settings'), h('p', { class: 'muted' }, icon('gear', 'tiny'), ` Signed in as @${app.me.username}.`))),
       photoSection(), passwordSection(), sessions,
-      notificationSection(), delegatesSection(() => {}), auditSection(), dlg.el, deleteSection());
+      notificationSection(), delegatesSection(() => {}), auditSection(), dlg.el, pushSection(), deleteSection());
   el.addEventListener('changed', () => sessions.dispatchEvent(new Event('refresh'))); // a new password signed the others out
   return { title: 'Settings', destroy: () => offs.forEach((f) => f()), el };
 }
