@@ -59,7 +59,7 @@ func dialRoom(ctx context.Context, hc *http.Client, base, roomID, token string) 
 }
 
 var (
-	typeOffer = []byte(`"type":"offer"`)
+	typeOffer     = []byte(`"type":"offer"`)
 	typeError     = []byte(`"type":"error"`)
 	typeReactions = []byte(`"type":"reactions"`)
 )
