@@ -66,6 +66,14 @@ type Config struct {
 	NATSRoutes        []string // the other embedded servers' route URLs
 	NodeName          string   // this node's name in the cluster; default: the host name
 	Region            string   // this node's region, for routing joins
+	// RelayListen is where this node's relay takes the audio of rooms spread
+	// over nodes (UDP); RelayAdvertise is the address the other nodes send it
+	// to (default: the listen address, or the public URL's host with its port).
+	RelayListen    string
+	RelayAdvertise string
+	// NodeMaxSockets caps the sockets the join API sends to one node while
+	// another has room (0: no cap).
+	NodeMaxSockets int
 	// ReminderClaim is how long a node's claim on a reminder lasts before
 	// another node sends it (its sender died between claiming and sending).
 	ReminderClaim time.Duration
@@ -103,6 +111,7 @@ func Default() Config {
 		NATSListen:         ":4222",
 		ReminderClaim:      30 * time.Second,
 		NATSClusterListen:  ":6222",
+		RelayListen:        ":7883",
 	}
 }
 
@@ -194,6 +203,9 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.Func("nats-routes", "route URLs of the other nodes' embedded NATS servers (comma-separated nats-route://host:6222)", list(&c.NATSRoutes))
 	fs.StringVar(&c.NodeName, "node-name", c.NodeName, "this node's name in the cluster (letters, digits, - and _; default: the host name)")
 	fs.StringVar(&c.Region, "region", c.Region, "this node's region, reported in the list of nodes")
+	fs.StringVar(&c.RelayListen, "relay-listen", c.RelayListen, "UDP address of this node's relay: the audio of rooms spread over nodes (IPv4)")
+	fs.IntVar(&c.NodeMaxSockets, "node-max-sockets", c.NodeMaxSockets, "a node of a cluster takes no more joins than this while another node has room (0: no cap); a room spreads over nodes as they fill")
+	fs.StringVar(&c.RelayAdvertise, "relay-advertise", c.RelayAdvertise, "the relay's address as the other nodes reach it (host:port; default: --relay-listen, or the public URL's host)")
 	fs.DurationVar(&c.ReminderClaim, "reminder-claim", c.ReminderClaim, "how long a node's claim on an event reminder lasts before another node sends it")
 	fs.Func("password-memory", fmt.Sprintf("argon2id memory cost in KiB (default %d)", c.PasswordMemoryKiB), func(s string) error {
 		var v uint32

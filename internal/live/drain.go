@@ -29,11 +29,11 @@ type JoinInfo struct {
 	TCP  string `json:"tcp,omitempty"`
 }
 
-// Route says which node to connect to for roomID: the room's owner. It refuses
-// what the room socket refuses before its upgrade (a closed room is not found but
-// to its members; a guest needs an open room that takes guests now) and leaves
-// the rest to the room's own rules on its socket. A room between two owners is
-// waited for, up to a few seconds.
+// Route says which node to connect to for roomID (routing.go chooses among the
+// nodes of a cluster). It refuses what the room socket refuses before its
+// upgrade (a closed room is not found but to its members; a guest needs an open
+// room that takes guests now) and leaves the rest to the room's own rules on its
+// socket. A room between two owners is waited for, up to a few seconds.
 func (h *Hub) Route(ctx context.Context, viewer, roomID string) (JoinInfo, error) {
 	deadline := time.Now().Add(moveWait)
 	for {
@@ -45,12 +45,11 @@ func (h *Hub) Route(ctx context.Context, viewer, roomID string) (JoinInfo, error
 			return JoinInfo{}, err
 		}
 		self := h.cl.Nodes.Self()
-		if _, mine := h.room(roomID); mine && !h.isDraining() {
-			info := JoinInfo{Node: self.Name, UDP: self.UDP, TCP: self.TCP}
-			if h.cl.Multi() {
-				info.URL = self.URL // its own address as the cluster knows it (a proxy's prefix)
-			}
-			return info, nil
+		if !h.cl.Multi() {
+			return JoinInfo{Node: self.Name, UDP: self.UDP, TCP: self.TCP}, nil
+		}
+		if n, ok := h.chooseNode(e); ok {
+			return JoinInfo{Node: n.Name, URL: n.URL, UDP: n.UDP, TCP: n.TCP}, nil
 		}
 		owner := e.Owner
 		if owner == self.Name || !h.isLiveNode(owner) {

@@ -80,6 +80,8 @@ func (h *Hub) revokeLocal(rv Revocation) {
 	}
 	if r, ok := h.room(rid); ok {
 		r.do(func() { r.revoke(rv) })
+	} else if er, ok := h.edgeOf(rid); ok {
+		er.revoke(rv)
 	}
 }
 

@@ -40,10 +40,16 @@ func (h *Hub) CheckJoinable(ctx context.Context, roomID string, who Person) erro
 		if who.Guest {
 			viewer = ""
 		}
-		if _, err := h.visibleEntry(ctx, viewer, roomID); err == nil {
-			return ErrWrongNode // the join API names the node that runs it
+		e, err := h.visibleEntry(ctx, viewer, roomID)
+		if err != nil {
+			return ErrRoomNotFound
 		}
-		return ErrRoomNotFound
+		if h.isDraining() {
+			return ErrMoving
+		}
+		// Another node runs it: this one is an edge of it, and the owner
+		// decides at the join.
+		return h.mayTry(ctx, viewer, e)
 	}
 	if h.isDraining() {
 		return ErrMoving
@@ -84,6 +90,10 @@ func (h *Hub) ServeRoom(w http.ResponseWriter, req *http.Request, roomID string,
 	r, ok := h.room(roomID)
 	if !ok {
 		h.releaseSocket(keys)
+		if h.cl.Multi() {
+			h.serveEdge(w, req, roomID, who, cred) // another node runs it
+			return
+		}
 		writeHTTPError(w, ErrRoomNotFound)
 		return
 	}
@@ -122,16 +132,18 @@ func (h *Hub) ServeRoom(w http.ResponseWriter, req *http.Request, roomID string,
 
 // startMedia offers c's participant their audio connection. A failure leaves the
 // room usable without audio and says so.
-func (h *Hub) startMedia(ctx context.Context, r *liveRoom, c *conn) {
+func (h *Hub) startMedia(ctx context.Context, r *liveRoom, c *conn) { h.startMediaIn(ctx, r.id, c) }
+
+func (h *Hub) startMediaIn(ctx context.Context, roomID string, c *conn) {
 	m := h.opts.Media
 	if m == nil {
 		return
 	}
-	sess, err := m.Connect(ctx, r.id, c.person.ID, func(cand ICECandidate) {
+	sess, err := m.Connect(ctx, roomID, c.person.ID, func(cand ICECandidate) {
 		c.send(mustJSON(candidateMsg{Type: MsgCandidate, Candidate: cand}))
 	})
 	if err != nil {
-		h.log.Warn("audio connection", "room", r.id, "user", c.person.ID, "err", err)
+		h.log.Warn("audio connection", "room", roomID, "user", c.person.ID, "err", err)
 		c.send(errorFrame("", errNoMedia))
 		return
 	}
@@ -140,7 +152,7 @@ func (h *Hub) startMedia(ctx context.Context, r *liveRoom, c *conn) {
 	sdp, err := sess.Offer(octx)
 	if err != nil {
 		sess.Close()
-		h.log.Warn("audio offer", "room", r.id, "user", c.person.ID, "err", err)
+		h.log.Warn("audio offer", "room", roomID, "user", c.person.ID, "err", err)
 		c.send(errorFrame("", errNoMedia))
 		return
 	}
@@ -315,8 +327,14 @@ func (r *liveRoom) join(c *conn, rel room.Relations, clubMember bool) error {
 	if c.cred.SessionID != "" {
 		r.sessions[id] = c.cred.SessionID
 	}
-	c.send(mustJSON(welcomeMsg{Type: "welcome", Protocol: ProtocolVersion, You: c.person, RoomID: r.id, Resumed: resumed}))
+	if !c.attach {
+		c.send(mustJSON(welcomeMsg{Type: "welcome", Protocol: ProtocolVersion, You: c.person, RoomID: r.id, Resumed: resumed}))
+	}
 	r.sendSnapshot(c, "")
+	if c.edge != nil {
+		// Their audio is gated on their edge: tell it what the room says.
+		c.edge.allow(c, id, r.st.Audible(id))
+	}
 	if !resumed && r.st.KeptOffStage(id) {
 		// Their join would have put them on stage: say why it did not, to them
 		// alone (the members saw a listener join).

@@ -128,24 +128,28 @@ func (s *Server) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	mediaServer, engine, err := s.startMedia(reg)
+	mediaServer, engine, rl, err := s.startMedia(ctx, reg)
 	if err != nil {
 		return err
 	}
 	defer engine.Close()
+	defer mediaServer.Close()
+	if rl != nil {
+		defer rl.Close()
+	}
 	stopPprof, err := s.startPprof()
 	if err != nil {
 		return err
 	}
 	defer stopPprof()
-	cl, err := s.startCluster(ctx, engine)
+	cl, err := s.startCluster(ctx, engine, rl)
 	if err != nil {
 		return err
 	}
 	defer cl.close()
 	hubOpts := live.Options{Store: s.db, Log: s.log, Grace: s.cfg.Grace, MaxParticipants: s.cfg.MaxParticipants,
 		Cluster:           cl.seams(),
-		MaxSocketsPerUser: s.cfg.MaxSocketsPerUser, Media: mediaServer,
+		MaxSocketsPerUser: s.cfg.MaxSocketsPerUser, Media: mediaServer, NodeMaxSockets: s.cfg.NodeMaxSockets,
 		MaxGuestSocketsPerAddr: s.cfg.MaxGuestsPerIP, MaxGuests: s.cfg.MaxGuestsPerRoom, MaxGuestsPerAddr: s.cfg.MaxGuestsPerIPRoom}
 	pusher, err := newPush(ctx, s.db, s.URL(), s.log, s.pushOpts)
 	if err != nil {

@@ -1,0 +1,167 @@
+package cluster_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/townhall/townhall/client"
+	"github.com/townhall/townhall/internal/bot"
+	"github.com/townhall/townhall/internal/testwait"
+)
+
+// socketsOn reads how many sockets each node holds, as node via sees them.
+func (c *testCluster) socketsOn(via string) map[string]int {
+	c.t.Helper()
+	out := map[string]int{}
+	for name, n := range c.nodesOf(via) {
+		if v, ok := n["sockets"].(float64); ok {
+			out[name] = int(v)
+		}
+	}
+	return out
+}
+
+// TestRoomAcrossNodes runs one room over three nodes: each node takes at most
+// one socket before the joins spread (--node-max-sockets 1), so the speaker is
+// on the room's owner and the listeners on the two other nodes (edges), which
+// get the room's events and audio from the owner over the relay. Then the owner
+// is killed with kill -9: another node takes the room, the listeners on the
+// edges keep their sockets (no reconnect) and hear the speaker again, back on
+// the new owner, within five seconds. Then an edge is killed: its listeners
+// come back through the node left, within five seconds too.
+func TestRoomAcrossNodes(t *testing.T) {
+	text := strings.Repeat("A room spread over many machines must keep every listener when one of them dies. ", 6)
+	ogg := speech(t, text)
+	c := startCluster(t, []string{"a", "b", "c"}, "--node-max-sockets", "1")
+	c.firstAdmin("ada")
+	spk, _ := c.signUp(t, "a", "speaker")
+	rm, err := spk.CreateRoom(ctxFor(t), client.RoomSpec{Title: "Spread", Type: "open"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var owner string // the node that runs the room (asking the join API would count as a join there)
+	testwait.Until(t, patience, "a node running the room", func() bool {
+		for name, n := range c.nodesOf("a") {
+			if n["rooms"] == float64(1) {
+				owner = name
+			}
+		}
+		return owner != ""
+	})
+	servers := c.url("a") + "," + c.url("b") + "," + c.url("c")
+	speaking := make(chan struct{})
+	var once sync.Once
+	speaker := c.runBot(t, bot.Config{Server: servers, Room: rm.ID, Token: spk.Token(), Speak: ogg,
+		LoopbackOnly: true, WaitForListener: true,
+		SpeakAfter: func(context.Context) error { once.Do(func() { close(speaking) }); return nil }})
+	testwait.Until(t, patience, "the speaker's socket on the owner", func() bool { return c.socketsOn(owner)[owner] == 1 },
+		func() string { return fmt.Sprint(c.socketsOn(owner), c.nodesOf(owner)) })
+
+	var others []string
+	for _, n := range []string{"a", "b", "c"} {
+		if n != owner {
+			others = append(others, n)
+		}
+	}
+	var listeners []*runningBot
+	for i := range 2 {
+		l, _ := c.signUp(t, others[i], fmt.Sprintf("lis%d", i+1))
+		listeners = append(listeners, c.runBot(t, bot.Config{Server: servers, Room: rm.ID, Token: l.Token(),
+			LoopbackOnly: true, Record: filepath.Join(t.TempDir(), fmt.Sprintf("lis%d.ogg", i+1))}))
+		testwait.Until(t, patience, "the listener's socket", func() bool {
+			total := 0
+			for _, n := range c.socketsOn(owner) {
+				total += n
+			}
+			return total == 2+i
+		})
+	}
+	if got := c.socketsOn(owner); got[owner] != 1 {
+		t.Fatalf("sockets by node %v: the listeners joined the owner %s, want them on edges", got, owner)
+	}
+	t.Run("the listeners on the edges are counted and seen by everyone", func(t *testing.T) {
+		for _, via := range []string{"a", "b", "c"} {
+			testwait.Until(t, patience, "the room as "+via+" shows it", func() bool {
+				r, err := c.on(via, spk).Room(ctxFor(t), rm.ID)
+				return err == nil && r.ListenerCount == 2 && len(r.Stage) == 1
+			})
+		}
+	})
+	select {
+	case <-speaking:
+	case <-time.After(patience):
+		t.Fatal("the speaker did not start speaking")
+	}
+	hearing := func(what string) {
+		t.Helper()
+		for i, lb := range listeners {
+			before := heardOf(lb.Stats())
+			testwait.Until(t, patience, what, func() bool { return heardOf(lb.Stats()) >= before+time.Second },
+				func() string { return fmt.Sprintf("listener %d", i+1) })
+		}
+	}
+	t.Run("the listeners on the edges hear the speaker on the owner", func(t *testing.T) {
+		hearing("the listeners hearing the speaker through the relay")
+	})
+	before := make([]time.Duration, len(listeners))
+	for i, lb := range listeners {
+		before[i] = heardOf(lb.Stats())
+	}
+	killed := time.Now()
+	c.stop(owner, syscall.SIGKILL)
+	t.Run("after kill -9 of the owner the edges' listeners hear the speaker again within 5 s without reconnecting", func(t *testing.T) {
+		for i, lb := range listeners {
+			testwait.Until(t, patience, "the speaker heard again", func() bool { return heardOf(lb.Stats()) >= before[i]+200*time.Millisecond },
+				func() string { return fmt.Sprintf("listener %d", i+1) })
+			back := time.Since(killed)
+			t.Logf("listener %d hears the speaker again %.1f s after the owner was killed", i+1, back.Seconds())
+			if back > 5*time.Second {
+				t.Errorf("listener %d: the audio came back %.1f s after the owner died, want within 5 s", i+1, back.Seconds())
+			}
+			if n := lb.Reconnects(); n != 0 {
+				t.Errorf("listener %d reconnected %d times, want 0: its node lived", i+1, n)
+			}
+		}
+	})
+	t.Run("after kill -9 of an edge its listeners come back through another node within 5 s", func(t *testing.T) {
+		alive := others
+		var newOwner string
+		testwait.Until(t, patience, "the new owner", func() bool {
+			for name, n := range c.nodesOf(alive[0]) {
+				if name != owner && n["rooms"] == float64(1) {
+					newOwner = name
+				}
+			}
+			return newOwner != ""
+		})
+		edge := alive[0]
+		if edge == newOwner {
+			edge = alive[1]
+		}
+		for i, lb := range listeners {
+			before[i] = heardOf(lb.Stats())
+		}
+		killed := time.Now()
+		c.stop(edge, syscall.SIGKILL)
+		for i, lb := range listeners {
+			testwait.Until(t, patience, "the speaker heard again", func() bool { return heardOf(lb.Stats()) >= before[i]+200*time.Millisecond },
+				func() string { return fmt.Sprintf("listener %d", i+1) })
+			back := time.Since(killed)
+			t.Logf("listener %d (%d reconnects) hears the speaker again %.1f s after the edge %s was killed", i+1, lb.Reconnects(), back.Seconds(), edge)
+			if back > 5*time.Second {
+				t.Errorf("listener %d: the audio came back %.1f s after its edge died, want within 5 s", i+1, back.Seconds())
+			}
+		}
+	})
+	speaker.stop(t)
+	for i, lb := range listeners {
+		rep := lb.stop(t)
+		t.Logf("listener %d: %d reconnects, %.1f s of audio", i+1, rep.Reconnects, heardOf(rep.Media).Seconds())
+	}
+}
