@@ -104,13 +104,13 @@ type API struct {
 	search     *search.Service
 	searches   limited
 
-	photos     PhotoStore
-	processor  *photo.Processor
-	uploads    limited
-	moderation *moderation.Service
-	reports    limited
-	resolvers  map[moderation.Kind]ReportResolver
-	figures    func(ctx context.Context) (users, disabled int, err error)
+	photos        PhotoStore
+	processor     *photo.Processor
+	uploads       limited
+	moderation    *moderation.Service
+	reports       limited
+	resolvers     map[moderation.Kind]ReportResolver
+	figures       func(ctx context.Context) (users, disabled int, err error)
 	invitations   *invitation.Service
 	pagePosts     limited // posts to one invitation's thread
 	pagePostsByIP limited // posts without an account, per address
@@ -288,6 +288,7 @@ func (a *API) routes() {
 
 		{"POST /api/v1/events", a.as(account.ScopeEvents, a.createEvent)},
 		{"GET /api/v1/events", a.as(account.ScopeEvents, a.upcomingEvents)},
+		{"GET /api/v1/events/explore", a.as(account.ScopeEvents, a.exploreEvents)},
 		{"GET /api/v1/events/{id}", a.as(account.ScopeEvents, a.getEvent)}, // also {id}.ics
 		{"PATCH /api/v1/events/{id}", a.as(account.ScopeEvents, a.updateEvent)},
 		{"DELETE /api/v1/events/{id}", a.as(account.ScopeEvents, a.cancelEvent)},

@@ -28,7 +28,7 @@ func TestStore(t *testing.T) {
 		openCases(), userCases(), signUpCases(), sessionCases(), inviteCases(),
 		graphCases(), listCases(), concurrencyCases(),
 		roomCases(), invitationCases(), notificationCases(), edgeCases(),
-		clubCases(), eventCases(), delegateCases(), searchCases(), adminCases(), chatCases(),
+		clubCases(), eventCases(), exploreCases(), delegateCases(), searchCases(), adminCases(), chatCases(),
 		invitationPageCases(),
 	} {
 		cases = append(cases, group...)
