@@ -167,6 +167,37 @@ func (a *API) endRoom(w http.ResponseWriter, r *http.Request, u account.User) {
 	noContent(w)
 }
 
+// moderateRoom is "Join as moderator": it asks the room to take the admin on
+// stage as a moderator at their next join, and answers where to join it, as
+// the join API does. The room page then joins as usual; the socket checks again
+// that the account is an admin.
+func (a *API) moderateRoom(w http.ResponseWriter, r *http.Request, u account.User) {
+	if err := requireAdmin(u); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	if !ids.Valid(id) || a.hub == nil {
+		a.writeError(w, r, live.ErrRoomNotFound)
+		return
+	}
+	if err := a.hub.ModerateAsAdmin(r.Context(), id, u.ID); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	info, err := a.hub.RouteAdmin(r.Context(), id)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	title := ""
+	if s, err := a.hub.AdminRoomInfo(id); err == nil {
+		title = s.Title
+	}
+	a.audit(r.Context(), u, "moderate_room", id, title)
+	writeJSON(w, http.StatusOK, a.joinAnswer(r, id, info, false))
+}
+
 // adminStats: the server's health and figures.
 func (a *API) adminStats(w http.ResponseWriter, r *http.Request, u account.User) {
 	if err := requireAdmin(u); err != nil {

@@ -250,6 +250,7 @@ func (a *API) routes() {
 		{"POST /api/v1/admin/users/{username}/reset-link", a.authed(a.resetLink)},
 		{"GET /api/v1/admin/rooms", a.authed(a.adminRooms)},
 		{"POST /api/v1/admin/rooms/{id}/end", a.authed(a.endRoom)},
+		{"POST /api/v1/admin/rooms/{id}/moderate", a.authed(a.moderateRoom)},
 		{"GET /api/v1/admin/stats", a.authed(a.adminStats)},
 		{"GET /api/v1/admin/audit", a.authed(a.adminAudit)},
 

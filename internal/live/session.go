@@ -33,12 +33,18 @@ func validGuestID(s string) bool {
 // CheckJoinable answers, before a socket is upgraded, whether the room exists and
 // is live or waiting. It reveals nothing of closed rooms: anything the person may
 // not join is "not found".
-func (h *Hub) CheckJoinable(ctx context.Context, roomID string, who Person) error {
+//
+// A server admin (cred.Admin) whose request to moderate waits in the room
+// (ModerateAsAdmin) may join whatever its type: the room decides.
+func (h *Hub) CheckJoinable(ctx context.Context, roomID string, who Person, cred Credentials) error {
 	r, ok := h.room(roomID)
 	if !ok {
 		viewer := who.ID
 		if who.Guest {
 			viewer = ""
+		}
+		if _, listed := h.entry(roomID); listed && cred.Admin && !who.Guest {
+			return ErrWrongNode
 		}
 		if _, err := h.visibleEntry(ctx, viewer, roomID); err == nil {
 			return ErrWrongNode // the join API names the node that runs it
@@ -52,7 +58,8 @@ func (h *Hub) CheckJoinable(ctx context.Context, roomID string, who Person) erro
 	if !r.do(func() {
 		cfg := r.st.Config()
 		switch {
-		case cfg.Type == room.Closed && (who.Guest || !r.st.IsMember(who.ID)):
+		case cfg.Type == room.Closed && (who.Guest || !r.st.IsMember(who.ID)) &&
+			!(!who.Guest && cred.Admin && r.adminGranted(who.ID)):
 			err = ErrRoomNotFound
 		case who.Guest && !cfg.AllowGuests:
 			err = room.ErrGuestsNotAllowed
@@ -296,7 +303,10 @@ func (r *liveRoom) join(c *conn, rel room.Relations, clubMember bool) error {
 	} else {
 		r.people[id] = c.person
 		join := room.Join{Guest: c.person.Guest, Rel: rel, Now: r.hub.now(), ClubMember: clubMember,
-			Browser: c.cred.Browser, Addr: c.cred.Addr}
+			Browser: c.cred.Browser, Addr: c.cred.Addr,
+			// An admin's word from the session, and their request to moderate
+			// made in the room: both, or a plain join.
+			AdminModerator: !c.person.Guest && c.cred.Admin && r.takeAdminGrant(id)}
 		if err := r.apply(id, join); err != nil {
 			delete(r.people, id)
 			return err

@@ -1,7 +1,8 @@
 // /admin: the admin console. The server's health and figures, the queue of
 // reports with what the reporter saw, accounts (search, disable, enable, sign
 // out, a password reset link, their devices and invites), the live rooms (join,
-// end) and the audit log of what admins did. Every route is admins only.
+// join as a moderator, end) and the audit log of what admins did. Every route is
+// admins only.
 
 import { h, replace, avatar, timeAgo, plural } from '../dom.js';
 import { get, post, api, enc } from '../api.js';
@@ -13,7 +14,7 @@ import { device } from './account.js';
 const REASON_WORDS = Object.fromEntries(REASONS);
 const ACTION_WORDS = {
   disable: 'disabled', enable: 'enabled', sign_out: 'signed out', reset_link: 'made a reset link for',
-  end_room: 'ended the room', resolve_report: 'handled the report',
+  end_room: 'ended the room', resolve_report: 'handled the report', moderate_room: 'joined to moderate the room',
 };
 
 // confirmButton runs f on a second click (the first asks "really?").
@@ -24,6 +25,17 @@ function confirmButton(label, really, f, cls = 'btn btn-small') {
     if (!armed) { armed = true; b.textContent = really; return; }
     f(b);
   });
+  return b;
+}
+
+// moderateButton joins room x on stage as a moderator: the server records the
+// admin's request in the room, then the room page joins as usual.
+function moderateButton(x, box) {
+  const b = h('button', { type: 'button', class: 'btn btn-small', 'data-testid': 'moderate' }, 'Join as moderator');
+  b.addEventListener('click', () => busy(b, async () => {
+    await post(`/admin/rooms/${enc(x.id)}/moderate`);
+    app.navigate(`/rooms/${enc(x.id)}`, { autojoin: true });
+  }, box));
   return b;
 }
 
@@ -168,7 +180,7 @@ export async function adminView() {
         h('div', { class: 'avatar-stack', 'aria-hidden': 'true' }, (x.stage || []).slice(0, 3).map((p) => avatar(p, 'sm'))),
         h('div', { class: 'admin-main' }, h('strong', null, x.title),
           h('span', { class: 'muted small' }, `${x.type} · ${plural((x.stage || []).length, 'speaker')} · ${plural(x.listener_count, 'listener')}${x.node ? ' · on ' + x.node : ''}`)),
-        h('a', { href: `/rooms/${enc(x.id)}`, class: 'btn btn-small' }, 'Join'), end, box.el);
+        h('a', { href: `/rooms/${enc(x.id)}`, class: 'btn btn-small' }, 'Join'), moderateButton(x, box), end, box.el);
     }));
   };
 
