@@ -23,11 +23,14 @@ type adminUserView struct {
 	CreatedAt  time.Time `json:"created_at"`
 	Disabled   bool      `json:"disabled"`
 	DisabledAt time.Time `json:"disabled_at,omitzero"`
+	// HasEmail says a reset link can be mailed to the account: admins learn
+	// that the address exists, not what it is.
+	HasEmail bool `json:"has_email"`
 }
 
 func viewAdminUser(u account.User) adminUserView {
 	return adminUserView{userView: viewSummary(account.SummaryOf(u)), IsAdmin: u.IsAdmin, CreatedAt: u.CreatedAt,
-		Disabled: u.Disabled(), DisabledAt: u.DisabledAt}
+		Disabled: u.Disabled(), DisabledAt: u.DisabledAt, HasEmail: u.Email != ""}
 }
 
 // requireAdmin refuses anyone but an admin.
@@ -118,17 +121,6 @@ func (a *API) signOutUser(w http.ResponseWriter, r *http.Request, u account.User
 	noContent(w)
 }
 
-// resetLink makes a one-time link that sets a new password for an account.
-func (a *API) resetLink(w http.ResponseWriter, r *http.Request, u account.User) {
-	token, target, expires, err := a.accounts.CreateReset(r.Context(), u, r.PathValue("username"))
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	a.audit(r.Context(), u, "reset_link", target.Username, "")
-	writeJSON(w, http.StatusCreated, map[string]any{"url": a.publicURL + "/reset/" + token, "expires_at": expires})
-}
-
 type adminRoomView struct {
 	live.Summary
 	Node string `json:"node"`
@@ -214,7 +206,8 @@ func (a *API) adminStats(w http.ResponseWriter, r *http.Request, u account.User)
 		Sockets     int  `json:"sockets"`
 		Nodes       int  `json:"nodes"`
 		Ready       bool `json:"ready"`
-	}{Ready: true}
+		Mail        bool `json:"mail"` // the server can mail reset links (--smtp-addr)
+	}{Ready: true, Mail: a.mailer != nil}
 	ctx := r.Context()
 	if a.figures != nil {
 		var err error

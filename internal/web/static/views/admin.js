@@ -13,7 +13,7 @@ import { device } from './account.js';
 
 const REASON_WORDS = Object.fromEntries(REASONS);
 const ACTION_WORDS = {
-  disable: 'disabled', enable: 'enabled', sign_out: 'signed out', reset_link: 'made a reset link for',
+  disable: 'disabled', enable: 'enabled', sign_out: 'signed out', reset_link: 'made a reset link for', reset_mail: 'mailed a reset link to',
   end_room: 'ended the room', resolve_report: 'handled the report', moderate_room: 'joined to moderate the room',
 };
 
@@ -54,8 +54,10 @@ export async function adminView() {
   const audit = h('ul', { class: 'audit-list', 'data-testid': 'audit' });
   const err = errorBox();
 
+  let mailOn = false; // the server can mail reset links (--smtp-addr)
   const loadFigures = async () => {
     const s = await get('/admin/stats');
+    mailOn = Boolean(s.mail);
     const fig = (n, label, warn) => h('div', { class: ['figure', warn && 'warn'] }, h('strong', null, String(n)), h('span', { class: 'muted small' }, label));
     replace(figures,
       h('div', { class: 'figure' }, h('strong', null, h('span', { class: ['pill', s.ready ? 'health-ok' : 'health-bad'] }, s.ready ? 'Healthy' : 'Not ready')),
@@ -124,6 +126,33 @@ export async function adminView() {
     ]);
   };
 
+  // showResetLink makes a reset link and shows it to the admin, who hands it over.
+  const showResetLink = async (u) => {
+    const r = await post(`/admin/users/${enc(u.username)}/reset-link`);
+    await loadAudit();
+    sheet(`A new password for @${u.username}`, () => [
+      h('p', null, 'Send this link to them yourself. It works once, for a day; using it signs them out everywhere.'),
+      h('div', { class: 'row' }, h('input', { type: 'text', readonly: true, value: r.url, class: 'link-input', 'aria-label': 'Reset link', 'data-testid': 'reset-link' }), copyButton(r.url))]);
+  };
+
+  // resetChoice offers to mail the link to the address the account's owner
+  // gave (the admin never sees the link), or to show it.
+  const resetChoice = (u) => {
+    const box = errorBox();
+    const byMail = h('button', { type: 'button', class: 'btn btn-primary', 'data-testid': 'reset-mail' }, 'Send it to their e-mail address');
+    const show = h('button', { type: 'button', class: 'btn btn-ghost' }, 'Show me the link');
+    const s = sheet(`A new password for @${u.username}`, (close) => {
+      show.addEventListener('click', () => busy(show, async () => { await showResetLink(u); close(); }, box));
+      return [h('p', null, 'They gave an e-mail address. The link can go there, where only they see it; or you see it and hand it over yourself. It works once, for a day; using it signs them out everywhere.'),
+        h('div', { class: 'row wrap' }, byMail, show), box.el];
+    });
+    byMail.addEventListener('click', () => busy(byMail, async () => {
+      const r = await post(`/admin/users/${enc(u.username)}/reset-link`, { send: 'mail' });
+      await loadAudit();
+      replace(s.body, h('p', { 'data-testid': 'reset-sent' }, `Sent to ${r.sent_to}. It works once, for a day.`));
+    }, box));
+  };
+
   const userItem = (u) => {
     const box = errorBox();
     const acts = [];
@@ -144,13 +173,10 @@ export async function adminView() {
           await loadAudit();
         }, box), 'btn btn-small btn-ghost'));
       }
-      const reset = h('button', { type: 'button', class: 'btn btn-small btn-ghost' }, 'Reset link');
+      const reset = h('button', { type: 'button', class: 'btn btn-small btn-ghost', 'data-testid': 'reset' }, 'Reset link');
       reset.addEventListener('click', () => busy(reset, async () => {
-        const r = await post(`/admin/users/${enc(u.username)}/reset-link`);
-        await loadAudit();
-        sheet(`A new password for @${u.username}`, () => [
-          h('p', null, 'Send this link to them yourself. It works once, for a day; using it signs them out everywhere.'),
-          h('div', { class: 'row' }, h('input', { type: 'text', readonly: true, value: r.url, class: 'link-input', 'aria-label': 'Reset link', 'data-testid': 'reset-link' }), copyButton(r.url))]);
+        if (mailOn && u.has_email) resetChoice(u);
+        else await showResetLink(u);
       }, box));
       acts.push(reset);
     }
