@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/mail"
 	"path/filepath"
 	"strings"
 	"time"
@@ -56,6 +57,13 @@ type Config struct {
 
 	PasswordMemoryKiB uint32 // argon2id memory cost
 	PasswordTime      uint32 // argon2id passes
+
+	// A mail server, optional: with one, an admin may send a password reset link
+	// to the address an account's owner gave (docs/api.md).
+	SMTPAddr     string // host:port of the SMTP server; "" sends no mail
+	SMTPUser     string // login (AUTH PLAIN, after STARTTLS); "" for none
+	SMTPPassword string // its password; better in $TOWNHALL_SMTP_PASSWORD than on the command line
+	SMTPFrom     string // the sender: "Townhall <noreply@example.org>"
 
 	// A cluster (docs/cluster.md): NATS for what is live and shared, Postgres for
 	// what lasts.
@@ -207,6 +215,10 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.IntVar(&c.NodeMaxSockets, "node-max-sockets", c.NodeMaxSockets, "a node of a cluster takes no more joins than this while another node has room (0: no cap); a room spreads over nodes as they fill")
 	fs.StringVar(&c.RelayAdvertise, "relay-advertise", c.RelayAdvertise, "the relay's address as the other nodes reach it (host:port; default: --relay-listen, or the public URL's host)")
 	fs.DurationVar(&c.ReminderClaim, "reminder-claim", c.ReminderClaim, "how long a node's claim on an event reminder lasts before another node sends it")
+	fs.StringVar(&c.SMTPAddr, "smtp-addr", c.SMTPAddr, "SMTP server (host:port) to send password reset links by mail; STARTTLS is used when offered and required unless the server is on loopback; empty: no mail")
+	fs.StringVar(&c.SMTPUser, "smtp-user", c.SMTPUser, "login at the SMTP server (AUTH PLAIN over TLS); empty: none")
+	fs.StringVar(&c.SMTPPassword, "smtp-password", c.SMTPPassword, "password of --smtp-user (prefer $"+EnvName("smtp-password")+": a flag shows in the process list)")
+	fs.StringVar(&c.SMTPFrom, "smtp-from", c.SMTPFrom, "sender of the mail, e.g. \"Townhall <noreply@example.org>\" (with --smtp-addr)")
 	fs.Func("password-memory", fmt.Sprintf("argon2id memory cost in KiB (default %d)", c.PasswordMemoryKiB), func(s string) error {
 		var v uint32
 		_, err := fmt.Sscan(s, &v)
@@ -285,8 +297,31 @@ func (c *Config) Validate() error {
 	if c.Domain != "" && c.TLSCert != "" {
 		return fmt.Errorf("--domain (automatic certificates) and --tls-cert exclude each other")
 	}
+	if err := c.validateSMTP(); err != nil {
+		return err
+	}
 	if _, err := c.Level(); err != nil {
 		return err
+	}
+	return nil
+}
+
+// validateSMTP checks the mail settings: none, or a server and a sender.
+func (c *Config) validateSMTP() error {
+	if c.SMTPAddr == "" {
+		if c.SMTPUser != "" || c.SMTPPassword != "" || c.SMTPFrom != "" {
+			return fmt.Errorf("--smtp-user, --smtp-password and --smtp-from need --smtp-addr")
+		}
+		return nil
+	}
+	if host, port, err := net.SplitHostPort(c.SMTPAddr); err != nil || host == "" || port == "" {
+		return fmt.Errorf("--smtp-addr %q: want host:port, e.g. smtp.example.org:587", c.SMTPAddr)
+	}
+	if a, err := mail.ParseAddress(c.SMTPFrom); err != nil || a.Address == "" {
+		return fmt.Errorf("--smtp-from %q: want the sender's address, e.g. \"Townhall <noreply@example.org>\"", c.SMTPFrom)
+	}
+	if c.SMTPPassword != "" && c.SMTPUser == "" {
+		return fmt.Errorf("--smtp-password needs --smtp-user")
 	}
 	return nil
 }

@@ -219,6 +219,15 @@ func (h *Hub) joinRemote(ctx context.Context, r *liveRoom, req roomReq) roomResp
 	if req.Node == "" || req.Sock == 0 || req.Cred == nil || req.From.ID == "" {
 		return roomResp{Err: toWire(ErrBadMessage)}
 	}
+	if !req.Attach {
+		var err error
+		if !r.do(func() { err = r.joinable(req.From, *req.Cred) }) {
+			return roomResp{Err: toWire(ErrRoomNotFound)}
+		}
+		if err != nil {
+			return roomResp{Err: toWire(err)}
+		}
+	}
 	l := r.link(req.Node)
 	c := newRemoteConn(l, req.Sock, req.From, *req.Cred)
 	c.attach = req.Attach

@@ -29,6 +29,9 @@ type liveRoom struct {
 	sessions map[string]string      // user ID → the session of their last socket (signed-in users)
 	grace    map[string]*time.Timer // user ID → pending leave after a dropped socket
 	people   map[string]Person      // names of everyone present
+	// adminGrants holds the server admins who asked to moderate the room, until
+	// when their join is awaited (ModerateAsAdmin); nil until one asks.
+	adminGrants map[string]time.Time
 
 	audienceDirty bool
 	pending       pendingHands  // room goroutine only

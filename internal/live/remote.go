@@ -240,6 +240,8 @@ func (r *liveRoom) handle(req roomReq) (roomResp, error) {
 		return roomResp{}, nil
 	case opAdminEnd:
 		return r.adminEnd()
+	case opAdminModerate:
+		return r.adminModerate(req.User)
 	}
 	return roomResp{}, ErrUnknownMessage
 }

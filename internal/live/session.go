@@ -33,12 +33,18 @@ func validGuestID(s string) bool {
 // CheckJoinable answers, before a socket is upgraded, whether the room exists and
 // is live or waiting. It reveals nothing of closed rooms: anything the person may
 // not join is "not found".
-func (h *Hub) CheckJoinable(ctx context.Context, roomID string, who Person) error {
+//
+// A server admin (cred.Admin) whose request to moderate waits in the room
+// (ModerateAsAdmin) may join whatever its type: the room decides.
+func (h *Hub) CheckJoinable(ctx context.Context, roomID string, who Person, cred Credentials) error {
 	r, ok := h.room(roomID)
 	if !ok {
 		viewer := who.ID
 		if who.Guest {
 			viewer = ""
+		}
+		if _, listed := h.entry(roomID); listed && cred.Admin && !who.Guest && !h.isDraining() {
+			return nil // an admin who may have asked to moderate: the owner decides at the join
 		}
 		e, err := h.visibleEntry(ctx, viewer, roomID)
 		if err != nil {
@@ -55,20 +61,26 @@ func (h *Hub) CheckJoinable(ctx context.Context, roomID string, who Person) erro
 		return ErrMoving
 	}
 	var err error
-	if !r.do(func() {
-		cfg := r.st.Config()
-		switch {
-		case cfg.Type == room.Closed && (who.Guest || !r.st.IsMember(who.ID)):
-			err = ErrRoomNotFound
-		case who.Guest && !cfg.AllowGuests:
-			err = room.ErrGuestsNotAllowed
-		case who.Guest && !r.st.GuestsAllowed():
-			err = room.ErrGuestsClosed
-		}
-	}) {
+	if !r.do(func() { err = r.joinable(who, cred) }) {
 		return ErrRoomNotFound
 	}
 	return err
+}
+
+// joinable says whether who may come into r, on this node or through an edge
+// (joinRemote). Room goroutine only.
+func (r *liveRoom) joinable(who Person, cred Credentials) error {
+	cfg := r.st.Config()
+	switch {
+	case cfg.Type == room.Closed && (who.Guest || !r.st.IsMember(who.ID)) &&
+		!(!who.Guest && cred.Admin && r.adminGranted(who.ID)):
+		return ErrRoomNotFound
+	case who.Guest && !cfg.AllowGuests:
+		return room.ErrGuestsNotAllowed
+	case who.Guest && !r.st.GuestsAllowed():
+		return room.ErrGuestsClosed
+	}
+	return nil
 }
 
 // ServeRoom upgrades w to the room socket of roomID for who, joins them and offers
@@ -308,7 +320,10 @@ func (r *liveRoom) join(c *conn, rel room.Relations, clubMember bool) error {
 	} else {
 		r.people[id] = c.person
 		join := room.Join{Guest: c.person.Guest, Rel: rel, Now: r.hub.now(), ClubMember: clubMember,
-			Browser: c.cred.Browser, Addr: c.cred.Addr}
+			Browser: c.cred.Browser, Addr: c.cred.Addr,
+			// An admin's word from the session, and their request to moderate
+			// made in the room: both, or a plain join.
+			AdminModerator: !c.person.Guest && c.cred.Admin && r.takeAdminGrant(id)}
 		if err := r.apply(id, join); err != nil {
 			delete(r.people, id)
 			return err

@@ -20,6 +20,7 @@ import (
 	"github.com/townhall/townhall/internal/api"
 	"github.com/townhall/townhall/internal/config"
 	"github.com/townhall/townhall/internal/live"
+	"github.com/townhall/townhall/internal/mail"
 	"github.com/townhall/townhall/internal/moderation"
 	"github.com/townhall/townhall/internal/push"
 	"github.com/townhall/townhall/internal/store"
@@ -187,6 +188,10 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	team = newTeam(s.db, s.accounts, s.hub, s.log, cl.pingLimiter(), s.cfg.ReminderClaim)
 	pages := newPages(s.db, s.accounts, s.hub, team, s.URL(), s.cfg.InviteTTL)
+	mailer, err := s.mailer()
+	if err != nil {
+		return err
+	}
 	s.api = api.New(api.Options{
 		Accounts: s.accounts, Hub: s.hub, Log: s.log, Registry: reg, PublicURL: s.URL(),
 		LoginPerMinute: s.cfg.LoginPerMinute, LookupPerSecond: s.cfg.LookupPerSecond,
@@ -194,7 +199,7 @@ func (s *Server) Run(ctx context.Context) error {
 		Notify: team.notify, Search: team.search, GuestKey: guestKey, TrustedProxies: s.cfg.TrustedProxies,
 		Limiters: cl.limiters(), Nodes: cl.nodes(),
 		Photos: s.db, Moderation: moderation.NewService(s.db, nil), Figures: s.db.Figures,
-		Invitations: pages, Push: pusher, PushKinds: PushKinds(),
+		Invitations: pages, Push: pusher, PushKinds: PushKinds(), Mailer: mailer,
 	})
 	sh := newShares(s.db, s.hub, s.URL())
 	s.api.Handle("GET /preview/{kind}/{file}", sh)
@@ -290,4 +295,17 @@ func (s *Server) sweepSessions(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// mailer is the mail sender of --smtp-addr, or nil without one.
+func (s *Server) mailer() (api.Mailer, error) {
+	if s.cfg.SMTPAddr == "" {
+		return nil, nil
+	}
+	m, err := mail.New(mail.Config{Addr: s.cfg.SMTPAddr, User: s.cfg.SMTPUser, Password: s.cfg.SMTPPassword, From: s.cfg.SMTPFrom})
+	if err != nil {
+		return nil, err
+	}
+	s.log.Info("password reset links may be sent by mail", "smtp", s.cfg.SMTPAddr, "from", s.cfg.SMTPFrom)
+	return m, nil
 }
