@@ -49,7 +49,7 @@ type Result struct {
 
 	ServerCPUCores            float64 `json:"server_cpu_cores"`
 	ServerRSSBytes            int64   `json:"server_rss_bytes"`
-	ServerRSSBaseBytes        int64   `json:"server_rss_base_bytes"` // before any listener joined
+	ServerRSSBaseBytes        int64   `json:"server_rss_base_bytes"` // the lowest RSS of the run, the one before any listener joined included
 	ServerRSSPerListenerBytes int64   `json:"server_rss_per_listener_bytes"`
 	ServerRSSPeakBytes        int64   `json:"server_rss_peak_bytes"` // the highest of the window's readings (every rssEvery)
 	// The Go runtime's view at the end of the window (go_memstats_*, go_goroutines;
@@ -269,6 +269,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	bar = newBar(progress, int(cfg.Duration.Seconds()), "measuring")
 	end := time.Now().Add(cfg.Duration)
 	peakRSS, lastScrape := s0.rss, time.Now()
+	lowRSS := min(base.rss, s0.rss) // the idle level is at most the lowest RSS seen
 	for time.Now().Before(end) && ctx.Err() == nil {
 		select {
 		case <-time.After(min(time.Second, time.Until(end))):
@@ -280,6 +281,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		if time.Since(lastScrape) >= rssEvery { // the RSS moves with the garbage collector
 			if s, err := scrape(ctx, hc, cfg.URL); err == nil {
 				peakRSS = max(peakRSS, s.rss)
+				lowRSS = min(lowRSS, s.rss)
 			}
 			lastScrape = time.Now()
 		}
@@ -290,6 +292,11 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		return nil, err
 	}
 	peakRSS = max(peakRSS, s1.rss)
+	lowRSS = min(lowRSS, s1.rss)
+	// The base read before the joins can hold start-up memory the server gives
+	// back to the system later (and a per-listener figure below zero): the idle
+	// level is at most the lowest RSS of the run.
+	res.ServerRSSBaseBytes = int64(lowRSS)
 	c1 := selfCPU()
 	reactions1 := readReactions(listeners)
 	stopReacting()
