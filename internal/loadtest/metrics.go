@@ -83,6 +83,27 @@ func scrape(ctx context.Context, hc *http.Client, base string) (serverSample, er
 	return s, sc.Err()
 }
 
+// scrapeAll reads every server's /metrics and sums them: the cluster as one.
+func scrapeAll(ctx context.Context, hc *http.Client, bases []string) (serverSample, error) {
+	var sum serverSample
+	for _, b := range bases {
+		s, err := scrape(ctx, hc, b)
+		if err != nil {
+			return sum, fmt.Errorf("%s: %w", b, err)
+		}
+		sum.cpu += s.cpu
+		sum.rss += s.rss
+		sum.forwarded += s.forwarded
+		sum.late += s.late
+		sum.noSlot += s.noSlot
+		sum.heapInuse += s.heapInuse
+		sum.stackInuse += s.stackInuse
+		sum.goroutines += s.goroutines
+	}
+	sum.at = time.Now()
+	return sum, nil
+}
+
 // selfCPU returns the CPU time this process has used, user and system.
 func selfCPU() time.Duration {
 	var ru unix.Rusage

@@ -163,7 +163,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	defer stop()
 	go keepAlive(talkCtx, mux)
 
-	base, err := scrape(ctx, hc, cfg.URL)
+	base, err := scrapeAll(ctx, hc, cfg.URLs())
 	if err != nil {
 		return nil, err
 	}
@@ -171,6 +171,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 
 	// Join.
 	listeners := make([]*listener, cfg.Listeners)
+	urls := cfg.URLs()
 	joinStart := time.Now()
 	joinCPU0 := base.cpu
 	var joined, failed atomic.Int64
@@ -196,7 +197,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 			defer wg.Done()
 			jctx, cancel := context.WithTimeout(ctx, cfg.JoinTimeout)
 			defer cancel()
-			if err := l.join(jctx, hc, cfg.URL, roomID, id, mux, idx); err != nil {
+			if err := l.join(jctx, hc, urls[idx%len(urls)], roomID, id, mux, idx); err != nil {
 				failed.Add(1)
 				errMu.Lock()
 				if len(res.JoinErrors) < 5 {
@@ -228,7 +229,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		}
 	}
 	res.JoinMs = quantilesOf(joins)
-	afterJoin, err := scrape(ctx, hc, cfg.URL)
+	afterJoin, err := scrapeAll(ctx, hc, cfg.URLs())
 	if err != nil {
 		return nil, err
 	}
@@ -258,7 +259,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 			return nil, fmt.Errorf("--sched-batch: %w", err)
 		}
 	}
-	s0, err := scrape(ctx, hc, cfg.URL)
+	s0, err := scrapeAll(ctx, hc, cfg.URLs())
 	if err != nil {
 		return nil, err
 	}
@@ -279,7 +280,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 			_ = bar.Set(int(cfg.Duration.Seconds() - time.Until(end).Seconds()))
 		}
 		if time.Since(lastScrape) >= rssEvery { // the RSS moves with the garbage collector
-			if s, err := scrape(ctx, hc, cfg.URL); err == nil {
+			if s, err := scrapeAll(ctx, hc, cfg.URLs()); err == nil {
 				peakRSS = max(peakRSS, s.rss)
 				lowRSS = min(lowRSS, s.rss)
 			}
@@ -287,7 +288,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		}
 	}
 	win.to.Store(time.Now().UnixNano())
-	s1, err := scrape(ctx, hc, cfg.URL)
+	s1, err := scrapeAll(ctx, hc, cfg.URLs())
 	if err != nil {
 		return nil, err
 	}
