@@ -26,6 +26,19 @@ type Quantiles struct {
 	Max float64 `json:"max"`
 }
 
+// NodeResult is one node's part of a run against several nodes of a cluster.
+type NodeResult struct {
+	URL             string  `json:"url"`
+	Listeners       int     `json:"listeners"` // joined, with their socket on this node
+	PacketsReceived int64   `json:"packets_received"`
+	LossPct         float64 `json:"loss_pct"`
+	CPUCores        float64 `json:"cpu_cores"`
+	RSSBytes        int64   `json:"rss_bytes"`
+	// The relay's packets in the window: sent to and received from other nodes.
+	RelaySent     int64 `json:"relay_sent_packets"`
+	RelayReceived int64 `json:"relay_received_packets"`
+}
+
 // Result is the outcome of a load test (the --json object).
 type Result struct {
 	URL                string    `json:"url"`
@@ -73,6 +86,10 @@ type Result struct {
 	// the reactions messages (tallies) they read in it, per listener per second.
 	ReactionsSent          int64   `json:"reactions_sent,omitempty"`
 	ReactionMessagesPerSec float64 `json:"reaction_messages_per_listener_s,omitempty"`
+
+	// Nodes, with several --url: each node's share (listeners opened on it in
+	// turn), loss, CPU, RSS and relay packets, in the order of --url.
+	Nodes []NodeResult `json:"nodes,omitempty"`
 
 	Floor             *Floor  `json:"floor,omitempty"`
 	ServerFloorFactor float64 `json:"server_floor_factor,omitempty"` // ServerUsPerPacket ÷ Floor.FloorUs
@@ -263,6 +280,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	nodes0 := s0.nodes
 	c0 := selfCPU()
 	reactions0 := readReactions(listeners)
 	win.to.Store(math.MaxInt64)
@@ -323,6 +341,9 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 			res.PacketsReceived += l.part.received.Load()
 			res.PacketsBad += l.part.bad.Load()
 		}
+	}
+	if len(urls) > 1 {
+		res.Nodes = nodeResults(urls, listeners, nodes0, s1.nodes, res.PacketsSent)
 	}
 	if res.PacketsExpected > 0 {
 		res.LossPct = 100 * float64(max(res.PacketsExpected-res.PacketsReceived, 0)) / float64(res.PacketsExpected)
@@ -467,4 +488,35 @@ func note(w io.Writer, format string, args ...any) {
 	if w != nil {
 		fmt.Fprintf(w, format, args...)
 	}
+}
+
+// nodeResults splits a run over several nodes by node: listener i's socket was
+// on urls[i%len(urls)].
+func nodeResults(urls []string, listeners []*listener, s0, s1 []serverSample, sent int64) []NodeResult {
+	out := make([]NodeResult, len(urls))
+	for i, u := range urls {
+		out[i].URL = u
+		if i < len(s0) && i < len(s1) {
+			secs := s1[i].at.Sub(s0[i].at).Seconds()
+			if secs > 0 {
+				out[i].CPUCores = (s1[i].cpu - s0[i].cpu) / secs
+			}
+			out[i].RSSBytes = int64(s1[i].rss)
+			out[i].RelaySent = int64(s1[i].relaySent - s0[i].relaySent)
+			out[i].RelayReceived = int64(s1[i].relayReceived - s0[i].relayReceived)
+		}
+	}
+	for i, l := range listeners {
+		if l != nil && l.part != nil {
+			n := &out[i%len(urls)]
+			n.Listeners++
+			n.PacketsReceived += l.part.received.Load()
+		}
+	}
+	for i := range out {
+		if want := sent * int64(out[i].Listeners); want > 0 {
+			out[i].LossPct = 100 * float64(max(want-out[i].PacketsReceived, 0)) / float64(want)
+		}
+	}
+	return out
 }
