@@ -171,3 +171,74 @@ func TestRoomAcrossNodes(t *testing.T) {
 		t.Logf("listener %d: %d reconnects, %.1f s of audio", i+1, rep.Reconnects, heardOf(rep.Media).Seconds())
 	}
 }
+
+// TestEdgeSockets checks a room's signaling through an edge: with one socket
+// per node before joins spread, a host on the owner and a listener on another
+// node see each other's acts, in order, and the room's rules hold there as on
+// the owner (a removed listener cannot come back through any node).
+func TestEdgeSockets(t *testing.T) {
+	c := startCluster(t, []string{"a", "b", "c"}, "--node-max-sockets", "1")
+	c.firstAdmin("ada")
+	hostCl, _ := c.signUp(t, "a", "host")
+	lisCl, ls := c.signUp(t, "b", "lis")
+	rm, err := hostCl.CreateRoom(ctxFor(t), client.RoomSpec{Title: "Edges", Type: "open"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := c.join("a", hostCl, rm.ID)
+	lis := c.join("a", lisCl, rm.ID)
+	if lis.node == host.node {
+		t.Fatalf("the listener joined %s, the host's node: want another (--node-max-sockets 1)", lis.node)
+	}
+	event := func(kind string) func(client.Message) bool {
+		return func(m client.Message) bool { return m.Type == "event" && m.Kind == kind }
+	}
+	t.Run("the host sees the listener on the edge raise a hand", func(t *testing.T) {
+		lis.do("raise_hand", nil)
+		host.waitFor("the raised hand", event("hand_raised"))
+	})
+	t.Run("the listener on the edge is invited, accepts, and is on stage for both", func(t *testing.T) {
+		host.do("invite_to_speak", map[string]any{"target": ls.User.ID})
+		lis.waitFor("the invitation", event("speak_invited"))
+		lis.do("accept_speak", nil)
+		host.waitFor("the new speaker", event("joined_stage"))
+		if got := roleIn(lis.state(), ls.User.ID); got != "speaker" {
+			t.Fatalf("the edge's snapshot says %q, want speaker", got)
+		}
+	})
+	t.Run("chat goes both ways through the edge", func(t *testing.T) {
+		host.do("set_chat", map[string]any{"mode": "everyone"})
+		lis.waitFor("the chat settings", event("chat_settings_changed"))
+		lis.do("chat", map[string]any{"text": "hello from an edge"})
+		m := host.waitFor("the edge's message", event("chat"))
+		if !strings.Contains(string(m.Raw), "hello from an edge") {
+			t.Fatalf("the host got %s", m.Raw)
+		}
+		host.do("chat", map[string]any{"text": "hello from the owner"})
+		lis.waitFor("the owner's message", func(m client.Message) bool {
+			return m.Type == "event" && m.Kind == "chat" && strings.Contains(string(m.Raw), "hello from the owner")
+		})
+	})
+	t.Run("a listener removed on an edge cannot come back through any node", func(t *testing.T) {
+		host.do("remove", map[string]any{"target": ls.User.ID})
+		if got := lis.ended(patience); got != "removed" {
+			t.Fatalf("the edge's socket ended with %q, want removed", got)
+		}
+		for _, via := range []string{"a", "b", "c"} {
+			info := c.route(via, lisCl, rm.ID)
+			s, err := client.New("http://"+hostOf(info.SocketURL)).WithToken(lisCl.Token()).JoinRoom(ctxFor(t), rm.ID)
+			if err != nil {
+				if client.Code(err) != "removed_from_room" {
+					t.Fatalf("the removed listener joining through %s: %v, want removed_from_room", via, err)
+				}
+				continue // refused before the upgrade
+			}
+			back := &roomSock{t: t, s: s, node: info.Node}
+			m := back.next("an answer to the removed listener")
+			s.Close()
+			if m.Type != "error" || m.Code != "removed_from_room" {
+				t.Fatalf("the removed listener came back through %s (socket on %s): %s", via, info.Node, m.Raw)
+			}
+		}
+	})
+}
