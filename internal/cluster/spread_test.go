@@ -134,6 +134,16 @@ func TestRoomAcrossNodes(t *testing.T) {
 				t.Errorf("listener %d reconnected %d times, want 0: its node lived", i+1, n)
 			}
 		}
+		// One stream per slot throughout: sequence numbers +1 per packet across
+		// the new owner's takeover (nothing skipped), nothing duplicated or late.
+		for i, lb := range listeners {
+			for _, st := range lb.Stats().Slots {
+				if st.Lost != 0 || st.Late != 0 {
+					t.Errorf("listener %d, slot %d: %d sequence numbers skipped, %d packets late or duplicated, want 0 and 0 (%d packets)",
+						i+1, st.Slot, st.Lost, st.Late, st.Packets)
+				}
+			}
+		}
 	})
 	t.Run("after kill -9 of an edge its listeners come back through another node within 5 s", func(t *testing.T) {
 		alive := others
