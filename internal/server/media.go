@@ -31,6 +31,9 @@ func (s *Server) startMedia(ctx context.Context, reg *prometheus.Registry) (*med
 	cfg.PublicIPs = s.cfg.PublicIPs
 	cfg.LoopbackOnly = s.cfg.RTCLoopbackOnly
 	cfg.Slots = s.cfg.AudioSlots
+	if fault("seq-near-wrap") {
+		cfg.SeqStart = 65500
+	}
 	if s.cfg.RTCTransport != "" {
 		cfg.Transport = s.cfg.RTCTransport
 	}
