@@ -382,3 +382,87 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// TestPausedOwnerWithEdges stops (SIGSTOP) the owner of a room whose listeners
+// are on edges until another node holds the room, then lets it run again
+// (SIGCONT): it gives the room up, and nothing it sends in its old epoch reaches
+// a listener: each listener's streams stay continuous (no sequence number
+// skipped, nothing late or duplicated), and they hear the speaker again once
+// the speaker is back, on the new owner.
+func TestPausedOwnerWithEdges(t *testing.T) {
+	ogg := speech(t, strings.Repeat("A paused owner must not speak over the node that took its room. ", 14))
+	c := startCluster(t, []string{"a", "b", "c"}, "--node-max-sockets", "1")
+	c.firstAdmin("ada")
+	spk, _ := c.signUp(t, "a", "speaker")
+	rm, err := spk.CreateRoom(ctxFor(t), client.RoomSpec{Title: "Paused", Type: "open"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := ""
+	testwait.Until(t, patience, "a node running the room", func() bool {
+		for name, n := range c.nodesOf("a") {
+			if n["rooms"] == float64(1) {
+				owner = name
+			}
+		}
+		return owner != ""
+	})
+	var others []string
+	for _, n := range []string{"a", "b", "c"} {
+		if n != owner {
+			others = append(others, n)
+		}
+	}
+	servers := c.url("a") + "," + c.url("b") + "," + c.url("c")
+	c.runBot(t, bot.Config{Server: servers, Room: rm.ID, Token: spk.Token(), Speak: ogg, LoopbackOnly: true, WaitForListener: true})
+	testwait.Until(t, patience, "the speaker's socket on the owner", func() bool { return c.socketsOn(owner)[owner] == 1 })
+	var listeners []*runningBot
+	for i := range 2 {
+		l, _ := c.signUp(t, others[i], fmt.Sprintf("lis%d", i+1))
+		listeners = append(listeners, c.runBot(t, bot.Config{Server: servers, Room: rm.ID, Token: l.Token(), LoopbackOnly: true}))
+	}
+	hearing := func(what string) {
+		t.Helper()
+		for i, lb := range listeners {
+			before := heardOf(lb.Stats())
+			testwait.Until(t, 2*patience, what, func() bool { return heardOf(lb.Stats()) >= before+time.Second },
+				func() string { return fmt.Sprintf("listener %d", i+1) })
+		}
+	}
+	hearing("the listeners on the edges hearing the speaker")
+	if per := c.socketsOn(others[0]); per[owner] != 1 {
+		t.Fatalf("sockets by node %v: want only the speaker's on the owner %s", per, owner)
+	}
+
+	if err := c.nodes[owner].Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.nodes[owner].Signal(syscall.SIGCONT) })
+	testwait.Until(t, 2*patience, "another node taking the room", func() bool {
+		for name, n := range c.nodesOf(others[0]) {
+			if name != owner && n["rooms"] == float64(1) {
+				return true
+			}
+		}
+		return false
+	})
+	if err := c.nodes[owner].Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	testwait.Until(t, patience, "the old owner giving the room up", func() bool {
+		n := c.nodesOf(others[0])[owner]
+		return n != nil && n["rooms"] == float64(0)
+	})
+	hearing("the listeners hearing the speaker again, through the new owner")
+	for i, lb := range listeners {
+		if n := lb.Reconnects(); n != 0 {
+			t.Errorf("listener %d reconnected %d times, want 0", i+1, n)
+		}
+		for _, st := range lb.Stats().Slots {
+			if st.Lost != 0 || st.Late != 0 {
+				t.Errorf("listener %d, slot %d: %d sequence numbers skipped, %d late or duplicated, want none (%d packets)",
+					i+1, st.Slot, st.Lost, st.Late, st.Packets)
+			}
+		}
+	}
+}
