@@ -104,13 +104,13 @@ type API struct {
 	search     *search.Service
 	searches   limited
 
-	photos     PhotoStore
-	processor  *photo.Processor
-	uploads    limited
-	moderation *moderation.Service
-	reports    limited
-	resolvers  map[moderation.Kind]ReportResolver
-	figures    func(ctx context.Context) (users, disabled int, err error)
+	photos        PhotoStore
+	processor     *photo.Processor
+	uploads       limited
+	moderation    *moderation.Service
+	reports       limited
+	resolvers     map[moderation.Kind]ReportResolver
+	figures       func(ctx context.Context) (users, disabled int, err error)
 	invitations   *invitation.Service
 	pagePosts     limited // posts to one invitation's thread
 	pagePostsByIP limited // posts without an account, per address

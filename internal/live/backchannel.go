@@ -141,6 +141,14 @@ func (h *Hub) handleBackchannel(r *liveRoom, c *conn, msg ClientMessage, cmd roo
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	// Every message sent before this request is stored first: the page holds
+	// what the socket has seen.
+	stored := make(chan struct{})
+	r.bc.writes.push(h, func(context.Context) { close(stored) })
+	select {
+	case <-stored:
+	case <-ctx.Done():
+	}
 	page, more, err := h.chatPage(ctx, c.person, r.id, msg.Before, msg.Limit)
 	if err != nil {
 		c.send(errorFrame(msg.ID, err))

@@ -59,6 +59,14 @@ func TestDecodeClientMessage(t *testing.T) {
 		{"release_mute", room.ReleaseMute{Target: "tdsssjl6u3fz3zxbuzfzpnvhhy"}, nil},
 		{"remove", room.Remove{Target: "guest_tdsssjl6u3fz3zxbuzfzpnvhhy"}, nil},
 		{"end", room.End{}, nil},
+		{"react", room.React{Emoji: "👏"}, nil},
+		{"chat", room.Chat{Text: "Welcome, everyone: the agenda is pinned above."}, nil},
+		{"set_chat", room.SetChat{Mode: room.ChatEveryone, SlowSeconds: 10}, nil},
+		{"chat_mute", room.ChatMute{Target: "tdsssjl6u3fz3zxbuzfzpnvhhy", Muted: true}, nil},
+		{"pin_link", room.PinLink{URL: "https://example.org/agenda"}, nil},
+		{"set_reactions", room.SetReactions{Allowed: false}, nil},
+		{"delete_chat", room.DeleteChat{MessageID: "a2ofbqd4hxpvv4nfu7fbgtdbxq"}, nil},
+		{"chat_history", nil, nil},
 		{"unknown_field", nil, live.ErrBadMessage},
 		{"unknown_type", nil, live.ErrUnknownMessage},
 		{"duplicate_key", nil, live.ErrBadMessage},
@@ -94,6 +102,12 @@ func TestDecodeClientMessage(t *testing.T) {
 		{"trailing data", `{"type":"ping"} {"type":"end"}`},
 		{"an answer without sdp", `{"type":"answer"}`},
 		{"a candidate over 1024 bytes", `{"type":"candidate","candidate":{"candidate":"` + strings.Repeat("c", 1025) + `"}}`},
+		{"chat_mute without muted", `{"type":"chat_mute","target":"tdsssjl6u3fz3zxbuzfzpnvhhy"}`},
+		{"pin_link without url", `{"type":"pin_link"}`},
+		{"set_reactions without allowed", `{"type":"set_reactions"}`},
+		{"delete_chat without a message ID", `{"type":"delete_chat","message_id":"m1"}`},
+		{"chat_history before something not a message ID", `{"type":"chat_history","before":"x"}`},
+		{"chat_history with a page over 50", `{"type":"chat_history","limit":51}`},
 		{"a frame over the size limit", `{"type":"ping","id":"` + strings.Repeat("x", live.MaxFrame) + `"}`},
 	}
 	for _, c := range refusals {
@@ -122,7 +136,7 @@ func FuzzDecodeClientMessage(f *testing.F) {
 		f.Add(b)
 	}
 	socketOwn := map[string]bool{live.MsgPing: true, live.MsgSnapshot: true, live.MsgLeave: true,
-		live.MsgAnswer: true, live.MsgCandidate: true}
+		live.MsgAnswer: true, live.MsgCandidate: true, live.MsgChatHistory: true}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		msg, cmd, err := live.DecodeClientMessage(data)
 		if err != nil {

@@ -33,6 +33,10 @@ type Config struct {
 	Receivers int
 	// FloorSockets, when not 0, measures the Floor with that many sockets first.
 	FloorSockets int
+	// ReactEvery, when not 0, has every listener send a reaction once per
+	// ReactEvery once everyone joined, spread evenly over it (the cost of the
+	// backchannel: compare a run with it to one without).
+	ReactEvery time.Duration
 	// SchedBatch runs the generator's threads in the SCHED_BATCH policy, so that
 	// they do not preempt a server on the same box (batchScheduling).
 	SchedBatch bool
@@ -81,6 +85,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--duration must be positive")
 	case c.Talk != TalkAll && c.Talk != TalkTurns:
 		return fmt.Errorf("--talk %q: want %s or %s", c.Talk, TalkAll, TalkTurns)
+	case c.ReactEvery < 0 || (c.ReactEvery > 0 && c.ReactEvery < 400*time.Millisecond):
+		return fmt.Errorf("--react-every %s: want 0 (none) or at least 400ms (the server takes 3 a second)", c.ReactEvery)
 	case c.Turn <= 0 || c.Receivers < 0 || c.JoinTimeout <= 0 || c.Settle < 0:
 		return fmt.Errorf("bad timing or receiver settings")
 	}

@@ -29,6 +29,9 @@ func (r *Result) WriteTable(w io.Writer) {
 		row("server Go memory", "heap in use %.1f MiB, stacks %.1f MiB, %d goroutines",
 			mib(r.ServerHeapInuseBytes), mib(r.ServerStackInuseBytes), r.ServerGoroutines)
 	}
+	if r.ReactionsSent > 0 {
+		row("reactions", "%d sent in the window, %.2f reactions messages a second per listener", r.ReactionsSent, r.ReactionMessagesPerSec)
+	}
 	row("generator CPU", "%.3f cores, %.2f µs per packet received", r.ClientCPUCores, r.ClientUsPerPacket)
 	if f := r.Floor; f != nil {
 		row("floor", "%.2f µs per packet (sendto %.2f, sendmmsg %.2f, with DF %.2f and %.2f, AES-GCM %.2f; %d destinations, %d B)",

@@ -12,7 +12,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/schollz/progressbar/v3"
+
+	"github.com/townhall/townhall/internal/room"
 )
 
 // Quantiles are percentiles of a distribution, in milliseconds.
@@ -65,6 +68,11 @@ type Result struct {
 	// GeneratorSched is the generator's scheduling policy: "batch" (SchedBatch)
 	// or "normal".
 	GeneratorSched string `json:"generator_sched"`
+
+	// With --react-every: the reactions the listeners sent in the window, and
+	// the reactions messages (tallies) they read in it, per listener per second.
+	ReactionsSent          int64   `json:"reactions_sent,omitempty"`
+	ReactionMessagesPerSec float64 `json:"reaction_messages_per_listener_s,omitempty"`
 
 	Floor             *Floor  `json:"floor,omitempty"`
 	ServerFloorFactor float64 `json:"server_floor_factor,omitempty"` // ServerUsPerPacket ÷ Floor.FloorUs
@@ -231,6 +239,14 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		return nil, ctx.Err()
 	}
 
+	// React, from now on until the end.
+	var sentInWindow atomic.Int64
+	reactCtx, stopReacting := context.WithCancel(ctx)
+	defer stopReacting()
+	if cfg.ReactEvery > 0 {
+		go react(reactCtx, cfg.ReactEvery, listeners, &win, &sentInWindow)
+	}
+
 	// Measure.
 	select {
 	case <-time.After(cfg.Settle):
@@ -247,6 +263,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		return nil, err
 	}
 	c0 := selfCPU()
+	reactions0 := readReactions(listeners)
 	win.to.Store(math.MaxInt64)
 	win.from.Store(time.Now().UnixNano())
 	bar = newBar(progress, int(cfg.Duration.Seconds()), "measuring")
@@ -274,6 +291,8 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	}
 	peakRSS = max(peakRSS, s1.rss)
 	c1 := selfCPU()
+	reactions1 := readReactions(listeners)
+	stopReacting()
 	if bar != nil {
 		_ = bar.Finish()
 	}
@@ -316,6 +335,10 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	res.ServerDroppedLate = int64(s1.late - s0.late)
 	res.ServerDroppedNoSlot = int64(s1.noSlot - s0.noSlot)
 	res.ClientCPUCores = (c1 - c0).Seconds() / secs
+	res.ReactionsSent = sentInWindow.Load()
+	if res.ListenersJoined > 0 && cfg.ReactEvery > 0 {
+		res.ReactionMessagesPerSec = float64(reactions1-reactions0) / float64(res.ListenersJoined) / secs
+	}
 	if res.PacketsReceived > 0 {
 		res.ServerUsPerPacket = (s1.cpu - s0.cpu) * 1e6 / float64(res.PacketsReceived)
 		res.ClientUsPerPacket = (c1 - c0).Seconds() * 1e6 / float64(res.PacketsReceived)
@@ -327,6 +350,52 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		return res, errors.New("no listener joined")
 	}
 	return res, nil
+}
+
+// react has every listener send a reaction once per every, the listeners spread
+// evenly over it: one goroutine wakes every 10 ms and sends for the listeners
+// whose turn it is. It counts the reactions sent inside the window.
+func react(ctx context.Context, every time.Duration, ls []*listener, win *window, sent *atomic.Int64) {
+	const step = 10 * time.Millisecond
+	slots := max(int(every/step), 1)
+	msgs := make([][]byte, len(room.Reactions))
+	for i, e := range room.Reactions {
+		msgs[i] = []byte(`{"type":"react","emoji":"` + e + `"}`)
+	}
+	t := time.NewTicker(step)
+	defer t.Stop()
+	for n := 0; ; n++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := time.Now().UnixNano()
+		in := now >= win.from.Load() && now < win.to.Load()
+		for i := n % slots; i < len(ls); i += slots {
+			l := ls[i]
+			if l == nil || l.sock == nil || l.part == nil {
+				continue
+			}
+			wctx, cancel := context.WithTimeout(ctx, time.Second)
+			err := l.sock.ws.Write(wctx, websocket.MessageText, msgs[(i+n/slots)%len(msgs)])
+			cancel()
+			if err == nil && in {
+				sent.Add(1)
+			}
+		}
+	}
+}
+
+// readReactions sums the reactions messages the listeners read so far.
+func readReactions(ls []*listener) int64 {
+	var n int64
+	for _, l := range ls {
+		if l != nil && l.sock != nil {
+			n += l.sock.reactions.Load()
+		}
+	}
+	return n
 }
 
 // direct tells speakers when to talk: all of them all the time, or in turns.

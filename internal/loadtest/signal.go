@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/coder/websocket"
 )
@@ -26,6 +27,8 @@ type roomSocket struct {
 	errs   chan string
 	done   chan struct{}
 	closed sync.Once
+	// reactions counts the reactions messages read; the read loop only.
+	reactions atomic.Int64
 }
 
 // dialRoom opens the socket of room roomID at base (http://host:port), as a guest
@@ -56,8 +59,9 @@ func dialRoom(ctx context.Context, hc *http.Client, base, roomID, token string) 
 }
 
 var (
-	typeOffer = []byte(`"type":"offer"`)
-	typeError = []byte(`"type":"error"`)
+	typeOffer     = []byte(`"type":"offer"`)
+	typeError     = []byte(`"type":"error"`)
+	typeReactions = []byte(`"type":"reactions"`)
 )
 
 func (s *roomSocket) read() {
@@ -85,6 +89,8 @@ func (s *roomSocket) read() {
 				default:
 				}
 			}
+		case bytes.Contains(head, typeReactions):
+			s.reactions.Add(1)
 		case bytes.Contains(head, typeError):
 			select {
 			case s.errs <- string(b):
