@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -386,7 +387,11 @@ func TestRoomScreenshotsWithChatAndReactions(t *testing.T) {
 			key := fmt.Sprintf("room-backchannel-%d%s", w, suffix)
 			eval[bool](p, `(window.scrollTo(0, 0), true)`)
 			cheer()
-			shots[key] = p.screenshot(key)
+			if w == 375 {
+				shots[key] = p.viewShot(key) // what a phone shows: the dock at the bottom of the screen
+			} else {
+				shots[key] = p.screenshot(key)
+			}
 			if w == 375 {
 				p.click(`[data-testid=tab-chat]`)
 				p.waitFor("the chat tab", `document.querySelector(".room").dataset.tab === "chat"`)
@@ -397,7 +402,91 @@ func TestRoomScreenshotsWithChatAndReactions(t *testing.T) {
 		}
 	}
 	p.dark(false)
+	// The README's pictures of a room (only this test writes them).
 	if os.Getenv("TOWNHALL_UPDATE_SCREENSHOT") != "" {
 		copyFile(t, shots["room-backchannel-375"], filepath.Join("..", "..", "docs", "screenshot-room.png"))
+		copyFile(t, shots["room-backchannel-1280"], filepath.Join("..", "..", "docs", "screenshot-room-wide.png"))
 	}
+}
+
+// chatPaced writes text in the chat from s, coming back when the room's budget
+// (20 messages a second, 40 at once: internal/live/backchannel.go) refuses it,
+// until the test's patience runs out.
+func chatPaced(t *testing.T, s *client.Socket, text string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	defer cancel()
+	for {
+		err := s.Chat(ctx, text)
+		if client.Code(err) != "rate_limited" {
+			if err != nil {
+				t.Fatalf("writing %q: %v", text, err)
+			}
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("writing %q: the room's budget never allowed it: %v", text, err)
+		case <-time.After(50 * time.Millisecond): // a twentieth of a second refills the room's budget by one
+		}
+	}
+}
+
+// TestChatHistoryShowsEarlierMessages: someone who joins a room whose chat is
+// longer than a snapshot holds sees the latest 50 messages, and "Load earlier
+// messages" brings the rest above them (chat_history) without moving what they
+// read, down to the start of the chat.
+func TestChatHistoryShowsEarlierMessages(t *testing.T) {
+	ts := startServer(t)
+	admin := ts.admin(t)
+	ts.invite(t, admin, "bob")
+	ctx := context.Background()
+	r, err := admin.CreateRoom(ctx, client.RoomSpec{Title: "A long chat", Type: "open", Chat: "everyone"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, err := admin.JoinRoom(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { host.Close() })
+	// 55 messages, at most 5 from one socket (its burst), in order.
+	const total = 55
+	var writers []*client.Socket
+	for i := range total / 5 {
+		u := ts.invite(t, admin, fmt.Sprintf("writer%d", i))
+		s, err := u.JoinRoom(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		writers = append(writers, s)
+	}
+	for i := range total {
+		chatPaced(t, writers[i/5], fmt.Sprintf("message %02d", i+1))
+	}
+
+	b := newBrowser(t)
+	bob := b.user("bob", ts.url)
+	bob.login("bob")
+	bob.joinFromPreview(r.ID, chatShows("message 55"))
+	texts := `[...document.querySelectorAll("[data-testid=chat-text]")].map((e) => e.textContent)`
+	if got := eval[[]string](bob, texts); len(got) != 50 || got[0] != "message 06" {
+		t.Fatalf("the chat shows %d messages from %q, want the latest 50 from message 06", len(got), got[0])
+	}
+	top := `(() => { const e = [...document.querySelectorAll("[data-testid=chat-message]")].find((m) => m.textContent.includes("message 06"));
+		return Math.round(e.getBoundingClientRect().top); })()`
+	eval[bool](bob, `(document.querySelector(".chat-scroll").scrollTop = 0, true)`)
+	before := eval[int](bob, top)
+	bob.click(`[data-testid=chat-earlier]`)
+	bob.waitFor("the earlier messages", chatShows("message 01"))
+	if got := eval[[]string](bob, texts); len(got) != total || got[0] != "message 01" || got[total-1] != "message 55" {
+		t.Errorf("after loading earlier messages the chat shows %d from %q", len(got), got[0])
+	}
+	// In place, give or take the rounding of a fractional scroll.
+	if after := eval[int](bob, top); after < before-2 || after > before+2 {
+		t.Errorf("the message read moved from %d px to %d px", before, after)
+	}
+	bob.waitFor("the start of the chat said, and nothing more to load", `!document.querySelector(".chat-start").hidden
+		&& document.querySelector("[data-testid=chat-earlier]").hidden`)
 }

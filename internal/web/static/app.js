@@ -358,10 +358,11 @@ async function refreshUnread() {
 app.refreshUnread = refreshUnread;
 
 // __townhall is a small read-only handle for tests and for debugging from the
-// browser console: the audio of the room the user is in. It reveals nothing the
-// page's own scripts could not read already.
+// browser console: the audio of the room the user is in, and where its session
+// stands. It reveals nothing the page's own scripts could not read already.
 window.__townhall = Object.freeze({
   audioStats: () => (app.room ? app.room.audio.stats() : Promise.resolve(null)),
+  roomState: () => (app.room ? { id: app.room.id, status: app.room.status, ending: app.room.ending || '', connects: app.room.connects } : null),
 });
 
 async function boot() {
