@@ -249,6 +249,24 @@ func TestChatAcrossBrowsers(t *testing.T) {
 		bob.waitText("Thank you. The admins will look at it.")
 	})
 
+	t.Run("a moderator mutes someone in the chat, then lets them write again", func(t *testing.T) {
+		cyd.say("cyd here")
+		mod.waitFor("cyd's message", chatShows("cyd here"))
+		mod.messageActions("cyd here")
+		mod.clickText("Mute cyd in the chat")
+		cyd.waitFor("the composer closed, saying why", `document.querySelector("[data-testid=chat-input]").disabled
+			&& document.querySelector("[data-testid=chat-why]")?.textContent === "A moderator muted you in the chat."`)
+		cyd.waitText("A moderator muted you in the chat.")
+		if !eval[bool](bob, `!document.querySelector("[data-testid=chat-input]").disabled`) {
+			t.Error("muting cyd closed bob's composer")
+		}
+		mod.messageActions("cyd here")
+		mod.clickText("Let cyd write again")
+		cyd.waitFor("the composer open again", `!document.querySelector("[data-testid=chat-input]").disabled`)
+		cyd.say("thanks")
+		mod.waitFor("cyd's next message", chatShows("thanks"))
+	})
+
 	t.Run("a guest reads the chat, and the composer says why they cannot write", func(t *testing.T) {
 		guest := b.user("guest", ts.url)
 		guest.open("/rooms/" + roomID)
@@ -268,6 +286,20 @@ func TestChatAcrossBrowsers(t *testing.T) {
 		mod.click(`dialog[open] .sheet-head button`)
 		bob.waitFor("the pinned link", `(() => { const a = document.querySelector("[data-testid=pinned-link] a");
 			return a && a.getAttribute("href") === "https://example.org/agenda" && a.rel === "noopener noreferrer nofollow" && a.target === "_blank"; })()`)
+	})
+
+	t.Run("a link that is not http(s) is refused, and unpinning takes the link away", func(t *testing.T) {
+		mod.click(`[data-testid=room-settings]`)
+		mod.fill("Link under the title", "javascript:alert(1)")
+		mod.click(`[data-testid=pin-link]`)
+		mod.waitFor("the refusal", `!!document.querySelector("dialog[open] .form-error:not([hidden])")`)
+		if got := eval[string](bob, `document.querySelector("[data-testid=pinned-link] a")?.getAttribute("href") ?? ""`); got != "https://example.org/agenda" {
+			t.Errorf("bob's pinned link is %q after a refused one", got)
+		}
+		mod.click(`[data-testid=unpin-link]`)
+		mod.waitText("Link unpinned.")
+		mod.click(`dialog[open] .sheet-head button`)
+		bob.waitFor("no pinned link", `!document.querySelector("[data-testid=pinned-link]")`)
 	})
 
 	t.Run("slow mode counts down before the next message", func(t *testing.T) {
