@@ -54,6 +54,17 @@ func (p *page) messageActions(text string) {
 		return true;
 	})()`, jsString(text), mark))
 	p.click(fmt.Sprintf(`[data-test-click=%q]`, mark))
+	p.waitFor("the message's sheet", `!!document.querySelector("dialog[open]")`)
+}
+
+// messageAction does action on the message whose text is text, and waits until
+// the server agreed (the sheet closes). Its events may reach the others first:
+// a click on the page meanwhile would land on the sheet's backdrop.
+func (p *page) messageAction(text, action string) {
+	p.t.Helper()
+	p.messageActions(text)
+	p.clickText(action)
+	p.waitFor("the sheet to close", `!document.querySelector("dialog[open]")`)
 }
 
 // joinFromPreview opens the room's page and joins it with one click.
@@ -210,8 +221,7 @@ func TestChatAcrossBrowsers(t *testing.T) {
 	t.Run("a moderator deletes a message for everyone", func(t *testing.T) {
 		bob.say("regrettable")
 		mod.waitFor("the message", chatShows("regrettable"))
-		mod.messageActions("regrettable")
-		mod.clickText("Delete this message")
+		mod.messageAction("regrettable", "Delete this message")
 		for _, p := range []*page{mod, bob, cyd} {
 			p.waitFor("the message gone", "!"+chatShows("regrettable"))
 		}
@@ -252,16 +262,14 @@ func TestChatAcrossBrowsers(t *testing.T) {
 	t.Run("a moderator mutes someone in the chat, then lets them write again", func(t *testing.T) {
 		cyd.say("cyd here")
 		mod.waitFor("cyd's message", chatShows("cyd here"))
-		mod.messageActions("cyd here")
-		mod.clickText("Mute cyd in the chat")
+		mod.messageAction("cyd here", "Mute cyd in the chat")
 		cyd.waitFor("the composer closed, saying why", `document.querySelector("[data-testid=chat-input]").disabled
 			&& document.querySelector("[data-testid=chat-why]")?.textContent === "A moderator muted you in the chat."`)
 		cyd.waitText("A moderator muted you in the chat.")
 		if !eval[bool](bob, `!document.querySelector("[data-testid=chat-input]").disabled`) {
 			t.Error("muting cyd closed bob's composer")
 		}
-		mod.messageActions("cyd here")
-		mod.clickText("Let cyd write again")
+		mod.messageAction("cyd here", "Let cyd write again")
 		cyd.waitFor("the composer open again", `!document.querySelector("[data-testid=chat-input]").disabled`)
 		cyd.say("thanks")
 		mod.waitFor("cyd's next message", chatShows("thanks"))
@@ -513,7 +521,7 @@ func TestChatHistoryShowsEarlierMessages(t *testing.T) {
 	bob.click(`[data-testid=chat-earlier]`)
 	bob.waitFor("the earlier messages", chatShows("message 01"))
 	if got := eval[[]string](bob, texts); len(got) != total || got[0] != "message 01" || got[total-1] != "message 55" {
-		t.Errorf("after loading earlier messages the chat shows %d from %q", len(got), got[0])
+		t.Errorf("after loading earlier messages the chat shows %d: %q", len(got), got)
 	}
 	// In place, give or take the rounding of a fractional scroll.
 	if after := eval[int](bob, top); after < before-2 || after > before+2 {
@@ -521,4 +529,15 @@ func TestChatHistoryShowsEarlierMessages(t *testing.T) {
 	}
 	bob.waitFor("the start of the chat said, and nothing more to load", `!document.querySelector(".chat-start").hidden
 		&& document.querySelector("[data-testid=chat-earlier]").hidden`)
+
+	// A message that comes while bob reads the top leaves him there, saying so.
+	chatPaced(t, host, "message 56")
+	bob.waitFor("the new message, and the button that says it came", chatShows("message 56")+
+		` && !document.querySelector("[data-testid=chat-newer]").hidden`)
+	if after := eval[int](bob, top); after < before-2 || after > before+2 {
+		t.Errorf("a new message moved what bob reads from %d px to %d px", before, after)
+	}
+	bob.click(`[data-testid=chat-newer]`)
+	bob.waitFor("the end of the chat in view", `(() => { const s = document.querySelector(".chat-scroll");
+		return s.scrollHeight - s.scrollTop - s.clientHeight < 2 && document.querySelector("[data-testid=chat-newer]").hidden; })()`)
 }

@@ -369,6 +369,16 @@ export class RoomSession extends EventTarget {
     return older.length;
   }
 
+  // trimChat forgets all but the latest keep messages of the chat (the chat's
+  // view asks, while the user reads its end: a long, busy room must not grow
+  // the page without bound); "Load earlier messages" brings them back.
+  trimChat(keep) {
+    const r = this.room;
+    if (!r || r.chat.length <= keep) return;
+    r.chat.splice(0, r.chat.length - keep);
+    this.chatStart = false;
+  }
+
   // postChat writes a message in the chat. As the server does, it notes when
   // only while a slow mode is on.
   async postChat(text) {

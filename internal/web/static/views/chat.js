@@ -13,6 +13,11 @@ import { reportSheet } from './report.js';
 // (internal/room MaxChatRunes).
 const MAX = 500;
 
+// KEEP is how many messages the panel keeps while the user reads the end of
+// the chat; it lets SLACK more come before it drops the oldest.
+const KEEP = 200;
+const SLACK = 100;
+
 // MODES say who may write, as the snapshot's chat_mode names it.
 const MODES = {
   off: 'The chat is off',
@@ -72,9 +77,12 @@ export function chatPanel(s, { onNew } = {}) {
   const form = h('form', { class: 'chat-composer', 'aria-label': 'Write in the chat', 'data-testid': 'chat-composer' },
     f.el, h('div', { class: 'chat-send-row' }, why, send), err.el);
   f.input.setAttribute('aria-describedby', why.id);
+  // Messages that come while the user reads further up do not pull them down:
+  // a button says they came, and takes them there.
+  const newer = h('button', { type: 'button', class: 'chat-newer', hidden: true, 'data-testid': 'chat-newer' }, icon('down', 'tiny'), 'New messages');
   const el = h('section', { class: 'chat-panel', 'aria-labelledby': `chat-h-${s.id}`, 'data-testid': 'chat' },
     h('div', { class: 'chat-head' }, h('h2', { id: `chat-h-${s.id}`, class: 'chat-title' }, icon('chat'), 'Chat'), mode),
-    scroller, form);
+    h('div', { class: 'chat-view' }, scroller, newer), form);
 
   const shown = new Map(); // message ID → its <li>
   let modKey = null;
@@ -82,7 +90,9 @@ export function chatPanel(s, { onNew } = {}) {
   let tick = 0;
   const visible = () => el.getClientRects().length > 0;
   const nearEnd = () => scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 60;
-  const toEnd = () => { scroller.scrollTop = scroller.scrollHeight; };
+  const toEnd = () => { scroller.scrollTop = scroller.scrollHeight; newer.hidden = true; };
+  newer.addEventListener('click', toEnd);
+  scroller.addEventListener('scroll', () => { if (!newer.hidden && nearEnd()) newer.hidden = true; }, { passive: true });
 
   // --- the messages ---------------------------------------------------------
   const personOf = (m) => (s.room && (s.stageEntry(m.user_id) || s.listener(m.user_id))) || { id: m.user_id, display_name: m.name };
@@ -131,11 +141,13 @@ export function chatPanel(s, { onNew } = {}) {
 
   const update = (what) => {
     if (!s.room) return;
-    const stick = nearEnd();
+    const stick = nearEnd(); // true too while the panel is out of sight
+    if (stick && what !== 'chat-history' && s.room.chat.length > KEEP + SLACK) s.trimChat(KEEP);
     const before = scroller.scrollHeight;
     const added = sync();
     if (what === 'chat-history') scroller.scrollTop += scroller.scrollHeight - before; // keep what the user reads in place
     else if (stick || what === 'snapshot') toEnd();
+    else if (added > 0 && what === 'chat') newer.hidden = false;
     if (added > 0 && what === 'chat' && onNew && !visible()) onNew(added);
     const slow = s.room.slow_seconds ? ` · slow mode: one message every ${s.room.slow_seconds < 60 ? s.room.slow_seconds + ' s' : s.room.slow_seconds / 60 + ' min'}` : '';
     mode.textContent = (MODES[s.room.chat_mode] || '') + slow;
