@@ -447,6 +447,21 @@ func TestRoomScreenshotsWithChatAndReactions(t *testing.T) {
 		copyFile(t, shots["room-backchannel-375"], filepath.Join("..", "..", "docs", "screenshot-room.png"))
 		copyFile(t, shots["room-backchannel-1280"], filepath.Join("..", "..", "docs", "screenshot-room-wide.png"))
 	}
+
+	t.Run("on a phone, messages that come while the room shows are counted on the chat's tab", func(t *testing.T) {
+		p.viewport(375, 812)
+		p.waitFor("the room's tab", `document.querySelector(".room").dataset.tab === "room" && document.querySelector("[data-testid=chat-unread]").hidden`)
+		for _, text := range []string{"one more thing", "and another"} {
+			if err := socks["eli"].Chat(ctx, text); err != nil {
+				t.Fatal(err)
+			}
+		}
+		p.waitFor("two new on the chat's tab", `(() => { const b = document.querySelector("[data-testid=chat-unread]");
+			return !b.hidden && b.textContent === "2" && document.querySelector("[data-testid=tab-chat]").getAttribute("aria-label") === "Chat, 2 new"; })()`)
+		p.click(`[data-testid=tab-chat]`)
+		p.waitFor("the count gone, the newest message in view", `document.querySelector("[data-testid=chat-unread]").hidden && (() => {
+			const s = document.querySelector(".chat-scroll"); return s.scrollHeight - s.scrollTop - s.clientHeight < 2; })()`)
+	})
 }
 
 // chatPaced writes text in the chat from s, coming back when the room's budget
