@@ -117,6 +117,20 @@ func TestReloadKeepsYourPlace(t *testing.T) {
 		}
 	})
 
+	t.Run("a reload on another page of the app puts the speaker back in the room, in the minibar", func(t *testing.T) {
+		bob.click(`a.back`)
+		bob.waitFor("the hallway, the room in the minibar", `location.pathname === "/" && !!document.querySelector(".minibar-room")`)
+		from := bob.net.mark()
+		bob.do("reloading", chromedp.Reload())
+		bob.waitFor("the room in the minibar again", `location.pathname === "/" && window.__townhall.roomState()?.status === "live"
+			&& !!document.querySelector(".minibar-room")`)
+		if js := joins(mustSince(bob, from), roomID); len(js) != 1 {
+			t.Errorf("the reloaded page called the join API %d times: %v", len(js), js)
+		}
+		bob.click(`.minibar-room`)
+		bob.waitFor("back in the room, on stage", fmt.Sprintf(`location.pathname === "/rooms/%s" && !!document.querySelector("[data-testid=mute]")`, roomID))
+	})
+
 	t.Run("leaving quietly forgets the room: a reload shows its page", func(t *testing.T) {
 		bob.click(`[data-testid=leave]`)
 		bob.waitFor("the hallway", `location.pathname === "/"`)
