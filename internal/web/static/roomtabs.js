@@ -16,6 +16,12 @@ import { app } from './state.js';
 
 const KEY = 'townhall.room';
 
+// PLAYING names, in localStorage (every tab of the browser reads it), the room
+// a tab plays and when it last said so: a tab asks the others only when it may
+// be so, and opens every other room's page without waiting for their silence.
+const PLAYING = 'townhall.playing';
+const PLAYING_FRESH = 15 * 1000; // a tab says it every 5 s while it plays
+
 // RESUME_HERE is how long after the tab last played a room a reload of that
 // room's page rejoins it at once: the tab was in the room and never left it.
 export const RESUME_HERE = 10 * 60 * 1000;
@@ -43,15 +49,38 @@ export function remembered() {
   }
 }
 
-function write(s) {
+// write remembers session s for this tab, and tells the others that this tab
+// plays it, unless it is going away.
+function write(s, going = false) {
   try {
     sessionStorage.setItem(KEY, JSON.stringify({ id: s.id, guest: s.guest, at: Date.now() }));
+    if (going) stopPlaying();
+    else localStorage.setItem(PLAYING, JSON.stringify({ room: s.id, tab: tabID, at: Date.now() }));
   } catch { /* storage full or off: a reload shows the room's page instead */ }
 }
 
+function stopPlaying() {
+  const p = JSON.parse(localStorage.getItem(PLAYING) || 'null');
+  if (p && p.tab === tabID) localStorage.removeItem(PLAYING);
+}
+
 function forget(id) {
-  const m = remembered();
-  if (m && m.id === id) sessionStorage.removeItem(KEY);
+  try {
+    const m = remembered();
+    if (m && m.id === id) sessionStorage.removeItem(KEY);
+    stopPlaying();
+  } catch { /* storage off */ }
+}
+
+// mayPlayElsewhere reports whether another tab may play room id: one said so
+// lately (or storage cannot tell).
+function mayPlayElsewhere(id) {
+  try {
+    const p = JSON.parse(localStorage.getItem(PLAYING) || 'null');
+    return Boolean(p && p.room === id && p.tab !== tabID && Date.now() - p.at < PLAYING_FRESH);
+  } catch {
+    return true;
+  }
 }
 
 // resumable reports whether a page of room id (here) or another page should
@@ -67,7 +96,7 @@ export function resumable(id, guest, here) {
 // (the user left, was removed, the room ended, or another tab took it).
 export function track(s) {
   let timer = 0;
-  const hide = () => { if (s.status !== 'over' && s.joinedOnce) write(s); };
+  const hide = () => { if (s.status !== 'over' && s.joinedOnce) write(s, true); };
   const onChange = (e) => {
     if (s.status === 'over') {
       clearInterval(timer);
@@ -88,7 +117,7 @@ export function track(s) {
 // playingElsewhere asks the other tabs whether one of them plays room id; it
 // resolves to true when one says so, false after a moment of silence.
 export function playingElsewhere(id) {
-  if (!channel) return Promise.resolve(false);
+  if (!channel || !mayPlayElsewhere(id)) return Promise.resolve(false);
   return new Promise((resolve) => {
     const done = (yes) => { asking.delete(id); resolve(yes); };
     const timer = setTimeout(() => done(false), ASK_FOR);
