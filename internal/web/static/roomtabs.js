@@ -7,7 +7,8 @@
 // "resumed" (docs/protocol.md, "The grace window").
 //
 // Tabs of one browser also tell each other, over a BroadcastChannel, which room
-// each plays. A second tab that opens a room the first one plays offers to
+// each plays (a note in localStorage says which one a tab played lately, so
+// that a tab asks only when the answer may be yes). A second tab that opens a room the first one plays offers to
 // "listen here instead" rather than taking the room's socket over silently (the
 // server lets one connection per person play a room, and closes the older one
 // with bye "replaced").
