@@ -335,8 +335,3 @@ func (r *liveRoom) allowRemote(user string, on bool) {
 	}
 }
 
-// remoteMedia says whether user's audio comes from another node.
-func (r *liveRoom) remoteMedia(user string) bool {
-	c, ok := r.conns[user]
-	return ok && c.edge != nil
-}
