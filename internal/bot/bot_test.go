@@ -499,7 +499,9 @@ func TestAHostBotBringsUpHands(t *testing.T) {
 			heard += s.Packets
 		}
 		return heard >= bobs.Stats().Sent.Packets-10
-	}, func() string { return fmt.Sprintf("ada's bot got %d packets, bob sent %d", heard, bobs.Stats().Sent.Packets) })
+	}, func() string {
+		return fmt.Sprintf("ada's bot got %d packets, bob sent %d", heard, bobs.Stats().Sent.Packets)
+	})
 	if !strings.Contains(host.log.String(), "whose hand is raised") {
 		t.Fatalf("ada's bot's log says nothing of bringing bob up:\n%s", host.log.String())
 	}

@@ -334,4 +334,3 @@ func (r *liveRoom) allowRemote(user string, on bool) {
 		c.edge.allow(c, user, on)
 	}
 }
-
