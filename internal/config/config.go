@@ -69,6 +69,11 @@ type Config struct {
 	// ReminderClaim is how long a node's claim on a reminder lasts before
 	// another node sends it (its sender died between claiming and sending).
 	ReminderClaim time.Duration
+
+	// Replays (internal/replay): recordings live under DataDir/recordings.
+	ReplayRetention time.Duration // replays older than this are deleted; 0 keeps them
+	ClipLength      time.Duration // how much a clip keeps, at most a minute
+	FFmpeg          string        // the ffmpeg program that mixes replays and clips
 }
 
 // Clustered reports whether this process is a node of a cluster.
@@ -102,6 +107,8 @@ func Default() Config {
 		PasswordTime:       2,
 		NATSListen:         ":4222",
 		ReminderClaim:      30 * time.Second,
+		ClipLength:         30 * time.Second,
+		FFmpeg:             "ffmpeg",
 		NATSClusterListen:  ":6222",
 	}
 }
@@ -195,6 +202,9 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.NodeName, "node-name", c.NodeName, "this node's name in the cluster (letters, digits, - and _; default: the host name)")
 	fs.StringVar(&c.Region, "region", c.Region, "this node's region, reported in the list of nodes")
 	fs.DurationVar(&c.ReminderClaim, "reminder-claim", c.ReminderClaim, "how long a node's claim on an event reminder lasts before another node sends it")
+	fs.DurationVar(&c.ReplayRetention, "replay-retention", c.ReplayRetention, "delete replays older than this (0: keep them)")
+	fs.DurationVar(&c.ClipLength, "clip-length", c.ClipLength, "how much of a recorded room a clip keeps (at most 1m)")
+	fs.StringVar(&c.FFmpeg, "ffmpeg", c.FFmpeg, "the ffmpeg program that mixes replays and clips")
 	fs.Func("password-memory", fmt.Sprintf("argon2id memory cost in KiB (default %d)", c.PasswordMemoryKiB), func(s string) error {
 		var v uint32
 		_, err := fmt.Sscan(s, &v)
@@ -241,6 +251,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("grace, max participants and max sockets per user must not be negative")
 	case c.ReminderClaim < time.Second:
 		return fmt.Errorf("--reminder-claim %s: want at least a second", c.ReminderClaim)
+	case c.ReplayRetention < 0:
+		return fmt.Errorf("--replay-retention %s: want 0 (keep) or more", c.ReplayRetention)
+	case c.ClipLength < time.Second || c.ClipLength > time.Minute:
+		return fmt.Errorf("--clip-length %s: want 1s to 1m", c.ClipLength)
 	case c.MaxGuestsPerIP < 0 || c.MaxGuestsPerIPRoom < 0 || c.MaxGuestsPerRoom < 0:
 		return fmt.Errorf("guest limits must not be negative")
 	case c.PasswordMemoryKiB < 64 || c.PasswordTime < 1:

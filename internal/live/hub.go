@@ -254,7 +254,7 @@ func (h *Hub) CreateRoom(ctx context.Context, creatorID string, spec RoomSpec) (
 		AllowGuests: spec.AllowGuests, CreatorID: creatorID, MaxParticipants: h.opts.MaxParticipants, CreatedAt: h.now(),
 		MaxGuests: h.opts.MaxGuests, MaxGuestsPerAddr: h.opts.MaxGuestsPerAddr,
 		CoHosts: slices.Clone(spec.CoHosts), Speakers: slices.Clone(spec.Speakers), ClubID: spec.ClubID, MembersOnly: spec.MembersOnly,
-		Chat: spec.Chat, KeepChat: spec.KeepChat}
+		Chat: spec.Chat, KeepChat: spec.KeepChat, Record: spec.Record, AllowClips: spec.AllowClips}
 	if h.opts.RoomDelegates != nil {
 		delegates, err := h.opts.RoomDelegates(ctx, creatorID)
 		if err != nil {
@@ -375,6 +375,8 @@ type RoomSpec struct {
 	// default); KeepChat keeps the chat with the room's history after it ends.
 	Chat     room.ChatMode
 	KeepChat bool
+	// Record records the room for a replay; AllowClips lets listeners cut clips.
+	Record, AllowClips bool
 }
 
 func (h *Hub) room(id string) (*liveRoom, bool) {

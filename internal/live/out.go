@@ -43,6 +43,11 @@ type roomView struct {
 	AllowGuests bool      `json:"allow_guests"`
 	CreatorID   string    `json:"creator_id"`
 	CreatedAt   time.Time `json:"created_at"`
+	// Recorded: the room is recorded for a replay (room.Config.Record), which
+	// every client says before joining and before accepting to speak; clips
+	// allowed: listeners may keep its last moments.
+	Recorded     bool `json:"recorded,omitempty"`
+	ClipsAllowed bool `json:"clips_allowed,omitempty"`
 }
 
 type snapshotView struct {

@@ -65,7 +65,8 @@ func (r *liveRoom) sendSnapshot(c *conn, id string) {
 
 func viewRoom(cfg room.Config) roomView {
 	return roomView{ID: cfg.ID, Title: cfg.Title, Description: cfg.Description, Type: cfg.Type,
-		AllowGuests: cfg.AllowGuests, CreatorID: cfg.CreatorID, CreatedAt: cfg.CreatedAt}
+		AllowGuests: cfg.AllowGuests, CreatorID: cfg.CreatorID, CreatedAt: cfg.CreatedAt,
+		Recorded: cfg.Record, ClipsAllowed: cfg.AllowClips}
 }
 
 // Summary is a live room as the hallway and the room page show it.

@@ -70,6 +70,9 @@ type Store interface {
 	// RecordingReplays lists the rooms whose replay is still Recording: after a
 	// crash, they were cut short.
 	RecordingReplays(ctx context.Context) ([]string, error)
+	// ReplaysBefore lists the rooms whose replay, made or failed, was started
+	// before t, at most limit, oldest first.
+	ReplaysBefore(ctx context.Context, t time.Time, limit int) ([]string, error)
 	AddClip(ctx context.Context, c Clip) error
 	Clip(ctx context.Context, id string) (Clip, error)
 	// DeleteClipsOf removes the clips of a room and returns their IDs.
@@ -82,6 +85,7 @@ var (
 	ErrNotReady     = errcode.New(errcode.Conflict, "the replay is not ready yet")
 	ErrNotRecording = errcode.New(errcode.Conflict, "the room is not being recorded")
 	ErrRecording    = errcode.New(errcode.Conflict, "the room is already being recorded")
+	ErrRecorded     = errcode.New(errcode.Conflict, "the room's recording is over")
 	ErrNothingHeard = errcode.New(errcode.Conflict, "nothing was heard in the last moments")
 )
 

@@ -48,8 +48,23 @@ func (m *memStore) Replay(_ context.Context, id string) (Replay, error) {
 func (m *memStore) DeleteReplay(_ context.Context, id string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if _, ok := m.replays[id]; !ok {
+		return ErrNotFound
+	}
 	delete(m.replays, id)
 	return nil
+}
+
+func (m *memStore) ReplaysBefore(_ context.Context, t time.Time, limit int) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for id, r := range m.replays {
+		if r.State != Recording && r.StartedAt.Before(t) && len(out) < limit {
+			out = append(out, id)
+		}
+	}
+	return out, nil
 }
 
 func (m *memStore) RecordingReplays(context.Context) ([]string, error) {
@@ -226,6 +241,11 @@ func TestReplayOfARecordedRoom(t *testing.T) {
 			t.Errorf("Cut after the end: %v, want ErrNotRecording", err)
 		}
 	})
+	t.Run("a room whose recording is over is never recorded over", func(t *testing.T) {
+		if _, err := svc.Start(t.Context(), room, 3); !errors.Is(err, ErrRecorded) {
+			t.Errorf("Start after the end: %v, want ErrRecorded", err)
+		}
+	})
 	t.Run("a deleted replay is gone from disk and store, with its clips", func(t *testing.T) {
 		if err := svc.Delete(t.Context(), room); err != nil {
 			t.Fatal(err)
@@ -294,5 +314,59 @@ func TestPathsNeverLeaveTheFolder(t *testing.T) {
 				t.Errorf("Delete(%q): %v, want ErrNotFound", id, err)
 			}
 		})
+	}
+}
+
+func TestExpireDeletesOldReplaysOnce(t *testing.T) {
+	audiotest.Tools(t, "ffmpeg")
+	tmp := t.TempDir()
+	pkts := audiotest.Packets(t, audiotest.Speech(t, tmp, "hi"))
+	clk := &clock{now: time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)}
+	st := newMemStore()
+	dir := filepath.Join(tmp, "recordings")
+	svc := New(Options{Dir: dir, Store: st, Now: clk.Now})
+	var rooms []string
+	for range 2 { // an old replay, then a newer one a day later
+		room := ids.New()
+		rec, err := svc.Start(t.Context(), room, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clk.set(play(rec, clk, "ada", 0, clk.Now(), pkts))
+		if _, err := svc.Stop(t.Context(), room); err != nil {
+			t.Fatal(err)
+		}
+		rooms = append(rooms, room)
+		clk.set(clk.Now().Add(24 * time.Hour))
+	}
+	// Two nodes run the retention job at once: between them, the old replay goes
+	// exactly once.
+	other := New(Options{Dir: dir, Store: st, Now: clk.Now})
+	cutoff := clk.Now().Add(-36 * time.Hour)
+	var wg sync.WaitGroup
+	counts := make([]int, 2)
+	for i, s := range []*Service{svc, other} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n, err := s.Expire(context.Background(), cutoff)
+			if err != nil {
+				t.Error(err)
+			}
+			counts[i] = n
+		}()
+	}
+	wg.Wait()
+	if counts[0]+counts[1] != 1 {
+		t.Errorf("the two jobs deleted %v replays, want one in all", counts)
+	}
+	if _, err := svc.Replay(t.Context(), rooms[0]); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the old replay: %v, want ErrNotFound", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, rooms[0])); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the old replay's folder: %v, want it gone", err)
+	}
+	if r, err := svc.Replay(t.Context(), rooms[1]); err != nil || r.State != Ready {
+		t.Errorf("the newer replay: %+v, %v; want it kept", r, err)
 	}
 }

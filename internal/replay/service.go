@@ -38,9 +38,10 @@ type Service struct {
 
 // session is one room being recorded.
 type session struct {
-	rec     *recorder.Recorder
-	sink    *diskSink
-	started time.Time
+	rec      *recorder.Recorder
+	sink     *diskSink
+	started  time.Time
+	stopping bool // Stop is making the replay
 }
 
 // New returns a Service over opts.
@@ -68,14 +69,18 @@ func (s *Service) roomDir(roomID string) string { return filepath.Join(s.opts.Di
 func (s *Service) clipPath(id string) string { return filepath.Join(s.opts.Dir, "clips", id+".ogg") }
 
 // Start begins recording roomID's slots streams and returns the recorder, for the
-// room's forwarder (sfu.Forwarder.SetTap). ErrRecording if it is already.
+// room's forwarder (sfu.Forwarder.SetTap). ErrRecording if it is already,
+// ErrRecorded if its recording is over (its replay is made or failed).
 func (s *Service) Start(ctx context.Context, roomID string, slots int) (*recorder.Recorder, error) {
 	if !ids.Valid(roomID) {
 		return nil, ErrNotFound
 	}
 	s.mu.Lock()
-	if _, ok := s.live[roomID]; ok {
+	if sess, ok := s.live[roomID]; ok {
 		s.mu.Unlock()
+		if sess.stopping {
+			return nil, ErrRecorded
+		}
 		return nil, ErrRecording
 	}
 	sess := &session{} // holds the place while the recording starts
@@ -92,6 +97,12 @@ func (s *Service) Start(ctx context.Context, roomID string, slots int) (*recorde
 }
 
 func (s *Service) start(ctx context.Context, roomID string, slots int, sess *session) (*recorder.Recorder, error) {
+	switch old, err := s.opts.Store.Replay(ctx, roomID); {
+	case err == nil && old.State != Recording:
+		return nil, ErrRecorded // never over a replay made
+	case err != nil && notFound(err) != ErrNotFound:
+		return nil, err
+	}
 	dir := s.roomDir(roomID)
 	if err := os.RemoveAll(dir); err != nil { // what a failed earlier recording left
 		return nil, fmt.Errorf("replay: %w", err)
@@ -120,7 +131,7 @@ func (s *Service) Recording(roomID string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sess, ok := s.live[roomID]
-	return ok && sess.rec != nil
+	return ok && sess.rec != nil && !sess.stopping
 }
 
 // Stop ends roomID's recording (take the recorder off the forwarder first) and
@@ -129,13 +140,17 @@ func (s *Service) Recording(roomID string) bool {
 func (s *Service) Stop(ctx context.Context, roomID string) (Replay, error) {
 	s.mu.Lock()
 	sess, ok := s.live[roomID]
-	if ok && sess.rec != nil {
-		delete(s.live, roomID)
-	}
-	s.mu.Unlock()
-	if !ok || sess.rec == nil {
+	if !ok || sess.rec == nil || sess.stopping {
+		s.mu.Unlock()
 		return Replay{}, ErrNotRecording
 	}
+	sess.stopping = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.live, roomID)
+		s.mu.Unlock()
+	}()
 	end := s.opts.Now()
 	r := Replay{RoomID: roomID, State: Failed, StartedAt: sess.started, EndedAt: end, Duration: end.Sub(sess.started)}
 	err := sess.rec.Stop(ctx, end)
@@ -207,6 +222,29 @@ func (s *Service) Recover(ctx context.Context) error {
 	return nil
 }
 
+// Expire deletes the replays started before before (the retention), and returns
+// how many it deleted: one another process deleted meanwhile is not counted.
+func (s *Service) Expire(ctx context.Context, before time.Time) (int, error) {
+	n := 0
+	for {
+		rooms, err := s.opts.Store.ReplaysBefore(ctx, before, 100)
+		if err != nil || len(rooms) == 0 {
+			return n, err
+		}
+		for _, id := range rooms {
+			switch err := s.Delete(ctx, id); {
+			case err == nil:
+				n++
+			case !errors.Is(err, ErrNotFound):
+				return n, err
+			}
+		}
+		if len(rooms) < 100 {
+			return n, nil
+		}
+	}
+}
+
 // Replay returns roomID's replay.
 func (s *Service) Replay(ctx context.Context, roomID string) (Replay, error) {
 	r, err := s.opts.Store.Replay(ctx, roomID)
@@ -230,12 +268,21 @@ func (s *Service) Open(ctx context.Context, roomID string) (*os.File, Replay, er
 	return f, r, err
 }
 
-// Delete removes roomID's replay and its clips, from the disk and the Store.
+// Delete removes roomID's replay and its clips, from the Store and the disk.
+// ErrNotReady while the room is recorded. Of several deleting one replay, the
+// Store lets one win; the others get ErrNotFound.
 func (s *Service) Delete(ctx context.Context, roomID string) error {
 	if !ids.Valid(roomID) {
 		return ErrNotFound
 	}
-	if _, err := s.Replay(ctx, roomID); err != nil {
+	r, err := s.Replay(ctx, roomID)
+	if err != nil {
+		return err
+	}
+	if r.State == Recording {
+		return ErrNotReady
+	}
+	if err := notFound(s.opts.Store.DeleteReplay(ctx, roomID)); err != nil {
 		return err
 	}
 	clips, err := s.opts.Store.DeleteClipsOf(ctx, roomID)
@@ -250,7 +297,7 @@ func (s *Service) Delete(ctx context.Context, roomID string) error {
 	if err := os.RemoveAll(s.roomDir(roomID)); err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}
-	return notFound(s.opts.Store.DeleteReplay(ctx, roomID))
+	return nil
 }
 
 // offsets turns the recorder's turns into offsets from start.

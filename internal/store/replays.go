@@ -160,3 +160,17 @@ func (db *DB) DeleteClipsOf(ctx context.Context, roomID string) ([]string, error
 	})
 	return out, err
 }
+
+// RoomSetup returns the room.Config a room was created with, as JSON (nil if it
+// was stored without one), or ErrNotFound.
+func (db *DB) RoomSetup(ctx context.Context, roomID string) ([]byte, error) {
+	var setup sql.NullString
+	err := db.queryRow(ctx, db.sql, `SELECT setup FROM rooms WHERE id = ?`, roomID).Scan(&setup)
+	if err != nil {
+		return nil, notFound("room setup", err)
+	}
+	if !setup.Valid {
+		return nil, nil
+	}
+	return []byte(setup.String), nil
+}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/townhall/townhall/internal/account"
+	"github.com/townhall/townhall/internal/ids"
+	"github.com/townhall/townhall/internal/live"
 	"github.com/townhall/townhall/internal/replay"
 	"github.com/townhall/townhall/internal/store"
 )
@@ -41,6 +43,22 @@ func replayCases() []storeCase {
 			if len(rec) != 0 {
 				t.Errorf("RecordingReplays = %v after the replay is ready, want none", rec)
 			}
+		}},
+		{"a room's setup reads back as stored", func(t *testing.T, db *store.DB) {
+			u := newUser(t, db, "ann")
+			r := live.RoomRecord{ID: ids.New(), Title: "t", Type: "open", CreatorID: u.ID, CreatedAt: t0, Setup: []byte(`{"Record":true}`)}
+			must(t, db.CreateRoom(t.Context(), r))
+			got, err := db.RoomSetup(t.Context(), r.ID)
+			must(t, err)
+			if string(got) != `{"Record":true}` {
+				t.Errorf("RoomSetup = %s, want the stored setup", got)
+			}
+			bare := newRoom(t, db, u.ID, t0)
+			if got, err := db.RoomSetup(t.Context(), bare.ID); err != nil || got != nil {
+				t.Errorf("RoomSetup of a room without one = %s, %v; want nil", got, err)
+			}
+			_, err = db.RoomSetup(t.Context(), "nope")
+			wantErr(t, err, account.ErrNotFound)
 		}},
 		{"a replay of an unknown room is not found", func(t *testing.T, db *store.DB) {
 			wantErr(t, db.SaveReplay(t.Context(), replay.Replay{RoomID: "nope", State: replay.Ready, StartedAt: t0}), account.ErrNotFound)

@@ -1,0 +1,164 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/townhall/townhall/internal/live"
+	"github.com/townhall/townhall/internal/media"
+	"github.com/townhall/townhall/internal/replay"
+	"github.com/townhall/townhall/internal/room"
+	"github.com/townhall/townhall/internal/store"
+)
+
+// recordingMedia is the media server as the live layer sees it, with recording:
+// when the first audio connection of a room chosen for recording (room.Config.
+// Record) is made, it starts the room's recording on the room's forwarder (what
+// the audience hears, from then on); when the room closes, it takes the recorder
+// off at once and makes the replay in the background.
+//
+// The live layer knows nothing of it: recording is a matter of the media and of
+// the room's setup, fixed at its creation, that every participant was shown.
+type recordingMedia struct {
+	*media.Media
+	db      *store.DB
+	replays *replay.Service
+	log     *slog.Logger
+
+	mu      sync.Mutex      // guards checked
+	checked map[string]bool // rooms looked up: true if recording
+	making  sync.WaitGroup  // replays being made
+}
+
+func newRecordingMedia(m *media.Media, db *store.DB, replays *replay.Service, log *slog.Logger) *recordingMedia {
+	return &recordingMedia{Media: m, db: db, replays: replays, log: log, checked: map[string]bool{}}
+}
+
+var _ live.Media = (*recordingMedia)(nil)
+
+// Connect makes the connection, then starts the room's recording if it is to be
+// recorded and is not yet.
+func (m *recordingMedia) Connect(ctx context.Context, roomID, userID string, signal func(live.ICECandidate)) (live.MediaSession, error) {
+	sess, err := m.Media.Connect(ctx, roomID, userID, signal)
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	_, seen := m.checked[roomID]
+	m.mu.Unlock()
+	if !seen {
+		rec, err := m.startIfChosen(ctx, roomID)
+		if err != nil {
+			m.log.Error("starting a room's recording", "room", roomID, "err", err)
+		}
+		m.mu.Lock()
+		if _, ok := m.checked[roomID]; !ok || rec {
+			m.checked[roomID] = rec
+		}
+		m.mu.Unlock()
+	}
+	return sess, nil
+}
+
+// startIfChosen starts recording roomID if its setup says so and it is live.
+func (m *recordingMedia) startIfChosen(ctx context.Context, roomID string) (bool, error) {
+	cfg, err := roomConfig(ctx, m.db, roomID)
+	if err != nil || !cfg.Record {
+		return false, err
+	}
+	if rec, err := m.db.RoomByID(ctx, roomID); err != nil || !rec.EndedAt.IsZero() {
+		return false, err
+	}
+	r, err := m.replays.Start(ctx, roomID, m.Slots())
+	switch {
+	case errors.Is(err, replay.ErrRecording):
+		return true, nil // another connection started it
+	case errors.Is(err, replay.ErrRecorded):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	if err := m.SetTap(roomID, r); err != nil {
+		_, _ = m.replays.Stop(ctx, roomID)
+		return false, err
+	}
+	m.log.Info("recording a room", "room", roomID)
+	return true, nil
+}
+
+// CloseRoom stops the room's recording (the tap is off before the connections
+// close), closes the room's media, and makes its replay in the background.
+func (m *recordingMedia) CloseRoom(roomID string) {
+	m.mu.Lock()
+	rec := m.checked[roomID]
+	delete(m.checked, roomID)
+	m.mu.Unlock()
+	if rec || m.replays.Recording(roomID) {
+		_ = m.SetTap(roomID, nil)
+	}
+	m.Media.CloseRoom(roomID)
+	if !m.replays.Recording(roomID) {
+		return
+	}
+	m.making.Add(1)
+	go func() {
+		defer m.making.Done()
+		r, err := m.replays.Stop(context.Background(), roomID)
+		if err != nil {
+			m.log.Error("making a replay", "room", roomID, "err", err)
+			return
+		}
+		m.log.Info("a replay is ready", "room", roomID, "duration", r.Duration, "bytes", r.Size)
+	}()
+}
+
+// wait waits for the replays being made.
+func (m *recordingMedia) wait() { m.making.Wait() }
+
+// roomConfig reads the room.Config roomID was created with (the zero Config
+// if it was stored without one).
+func roomConfig(ctx context.Context, db *store.DB, roomID string) (room.Config, error) {
+	setup, err := db.RoomSetup(ctx, roomID)
+	if err != nil || setup == nil {
+		return room.Config{}, err
+	}
+	var cfg room.Config
+	if err := json.Unmarshal(setup, &cfg); err != nil {
+		return room.Config{}, err
+	}
+	return cfg, nil
+}
+
+// newReplays makes the replay service of the server, over the data folder.
+func (s *Server) newReplays() *replay.Service {
+	return replay.New(replay.Options{Dir: filepath.Join(s.cfg.DataDir, "recordings"), Store: s.db,
+		FFmpeg: s.cfg.FFmpeg, Clip: s.cfg.ClipLength, Log: s.log})
+}
+
+// expireReplays deletes, every hour until ctx is done, the replays older than
+// --replay-retention. Of several nodes deleting one replay, the store lets one
+// win (DeleteReplay is not found for the others), so each goes exactly once.
+func (s *Server) expireReplays(ctx context.Context, replays *replay.Service) {
+	if s.cfg.ReplayRetention <= 0 {
+		return
+	}
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		if n, err := replays.Expire(ctx, time.Now().Add(-s.cfg.ReplayRetention)); err != nil {
+			s.log.Error("deleting old replays", "err", err)
+		} else if n > 0 {
+			s.log.Info("deleted old replays", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
