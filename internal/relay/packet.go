@@ -16,7 +16,7 @@
 // Wire format (big-endian):
 //
 //	0      version (1)
-//	1      kind: 1 uplink, 2 slot, 3 alternate
+//	1      kind: 1 uplink, 2 slot, 3 alternate, 4 subscribe
 //	2-9    epoch
 //	10-13  sender: a random number of the sending process
 //	14-21  sequence number of the packet from this sender to this receiver
@@ -45,9 +45,13 @@ const (
 	Uplink Kind = 1
 	// Slot is one of the owner's slot streams: Speaker heard in Slot.
 	Slot Kind = 2
-	// Alt is the stream that the occupant of Slot (Target) hears in their slot
-	// instead of themselves: Speaker, the loudest speaker without a slot.
+	// Alt is the stream that the occupant of a slot hears in their slot instead
+	// of themselves: Speaker, the loudest speaker without a slot.
 	Alt Kind = 3
+	// Subscribe says, about once a second, that the sending node has
+	// participants of the room and wants its slot streams (edge → owner and
+	// standby). It carries no RTP.
+	Subscribe Kind = 4
 )
 
 const (
@@ -102,7 +106,7 @@ var (
 
 // appendHeader appends h's clear header, with sender and seq, to b.
 func appendHeader(b []byte, h *Header, sender uint32, seq uint64) ([]byte, error) {
-	if h.Kind < Uplink || h.Kind > Alt {
+	if h.Kind < Uplink || h.Kind > Subscribe {
 		return b, ErrKind
 	}
 	if len(h.Room) == 0 || len(h.Room) > maxIDLen || len(h.Speaker) > maxIDLen || len(h.Target) > maxIDLen {
@@ -128,7 +132,7 @@ func parseHeader(b []byte, p *Packet) (int, error) {
 		return 0, ErrVersion
 	}
 	p.Kind = Kind(b[1])
-	if p.Kind < Uplink || p.Kind > Alt {
+	if p.Kind < Uplink || p.Kind > Subscribe {
 		return 0, ErrKind
 	}
 	p.Epoch = binary.BigEndian.Uint64(b[2:])

@@ -109,6 +109,9 @@ func (r *Relay) Close() error {
 	return err
 }
 
+// StaleCounter is townhall_relay_dropped_stale_total.
+func (r *Relay) StaleCounter() prometheus.Counter { return r.m.stale }
+
 // CountStale counts a packet its receiver dropped because it was of an older
 // epoch than the room's (townhall_relay_dropped_stale_total).
 func (r *Relay) CountStale() { r.m.stale.Inc() }

@@ -69,17 +69,22 @@ func TestRelay(t *testing.T) {
 		{"a speaker's uplink arrives with its header and packet intact", Header{Kind: Uplink, Epoch: 7, Room: "r7fabc", Level: 0x80 | 30, Speaker: "bob"}},
 		{"a slot stream arrives with its slot and speaker", Header{Kind: Slot, Epoch: 7, Room: "r7fabc", Slot: 2, Level: 12, Speaker: "ada"}},
 		{"an alternate stream names who hears it", Header{Kind: Alt, Epoch: 9, Room: "r7fabc", Slot: 1, Speaker: "cyd", Target: "ada"}},
+		{"a subscription arrives, without RTP", Header{Kind: Subscribe, Epoch: 9, Room: "r7fabc"}},
 		{"the longest IDs fit", Header{Kind: Slot, Epoch: 1 << 60, Room: string(bytes.Repeat([]byte("r"), 64)),
 			Speaker: string(bytes.Repeat([]byte("s"), 64)), Target: string(bytes.Repeat([]byte("t"), 64))}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := batch.Add(b.Addr(), &tc.h, rtp); err != nil {
+			payload := rtp
+			if tc.h.Kind == Subscribe {
+				payload = nil
+			}
+			if err := batch.Add(b.Addr(), &tc.h, payload); err != nil {
 				t.Fatal(err)
 			}
 			batch.Flush()
 			g := next(t, bch)
-			if g.h != tc.h || !bytes.Equal(g.rtp, rtp) || g.from != a.Addr() {
+			if g.h != tc.h || !bytes.Equal(g.rtp, payload) || g.from != a.Addr() {
 				t.Fatalf("got %+v %x from %s, want %+v %x from %s", g.h, g.rtp, g.from, tc.h, rtp, a.Addr())
 			}
 		})
@@ -87,7 +92,7 @@ func TestRelay(t *testing.T) {
 
 	t.Run("a sender's header it cannot seal is refused", func(t *testing.T) {
 		for _, h := range []Header{
-			{Kind: 0, Room: "r"}, {Kind: 4, Room: "r"}, {Kind: Slot},
+			{Kind: 0, Room: "r"}, {Kind: 5, Room: "r"}, {Kind: Slot},
 			{Kind: Slot, Room: string(bytes.Repeat([]byte("r"), 65))},
 		} {
 			if err := batch.Add(b.Addr(), &h, rtp); err == nil {

@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"fmt"
+	"github.com/townhall/townhall/internal/relay"
 	"io"
 	"log/slog"
 	"net"
@@ -52,6 +53,9 @@ type Config struct {
 	// the lean transport: one more is closed as soon as it is accepted. 0: no bound.
 	// Clients behind one NAT share it.
 	TCPPerIP int
+	// Relay, if set, is the node's relay to the other nodes of a cluster: the
+	// Forwarders can then take part in rooms spread over nodes (SetRoute).
+	Relay *relay.Relay
 }
 
 // The transports of an Engine.
@@ -313,6 +317,9 @@ func (e *Engine) NewForwarder() (*Forwarder, error) {
 		return nil, ErrClosed
 	}
 	f := newForwarder(e.cfg.Slots, e.metrics)
+	if e.cfg.Relay != nil {
+		f.setRelay(e.cfg.Relay)
+	}
 	f.release = e.releaseForwarder
 	f.start()
 	e.forwarders[f] = struct{}{}

@@ -33,6 +33,7 @@ const fanShardMin = 1024
 // fanJob is one shard of one packet's fan-out.
 type fanJob struct {
 	src    *member
+	skip   *member
 	slot   int
 	p      *rtpPacket
 	now    int64
@@ -57,7 +58,7 @@ func (p *fanPool) worker(jobs chan *fanJob) {
 	defer p.stopped.Done()
 	b := newSendBatch(p.t)
 	for j := range jobs {
-		j.sent, j.failed = fanShard(j.src, j.slot, j.p, j.now, j.rxs, b)
+		j.sent, j.failed = fanShard(j.src, j.skip, j.slot, j.p, j.now, j.rxs, b)
 		b.flush()
 		j.done.Done()
 	}
@@ -82,11 +83,11 @@ func (p *fanPool) newCtx() *fanCtx {
 	return &fanCtx{pool: p, own: newSendBatch(p.t), jobs: make([]fanJob, len(p.work))}
 }
 
-// run writes p from src in slot to every receiver in rxs but src, sharded.
-func (c *fanCtx) run(src *member, slot int, p *rtpPacket, now int64, rxs []*receiver) (sent, failed int) {
+// run writes p from src in slot to every receiver in rxs but skip's, sharded.
+func (c *fanCtx) run(src, skip *member, slot int, p *rtpPacket, now int64, rxs []*receiver) (sent, failed int) {
 	shards := len(c.jobs) + 1
 	if len(rxs) < fanShardMin || shards == 1 {
-		sent, failed = fanShard(src, slot, p, now, rxs, c.own)
+		sent, failed = fanShard(src, skip, slot, p, now, rxs, c.own)
 		c.own.flush()
 		return sent, failed
 	}
@@ -99,12 +100,12 @@ func (c *fanCtx) run(src *member, slot int, p *rtpPacket, now int64, rxs []*rece
 			break
 		}
 		j := &c.jobs[i]
-		*j = fanJob{src: src, slot: slot, p: p, now: now, rxs: rxs[lo:hi], done: &c.wg}
+		*j = fanJob{src: src, skip: skip, slot: slot, p: p, now: now, rxs: rxs[lo:hi], done: &c.wg}
 		c.wg.Add(1)
 		c.pool.work[i] <- j
 		used++
 	}
-	sent, failed = fanShard(src, slot, p, now, rxs[:min(per, len(rxs))], c.own)
+	sent, failed = fanShard(src, skip, slot, p, now, rxs[:min(per, len(rxs))], c.own)
 	c.own.flush()
 	c.wg.Wait()
 	for i := range used {
@@ -115,10 +116,12 @@ func (c *fanCtx) run(src *member, slot int, p *rtpPacket, now int64, rxs []*rece
 	return sent, failed
 }
 
-// fanShard writes p from src in slot to the receivers rxs, but src.
-func fanShard(src *member, slot int, p *rtpPacket, now int64, rxs []*receiver, b *sendBatch) (sent, failed int) {
+// fanShard writes p from src in slot to the receivers rxs, but skip's (the
+// speaker's own: nobody hears themself). On one node skip is src; on an edge src
+// is the owner's slot stream and skip the speaker's member here, if any.
+func fanShard(src, skip *member, slot int, p *rtpPacket, now int64, rxs []*receiver, b *sendBatch) (sent, failed int) {
 	for _, r := range rxs {
-		if r.m == src {
+		if r.m == skip {
 			continue // nobody hears themself
 		}
 		if r.send(slot, src, p, now, b) {

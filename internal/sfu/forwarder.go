@@ -42,6 +42,7 @@ type member struct {
 	allowed atomic.Bool // written with gate write-locked
 
 	attached atomic.Bool              // a Peer owns this ID (written with Forwarder.mu held)
+	remote   atomic.Bool              // its audio comes over the relay from an edge (cluster.go)
 	rx       atomic.Pointer[receiver] // set while its Peer is connected
 	meter    levelMeter               // written only by its packet path
 	kickedAt atomic.Int64             // when its packet path last asked for a re-rank
@@ -116,6 +117,9 @@ type Forwarder struct {
 	// owned by the selector goroutine
 	scratch  []*member
 	lastView []SlotState
+
+	cl        clusterState  // the room across nodes (cluster.go)
+	memberGen atomic.Uint64 // changes whenever members does
 }
 
 func newForwarder(k int, met *metrics) *Forwarder {
@@ -171,13 +175,16 @@ func (f *Forwarder) SetAllowed(id string, allowed bool) {
 		}
 		m = newMember(id)
 		f.members[id] = m
+		f.memberGen.Add(1)
 	}
 	m.gate.Lock()
 	m.allowed.Store(allowed)
 	m.gate.Unlock()
 	if !allowed {
+		m.remote.Store(false)
 		if !m.attached.Load() {
 			delete(f.members, id)
+			f.memberGen.Add(1)
 		}
 		f.requestRerank() // free its slot for someone else now
 	}
@@ -223,10 +230,12 @@ func (f *Forwarder) join(id string) (*member, error) {
 	if m == nil {
 		m = newMember(id)
 		f.members[id] = m
+		f.memberGen.Add(1)
 	} else if m.attached.Load() {
 		return nil, ErrDuplicatePeer
 	}
 	m.attached.Store(true)
+	m.remote.Store(false) // connected here now
 	return m, nil
 }
 
@@ -263,6 +272,7 @@ func (f *Forwarder) leave(m *member) {
 	if f.members[m.id] == m && !m.allowed.Load() {
 		delete(f.members, m.id)
 	}
+	f.memberGen.Add(1)
 	f.assignMu.Lock()
 	for i, occ := range f.sel.slots {
 		if occ == m {
@@ -288,11 +298,21 @@ func (f *Forwarder) receive(m *member, buf []byte, levelID uint8, p *rtpPacket) 
 		f.metrics.droppedMalformed.Inc()
 		return
 	}
-	now := f.now()
+	p.raw, p.gen = buf, 0
+	f.receiveParsed(m, p, f.now())
+}
+
+// receiveParsed handles p from m, parsed, at now: on an edge of a room spread over
+// nodes, relays it to the owner; otherwise forwards it to whoever hears m.
+func (f *Forwarder) receiveParsed(m *member, p *rtpPacket, now int64) {
 	m.gate.RLock()
 	defer m.gate.RUnlock()
 	if !m.allowed.Load() {
 		f.metrics.droppedUnauthorized.Inc()
+		return
+	}
+	if rt := f.cl.route.Load(); rt != nil && !rt.Owner {
+		f.uplink(m, p, rt)
 		return
 	}
 	m.meter.observe(p.level, p.hasLevel, now)
@@ -346,14 +366,20 @@ func (f *Forwarder) fanOut(m *member, p *rtpPacket, now int64) (sent, failed int
 			f.tapPacket(m, slot, p)
 		}
 		if p.fan != nil {
-			sent, failed = p.fan.run(m, slot, p, now, *f.rxs.Load())
+			sent, failed = p.fan.run(m, m, slot, p, now, *f.rxs.Load())
 		} else {
-			sent, failed = fanShard(m, slot, p, now, *f.rxs.Load(), nil)
+			sent, failed = fanShard(m, m, slot, p, now, *f.rxs.Load(), nil)
+		}
+		if f.cl.relay != nil {
+			f.relaySlot(m, slot, p)
 		}
 		return sent, failed, true
 	}
 	if !m.sel.alt {
 		return 0, 0, false
+	}
+	if f.cl.relay != nil {
+		f.relaySlot(m, -1, p)
 	}
 	var b *sendBatch
 	if p.fan != nil {

@@ -18,6 +18,10 @@ type metrics struct {
 	droppedLate         prometheus.Counter
 	droppedReplayed     prometheus.Counter
 
+	relayedUplink prometheus.Counter
+	relayedSlot   prometheus.Counter
+	relayNoRoute  prometheus.Counter
+
 	slotSwitches   prometheus.Counter
 	consentExpired prometheus.Counter
 	tcpRefused     prometheus.Counter
@@ -51,6 +55,12 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			"Inbound RTP packets dropped because they waited in the server's socket longer than 100 ms (the server is overloaded)."),
 		droppedReplayed: counter("townhall_rtp_dropped_replayed_total",
 			"Inbound SRTP packets dropped by replay protection (lean transport): received before, or older than the 128-packet window (RFC 3711 §3.3.2)."),
+		relayedUplink: counter("townhall_sfu_relayed_uplink_packets_total",
+			"Packets of speakers connected here relayed to their room's owner and standby (one per destination)."),
+		relayedSlot: counter("townhall_sfu_relayed_slot_packets_total",
+			"Packets of a room's slot streams relayed by its owner to the edges (one per edge)."),
+		relayNoRoute: counter("townhall_sfu_relay_no_route_total",
+			"Relay packets of a room this node has media for but takes no part in across nodes."),
 		slotSwitches: counter("townhall_sfu_slot_switches_total",
 			"Times a slot changed to a new speaker."),
 		consentExpired: counter("townhall_sfu_consent_expired_total",
@@ -61,7 +71,8 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 	if reg != nil {
 		reg.MustRegister(m.peers, m.forwarders, m.forwardedPackets, m.forwardedBytes,
 			m.droppedUnauthorized, m.droppedMalformed, m.droppedNoSlot, m.droppedWriteError, m.droppedLate,
-			m.droppedReplayed, m.slotSwitches, m.consentExpired, m.tcpRefused)
+			m.droppedReplayed, m.slotSwitches, m.consentExpired, m.tcpRefused,
+			m.relayedUplink, m.relayedSlot, m.relayNoRoute)
 	}
 	return m
 }

@@ -33,6 +33,7 @@ type slotStream struct {
 
 	src     *member // the speaker now fed into this slot, nil before the first packet
 	srcSSRC uint32
+	srcGen  uint32 // the upstream generation of src (an edge's; 0 on one node)
 	seqOff  uint16 // outbound seq = inbound seq + seqOff
 	tsOff   uint32 // outbound ts = inbound ts + tsOff
 	lastSeq uint16 // the newest outbound packet so far
@@ -84,7 +85,7 @@ func (s *slotStream) rolloverCount(seq uint16) uint32 {
 // (forwarder clock, ns). The header is owned by s and valid until the next call;
 // the transport sets its SSRC and payload type.
 func (s *slotStream) rewrite(src *member, p *rtpPacket, now int64) *rtp.Header {
-	switched := s.src != src || s.srcSSRC != p.ssrc
+	switched := s.src != src || s.srcSSRC != p.ssrc || s.srcGen != p.gen
 	if switched {
 		elapsed := (now - s.lastAt) * opusClockRate / 1e9
 		switch {
@@ -95,7 +96,7 @@ func (s *slotStream) rewrite(src *member, p *rtpPacket, now int64) *rtp.Header {
 		}
 		s.seqOff = s.lastSeq + 1 - p.seq
 		s.tsOff = s.lastTS + uint32(elapsed) - p.ts
-		s.src, s.srcSSRC = src, p.ssrc
+		s.src, s.srcSSRC, s.srcGen = src, p.ssrc, p.gen
 	}
 	seq := p.seq + s.seqOff
 	ts := p.ts + s.tsOff

@@ -3,6 +3,7 @@ package sfu
 import (
 	"encoding/binary"
 	"errors"
+	"github.com/townhall/townhall/internal/relay"
 )
 
 // rtpPacket is a view of one inbound RTP packet: its fields, and sub-slices of the
@@ -26,6 +27,15 @@ type rtpPacket struct {
 	fan *fanCtx
 	// arrived is when the kernel received the packet (Unix ns; 0: unknown).
 	arrived int64
+
+	// raw is the whole packet as parsed (relayed between nodes as it came).
+	raw []byte
+	// gen is the generation of the upstream an edge got p from (cluster.go): a
+	// slot stream re-bases when it changes. 0 on one node.
+	gen uint32
+	// relay is the relay batch of the goroutine that received the packet, made
+	// on first use.
+	relay *relay.Batch
 }
 
 // Errors of parseRTP. They never reach clients: a malformed packet is dropped and

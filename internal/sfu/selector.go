@@ -60,8 +60,9 @@ func newSelector(k int) selector {
 	return selector{slots: make([]*member, k), prev: make([]*member, k)}
 }
 
-// selectable says whether m may be in a slot at all: allowed, and its peer attached.
-func selectable(m *member) bool { return m.allowed.Load() && m.attached.Load() }
+// selectable says whether m may be in a slot at all: allowed, and its peer
+// attached, or its audio relayed from an edge.
+func selectable(m *member) bool { return m.allowed.Load() && (m.attached.Load() || m.remote.Load()) }
 
 // rerank updates the assignment at time now (forwarder clock, ns) from the members'
 // level meters, and returns how many slots changed to a new speaker.
