@@ -382,6 +382,7 @@ type RoomSpec struct {
 	// AllowClips lets listeners keep its last moments as clips.
 	Record     bool `json:"record,omitempty"`
 	AllowClips bool `json:"allow_clips,omitempty"`
+	Captions   bool `json:"captions,omitempty"` // caption the replay
 }
 
 // Person is someone as the rooms and sockets show them.

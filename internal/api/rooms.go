@@ -26,6 +26,7 @@ type createRoomRequest struct {
 	// listeners keep its last moments.
 	Record     bool `json:"record"`
 	AllowClips bool `json:"allow_clips"`
+	Captions   bool `json:"captions"` // caption the replay
 }
 
 func (r *createRoomRequest) validate() error {
@@ -61,7 +62,7 @@ func (a *API) createRoom(w http.ResponseWriter, r *http.Request, u account.User)
 	}
 	rec, err := a.hub.CreateRoom(r.Context(), u.ID, live.RoomSpec{Title: req.Title, Description: req.Description,
 		Type: req.Type, AllowGuests: req.AllowGuests, Chat: req.Chat, KeepChat: req.KeepChat,
-		Record: req.Record, AllowClips: req.AllowClips})
+		Record: req.Record, AllowClips: req.AllowClips, Captions: req.Captions})
 	if err != nil {
 		a.writeError(w, r, err)
 		return

@@ -48,6 +48,7 @@ type roomView struct {
 	// allowed: listeners may keep its last moments.
 	Recorded     bool `json:"recorded,omitempty"`
 	ClipsAllowed bool `json:"clips_allowed,omitempty"`
+	Captioned    bool `json:"captioned,omitempty"` // the replay will have captions
 }
 
 type snapshotView struct {

@@ -66,7 +66,7 @@ func (r *liveRoom) sendSnapshot(c *conn, id string) {
 func viewRoom(cfg room.Config) roomView {
 	return roomView{ID: cfg.ID, Title: cfg.Title, Description: cfg.Description, Type: cfg.Type,
 		AllowGuests: cfg.AllowGuests, CreatorID: cfg.CreatorID, CreatedAt: cfg.CreatedAt,
-		Recorded: cfg.Record, ClipsAllowed: cfg.AllowClips}
+		Recorded: cfg.Record, ClipsAllowed: cfg.AllowClips, Captioned: cfg.Captions}
 }
 
 // Summary is a live room as the hallway and the room page show it.

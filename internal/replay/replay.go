@@ -40,6 +40,7 @@ type Replay struct {
 	Duration  time.Duration
 	Size      int64 // bytes of replay.ogg, once Ready
 	Turns     []Turn
+	Captions  bool // captions.vtt was made
 }
 
 // Turn is one stretch of the replay in which a speaker was heard, as offsets from

@@ -3,6 +3,7 @@ package replay
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/townhall/townhall/client"
 	"github.com/townhall/townhall/internal/audiotest"
+	"github.com/townhall/townhall/internal/caption"
 	"github.com/townhall/townhall/internal/ids"
 	"github.com/townhall/townhall/internal/sfu"
 )
@@ -151,11 +153,11 @@ func TestReplayOfARecordedRoom(t *testing.T) {
 	svc := New(Options{Dir: filepath.Join(tmp, "recordings"), Store: st, Now: clk.Now, Clip: 5 * time.Second})
 	room := ids.New()
 	start := clk.Now()
-	rec, err := svc.Start(t.Context(), room, 3)
+	rec, err := svc.Start(t.Context(), room, 3, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Start(t.Context(), room, 3); !errors.Is(err, ErrRecording) {
+	if _, err := svc.Start(t.Context(), room, 3, false); !errors.Is(err, ErrRecording) {
 		t.Errorf("a second Start: %v, want ErrRecording", err)
 	}
 	if r, err := svc.Replay(t.Context(), room); err != nil || r.State != Recording {
@@ -242,7 +244,7 @@ func TestReplayOfARecordedRoom(t *testing.T) {
 		}
 	})
 	t.Run("a room whose recording is over is never recorded over", func(t *testing.T) {
-		if _, err := svc.Start(t.Context(), room, 3); !errors.Is(err, ErrRecorded) {
+		if _, err := svc.Start(t.Context(), room, 3, false); !errors.Is(err, ErrRecorded) {
 			t.Errorf("Start after the end: %v, want ErrRecorded", err)
 		}
 	})
@@ -274,7 +276,7 @@ func TestRecoverMixesWhatACrashLeft(t *testing.T) {
 	dir := filepath.Join(tmp, "recordings")
 	crashed := New(Options{Dir: dir, Store: st, Now: clk.Now})
 	room := ids.New()
-	rec, err := crashed.Start(t.Context(), room, 2)
+	rec, err := crashed.Start(t.Context(), room, 2, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,7 +306,7 @@ func TestPathsNeverLeaveTheFolder(t *testing.T) {
 	svc := New(Options{Dir: t.TempDir(), Store: newMemStore()})
 	for _, id := range []string{"../etc", "", "a/b", strings.Repeat("a", 27), "..%2f"} {
 		t.Run("the id "+id+" is refused", func(t *testing.T) {
-			if _, err := svc.Start(t.Context(), id, 1); !errors.Is(err, ErrNotFound) {
+			if _, err := svc.Start(t.Context(), id, 1, false); !errors.Is(err, ErrNotFound) {
 				t.Errorf("Start(%q): %v, want ErrNotFound", id, err)
 			}
 			if _, _, err := svc.OpenClip(t.Context(), id); !errors.Is(err, ErrNotFound) {
@@ -328,7 +330,7 @@ func TestExpireDeletesOldReplaysOnce(t *testing.T) {
 	var rooms []string
 	for range 2 { // an old replay, then a newer one a day later
 		room := ids.New()
-		rec, err := svc.Start(t.Context(), room, 1)
+		rec, err := svc.Start(t.Context(), room, 1, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -368,5 +370,82 @@ func TestExpireDeletesOldReplaysOnce(t *testing.T) {
 	}
 	if r, err := svc.Replay(t.Context(), rooms[1]); err != nil || r.State != Ready {
 		t.Errorf("the newer replay: %+v, %v; want it kept", r, err)
+	}
+}
+
+// vttWords returns the words of a WebVTT file's cues, and the voices named.
+func vttWords(vtt string) (words []string, voices map[string]bool) {
+	voices = map[string]bool{}
+	for _, line := range strings.Split(vtt, "\n") {
+		if line == "WEBVTT" || line == "" || strings.Contains(line, "-->") {
+			continue
+		}
+		if strings.HasPrefix(line, "<v ") {
+			end := strings.IndexByte(line, '>')
+			voices[line[3:end]] = true
+			line = line[end+1:]
+		}
+		words = append(words, caption.Words(line)...)
+	}
+	return words, voices
+}
+
+func TestCaptionsOfAReplay(t *testing.T) {
+	audiotest.Tools(t, "ffmpeg", "pocketsphinx_continuous")
+	const sentence = "good evening and welcome to the town hall tonight we talk about the new library"
+	tmp := t.TempDir()
+	pkts := audiotest.Packets(t, audiotest.Speech(t, tmp, sentence))
+	clk := &clock{now: time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)}
+	svc := New(Options{Dir: filepath.Join(tmp, "recordings"), Store: newMemStore(), Now: clk.Now,
+		Captions:    caption.Pocketsphinx{},
+		SpeakerName: func(_ context.Context, id string) string { return map[string]string{"ada": "Ada Lovelace"}[id] }})
+	tests := []struct {
+		name     string
+		captions bool
+	}{
+		{"a room recorded with captions gets WebVTT captions of what was said, by whom", true},
+		{"a room recorded without captions gets none", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			room := ids.New()
+			rec, err := svc.Start(t.Context(), room, 2, tt.captions)
+			if err != nil {
+				t.Fatal(err)
+			}
+			clk.set(play(rec, clk, "ada", 0, clk.Now().Add(500*time.Millisecond), pkts).Add(time.Second))
+			r, err := svc.Stop(t.Context(), room)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, _, err := svc.OpenCaptions(t.Context(), room)
+			if !tt.captions {
+				if r.Captions || !errors.Is(err, ErrNotFound) {
+					t.Errorf("captions %v, %v; want none", r.Captions, err)
+				}
+				return
+			}
+			if err != nil || !r.Captions {
+				t.Fatalf("captions %v, %v", r.Captions, err)
+			}
+			defer f.Close()
+			data, err := io.ReadAll(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			words, voices := vttWords(string(data))
+			wer := caption.WER(caption.Words(sentence), words)
+			t.Logf("captions (WER %.2f):\n%s", wer, data)
+			// Measured: 0.20 for this sentence (3 of 15 words: "good evening"
+			// heard as two other words, "the" as "a"), through espeak-ng,
+			// opusenc, the recorder, libopus at 48 kbit/s and Pocketsphinx's
+			// US-English model; the clean WAV alone gives 0.27 to 0.40.
+			if wer > 0.3 {
+				t.Errorf("WER %.2f over 0.3", wer)
+			}
+			if !voices["Ada Lovelace"] || len(voices) != 1 {
+				t.Errorf("voices %v, want Ada Lovelace's alone", voices)
+			}
+		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/townhall/townhall/internal/caption"
 	"github.com/townhall/townhall/internal/ids"
 	"github.com/townhall/townhall/internal/recorder"
 )
@@ -23,6 +24,10 @@ type Options struct {
 	Log     *slog.Logger
 	Metrics *recorder.Metrics
 	Now     func() time.Time
+	// Captions transcribes the replays of rooms recorded with captions (nil:
+	// none), and SpeakerName names their speakers (their ID when nil).
+	Captions    caption.Engine
+	SpeakerName func(ctx context.Context, userID string) string
 }
 
 // MaxClip is the longest clip.
@@ -42,6 +47,7 @@ type session struct {
 	sink     *diskSink
 	started  time.Time
 	stopping bool // Stop is making the replay
+	captions bool // caption the replay
 }
 
 // New returns a Service over opts.
@@ -69,9 +75,10 @@ func (s *Service) roomDir(roomID string) string { return filepath.Join(s.opts.Di
 func (s *Service) clipPath(id string) string { return filepath.Join(s.opts.Dir, "clips", id+".ogg") }
 
 // Start begins recording roomID's slots streams and returns the recorder, for the
-// room's forwarder (sfu.Forwarder.SetTap). ErrRecording if it is already,
+// room's forwarder (sfu.Forwarder.SetTap); with captions, its replay will be
+// captioned (if the Service has an engine). ErrRecording if it is already,
 // ErrRecorded if its recording is over (its replay is made or failed).
-func (s *Service) Start(ctx context.Context, roomID string, slots int) (*recorder.Recorder, error) {
+func (s *Service) Start(ctx context.Context, roomID string, slots int, captions bool) (*recorder.Recorder, error) {
 	if !ids.Valid(roomID) {
 		return nil, ErrNotFound
 	}
@@ -83,7 +90,7 @@ func (s *Service) Start(ctx context.Context, roomID string, slots int) (*recorde
 		}
 		return nil, ErrRecording
 	}
-	sess := &session{} // holds the place while the recording starts
+	sess := &session{captions: captions} // holds the place while the recording starts
 	s.live[roomID] = sess
 	s.mu.Unlock()
 	rec, err := s.start(ctx, roomID, slots, sess)
@@ -162,6 +169,13 @@ func (s *Service) Stop(ctx context.Context, roomID string) (Replay, error) {
 		r.State = Ready
 		if fi, serr := os.Stat(filepath.Join(s.roomDir(roomID), "replay.ogg")); serr == nil {
 			r.Size = fi.Size()
+		}
+		if sess.captions && s.opts.Captions != nil {
+			if cerr := s.caption(ctx, roomID, r.Turns); cerr != nil {
+				s.opts.Log.Error("captioning a replay", "room", roomID, "err", cerr) // the replay stands without
+			} else {
+				r.Captions = true
+			}
 		}
 	} else {
 		s.opts.Log.Error("making a replay", "room", roomID, "err", err)

@@ -80,6 +80,8 @@ type Config struct {
 	// clips; it needs Record.
 	Record     bool `json:",omitempty"`
 	AllowClips bool `json:",omitempty"`
+	// Captions captions the replay (speech to text); it needs Record.
+	Captions bool `json:",omitempty"`
 }
 
 // Validate reports the first thing wrong with c, as one of the Err* values of this
@@ -106,7 +108,7 @@ func (c Config) Validate() error {
 		return ErrInvalidClubID
 	case c.Chat != "" && !c.Chat.valid():
 		return ErrInvalidChat
-	case c.AllowClips && !c.Record:
+	case (c.AllowClips || c.Captions) && !c.Record:
 		return ErrClipsNeedRecord
 	}
 	return c.validateHosts()

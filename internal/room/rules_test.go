@@ -137,6 +137,7 @@ func TestConfigValidate(t *testing.T) {
 		{"a malformed club ID is refused", func(c *room.Config) { c.ClubID = "club" }, room.ErrInvalidClubID},
 		{"a recorded room that allows clips is valid", func(c *room.Config) { c.Record, c.AllowClips = true, true }, nil},
 		{"clips in a room not recorded are refused", func(c *room.Config) { c.AllowClips = true }, room.ErrClipsNeedRecord},
+		{"captions in a room not recorded are refused", func(c *room.Config) { c.Captions = true }, room.ErrClipsNeedRecord},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

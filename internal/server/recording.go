@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/townhall/townhall/internal/caption"
 	"github.com/townhall/townhall/internal/live"
 	"github.com/townhall/townhall/internal/media"
 	"github.com/townhall/townhall/internal/replay"
@@ -74,7 +75,7 @@ func (m *recordingMedia) startIfChosen(ctx context.Context, roomID string) (bool
 	if rec, err := m.db.RoomByID(ctx, roomID); err != nil || !rec.EndedAt.IsZero() {
 		return false, err
 	}
-	r, err := m.replays.Start(ctx, roomID, m.Slots())
+	r, err := m.replays.Start(ctx, roomID, m.Slots(), cfg.Captions)
 	switch {
 	case errors.Is(err, replay.ErrRecording):
 		return true, nil // another connection started it
@@ -136,8 +137,19 @@ func roomConfig(ctx context.Context, db *store.DB, roomID string) (room.Config, 
 
 // newReplays makes the replay service of the server, over the data folder.
 func (s *Server) newReplays() *replay.Service {
+	var engine caption.Engine
+	if s.cfg.Captions == "pocketsphinx" {
+		engine = caption.Pocketsphinx{}
+	}
 	return replay.New(replay.Options{Dir: filepath.Join(s.cfg.DataDir, "recordings"), Store: s.db,
-		FFmpeg: s.cfg.FFmpeg, Clip: s.cfg.ClipLength, Log: s.log})
+		FFmpeg: s.cfg.FFmpeg, Clip: s.cfg.ClipLength, Log: s.log, Captions: engine,
+		SpeakerName: func(ctx context.Context, id string) string {
+			u, err := s.db.UserByID(ctx, id)
+			if err != nil {
+				return ""
+			}
+			return u.DisplayName
+		}})
 }
 
 // expireReplays deletes, every hour until ctx is done, the replays older than

@@ -14,6 +14,7 @@ import (
 
 	"github.com/townhall/townhall/client"
 	"github.com/townhall/townhall/internal/audiotest"
+	"github.com/townhall/townhall/internal/caption"
 	"github.com/townhall/townhall/internal/config"
 )
 
@@ -23,6 +24,7 @@ type replayJSON struct {
 	State      string `json:"state"`
 	DurationMS int64  `json:"duration_ms"`
 	AudioURL   string `json:"audio_url"`
+	Captions   string `json:"captions_url"`
 	CanDelete  bool   `json:"can_delete"`
 	Turns      []struct {
 		UserID  string `json:"user_id"`
@@ -101,15 +103,16 @@ func readyReplay(t *testing.T, u *user, roomID string) replayJSON {
 }
 
 func TestRecordedRoomReplayAndClip(t *testing.T) {
-	audiotest.Tools(t, "ffmpeg", "opusinfo")
+	audiotest.Tools(t, "ffmpeg", "opusinfo", "pocketsphinx_continuous")
 	data := t.TempDir()
 	ts := startServer(t, "sqlite", withConfig(func(c *config.Config) { c.DataDir = data; c.ClipLength = 5 * time.Second }))
 	ada := ts.admin
 	bob, cyd, dee := ts.user("bob"), ts.user("cyd"), ts.user("dee")
-	pkts := audiotest.Packets(t, audiotest.Speech(t, t.TempDir(), "welcome to the morning show"))
+	const sentence = "welcome to the morning show today we talk about the weather and the city council"
+	pkts := audiotest.Packets(t, audiotest.Speech(t, t.TempDir(), sentence))
 	speech := time.Duration(len(pkts)) * 20 * time.Millisecond
 
-	rm := createRoom(t, ada, client.RoomSpec{Title: "Morning show", Type: "open", Record: true, AllowClips: true})
+	rm := createRoom(t, ada, client.RoomSpec{Title: "Morning show", Type: "open", Record: true, AllowClips: true, Captions: true})
 	if !rm.Recorded || !rm.ClipsAllowed {
 		t.Fatalf("the created room %+v does not say it is recorded, with clips", rm)
 	}
@@ -186,6 +189,34 @@ func TestRecordedRoomReplayAndClip(t *testing.T) {
 			t.Errorf("cyd may delete ada's replay")
 		}
 	})
+	t.Run("the replay's captions say what ada said, in her name", func(t *testing.T) {
+		if rp.Captions == "" {
+			t.Fatal("the replay has no captions")
+		}
+		resp, body := fetchAs(t, cyd.Client, rp.Captions, nil)
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/vtt; charset=utf-8" || !strings.HasPrefix(string(body), "WEBVTT") {
+			t.Fatalf("captions: %s %s\n%s", resp.Status, resp.Header.Get("Content-Type"), body)
+		}
+		var words []string
+		for _, line := range strings.Split(string(body), "\n") {
+			if line == "WEBVTT" || strings.Contains(line, "-->") {
+				continue
+			}
+			if strings.HasPrefix(line, "<v ") && !strings.HasPrefix(line, "<v admin>") {
+				t.Errorf("a cue not in ada's name: %q", line)
+			}
+			line = strings.TrimPrefix(line, "<v admin>")
+			words = append(words, caption.Words(line)...)
+		}
+		wer := caption.WER(caption.Words(sentence), words)
+		t.Logf("captions through WebRTC, the recorder, libopus and Pocketsphinx: WER %.2f\n%s", wer, body)
+		// Measured 0.27 to 0.33 over WebRTC under -race (4 or 5 of 15
+		// words, at the sentence's end; the same sentence transcribed from
+		// espeak-ng's WAV gives 0.00, see internal/caption).
+		if wer > 0.5 {
+			t.Errorf("WER %.2f over 0.5", wer)
+		}
+	})
 	t.Run("the replay's audio is served by ranges, for seeking", func(t *testing.T) {
 		full, body := fetchAs(t, cyd.Client, rp.AudioURL, nil)
 		if full.StatusCode != http.StatusOK || full.Header.Get("Accept-Ranges") != "bytes" {
@@ -206,6 +237,7 @@ func TestRecordedRoomReplayAndClip(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, path := range []string{"/api/v1/rooms/" + rm.ID + "/replay", "/api/v1/rooms/" + rm.ID + "/replay/audio",
+			"/api/v1/rooms/" + rm.ID + "/replay/captions",
 			"/api/v1/clips/" + clip.ID, "/api/v1/clips/" + clip.ID + "/audio"} {
 			resp, body := fetchAs(t, dee.Client, ts.url+path, nil)
 			if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(body), `"code":"not_found"`) {

@@ -55,6 +55,7 @@ func (h *replayRoutes) register() {
 	h.lastClip = map[string]time.Time{}
 	h.api.Handle("GET /api/v1/rooms/{id}/replay", http.HandlerFunc(h.get))
 	h.api.Handle("GET /api/v1/rooms/{id}/replay/audio", http.HandlerFunc(h.audio))
+	h.api.Handle("GET /api/v1/rooms/{id}/replay/captions", http.HandlerFunc(h.captions))
 	h.api.Handle("DELETE /api/v1/rooms/{id}/replay", http.HandlerFunc(h.delete))
 	h.api.Handle("POST /api/v1/rooms/{id}/clips", http.HandlerFunc(h.cut))
 	h.api.Handle("GET /api/v1/clips/{id}", http.HandlerFunc(h.clip))
@@ -146,6 +147,7 @@ func notFoundAs(err, want error) error {
 
 type turnView struct {
 	UserID  string `json:"user_id"`
+	Name    string `json:"name"` // the speaker's display name ("" if the account is gone)
 	StartMS int64  `json:"start_ms"`
 	EndMS   int64  `json:"end_ms"`
 }
@@ -159,8 +161,10 @@ type replayView struct {
 	DurationMS int64      `json:"duration_ms"`
 	Size       int64      `json:"size"`
 	AudioURL   string     `json:"audio_url"`
-	Turns      []turnView `json:"turns"`
-	CanDelete  bool       `json:"can_delete"`
+	// CaptionsURL is the replay's WebVTT captions, if it has them.
+	CaptionsURL string     `json:"captions_url,omitempty"`
+	Turns       []turnView `json:"turns"`
+	CanDelete   bool       `json:"can_delete"`
 }
 
 // get serves GET /api/v1/rooms/{id}/replay: the replay and its timeline.
@@ -187,8 +191,19 @@ func (h *replayRoutes) get(w http.ResponseWriter, r *http.Request) {
 	if !rp.EndedAt.IsZero() {
 		v.EndedAt = &rp.EndedAt
 	}
+	if rp.Captions {
+		v.CaptionsURL = h.publicURL + "/api/v1/rooms/" + id + "/replay/captions"
+	}
+	names := map[string]string{}
 	for _, t := range rp.Turns {
-		v.Turns = append(v.Turns, turnView{UserID: t.UserID, StartMS: t.Start.Milliseconds(), EndMS: t.End.Milliseconds()})
+		name, ok := names[t.UserID]
+		if !ok {
+			if u, err := h.db.UserByID(r.Context(), t.UserID); err == nil {
+				name = u.DisplayName
+			}
+			names[t.UserID] = name
+		}
+		v.Turns = append(v.Turns, turnView{UserID: t.UserID, Name: name, StartMS: t.Start.Milliseconds(), EndMS: t.End.Milliseconds()})
 	}
 	writeJSON(w, http.StatusOK, v)
 }
@@ -213,6 +228,29 @@ func (h *replayRoutes) audio(w http.ResponseWriter, r *http.Request) {
 	}
 	defer f.Close()
 	serveOgg(w, r, "replay-"+id+".ogg", rp.EndedAt, f)
+}
+
+// captions serves GET /api/v1/rooms/{id}/replay/captions: its WebVTT captions.
+func (h *replayRoutes) captions(w http.ResponseWriter, r *http.Request) {
+	viewer, err := h.viewer(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	if _, err := h.mayListen(r.Context(), viewer, id); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	f, rp, err := h.replays.OpenCaptions(r.Context(), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", "text/vtt; charset=utf-8")
+	w.Header().Set("Cache-Control", "private, max-age=300")
+	http.ServeContent(w, r, "captions.vtt", rp.EndedAt, f)
 }
 
 // delete serves DELETE /api/v1/rooms/{id}/replay: a host deletes the replay and

@@ -27,12 +27,13 @@ func (db *DB) SaveReplay(ctx context.Context, r replay.Replay) error {
 		return wrap("save replay", err)
 	}
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		_, err := db.exec(ctx, tx, `INSERT INTO replays (room_id, state, started_at, ended_at, duration_ms, size, turns)
-			VALUES (?, ?, ?, ?, ?, ?, ?)
+		_, err := db.exec(ctx, tx, `INSERT INTO replays (room_id, state, started_at, ended_at, duration_ms, size, turns, captions)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (room_id) DO UPDATE SET state = excluded.state, started_at = excluded.started_at,
 				ended_at = excluded.ended_at, duration_ms = excluded.duration_ms, size = excluded.size,
-				turns = excluded.turns`,
-			r.RoomID, string(r.State), millis(r.StartedAt), nullMillis(r.EndedAt), r.Duration.Milliseconds(), r.Size, string(js))
+				turns = excluded.turns, captions = excluded.captions`,
+			r.RoomID, string(r.State), millis(r.StartedAt), nullMillis(r.EndedAt), r.Duration.Milliseconds(), r.Size, string(js),
+			r.Captions)
 		if isForeignKeyViolation(err) {
 			return account.ErrNotFound
 		}
@@ -49,8 +50,9 @@ func (db *DB) Replay(ctx context.Context, roomID string) (replay.Replay, error) 
 		ended        sql.NullInt64
 		durationMS   int64
 	)
-	err := db.queryRow(ctx, db.sql, `SELECT room_id, state, started_at, ended_at, duration_ms, size, turns
-		FROM replays WHERE room_id = ?`, roomID).Scan(&r.RoomID, &state, &started, &ended, &durationMS, &r.Size, &turns)
+	err := db.queryRow(ctx, db.sql, `SELECT room_id, state, started_at, ended_at, duration_ms, size, turns, captions
+		FROM replays WHERE room_id = ?`, roomID).Scan(&r.RoomID, &state, &started, &ended, &durationMS, &r.Size, &turns,
+		&r.Captions)
 	if err != nil {
 		return replay.Replay{}, notFound("replay", err)
 	}

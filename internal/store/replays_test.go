@@ -31,7 +31,7 @@ func replayCases() []storeCase {
 				t.Errorf("RecordingReplays = %v, want [%s]", rec, r.ID)
 			}
 			done := replay.Replay{RoomID: r.ID, State: replay.Ready, StartedAt: t0, EndedAt: t0.Add(time.Hour),
-				Duration: time.Hour, Size: 12345, Turns: []replay.Turn{{UserID: u.ID, Start: time.Second, End: 3 * time.Second}}}
+				Duration: time.Hour, Size: 12345, Captions: true, Turns: []replay.Turn{{UserID: u.ID, Start: time.Second, End: 3 * time.Second}}}
 			must(t, db.SaveReplay(t.Context(), done))
 			got, err = db.Replay(t.Context(), r.ID)
 			must(t, err)

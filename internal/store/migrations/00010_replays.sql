@@ -1,7 +1,7 @@
 -- Replays of recorded rooms and the clips cut from them (internal/replay). The
 -- audio lives in the data folder; these rows say what there is, who spoke when
 -- (turns: a JSON array of {user_id, start, end}, offsets in nanoseconds), and
--- what state it is in.
+-- what state it is in; captions, whether captions.vtt was made beside the audio.
 --
 -- Like the other files, this runs unchanged on SQLite and Postgres.
 
@@ -11,9 +11,10 @@ CREATE TABLE replays (
     state       TEXT   NOT NULL,
     started_at  BIGINT NOT NULL,
     ended_at    BIGINT,
-    duration_ms BIGINT NOT NULL DEFAULT 0,
-    size        BIGINT NOT NULL DEFAULT 0,
-    turns       TEXT   NOT NULL DEFAULT '[]'
+    duration_ms BIGINT NOT NULL,
+    size        BIGINT NOT NULL,
+    turns       TEXT   NOT NULL,
+    captions    BOOLEAN NOT NULL
 );
 -- Finding the recordings a crash cut short, and old replays for the retention job.
 CREATE INDEX replays_state ON replays (state, started_at);
@@ -24,7 +25,7 @@ CREATE TABLE clips (
     user_id     TEXT   NOT NULL,
     created_at  BIGINT NOT NULL,
     duration_ms BIGINT NOT NULL,
-    size        BIGINT NOT NULL DEFAULT 0
+    size        BIGINT NOT NULL
 );
 CREATE INDEX clips_room ON clips (room_id, created_at);
 

@@ -9,6 +9,7 @@ import { hallwayView } from './views/hallway.js';
 import { joinView } from './views/join.js';
 import { loginView } from './views/login.js';
 import { roomView } from './views/room.js';
+import { clipView } from './views/replay.js';
 import { profileView } from './views/profile.js';
 import { notificationsView } from './views/notifications.js';
 import { invitationView } from './views/invitation.js';
@@ -31,6 +32,7 @@ const routes = [
   [/^\/join\/([^/]+)$/, joinView, false],
   [/^\/login$/, loginView, false],
   [/^\/rooms\/([^/]+)$/, roomView, false],
+  [/^\/clips\/([^/]+)$/, clipView, false],
   [/^\/u\/([^/]+)$/, profileView, true],
   [/^\/notifications$/, notificationsView, true],
   [/^\/invitations$/, invitationsView, true],

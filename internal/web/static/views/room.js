@@ -4,7 +4,7 @@
 // user in the room (the minibar shows it) until they leave quietly.
 
 import { h, replace, icon, avatar, plural, setAvatarScope } from '../dom.js';
-import { get, enc, ApiError } from '../api.js';
+import { get, post, enc, ApiError } from '../api.js';
 import { app, toast, announce } from '../state.js';
 import { RoomSession } from '../roomsession.js';
 import { errorBox, busy, sheet } from './ui.js';
@@ -12,6 +12,7 @@ import { inviteSheet } from './invite.js';
 import { reportSheet } from './report.js';
 import { shareButton, share } from '../share.js';
 import { publicInvitations } from './publicinvitations.js';
+import { replayCard } from './replay.js';
 
 
 const POLICIES = [
@@ -31,6 +32,9 @@ export async function roomView({ params, state }) {
   try {
     info = await get('/rooms/' + enc(id));
   } catch (e) {
+    // An ended room: its replay, if it was recorded and is open to the user.
+    const card = e instanceof ApiError && e.status === 404 ? await replayCard(id).catch(() => null) : null;
+    if (card) return { title: 'Replay', el: card };
     return goneView(e);
   }
   if (app.me && state.autojoin) return liveView(join(id, false));
@@ -72,6 +76,7 @@ function previewView(id, info) {
     h('div', { class: 'avatar-stack center', 'aria-hidden': 'true' }, (info.stage || []).slice(0, 5).map((p) => avatar(p, 'lg'))),
     h('p', { class: 'muted' }, (info.stage || []).map((p) => p.display_name).join(', ') || 'Nobody on stage yet'),
     h('p', { class: 'counts center' }, plural((info.stage || []).length, 'speaker'), ' · ', plural(info.listener_count, 'listener')),
+    info.recorded ? recordedNotice('recorded-notice') : null,
     button,
     guest ? h('p', { class: 'muted small' }, 'Guests listen only. ', h('a', { href: '/login?next=' + enc(location.pathname) }, 'Log in'), ' to raise your hand.') : null,
     h('div', { class: 'row center' }, shareButton(() => ({ url: `/rooms/${id}`, title: info.title }))));
@@ -87,6 +92,14 @@ function previewView(id, info) {
     if (h1) { h1.setAttribute('tabindex', '-1'); h1.focus(); }
   });
   return { title: info.title, el: page, destroy: () => { invs.destroy(); if (live && live.destroy) live.destroy(); } };
+}
+
+// recordedNotice tells that the room is recorded: before joining, and before
+// accepting to speak.
+function recordedNotice(testid, more = '') {
+  return h('p', { class: 'notice notice-warn', role: 'note', 'data-testid': testid },
+    h('span', { class: 'rec-dot', 'aria-hidden': 'true' }), h('strong', null, 'This room is recorded.'),
+    ` Everything said on stage will be in its replay.${more}`);
 }
 
 // liveView draws the room of session s and keeps it current.
@@ -173,6 +186,16 @@ function liveView(s) {
     return h('span', { class: `pill audio-${a}`, 'data-testid': 'audio-status' }, words);
   };
 
+  // cutClip keeps the last moments of the room as a clip and offers its link.
+  const cutClip = (btn) => busy(btn, async () => {
+    const c = await post('/rooms/' + enc(s.id) + '/clips');
+    sheet('Clip saved', (close) => h('div', { class: 'stack' },
+      h('p', null, 'The last moments of the room are kept as a clip with its own page.'),
+      h('div', { class: 'row' },
+        h('a', { href: `/clips/${enc(c.id)}`, class: 'btn btn-primary', 'data-testid': 'clip-link', onclick: close }, 'Open the clip'),
+        shareButton(() => ({ url: `/clips/${c.id}`, title: c.title })))));
+  }).catch((e) => toast(e.message, 'error'));
+
   const drawHead = () => {
     const r = s.room;
     replace(head,
@@ -182,10 +205,12 @@ function liveView(s) {
         r ? h('p', { class: 'room-meta' },
           h('span', { class: 'tag' }, TYPE_WORDS[r.type] || r.type),
           r.allow_guests ? h('span', { class: 'tag' }, 'guests welcome') : null,
+          r.recorded ? h('span', { class: 'tag tag-rec', 'data-testid': 'recorded-badge' }, h('span', { class: 'rec-dot', 'aria-hidden': 'true' }), 'Recorded') : null,
           h('span', { 'data-testid': 'listener-count' }, plural(r.listener_count, 'listener')),
           audioPill()) : null,
         r && r.description ? h('p', { class: 'room-desc' }, r.description) : null),
       h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Share the room', 'data-testid': 'share', onclick: () => share(`/rooms/${s.id}`, r ? r.title : 'A room') }, icon('share')),
+      r && r.clips_allowed && app.me ? h('button', { type: 'button', class: 'btn btn-small', 'data-testid': 'clip', onclick: (e) => cutClip(e.currentTarget) }, 'Clip') : null,
       s.isModerator ? h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Room settings', onclick: roomSettings }, icon('more'))
         : (app.me && r ? h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Report this room', 'data-testid': 'report-room',
           onclick: () => reportSheet('room', s.id, 'this room') }, icon('flag')) : null));
@@ -225,7 +250,9 @@ function liveView(s) {
       }).catch((e) => toast(e.message, 'error')));
       no.addEventListener('click', () => busy(no, () => s.send('decline_speak')).catch((e) => toast(e.message, 'error')));
       list.push(h('div', { class: 'notice notice-invite', role: 'alertdialog', 'aria-label': 'Invitation to speak' },
-        h('span', null, invitedBy ? `${invitedBy} invited you to speak.` : 'The moderators invited you to speak.'), h('div', { class: 'row' }, yes, no)));
+        h('span', null, invitedBy ? `${invitedBy} invited you to speak.` : 'The moderators invited you to speak.'),
+        s.room.recorded ? recordedNotice('recorded-speak-notice', ' Say “Not now” if you do not want your voice in it.') : null,
+        h('div', { class: 'row' }, yes, no)));
     }
     if (s.audio.blocked) {
       const play = h('button', { type: 'button', class: 'btn btn-small btn-primary', 'data-testid': 'play-sound' }, 'Play sound');
