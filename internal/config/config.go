@@ -74,7 +74,7 @@ type Config struct {
 	ReplayRetention time.Duration // replays older than this are deleted; 0 keeps them
 	ClipLength      time.Duration // how much a clip keeps, at most a minute
 	FFmpeg          string        // the ffmpeg program that mixes replays and clips
-	Captions        string        // the speech-to-text engine of replays' captions: "pocketsphinx" or "" (none)
+	Captions        string        // the speech-to-text engine of replays' captions: "pocketsphinx", the URL of an OpenAI-compatible server, or "" (none)
 }
 
 // Clustered reports whether this process is a node of a cluster.
@@ -207,7 +207,7 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ReplayRetention, "replay-retention", c.ReplayRetention, "delete replays older than this (0: keep them)")
 	fs.DurationVar(&c.ClipLength, "clip-length", c.ClipLength, "how much of a recorded room a clip keeps (at most 1m)")
 	fs.StringVar(&c.FFmpeg, "ffmpeg", c.FFmpeg, "the ffmpeg program that mixes replays and clips")
-	fs.StringVar(&c.Captions, "captions", c.Captions, `the speech-to-text engine of replays' captions: pocketsphinx (Debian's, offline) or "" for none`)
+	fs.StringVar(&c.Captions, "captions", c.Captions, `the speech-to-text engine of replays' captions: pocketsphinx (Debian's, offline), the URL of an OpenAI-compatible transcription server (whisper.cpp, faster-whisper), or "" for none`)
 	fs.Func("password-memory", fmt.Sprintf("argon2id memory cost in KiB (default %d)", c.PasswordMemoryKiB), func(s string) error {
 		var v uint32
 		_, err := fmt.Sscan(s, &v)
@@ -256,8 +256,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--reminder-claim %s: want at least a second", c.ReminderClaim)
 	case c.ReplayRetention < 0:
 		return fmt.Errorf("--replay-retention %s: want 0 (keep) or more", c.ReplayRetention)
-	case c.Captions != "" && c.Captions != "pocketsphinx":
-		return fmt.Errorf("--captions %q: want pocketsphinx or nothing", c.Captions)
+	case c.Captions != "" && c.Captions != "pocketsphinx" && !strings.HasPrefix(c.Captions, "http://") && !strings.HasPrefix(c.Captions, "https://"):
+		return fmt.Errorf("--captions %q: want pocketsphinx, an http(s) URL or nothing", c.Captions)
 	case c.ClipLength < time.Second || c.ClipLength > time.Minute:
 		return fmt.Errorf("--clip-length %s: want 1s to 1m", c.ClipLength)
 	case c.MaxGuestsPerIP < 0 || c.MaxGuestsPerIPRoom < 0 || c.MaxGuestsPerRoom < 0:

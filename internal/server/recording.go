@@ -138,8 +138,11 @@ func roomConfig(ctx context.Context, db *store.DB, roomID string) (room.Config, 
 // newReplays makes the replay service of the server, over the data folder.
 func (s *Server) newReplays() *replay.Service {
 	var engine caption.Engine
-	if s.cfg.Captions == "pocketsphinx" {
+	switch {
+	case s.cfg.Captions == "pocketsphinx":
 		engine = caption.Pocketsphinx{}
+	case s.cfg.Captions != "":
+		engine = caption.Whisper{URL: s.cfg.Captions}
 	}
 	return replay.New(replay.Options{Dir: filepath.Join(s.cfg.DataDir, "recordings"), Store: s.db,
 		FFmpeg: s.cfg.FFmpeg, Clip: s.cfg.ClipLength, Log: s.log, Captions: engine,
