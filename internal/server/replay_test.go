@@ -245,6 +245,25 @@ func TestRecordedRoomReplayAndClip(t *testing.T) {
 			}
 		}
 	})
+	t.Run("the replay is listed for who created or spoke in the room, not for a listener", func(t *testing.T) {
+		var mine, bobs struct {
+			Replays []struct {
+				RoomID string `json:"room_id"`
+			} `json:"replays"`
+		}
+		if err := ada.Do(ctxT(t), "GET", "/api/v1/me/replays", nil, &mine); err != nil {
+			t.Fatal(err)
+		}
+		if len(mine.Replays) != 1 || mine.Replays[0].RoomID != rm.ID {
+			t.Errorf("ada's replays %+v, want the room's", mine.Replays)
+		}
+		if err := bob.Do(ctxT(t), "GET", "/api/v1/me/replays", nil, &bobs); err != nil {
+			t.Fatal(err)
+		}
+		if len(bobs.Replays) != 0 {
+			t.Errorf("bob's replays %+v, want none: he only listened", bobs.Replays)
+		}
+	})
 	t.Run("only a host deletes the replay; then it is gone, with its clips, from disk", func(t *testing.T) {
 		err := bob.Do(ctxT(t), "DELETE", "/api/v1/rooms/"+rm.ID+"/replay", nil, nil)
 		wantStatus(t, "bob deleting", err, http.StatusForbidden, "forbidden")

@@ -58,6 +58,7 @@ func (h *replayRoutes) register() {
 	h.api.Handle("GET /api/v1/rooms/{id}/replay/captions", http.HandlerFunc(h.captions))
 	h.api.Handle("DELETE /api/v1/rooms/{id}/replay", http.HandlerFunc(h.delete))
 	h.api.Handle("POST /api/v1/rooms/{id}/clips", http.HandlerFunc(h.cut))
+	h.api.Handle("GET /api/v1/me/replays", http.HandlerFunc(h.mine))
 	h.api.Handle("GET /api/v1/clips/{id}", http.HandlerFunc(h.clip))
 	h.api.Handle("GET /api/v1/clips/{id}/audio", http.HandlerFunc(h.clipAudio))
 }
@@ -251,6 +252,47 @@ func (h *replayRoutes) captions(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/vtt; charset=utf-8")
 	w.Header().Set("Cache-Control", "private, max-age=300")
 	http.ServeContent(w, r, "captions.vtt", rp.EndedAt, f)
+}
+
+type replayItem struct {
+	RoomID     string    `json:"room_id"`
+	Title      string    `json:"title"`
+	StartedAt  time.Time `json:"started_at"`
+	DurationMS int64     `json:"duration_ms"`
+	URL        string    `json:"url"`
+	AudioURL   string    `json:"audio_url"`
+}
+
+// mine serves GET /api/v1/me/replays: the ready replays of the last 50 ended
+// rooms the user created or spoke in, newest first.
+func (h *replayRoutes) mine(w http.ResponseWriter, r *http.Request) {
+	viewer, err := h.viewer(r)
+	if err == nil && viewer == "" {
+		err = account.ErrUnauthenticated
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	rooms, err := h.db.EndedRoomsOf(r.Context(), viewer, 50)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	out := []replayItem{}
+	for _, rm := range rooms {
+		rp, err := h.replays.Replay(r.Context(), rm.ID)
+		if errors.Is(err, replay.ErrNotFound) || err == nil && rp.State != replay.Ready {
+			continue
+		}
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		out = append(out, replayItem{RoomID: rm.ID, Title: rm.Title, StartedAt: rp.StartedAt, DurationMS: rp.Duration.Milliseconds(),
+			URL: h.publicURL + "/rooms/" + rm.ID, AudioURL: h.publicURL + "/api/v1/rooms/" + rm.ID + "/replay/audio"})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"replays": out})
 }
 
 // delete serves DELETE /api/v1/rooms/{id}/replay: a host deletes the replay and
