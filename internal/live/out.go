@@ -191,6 +191,10 @@ type (
 		Allowed bool   `json:"allowed"`
 		By      string `json:"by"`
 	}
+	recordingData struct {
+		On bool   `json:"on"`
+		By string `json:"by"`
+	}
 	chatSettingsData struct {
 		Mode        room.ChatMode `json:"mode"`
 		SlowSeconds int           `json:"slow_seconds"`
@@ -257,6 +261,8 @@ func eventData(ev room.Event, person func(id string) Person) any {
 		return invitedData{By: e.By, Users: e.Users, ToStage: e.ToStage}
 	case room.GuestsChanged:
 		return guestsData{Allowed: e.Allowed, By: e.By}
+	case room.RecordingChanged:
+		return recordingData{On: e.On, By: e.By}
 	case room.ChatSettingsChanged:
 		return chatSettingsData{Mode: e.Mode, SlowSeconds: e.SlowSeconds, By: e.By}
 	case room.ChatMuted:

@@ -27,6 +27,7 @@ func (r *liveRoom) sendSnapshot(c *conn, id string) {
 		Listeners: make([]listenerView, 0, min(len(s.Listeners), maxListedListeners)),
 	}
 	v.AllowGuests = s.GuestsAllowed
+	v.Recorded = r.st.Recording()
 	v.GuestsClosed = s.Config.AllowGuests && !s.GuestsAllowed
 	for _, p := range s.Stage {
 		_, away := r.grace[p.UserID]
@@ -101,6 +102,7 @@ func (s Summary) moderators() []string {
 func (r *liveRoom) refreshSummary() {
 	s := Summary{roomView: viewRoom(r.st.Config()), State: r.st.State(), ListenerCount: r.st.ListenerCount(),
 		Stage: []Onstage{}}
+	s.Recorded = r.st.Recording()
 	s.AllowGuests = r.st.GuestsAllowed()
 	for _, id := range r.st.StageUserIDs() {
 		p, _ := r.st.Participant(id)

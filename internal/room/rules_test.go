@@ -43,6 +43,7 @@ func TestRules(t *testing.T) {
 		{"co-hosts, stage guests and clubs", hostCases()},
 		{"guests", guestCases()},
 		{"reactions and chat", backchannelCases()},
+		{"recording", recordingCases()},
 	}
 	names := map[string]bool{}
 	for _, g := range groups {

@@ -12,6 +12,7 @@ import (
 	"github.com/townhall/townhall/internal/caption"
 	"github.com/townhall/townhall/internal/live"
 	"github.com/townhall/townhall/internal/media"
+	"github.com/townhall/townhall/internal/recorder"
 	"github.com/townhall/townhall/internal/replay"
 	"github.com/townhall/townhall/internal/room"
 	"github.com/townhall/townhall/internal/store"
@@ -20,101 +21,122 @@ import (
 // recordingMedia is the media server as the live layer sees it, with recording:
 // when the first audio connection of a room chosen for recording (room.Config.
 // Record) is made, it starts the room's recording on the room's forwarder (what
-// the audience hears, from then on); when the room closes, it takes the recorder
-// off at once and makes the replay in the background.
-//
-// The live layer knows nothing of it: recording is a matter of the media and of
-// the room's setup, fixed at its creation, that every participant was shown.
+// the audience hears, from then on); a moderator switches it on or off mid-room
+// (SetRecording, after everyone was told); when the room closes, it takes the
+// recorder off at once and makes the replay in the background.
 type recordingMedia struct {
 	*media.Media
 	db      *store.DB
 	replays *replay.Service
 	log     *slog.Logger
 
-	mu      sync.Mutex      // guards checked
-	checked map[string]bool // rooms looked up: true if recording
-	making  sync.WaitGroup  // replays being made
+	mu      sync.Mutex                    // guards checked and recs
+	checked map[string]bool               // rooms whose setup was looked up
+	recs    map[string]*recorder.Recorder // the rooms recorded, their tap on or off
+	making  sync.WaitGroup                // replays being made
 }
 
 func newRecordingMedia(m *media.Media, db *store.DB, replays *replay.Service, log *slog.Logger) *recordingMedia {
-	return &recordingMedia{Media: m, db: db, replays: replays, log: log, checked: map[string]bool{}}
+	return &recordingMedia{Media: m, db: db, replays: replays, log: log, checked: map[string]bool{},
+		recs: map[string]*recorder.Recorder{}}
 }
 
-var _ live.Media = (*recordingMedia)(nil)
+var (
+	_ live.Media    = (*recordingMedia)(nil)
+	_ live.Recorder = (*recordingMedia)(nil)
+)
 
-// Connect makes the connection, then starts the room's recording if it is to be
-// recorded and is not yet.
+// Connect makes the connection, then starts the room's recording if it was
+// created to be recorded and is not yet.
 func (m *recordingMedia) Connect(ctx context.Context, roomID, userID string, signal func(live.ICECandidate)) (live.MediaSession, error) {
 	sess, err := m.Media.Connect(ctx, roomID, userID, signal)
 	if err != nil {
 		return nil, err
 	}
 	m.mu.Lock()
-	_, seen := m.checked[roomID]
+	seen := m.checked[roomID]
+	m.checked[roomID] = true
 	m.mu.Unlock()
 	if !seen {
-		rec, err := m.startIfChosen(ctx, roomID)
+		cfg, err := roomConfig(ctx, m.db, roomID)
+		if err == nil && cfg.Record {
+			err = m.record(ctx, roomID, cfg.Captions)
+		}
 		if err != nil {
 			m.log.Error("starting a room's recording", "room", roomID, "err", err)
 		}
-		m.mu.Lock()
-		if _, ok := m.checked[roomID]; !ok || rec {
-			m.checked[roomID] = rec
-		}
-		m.mu.Unlock()
 	}
 	return sess, nil
 }
 
-// startIfChosen starts recording roomID if its setup says so and it is live.
-func (m *recordingMedia) startIfChosen(ctx context.Context, roomID string) (bool, error) {
+// SetRecording implements live.Recorder: a moderator turned roomID's recording
+// on (everyone was told) or off (the tap is off when it returns).
+func (m *recordingMedia) SetRecording(roomID string, on bool) {
+	if !on {
+		_ = m.SetTap(roomID, nil)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	cfg, err := roomConfig(ctx, m.db, roomID)
-	if err != nil || !cfg.Record {
-		return false, err
+	if err == nil {
+		err = m.record(ctx, roomID, cfg.Captions)
 	}
-	if rec, err := m.db.RoomByID(ctx, roomID); err != nil || !rec.EndedAt.IsZero() {
-		return false, err
+	if err != nil {
+		m.log.Error("turning a room's recording on", "room", roomID, "err", err)
 	}
-	r, err := m.replays.Start(ctx, roomID, m.Slots(), cfg.Captions)
-	switch {
-	case errors.Is(err, replay.ErrRecording):
-		return true, nil // another connection started it
-	case errors.Is(err, replay.ErrRecorded):
-		return false, nil
-	case err != nil:
-		return false, err
+}
+
+// record puts roomID's recorder on its forwarder, starting the recording first if
+// there is none yet.
+func (m *recordingMedia) record(ctx context.Context, roomID string, captions bool) error {
+	m.mu.Lock()
+	r := m.recs[roomID]
+	m.mu.Unlock()
+	if r == nil {
+		if rec, err := m.db.RoomByID(ctx, roomID); err != nil || !rec.EndedAt.IsZero() {
+			return err
+		}
+		var err error
+		r, err = m.replays.Start(ctx, roomID, m.Slots(), captions)
+		switch {
+		case errors.Is(err, replay.ErrRecording), errors.Is(err, replay.ErrRecorded):
+			return nil // another connection started it; or it is over
+		case err != nil:
+			return err
+		}
+		m.mu.Lock()
+		m.recs[roomID] = r
+		m.mu.Unlock()
+		m.log.Info("recording a room", "room", roomID)
 	}
-	if err := m.SetTap(roomID, r); err != nil {
-		_, _ = m.replays.Stop(ctx, roomID)
-		return false, err
-	}
-	m.log.Info("recording a room", "room", roomID)
-	return true, nil
+	return m.SetTap(roomID, r)
 }
 
 // CloseRoom stops the room's recording (the tap is off before the connections
 // close), closes the room's media, and makes its replay in the background.
 func (m *recordingMedia) CloseRoom(roomID string) {
 	m.mu.Lock()
-	rec := m.checked[roomID]
+	r := m.recs[roomID]
+	delete(m.recs, roomID)
 	delete(m.checked, roomID)
 	m.mu.Unlock()
-	if rec || m.replays.Recording(roomID) {
+	if r != nil {
 		_ = m.SetTap(roomID, nil)
 	}
 	m.Media.CloseRoom(roomID)
-	if !m.replays.Recording(roomID) {
+	if r == nil || !m.replays.Recording(roomID) {
 		return
 	}
 	m.making.Add(1)
 	go func() {
 		defer m.making.Done()
-		r, err := m.replays.Stop(context.Background(), roomID)
+		rp, err := m.replays.Stop(context.Background(), roomID)
 		if err != nil {
 			m.log.Error("making a replay", "room", roomID, "err", err)
 			return
 		}
-		m.log.Info("a replay is ready", "room", roomID, "duration", r.Duration, "bytes", r.Size)
+		m.log.Info("a replay is ready", "room", roomID, "duration", rp.Duration, "bytes", rp.Size)
 	}()
 }
 

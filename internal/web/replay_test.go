@@ -106,3 +106,32 @@ func TestRecordedRoomIsAnnouncedAndItsReplayPlays(t *testing.T) {
 	bob.waitFor("the clip playing", `document.querySelector("[data-testid=clip-audio]").play().then(() => true)`)
 	bob.waitFor("energy played from the clip", `window.__replayEnergy > 0.01`)
 }
+
+// TestRecordingTurnedOnMidRoomIsShownToEveryone: a moderator turns recording on
+// from the room's settings; a listener already there sees the badge appear and is
+// told; turned off, the badge goes.
+func TestRecordingTurnedOnMidRoomIsShownToEveryone(t *testing.T) {
+	audiotest.Tools(t, "ffmpeg")
+	ts := startServer(t)
+	admin := ts.admin(t)
+	ts.invite(t, admin, "bob")
+	b := newBrowser(t)
+	mod := b.user("admin", ts.url)
+	mod.login("admin")
+	roomID := startRoomInUI(mod, "Not recorded yet", "open", false)
+	bob := b.user("bob", ts.url)
+	bob.login("bob")
+	bob.open("/rooms/" + roomID)
+	if eval[bool](bob, `!!document.querySelector("[data-testid=recorded-notice]")`) {
+		t.Error("a room not recorded says it is")
+	}
+	bob.click(`[data-testid=join]`)
+	bob.waitFor("in the room", `!!document.querySelector("[data-testid=hand]")`)
+
+	mod.click(`[aria-label="Room settings"]`)
+	mod.click(`[data-testid=set-recording]`)
+	bob.waitFor("the badge", `!!document.querySelector("[data-testid=recorded-badge]")`)
+	bob.waitText("Recording started: this room is now recorded for a replay.")
+	mod.click(`[data-testid=set-recording]`)
+	bob.waitFor("the badge gone", `!document.querySelector("[data-testid=recorded-badge]")`)
+}

@@ -118,6 +118,7 @@ function liveView(s) {
 
   const followed = new Map(); // speaker username → {at, ids: Set of the user IDs they follow}
   let wasOnStage = null;
+  let wasRecorded = null; // to tell when a moderator switches the recording
   let invitedBy = '';
   let speaking = new Set();
   let announceTimer = 0;
@@ -157,6 +158,12 @@ function liveView(s) {
       return;
     }
     document.title = `${s.room.title} · ${document.getElementById('app').dataset.name || 'townhall'}`;
+    if (wasRecorded !== null && wasRecorded !== Boolean(s.room.recorded)) {
+      const what = s.room.recorded ? 'Recording started: this room is now recorded for a replay.' : 'Recording stopped.';
+      toast(what, 'info', 6000);
+      announce(what);
+    }
+    wasRecorded = Boolean(s.room.recorded);
     setAvatarScope([...s.room.stage, ...s.room.listeners]);
     drawStage();
     drawHands();
@@ -477,7 +484,16 @@ function liveView(s) {
           h('label', { class: 'check' }, box, h('span', null, 'Let people without an account listen')),
           h('p', { class: 'muted' }, 'Guests already here stay. Anyone you remove cannot come back as a guest from the same browser or network.'));
       }
-      return [h('fieldset', { class: 'stack' }, h('legend', null, 'Who can raise a hand'), radios), guests, err.el, h('hr'), end];
+      const rec = h('input', { type: 'checkbox', checked: Boolean(s.room.recorded), 'data-testid': 'set-recording' });
+      rec.addEventListener('change', () => {
+        s.send('set_recording', { on: rec.checked })
+          .then(() => toast(rec.checked ? 'Recording: everyone here was told.' : 'Recording stopped.', 'info', 2500))
+          .catch((e) => { rec.checked = !rec.checked; err.show(e.message); });
+      });
+      const recording = h('fieldset', { class: 'stack' }, h('legend', null, 'Recording'),
+        h('label', { class: 'check' }, rec, h('span', null, 'Record the room for a replay')),
+        h('p', { class: 'muted' }, 'Everyone here is told when recording starts; turning it off stops it at once.'));
+      return [h('fieldset', { class: 'stack' }, h('legend', null, 'Who can raise a hand'), radios), guests, recording, err.el, h('hr'), end];
     });
   };
 
