@@ -4,7 +4,7 @@
 #                       and talk mode; one JSON file each in $(BENCH_OUT), then a
 #                       summary table (summary.md) and the plot (cpu_rss.png)
 #   make bench-join     the join storm: 1,000 listeners at 100 per second
-#   make bench-go       go test's benchmarks of the forwarder (BenchmarkForward*) and of
+#   make bench-go       go test's benchmarks of the forwarder (BenchmarkForward*, on an edge too), the relay and of
 #                       the media socket (BenchmarkSendmmsg)
 #   make cluster        a cluster on loopback: 3 NATS servers, 3 nodes on :8081-8083
 #                       (deploy/cluster.sh; README, "Running a cluster")
@@ -90,4 +90,4 @@ bench-join: build
 	@$(call bench_one,join-1000,1000,all,100,10s)
 
 bench-go:
-	$(GO) test -run '^$$' -bench 'BenchmarkForward|BenchmarkSendmmsg' -benchmem ./internal/sfu/ ./internal/udpbatch/
+	$(GO) test -run '^$$' -bench 'BenchmarkForward|BenchmarkSend|BenchmarkOpen' -benchmem ./internal/sfu/ ./internal/udpbatch/ ./internal/relay/

@@ -35,6 +35,7 @@ nats_monitor() { echo $((8221 + $1)); }
 http_port() { echo $((8080 + $1)); }
 udp_port() { echo $((7880 + 2 * $1)); }
 tcp_port() { echo $((7879 + 2 * $1)); }
+relay_port() { echo $((7890 + $1)); }
 
 # shown is a database URL without its password and options, to print.
 shown() { sed -E -e 's#\?.*##' -e 's#//([^:/@]*):[^@/]*@#//\1@#' <<<"$1"; }
@@ -145,6 +146,7 @@ start() {
 		setsid "$BIN" serve --addr "127.0.0.1:$(http_port "$n")" --public-url "$url" --data "$DIR/town$n" \
 			--db "$DB" --nats "$urls" --node-name "town$n" --region local \
 			--rtc-loopback-only --rtc-udp-port "$(udp_port "$n")" --rtc-tcp-port "$(tcp_port "$n")" \
+			--relay-listen "127.0.0.1:$(relay_port "$n")" \
 			--shutdown-timeout 10s "${EXTRA[@]}" </dev/null >"$DIR/town$n.log" 2>&1 &
 		echo $! >"$DIR/town$n.pid"
 	done

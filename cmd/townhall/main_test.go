@@ -28,7 +28,7 @@ func TestServeHelpListsEveryFlagWithItsEnvironmentTwin(t *testing.T) {
 	if code := run([]string{"serve", "--help"}, func(string) string { return "" }, &out, &out); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, want := range []string{"-addr", "-data", "-db", "-open-signup", "-log-format", "-session-ttl", "TOWNHALL_FOO_BAR"} {
+	for _, want := range []string{"-addr", "-data", "-db", "-open-signup", "-log-format", "-session-ttl", "-smtp-addr", "TOWNHALL_SMTP_PASSWORD", "TOWNHALL_FOO_BAR"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help lacks %q:\n%s", want, out.String())
 		}
@@ -48,6 +48,12 @@ func TestBadInvocations(t *testing.T) {
 		{"a bad value in the environment exits 2", []string{"serve"}, map[string]string{"TOWNHALL_SESSION_TTL": "forever"}},
 		{"a cluster on SQLite is refused", []string{"serve", "--nats", "nats://127.0.0.1:4222"}, nil},
 		{"an embedded NATS server on SQLite is refused", []string{"serve", "--nats-embedded"}, nil},
+		{"a mail sender without a mail server is refused", []string{"serve", "--smtp-from", "noreply@example.org"}, nil},
+		{"a mail server without a sender is refused", []string{"serve", "--smtp-addr", "smtp.example.org:587"}, nil},
+		{"a mail server without a port is refused", []string{"serve", "--smtp-addr", "smtp.example.org", "--smtp-from", "noreply@example.org"}, nil},
+		{"a mail sender that is no address is refused", []string{"serve", "--smtp-addr", "smtp.example.org:587", "--smtp-from", "town hall"}, nil},
+		{"a mail password from the environment without a login is refused", []string{"serve", "--smtp-addr", "smtp.example.org:587",
+			"--smtp-from", "noreply@example.org"}, map[string]string{"TOWNHALL_SMTP_PASSWORD": "s3cret"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

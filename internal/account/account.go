@@ -22,6 +22,9 @@ type User struct {
 	DisabledAt   time.Time // zero while the account is active
 	Photo        string    // content hash of the profile photo; "" without one
 	DeletedAt    time.Time // zero unless its owner deleted the account
+	// Email is the address its owner gave for password reset links ("" for
+	// none): shown to them alone, never to other users. Not verified.
+	Email string
 }
 
 // Disabled reports whether an admin disabled the account.

@@ -20,6 +20,9 @@ type Store interface {
 	UserByUsername(ctx context.Context, username string) (User, error)
 	CountUsers(ctx context.Context) (int, error)
 	UpdateProfile(ctx context.Context, id, displayName, bio string) error
+	// SetEmail sets the account's e-mail address ("" clears it); ErrNotFound for
+	// an unknown or deleted account.
+	SetEmail(ctx context.Context, id, email string) error
 	// DisableUser marks the account disabled at at and deletes all its sessions, in
 	// one transaction.
 	DisableUser(ctx context.Context, id string, at time.Time) error

@@ -23,11 +23,14 @@ type adminUserView struct {
 	CreatedAt  time.Time `json:"created_at"`
 	Disabled   bool      `json:"disabled"`
 	DisabledAt time.Time `json:"disabled_at,omitzero"`
+	// HasEmail says a reset link can be mailed to the account: admins learn
+	// that the address exists, not what it is.
+	HasEmail bool `json:"has_email"`
 }
 
 func viewAdminUser(u account.User) adminUserView {
 	return adminUserView{userView: viewSummary(account.SummaryOf(u)), IsAdmin: u.IsAdmin, CreatedAt: u.CreatedAt,
-		Disabled: u.Disabled(), DisabledAt: u.DisabledAt}
+		Disabled: u.Disabled(), DisabledAt: u.DisabledAt, HasEmail: u.Email != ""}
 }
 
 // requireAdmin refuses anyone but an admin.
@@ -118,17 +121,6 @@ func (a *API) signOutUser(w http.ResponseWriter, r *http.Request, u account.User
 	noContent(w)
 }
 
-// resetLink makes a one-time link that sets a new password for an account.
-func (a *API) resetLink(w http.ResponseWriter, r *http.Request, u account.User) {
-	token, target, expires, err := a.accounts.CreateReset(r.Context(), u, r.PathValue("username"))
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	a.audit(r.Context(), u, "reset_link", target.Username, "")
-	writeJSON(w, http.StatusCreated, map[string]any{"url": a.publicURL + "/reset/" + token, "expires_at": expires})
-}
-
 type adminRoomView struct {
 	live.Summary
 	Node string `json:"node"`
@@ -167,6 +159,37 @@ func (a *API) endRoom(w http.ResponseWriter, r *http.Request, u account.User) {
 	noContent(w)
 }
 
+// moderateRoom is "Join as moderator": it asks the room to take the admin on
+// stage as a moderator at their next join, and answers where to join it, as
+// the join API does. The room page then joins as usual; the socket checks again
+// that the account is an admin.
+func (a *API) moderateRoom(w http.ResponseWriter, r *http.Request, u account.User) {
+	if err := requireAdmin(u); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	if !ids.Valid(id) || a.hub == nil {
+		a.writeError(w, r, live.ErrRoomNotFound)
+		return
+	}
+	if err := a.hub.ModerateAsAdmin(r.Context(), id, u.ID); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	info, err := a.hub.RouteAdmin(r.Context(), id)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	title := ""
+	if s, err := a.hub.AdminRoomInfo(id); err == nil {
+		title = s.Title
+	}
+	a.audit(r.Context(), u, "moderate_room", id, title)
+	writeJSON(w, http.StatusOK, a.joinAnswer(r, id, info, false))
+}
+
 // adminStats: the server's health and figures.
 func (a *API) adminStats(w http.ResponseWriter, r *http.Request, u account.User) {
 	if err := requireAdmin(u); err != nil {
@@ -183,7 +206,8 @@ func (a *API) adminStats(w http.ResponseWriter, r *http.Request, u account.User)
 		Sockets     int  `json:"sockets"`
 		Nodes       int  `json:"nodes"`
 		Ready       bool `json:"ready"`
-	}{Ready: true}
+		Mail        bool `json:"mail"` // the server can mail reset links (--smtp-addr)
+	}{Ready: true, Mail: a.mailer != nil}
 	ctx := r.Context()
 	if a.figures != nil {
 		var err error

@@ -19,6 +19,7 @@ import (
 	"github.com/townhall/townhall/internal/ids"
 	"github.com/townhall/townhall/internal/invitation"
 	"github.com/townhall/townhall/internal/live"
+	"github.com/townhall/townhall/internal/mail"
 	"github.com/townhall/townhall/internal/moderation"
 	"github.com/townhall/townhall/internal/notify"
 	"github.com/townhall/townhall/internal/photo"
@@ -79,6 +80,14 @@ type Options struct {
 	// pushed. Their routes answer 503 while unset.
 	Push      *push.Service
 	PushKinds []string
+	// Mailer, when set, lets an admin send a password reset link to the
+	// address an account's owner gave; without it links are shown only.
+	Mailer Mailer
+}
+
+// Mailer sends one e-mail: *mail.Sender.
+type Mailer interface {
+	Send(ctx context.Context, m mail.Message) error
 }
 
 // API serves the HTTP API.
@@ -98,6 +107,7 @@ type API struct {
 	mux            *http.ServeMux
 
 	delegation *account.Delegation
+	mailer     Mailer // nil: no mail server
 	clubs      *club.Service
 	events     *event.Service
 	notify     *notify.Service
@@ -187,6 +197,7 @@ func New(opts Options) *API {
 		a.resolvers[k] = f
 	}
 	a.invitations, a.push, a.pushKinds = opts.Invitations, opts.Push, opts.PushKinds
+	a.mailer = opts.Mailer
 	// A thread takes 20 posts at once, then 30 an hour; someone without an
 	// account posts 5 at once, then one every two minutes, from one address.
 	a.pagePosts = limiter("invitation-posts", 30.0/3600, 20)
@@ -217,6 +228,7 @@ func (a *API) routes() {
 		{"GET /api/v1/me", a.authed(a.me)},
 		{"PATCH /api/v1/me", a.authed(a.updateMe)},
 		{"PUT /api/v1/me/password", a.authed(a.changePassword)},
+		{"PUT /api/v1/me/email", a.authed(a.setEmail)},
 		{"DELETE /api/v1/me", a.authed(a.deleteMe)},
 		{"PUT /api/v1/me/photo", a.authed(a.putPhoto)},
 		{"DELETE /api/v1/me/photo", a.authed(a.deletePhoto)},
@@ -250,6 +262,7 @@ func (a *API) routes() {
 		{"POST /api/v1/admin/users/{username}/reset-link", a.authed(a.resetLink)},
 		{"GET /api/v1/admin/rooms", a.authed(a.adminRooms)},
 		{"POST /api/v1/admin/rooms/{id}/end", a.authed(a.endRoom)},
+		{"POST /api/v1/admin/rooms/{id}/moderate", a.authed(a.moderateRoom)},
 		{"GET /api/v1/admin/stats", a.authed(a.adminStats)},
 		{"GET /api/v1/admin/audit", a.authed(a.adminAudit)},
 
@@ -288,6 +301,7 @@ func (a *API) routes() {
 
 		{"POST /api/v1/events", a.as(account.ScopeEvents, a.createEvent)},
 		{"GET /api/v1/events", a.as(account.ScopeEvents, a.upcomingEvents)},
+		{"GET /api/v1/events/explore", a.as(account.ScopeEvents, a.exploreEvents)},
 		{"GET /api/v1/events/{id}", a.as(account.ScopeEvents, a.getEvent)}, // also {id}.ics
 		{"PATCH /api/v1/events/{id}", a.as(account.ScopeEvents, a.updateEvent)},
 		{"DELETE /api/v1/events/{id}", a.as(account.ScopeEvents, a.cancelEvent)},

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 
@@ -123,6 +124,44 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request, u account.U
 	}
 	a.revoke(live.Revocation{UserID: u.ID, Except: keep})
 	noContent(w)
+}
+
+type emailRequest struct {
+	Email           string `json:"email"` // "" removes it
+	CurrentPassword string `json:"current_password"`
+}
+
+func (q *emailRequest) validate() error {
+	switch {
+	case q.CurrentPassword == "":
+		return missing("current_password")
+	case len(q.CurrentPassword) > account.MaxPassword:
+		return account.ErrBadCredentials
+	case len(q.Email) > 2*account.MaxEmail: // the account service says why in words
+		return fmt.Errorf("%w: email is at most %d characters", errInvalid, account.MaxEmail)
+	}
+	return nil
+}
+
+// setEmail sets or removes the address that password reset links may be sent
+// to; the current password proves it is the owner (a stolen session alone must
+// not redirect them). Guessed passwords count as login attempts.
+func (a *API) setEmail(w http.ResponseWriter, r *http.Request, u account.User) {
+	req, err := bind[emailRequest](w, r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if d := a.loginByAccount.wait(u.Username); d > 0 {
+		tooMany(w, d)
+		return
+	}
+	u, err = a.accounts.SetEmail(r.Context(), u, req.CurrentPassword, req.Email)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, viewMe(u))
 }
 
 func (a *API) me(w http.ResponseWriter, r *http.Request, u account.User) {

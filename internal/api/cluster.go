@@ -40,11 +40,22 @@ func (a *API) joinRoom(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	info, err := a.hub.Route(r.Context(), viewer, id)
+	var info live.JoinInfo
+	if viewer != "" && u.IsAdmin {
+		info, err = a.hub.RouteAdmin(r.Context(), id) // the room decides at the join
+	} else {
+		info, err = a.hub.Route(r.Context(), viewer, id)
+	}
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
+	writeJSON(w, http.StatusOK, a.joinAnswer(r, id, info, guest))
+}
+
+// joinAnswer says where to open the socket of room id, which runs where info
+// says.
+func (a *API) joinAnswer(r *http.Request, id string, info live.JoinInfo, guest bool) joinView {
 	base := info.URL
 	if base == "" { // this node: as the client reached it
 		scheme := "http://"
@@ -57,7 +68,7 @@ func (a *API) joinRoom(w http.ResponseWriter, r *http.Request) {
 	if guest {
 		socket += "?guest=1"
 	}
-	writeJSON(w, http.StatusOK, joinView{Node: info.Node, SocketURL: socket, Media: mediaView{UDP: info.UDP, TCP: info.TCP}})
+	return joinView{Node: info.Node, SocketURL: socket, Media: mediaView{UDP: info.UDP, TCP: info.TCP}}
 }
 
 // nodeView is a node of the cluster, for admins.

@@ -184,6 +184,40 @@ func (a *API) upcomingEvents(w http.ResponseWriter, r *http.Request, u account.U
 	a.writeEvents(w, r, list, err)
 }
 
+// eventPage is one page of a paged list of events; the last has no next_cursor.
+type eventPage struct {
+	Events     []eventView `json:"events"`
+	NextCursor string      `json:"next_cursor,omitempty"`
+}
+
+// exploreEvents is the Explore list: upcoming events anyone may join, whoever
+// hosts them, soonest first, paged by cursor.
+func (a *API) exploreEvents(w http.ResponseWriter, r *http.Request, u account.User) {
+	if !a.eventsOn(w, r) {
+		return
+	}
+	after, err := decodeCursor(r.URL.Query().Get("cursor"))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	limit, err := parseLimit(r.URL.Query().Get("limit"))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	list, next, err := a.events.Explore(r.Context(), u.ID, after, limit)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	out := eventPage{Events: make([]eventView, len(list)), NextCursor: encodeCursor(next)}
+	for i, e := range list {
+		out.Events[i] = a.viewEvent(r, e)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
 func (a *API) hostedEvents(w http.ResponseWriter, r *http.Request, u account.User) {
 	if !a.eventsOn(w, r) {
 		return

@@ -33,3 +33,22 @@ func FuzzDecodeReset(f *testing.F) {
 		checkDecodeError(t, err)
 	})
 }
+
+func FuzzDecodeEmail(f *testing.F) {
+	seed(f, "email")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, err := decode[emailRequest](data)
+		checkDecodeError(t, err)
+	})
+}
+
+func FuzzDecodeSendLink(f *testing.F) {
+	seed(f, "sendlink")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		q, err := decode[resetLinkRequest](data)
+		checkDecodeError(t, err)
+		if err == nil && q.Send != "" && q.Send != "mail" {
+			t.Fatalf("send %q was taken", q.Send)
+		}
+	})
+}

@@ -86,6 +86,9 @@ func (a *API) getRoom(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s, err := a.hub.RoomInfo(r.Context(), viewer, r.PathValue("id"))
+	if errors.Is(err, live.ErrRoomNotFound) && viewer != "" && u.IsAdmin {
+		s, err = a.hub.AdminRoomInfo(r.PathValue("id")) // admins see every live room, as in /admin
+	}
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -148,11 +151,11 @@ func (a *API) roomSocket(w http.ResponseWriter, r *http.Request) {
 	cred := live.Credentials{Browser: a.browserIdentity(w, r), Addr: a.clientAddr(r)}
 	if err == nil {
 		who = personOf(u)
-		cred.SessionID, cred.Expires = sess.ID, sess.ExpiresAt
+		cred.SessionID, cred.Expires, cred.Admin = sess.ID, sess.ExpiresAt, u.IsAdmin
 	} else {
 		who = live.GuestPerson(cred.Browser)
 	}
-	if err := a.hub.CheckJoinable(r.Context(), id, who); err != nil {
+	if err := a.hub.CheckJoinable(r.Context(), id, who, cred); err != nil {
 		a.writeError(w, r, err)
 		return
 	}

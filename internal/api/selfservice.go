@@ -104,11 +104,16 @@ func (a *API) resetPassword(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	user, _, err := a.accounts.Reset(r.Context(), req.Token, req.NewPassword)
+	user, ended, err := a.accounts.Reset(r.Context(), req.Token, req.NewPassword)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	a.revoke(live.Revocation{UserID: user})
+	// The sessions that ended, one by one: a revocation of every session of the
+	// account would, for the minute the hub remembers it, also close the
+	// sockets of the session its owner opens next with the new password.
+	for _, id := range ended {
+		a.revoke(live.Revocation{UserID: user, Session: id})
+	}
 	noContent(w)
 }

@@ -24,10 +24,12 @@ type meView struct {
 	Bio       string    `json:"bio"`
 	IsAdmin   bool      `json:"is_admin"`
 	CreatedAt time.Time `json:"created_at"`
+	Email     string    `json:"email,omitempty"` // yours alone: no other view carries it
 }
 
 func viewMe(u account.User) meView {
-	return meView{userView: viewSummary(account.SummaryOf(u)), Bio: u.Bio, IsAdmin: u.IsAdmin, CreatedAt: u.CreatedAt}
+	return meView{userView: viewSummary(account.SummaryOf(u)), Bio: u.Bio, IsAdmin: u.IsAdmin, CreatedAt: u.CreatedAt,
+		Email: u.Email}
 }
 
 type profileView struct {

@@ -25,7 +25,7 @@ func TestEmbeddedNATS(t *testing.T) {
 	}
 	nodes := make([]*proctest.Proc, 3)
 	for i := range 3 {
-		nodes[i] = proctest.Launch(t, nil, "--db", db, "--node-name", fmt.Sprintf("e%d", i+1), "--open-signup",
+		nodes[i] = proctest.Launch(t, nil, "--db", db, "--node-name", fmt.Sprintf("e%d", i+1), "--open-signup", "--relay-listen", "127.0.0.1:0",
 			"--nats-embedded", "--nats-listen", fmt.Sprintf("127.0.0.1:%d", ports[i]),
 			"--nats-cluster-listen", fmt.Sprintf("127.0.0.1:%d", ports[3+i]), "--nats-routes", strings.Join(routes, ","))
 	}
@@ -63,7 +63,7 @@ func TestEmbeddedNATS(t *testing.T) {
 // 200 once it can again.
 func TestNotReadyWithoutNATS(t *testing.T) {
 	nats := startNATS(t, 1)
-	p := proctest.Start(t, "--db", storetest.PostgresSchema(t), "--nats", nats.URLList(), "--node-name", "alone")
+	p := proctest.Start(t, "--db", storetest.PostgresSchema(t), "--nats", nats.URLList(), "--node-name", "alone", "--relay-listen", "127.0.0.1:0")
 	status := func() int {
 		resp, err := http.Get(p.URL + "/readyz")
 		if err != nil {

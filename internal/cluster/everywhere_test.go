@@ -278,6 +278,39 @@ func TestEverythingWorksFromAnyNode(t *testing.T) {
 		watch.waitFor("kim leaving the stage", func(m client.Message) bool { return m.Type == "event" && m.Kind == "room_ended" })
 	})
 
+	t.Run("an admin who asks on one node to moderate a closed room run on another lands on its stage as a moderator", func(t *testing.T) {
+		me, err := ada.Me(ctxFor(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		max, _ := c.signUp(t, "b", "max")
+		rm, err := c.on("b", max).CreateRoom(ctxFor(t), client.RoomSpec{Title: "Closed on b", Type: "closed"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		host := c.join("b", max, rm.ID)
+		var ans joinInfo
+		testwait.Until(t, within, "asking c to moderate the room on b", func() bool {
+			err = c.on("c", ada).Do(ctxFor(t), "POST", "/api/v1/admin/rooms/"+rm.ID+"/moderate", nil, &ans)
+			return err == nil
+		}, func() string { return err.Error() })
+		if ans.Node != "b" {
+			t.Fatalf("asked on c, the answer names node %q, want b", ans.Node)
+		}
+		adm := c.join("a", ada, rm.ID)
+		if got := roleIn(adm.state(), me.ID); got != "moderator" || adm.node != "b" {
+			t.Fatalf("the admin is %q on node %s, want moderator on b", got, adm.node)
+		}
+		host.waitFor("the admin on stage", func(m client.Message) bool { return m.Type == "event" && m.Kind == "joined_stage" })
+		var log struct {
+			Entries []struct{ Action, Target string }
+		}
+		if err := c.on("a", ada).Do(ctxFor(t), "GET", "/api/v1/admin/audit", nil, &log); err != nil ||
+			len(log.Entries) == 0 || log.Entries[0].Action != "moderate_room" || log.Entries[0].Target != rm.ID {
+			t.Fatalf("the audit log seen on a: %+v, %v", log.Entries, err)
+		}
+	})
+
 	t.Run("the admin sees every node", func(t *testing.T) {
 		nodes := c.nodesOf("b")
 		for _, n := range []string{"a", "b", "c"} {

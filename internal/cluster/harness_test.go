@@ -62,7 +62,7 @@ func (c *testCluster) start(name string) *proctest.Proc {
 		c.data[name] = c.t.TempDir()
 	}
 	args := append([]string{"--db", c.db, "--nats", c.nats.URLList(), "--node-name", name, "--data", c.data[name],
-		"--open-signup", "--grace", "20s", "--shutdown-timeout", "20s", "--trusted-proxies", "127.0.0.1"}, c.extra...)
+		"--open-signup", "--grace", "20s", "--shutdown-timeout", "20s", "--trusted-proxies", "127.0.0.1", "--relay-listen", "127.0.0.1:0"}, c.extra...)
 	args = append(args, c.nodeArgs[name]...)
 	p := proctest.StartEnv(c.t, c.env[name], args...)
 	c.nodes[name] = p

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -65,6 +66,7 @@ func (n *nodes) info() live.NodeInfo {
 		info.Rooms, info.Sockets, info.Draining = s.Rooms, s.Sockets, s.Draining
 	}
 	info.Load = n.cpu.cores()
+	info.Cores = runtime.GOMAXPROCS(0)
 	info.At = time.Now().UTC()
 	return info
 }
@@ -104,7 +106,9 @@ func (n *nodes) Live() []live.NodeInfo {
 	now := time.Now()
 	n.f.each(func(name string, v cached[live.NodeInfo]) {
 		if name != self && now.Sub(v.seen) < NodeFresh {
-			out = append(out, v.v)
+			info := v.v
+			info.At = v.seen // when this node last heard from it, on this node's clock
+			out = append(out, info)
 		}
 	})
 	out = append(out, n.info())

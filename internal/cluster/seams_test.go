@@ -226,7 +226,12 @@ func TestSeams(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				out, err := b.Rooms.Request(ctx, "roomexxxxxxxxxxxxxxxxxxxxx", []byte("x"))
+				// The subscription takes a moment to reach b's NATS server.
+				var out []byte
+				testwait.Until(t, 5*time.Second, "a's answer through b", func() bool {
+					out, err = b.Rooms.Request(ctx, "roomexxxxxxxxxxxxxxxxxxxxx", []byte("x"))
+					return !errors.Is(err, live.ErrNoOwner)
+				})
 				if err != nil || string(out) != "a got x" {
 					t.Fatalf("Request = %q, %v", out, err)
 				}

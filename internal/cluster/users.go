@@ -16,11 +16,13 @@ import (
 )
 
 // Subjects of core NATS: requests to a room's owner, requests to a node, and
-// messages about a user.
+// messages about a user; the streams to a room's owner and to a node.
 const (
-	subjectRoom = "th.room." // + room ID
-	subjectNode = "th.node." // + node name
-	subjectUser = "th.user." // + user ID
+	subjectRoom       = "th.room."    // + room ID
+	subjectNode       = "th.node."    // + node name
+	subjectUser       = "th.user."    // + user ID
+	subjectRoomStream = "th.rstream." // + room ID
+	subjectNodeStream = "th.nstream." // + node name
 )
 
 // roomBus carries requests to a room's owner (th.room.<id>) and to a node
@@ -78,6 +80,49 @@ func (b *roomBus) RequestNode(ctx context.Context, name string, req []byte) ([]b
 		return nil, fmt.Errorf("cluster: no node called %q", name)
 	}
 	return b.request(ctx, subjectNode+name, req)
+}
+
+// SendRoom publishes msg on the room's stream. Messages of one connection to
+// one subject keep their order (core NATS).
+func (b *roomBus) SendRoom(roomID string, msg []byte) error {
+	if !validToken(roomID) {
+		return fmt.Errorf("cluster: %q is not a room ID", roomID)
+	}
+	return b.c.nc.Publish(subjectRoomStream+roomID, msg)
+}
+
+// ServeStream subscribes to the room's stream; nats.go hands an asynchronous
+// subscription's messages to its handler one at a time, in order.
+func (b *roomBus) ServeStream(roomID string, h func(msg []byte)) (func(), error) {
+	sub, err := b.c.nc.Subscribe(subjectRoomStream+roomID, func(m *nats.Msg) { h(m.Data) })
+	if err != nil {
+		return nil, err
+	}
+	if err := sub.SetPendingLimits(-1, 64<<20); err != nil {
+		b.c.log.Warn("a stream's pending limits", "err", err)
+	}
+	if err := b.c.nc.Flush(); err != nil {
+		b.c.log.Warn("flushing a subscription", "err", err)
+	}
+	return func() { _ = sub.Unsubscribe() }, nil
+}
+
+func (b *roomBus) SendNode(name string, msg []byte) error {
+	if !validName.MatchString(name) {
+		return fmt.Errorf("cluster: no node called %q", name)
+	}
+	return b.c.nc.Publish(subjectNodeStream+name, msg)
+}
+
+func (b *roomBus) HandleNode(h func(msg []byte)) error {
+	sub, err := b.c.nc.Subscribe(subjectNodeStream+b.c.self.Name, func(m *nats.Msg) { h(m.Data) })
+	if err != nil {
+		return err
+	}
+	if err := sub.SetPendingLimits(-1, 256<<20); err != nil {
+		b.c.log.Warn("a stream's pending limits", "err", err)
+	}
+	return b.c.nc.Flush()
 }
 
 // userBus carries messages about users (th.user.<id>) to every node.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/mail"
 	"path/filepath"
 	"strings"
 	"time"
@@ -57,6 +58,13 @@ type Config struct {
 	PasswordMemoryKiB uint32 // argon2id memory cost
 	PasswordTime      uint32 // argon2id passes
 
+	// A mail server, optional: with one, an admin may send a password reset link
+	// to the address an account's owner gave (docs/api.md).
+	SMTPAddr     string // host:port of the SMTP server; "" sends no mail
+	SMTPUser     string // login (AUTH PLAIN, after STARTTLS); "" for none
+	SMTPPassword string // its password; better in $TOWNHALL_SMTP_PASSWORD than on the command line
+	SMTPFrom     string // the sender: "Townhall <noreply@example.org>"
+
 	// A cluster (docs/cluster.md): NATS for what is live and shared, Postgres for
 	// what lasts.
 	NATS              []string // NATS servers to connect to
@@ -66,6 +74,14 @@ type Config struct {
 	NATSRoutes        []string // the other embedded servers' route URLs
 	NodeName          string   // this node's name in the cluster; default: the host name
 	Region            string   // this node's region, for routing joins
+	// RelayListen is where this node's relay takes the audio of rooms spread
+	// over nodes (UDP); RelayAdvertise is the address the other nodes send it
+	// to (default: the listen address, or the public URL's host with its port).
+	RelayListen    string
+	RelayAdvertise string
+	// NodeMaxSockets caps the sockets the join API sends to one node while
+	// another has room (0: no cap).
+	NodeMaxSockets int
 	// ReminderClaim is how long a node's claim on a reminder lasts before
 	// another node sends it (its sender died between claiming and sending).
 	ReminderClaim time.Duration
@@ -112,6 +128,7 @@ func Default() Config {
 		FFmpeg:             "ffmpeg",
 		Captions:           "pocketsphinx",
 		NATSClusterListen:  ":6222",
+		RelayListen:        ":7883",
 	}
 }
 
@@ -203,11 +220,18 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.Func("nats-routes", "route URLs of the other nodes' embedded NATS servers (comma-separated nats-route://host:6222)", list(&c.NATSRoutes))
 	fs.StringVar(&c.NodeName, "node-name", c.NodeName, "this node's name in the cluster (letters, digits, - and _; default: the host name)")
 	fs.StringVar(&c.Region, "region", c.Region, "this node's region, reported in the list of nodes")
+	fs.StringVar(&c.RelayListen, "relay-listen", c.RelayListen, "UDP address of this node's relay: the audio of rooms spread over nodes (IPv4)")
+	fs.IntVar(&c.NodeMaxSockets, "node-max-sockets", c.NodeMaxSockets, "a node of a cluster takes no more joins than this while another node has room (0: no cap); a room spreads over nodes as they fill")
+	fs.StringVar(&c.RelayAdvertise, "relay-advertise", c.RelayAdvertise, "the relay's address as the other nodes reach it (host:port; default: --relay-listen, or the public URL's host)")
 	fs.DurationVar(&c.ReminderClaim, "reminder-claim", c.ReminderClaim, "how long a node's claim on an event reminder lasts before another node sends it")
 	fs.DurationVar(&c.ReplayRetention, "replay-retention", c.ReplayRetention, "delete replays older than this (0: keep them)")
 	fs.DurationVar(&c.ClipLength, "clip-length", c.ClipLength, "how much of a recorded room a clip keeps (at most 1m)")
 	fs.StringVar(&c.FFmpeg, "ffmpeg", c.FFmpeg, "the ffmpeg program that mixes replays and clips")
 	fs.StringVar(&c.Captions, "captions", c.Captions, `the speech-to-text engine of replays' captions: pocketsphinx (Debian's, offline), the URL of an OpenAI-compatible transcription server (whisper.cpp, faster-whisper), or "" for none`)
+	fs.StringVar(&c.SMTPAddr, "smtp-addr", c.SMTPAddr, "SMTP server (host:port) to send password reset links by mail; STARTTLS is used when offered and required unless the server is on loopback; empty: no mail")
+	fs.StringVar(&c.SMTPUser, "smtp-user", c.SMTPUser, "login at the SMTP server (AUTH PLAIN over TLS); empty: none")
+	fs.StringVar(&c.SMTPPassword, "smtp-password", c.SMTPPassword, "password of --smtp-user (prefer $"+EnvName("smtp-password")+": a flag shows in the process list)")
+	fs.StringVar(&c.SMTPFrom, "smtp-from", c.SMTPFrom, "sender of the mail, e.g. \"Townhall <noreply@example.org>\" (with --smtp-addr)")
 	fs.Func("password-memory", fmt.Sprintf("argon2id memory cost in KiB (default %d)", c.PasswordMemoryKiB), func(s string) error {
 		var v uint32
 		_, err := fmt.Sscan(s, &v)
@@ -292,8 +316,31 @@ func (c *Config) Validate() error {
 	if c.Domain != "" && c.TLSCert != "" {
 		return fmt.Errorf("--domain (automatic certificates) and --tls-cert exclude each other")
 	}
+	if err := c.validateSMTP(); err != nil {
+		return err
+	}
 	if _, err := c.Level(); err != nil {
 		return err
+	}
+	return nil
+}
+
+// validateSMTP checks the mail settings: none, or a server and a sender.
+func (c *Config) validateSMTP() error {
+	if c.SMTPAddr == "" {
+		if c.SMTPUser != "" || c.SMTPPassword != "" || c.SMTPFrom != "" {
+			return fmt.Errorf("--smtp-user, --smtp-password and --smtp-from need --smtp-addr")
+		}
+		return nil
+	}
+	if host, port, err := net.SplitHostPort(c.SMTPAddr); err != nil || host == "" || port == "" {
+		return fmt.Errorf("--smtp-addr %q: want host:port, e.g. smtp.example.org:587", c.SMTPAddr)
+	}
+	if a, err := mail.ParseAddress(c.SMTPFrom); err != nil || a.Address == "" {
+		return fmt.Errorf("--smtp-from %q: want the sender's address, e.g. \"Townhall <noreply@example.org>\"", c.SMTPFrom)
+	}
+	if c.SMTPPassword != "" && c.SMTPUser == "" {
+		return fmt.Errorf("--smtp-password needs --smtp-user")
 	}
 	return nil
 }

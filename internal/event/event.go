@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/townhall/townhall/internal/account"
 	"github.com/townhall/townhall/internal/errcode"
 	"github.com/townhall/townhall/internal/room"
 )
@@ -132,6 +133,14 @@ type Store interface {
 	HostedEvents(ctx context.Context, hostID string, from time.Time, limit int) ([]Event, error)
 	// ClubEvents lists a club's events, not cancelled, starting at or after from.
 	ClubEvents(ctx context.Context, clubID string, from time.Time, limit int) ([]Event, error)
+	// ExploreEvents lists the events anyone may join, for viewerID: open, not
+	// members-only, not cancelled, of a host whose account is not disabled, with
+	// no block either way between the viewer and a host. An event is listed while
+	// it has yet to start (after now), or once started while its start is at or
+	// after from. By start then ID, the page after after (zero for the first), at
+	// most limit; next is zero on the last page.
+	ExploreEvents(ctx context.Context, viewerID string, from, now time.Time, after account.Cursor, limit int) (
+		list []Event, next account.Cursor, err error)
 
 	// Subscribe makes userID a subscriber (idempotent).
 	Subscribe(ctx context.Context, eventID, userID string, at time.Time) error

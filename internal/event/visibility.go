@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/townhall/townhall/internal/account"
 	"github.com/townhall/townhall/internal/room"
 )
 
@@ -113,6 +114,20 @@ func (s *Service) current(list []Event) []Event {
 		}
 	}
 	return out
+}
+
+// Explore lists, for viewer's Explore list, the upcoming events anyone may join,
+// whoever hosts them: open, not members-only, not cancelled, with no block
+// either way between viewer and a host; soonest first, a page of at most limit
+// after after. Started events stay listed for LiveFor. Each is one viewer sees
+// (Sees), so the list needs no filtering and pages exactly.
+func (s *Service) Explore(ctx context.Context, viewer string, after account.Cursor, limit int) (
+	[]Event, account.Cursor, error) {
+	if viewer == "" {
+		return nil, account.Cursor{}, nil
+	}
+	now := s.now()
+	return s.opts.Store.ExploreEvents(ctx, viewer, now.Add(-LiveFor), now, after, limit)
 }
 
 // Hosted lists the upcoming events hostID hosts or co-hosts that viewer may see.

@@ -17,14 +17,16 @@ type NodeInfo struct {
 	Name     string    `json:"name"`
 	Region   string    `json:"region,omitempty"`
 	Version  string    `json:"version,omitempty"`
-	URL      string    `json:"url"`           // where clients reach this node (its sockets)
-	UDP      string    `json:"udp,omitempty"` // its media address, UDP
-	TCP      string    `json:"tcp,omitempty"` // its media address, ICE-TCP
-	Rooms    int       `json:"rooms"`         // live rooms it owns
-	Sockets  int       `json:"sockets"`       // open sockets
-	Load     float64   `json:"load"`          // CPU used, in cores, over the last seconds
+	URL      string    `json:"url"`             // where clients reach this node (its sockets)
+	UDP      string    `json:"udp,omitempty"`   // its media address, UDP
+	TCP      string    `json:"tcp,omitempty"`   // its media address, ICE-TCP
+	Relay    string    `json:"relay,omitempty"` // its relay address (UDP, host:port): audio between nodes
+	Rooms    int       `json:"rooms"`           // live rooms it owns
+	Sockets  int       `json:"sockets"`         // open sockets
+	Load     float64   `json:"load"`            // CPU used, in cores, over the last seconds
+	Cores    int       `json:"cores,omitempty"` // CPUs it may use
 	Draining bool      `json:"draining,omitempty"`
-	At       time.Time `json:"at"` // when it last said all this
+	At       time.Time `json:"at"` // when it last said all this (in Nodes.Live: when this node last heard it)
 }
 
 // DirectoryEntry is a live room as the cluster-wide directory shows it: the card of
@@ -38,6 +40,9 @@ type DirectoryEntry struct {
 	MembersOnly bool     `json:"members_only,omitempty"`
 	Invited     []string `json:"invited,omitempty"` // invited to the conversation (room.Room.Invited)
 	Removed     []string `json:"removed,omitempty"` // removed by a moderator
+	// Edges are the other nodes with participants of the room: joins go to
+	// the nodes that already carry it first.
+	Edges []string `json:"edges,omitempty"`
 }
 
 // Directory is the cluster-wide list of live rooms: each owner puts its rooms'
@@ -115,6 +120,18 @@ type RoomBus interface {
 	ServeNode(h func(ctx context.Context, req []byte) []byte) error
 	// RequestNode sends req to the node called name; ErrNoOwner if it is gone.
 	RequestNode(ctx context.Context, name string, req []byte) ([]byte, error)
+
+	// Streams: one-way messages that keep their order from one node to
+	// another (at most once: a lost one shows as a gap in the sender's own
+	// numbering). SendRoom sends msg to whoever serves roomID's stream (its
+	// owner); ServeStream hands each message sent to roomID to h, in order, on
+	// one goroutine, until stop is called.
+	SendRoom(roomID string, msg []byte) error
+	ServeStream(roomID string, h func(msg []byte)) (stop func(), err error)
+	// SendNode sends msg to the node called name; HandleNode sets, once, the
+	// function told in order of every message sent to this node.
+	SendNode(name string, msg []byte) error
+	HandleNode(h func(msg []byte)) error
 }
 
 // ErrNoOwner: no node serves the room (it ended, or it is moving).

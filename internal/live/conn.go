@@ -42,6 +42,14 @@ type conn struct {
 	// (blocks either way), as looked up when they joined; room goroutine only.
 	hides map[string]struct{}
 
+	// A participant connected to another node of the cluster (an edge) is a conn
+	// on the owner too, without a WebSocket: what is sent to it goes to edge as
+	// an op for the socket sock there (link.go). On the edge, sock numbers the
+	// local socket.
+	edge   *edgeLink
+	sock   uint64
+	attach bool // a remote conn taken back after a change of owner: no welcome
+
 	done     chan struct{} // closed when the socket is finished: closed after its bye, or dead
 	doneOnce sync.Once
 
@@ -95,6 +103,9 @@ func nextBeat(now time.Time, period time.Duration) time.Duration {
 // send queues msg without blocking; it reports false if the client is too slow and
 // the message was dropped, or the conn is closing.
 func (c *conn) send(msg []byte) bool {
+	if c.edge != nil {
+		return c.edge.send(c, msg)
+	}
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
 	if c.closing || len(c.queue)-c.head >= outQueue {
@@ -108,6 +119,10 @@ func (c *conn) send(msg []byte) bool {
 // sendEvent queues an event message: it takes the next sequence number whether or
 // not the message fits, so that a dropped one shows as a gap.
 func (c *conn) sendEvent(kind string, data []byte) {
+	if c.edge != nil {
+		c.edge.event(c, kind, data) // the edge numbers it
+		return
+	}
 	c.seq++
 	b := make([]byte, 0, len(data)+64)
 	b = append(b, `{"type":"event","seq":`...)
@@ -123,6 +138,10 @@ func (c *conn) sendEvent(kind string, data []byte) {
 // close says bye (reason) and closes the socket after what is queued is written.
 // Only the first call counts; done is closed once the socket is closed.
 func (c *conn) close(reason string) {
+	if c.edge != nil {
+		c.edge.close(c, reason)
+		return
+	}
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
 	if c.closing {

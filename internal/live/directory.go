@@ -22,6 +22,16 @@ func (r *liveRoom) entryOf(s Summary) DirectoryEntry {
 	if len(e.Removed) == 0 {
 		e.Removed = nil
 	}
+	r.linkMu.Lock()
+	for node, l := range r.links {
+		l.mu.Lock()
+		if len(l.socks) > 0 {
+			e.Edges = append(e.Edges, node)
+		}
+		l.mu.Unlock()
+	}
+	r.linkMu.Unlock()
+	slices.Sort(e.Edges)
 	return e
 }
 

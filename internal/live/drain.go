@@ -29,28 +29,39 @@ type JoinInfo struct {
 	TCP  string `json:"tcp,omitempty"`
 }
 
-// Route says which node to connect to for roomID: the room's owner. It refuses
-// what the room socket refuses before its upgrade (a closed room is not found but
-// to its members; a guest needs an open room that takes guests now) and leaves
-// the rest to the room's own rules on its socket. A room between two owners is
-// waited for, up to a few seconds.
+// Route says which node to connect to for roomID (routing.go chooses among the
+// nodes of a cluster). It refuses what the room socket refuses before its
+// upgrade (a closed room is not found but to its members; a guest needs an open
+// room that takes guests now) and leaves the rest to the room's own rules on its
+// socket. A room between two owners is waited for, up to a few seconds.
 func (h *Hub) Route(ctx context.Context, viewer, roomID string) (JoinInfo, error) {
+	return h.route(ctx, roomID, func(e DirectoryEntry) error { return h.mayTry(ctx, viewer, e) })
+}
+
+// RouteAdmin is Route for a server admin (the caller checked the account): it
+// names the node of any live room, closed ones too, as the admin console lists
+// them all; the room's rules decide at the join (ModerateAsAdmin).
+func (h *Hub) RouteAdmin(ctx context.Context, roomID string) (JoinInfo, error) {
+	return h.route(ctx, roomID, func(DirectoryEntry) error { return nil })
+}
+
+// route finds the owner of roomID, once check lets the caller try it.
+func (h *Hub) route(ctx context.Context, roomID string, check func(DirectoryEntry) error) (JoinInfo, error) {
 	deadline := time.Now().Add(moveWait)
 	for {
 		e, ok := h.entry(roomID)
 		if !ok {
 			return JoinInfo{}, ErrRoomNotFound
 		}
-		if err := h.mayTry(ctx, viewer, e); err != nil {
+		if err := check(e); err != nil {
 			return JoinInfo{}, err
 		}
 		self := h.cl.Nodes.Self()
-		if _, mine := h.room(roomID); mine && !h.isDraining() {
-			info := JoinInfo{Node: self.Name, UDP: self.UDP, TCP: self.TCP}
-			if h.cl.Multi() {
-				info.URL = self.URL // its own address as the cluster knows it (a proxy's prefix)
-			}
-			return info, nil
+		if !h.cl.Multi() {
+			return JoinInfo{Node: self.Name, UDP: self.UDP, TCP: self.TCP}, nil
+		}
+		if n, ok := h.chooseNode(e); ok {
+			return JoinInfo{Node: n.Name, URL: n.URL, UDP: n.UDP, TCP: n.TCP}, nil
 		}
 		owner := e.Owner
 		if owner == self.Name || !h.isLiveNode(owner) {

@@ -6,11 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
-	"runtime/debug"
 	"slices"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/townhall/townhall/internal/errcode"
@@ -45,6 +43,9 @@ type Options struct {
 	// a room that come from one address (0: no limit).
 	MaxGuests        int
 	MaxGuestsPerAddr int
+	// NodeMaxSockets caps the sockets the join API sends to one node of a
+	// cluster while another has room (0: no cap; routing.go).
+	NodeMaxSockets int
 	// CoalesceAbove is the listener count above which listener joins and leaves
 	// are folded into one audience count every AudienceEvery. Default 50.
 	CoalesceAbove int
@@ -109,6 +110,18 @@ type Media interface {
 	// OnActive sets the function told, about five times a second per room, who
 	// is heard in which slot.
 	OnActive(fn func(roomID string, slots []ActiveSlot))
+	// Route says how this node takes part in the audio of a room spread over
+	// nodes: it runs the room, or it is an edge whose audio goes upstream.
+	Route(roomID string, r MediaRoute)
+}
+
+// MediaRoute is a room's audio across nodes, as this node sees it.
+type MediaRoute struct {
+	Epoch uint64 // the owner's lease
+	Owner bool   // this node runs the room
+	// Upstream (an edge's) are the relay addresses (host:port) of the owner and
+	// of its hot standby.
+	Upstream []string
 }
 
 // MediaSession is one participant's audio connection, negotiated over their socket:
@@ -136,10 +149,13 @@ type Hub struct {
 
 	mu       sync.Mutex // guards the maps below; never held while calling into a room
 	rooms    map[string]*liveRoom
-	userRoom map[string]string // user ID → the one room they are in
-	open     int               // open sockets
-	peak     int               // the most open sockets since the last release
-	release  *time.Timer       // the next releaseMemory
+	edges    map[string]*edgeRoom // rooms other nodes run that this one has sockets of
+	nextSock atomic.Uint64        // numbers the sockets of edges
+	joins    joinLog              // where this node sent joins lately (routing.go)
+	userRoom map[string]string    // user ID → the one room they are in
+	open     int                  // open sockets
+	peak     int                  // the most open sockets since the last release
+	release  *time.Timer          // the next releaseMemory
 	users    map[string]map[*userConn]struct{}
 	revoked  []revokedEntry // sessions that ended in the last revokedMemory, oldest first
 	closing  bool
@@ -187,7 +203,7 @@ func NewHub(opts Options) *Hub {
 	}
 	h := &Hub{
 		opts: opts, log: opts.Log, cl: opts.Cluster,
-		rooms: map[string]*liveRoom{}, userRoom: map[string]string{},
+		rooms: map[string]*liveRoom{}, edges: map[string]*edgeRoom{}, userRoom: map[string]string{},
 		users:        map[string]map[*userConn]struct{}{},
 		hallwayDirty: make(chan struct{}, 1), entriesDirty: make(chan struct{}, 1), stop: make(chan struct{}),
 	}
@@ -202,8 +218,13 @@ func NewHub(opts Options) *Hub {
 		h.log.Error("listening for other nodes' requests", "err", err)
 	}
 	if h.cl.Multi() {
-		h.wg.Add(1)
+		h.wg.Add(3)
 		go h.caretake()
+		go h.followOwners()
+		go h.watchEdges()
+		if err := h.cl.Rooms.HandleNode(h.onLinkMsg); err != nil {
+			h.log.Error("listening for rooms' owners", "err", err)
+		}
 	}
 	if opts.Media != nil {
 		opts.Media.OnActive(h.activeSpeakers)
@@ -231,6 +252,11 @@ func (h *Hub) activeSpeakers(roomID string, slots []ActiveSlot) {
 			}
 			return
 		}
+		for _, c := range r.conns {
+			if c.edge != nil {
+				c.send(msg) // one op for each edge: it writes it out itself
+			}
+		}
 		if r.pacer == nil {
 			r.pacer = newSpeakerPacer(paceStep, paceEvery)
 			h.wg.Add(1) // the room is running: Shutdown has not begun waiting
@@ -238,7 +264,9 @@ func (h *Hub) activeSpeakers(roomID string, slots []ActiveSlot) {
 		}
 		conns := make([]*conn, 0, len(r.conns))
 		for _, c := range r.conns {
-			conns = append(conns, c)
+			if c.edge == nil {
+				conns = append(conns, c)
+			}
 		}
 		r.pacer.give(msg, conns)
 	}:
@@ -314,6 +342,9 @@ func (h *Hub) start(r *liveRoom, idle time.Duration) error {
 	if err := h.serve(r); err != nil {
 		r.do(r.stepDown)
 		return err
+	}
+	if h.cl.Multi() && h.opts.Media != nil {
+		h.opts.Media.Route(r.id, MediaRoute{Epoch: r.lease.Epoch(), Owner: true})
 	}
 	h.markHallway()
 	return nil
@@ -398,144 +429,6 @@ func (h *Hub) forget(r *liveRoom) {
 	}
 	h.mu.Unlock()
 	h.markHallway()
-}
-
-// enter records that user is now in roomID and returns the room they were in
-// before, if another. If the session the user joined with has ended meanwhile,
-// it returns the reason instead, and the caller takes them out again: Revoke
-// records the ended session before it looks for the user's room, and enter
-// records the room before it looks for ended sessions, so one of the two sees
-// the other.
-func (h *Hub) enter(user, roomID, session string) (previous, revoked string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	prev := h.userRoom[user]
-	h.userRoom[user] = roomID
-	if reason, ok := h.wasRevoked(user, session); ok {
-		return "", reason
-	}
-	if prev == roomID {
-		return "", ""
-	}
-	return prev, ""
-}
-
-// left records that user left roomID (unless they are in another room by now).
-func (h *Hub) left(user, roomID string) {
-	h.mu.Lock()
-	if h.userRoom[user] == roomID {
-		delete(h.userRoom, user)
-	}
-	h.mu.Unlock()
-	if !strings.HasPrefix(user, "guest_") {
-		h.persist("presence", func(ctx context.Context) error { h.cl.Presence.Leave(ctx, user, roomID); return nil })
-	}
-}
-
-// socketKeys are what a socket counts against: its user and, for a guest, its
-// address.
-func socketKeys(who Person, cred Credentials) []string {
-	if who.Guest && cred.Addr != "" {
-		return []string{who.ID, "addr " + cred.Addr}
-	}
-	return []string{who.ID}
-}
-
-// acquireSocket counts a new socket against each of its keys (socketKeys),
-// refusing one that would go over a limit.
-// The counts are the cluster's (Counters): the limits hold across nodes. A count
-// that cannot be read (the cluster's store is away) does not refuse the socket.
-func (h *Hub) acquireSocket(ctx context.Context, keys []string) error {
-	h.mu.Lock()
-	if h.closing {
-		h.mu.Unlock()
-		return ErrShuttingDown
-	}
-	h.open++
-	h.peak = max(h.peak, h.open)
-	h.socketsWG.Add(1) // under mu and before closing: never concurrent with Shutdown's Wait
-	h.mu.Unlock()
-	maxOf := []int{h.opts.MaxSocketsPerUser, h.opts.MaxGuestSocketsPerAddr}
-	errOf := []error{ErrTooManySockets, ErrTooManyGuests}
-	for i, k := range keys {
-		ok, err := h.cl.Counters.Add(ctx, k, 1, maxOf[i])
-		if err != nil {
-			h.log.Warn("counting a socket", "err", err)
-			ok = true
-		}
-		if !ok {
-			h.releaseSocket(keys[:i])
-			return errOf[i]
-		}
-	}
-	return nil
-}
-
-// releaseSocket uncounts a socket that acquireSocket counted against keys.
-func (h *Hub) releaseSocket(keys []string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	for _, k := range keys {
-		if _, err := h.cl.Counters.Add(ctx, k, -1, 0); err != nil {
-			h.log.Warn("uncounting a socket", "err", err)
-		}
-	}
-	h.mu.Lock()
-	h.open--
-	if h.peak >= releaseAbove && h.open <= h.peak/2 {
-		h.peak = h.open
-		if h.release == nil {
-			h.release = time.AfterFunc(releaseAfter, h.releaseMemory)
-		} else {
-			h.release.Reset(releaseAfter)
-		}
-	}
-	h.mu.Unlock()
-	h.socketsWG.Done()
-}
-
-// When at least half of the sockets open at a peak of releaseAbove or more have
-// closed, the hub gives the memory they used back to the system, releaseAfter
-// the last of them closed. An idle Go process runs no garbage collection (but
-// one every two minutes), so its heap goal stays where the peak put it and the
-// runtime keeps the freed pages: 2,000 guests who came and went left the
-// process 22 MiB bigger for good.
-const (
-	releaseAbove = 256
-	releaseAfter = time.Second
-)
-
-// releaseMemory is the default Options.ReleaseMemory: two collections (the first
-// moves what sync.Pools hold to their victim caches, the second frees it), then
-// every free page goes back to the system.
-func releaseMemory() {
-	runtime.GC()
-	debug.FreeOSMemory()
-}
-
-// releaseMemory runs a collection and returns the free memory to the system, and
-// lets the sockets map, which never shrinks by itself, start small again.
-func (h *Hub) releaseMemory() {
-	h.mu.Lock()
-	h.userRoom = shrunk(h.userRoom)
-	rooms := make([]*liveRoom, 0, len(h.rooms))
-	for _, r := range h.rooms {
-		rooms = append(rooms, r)
-	}
-	h.mu.Unlock()
-	for _, r := range rooms {
-		r.do(r.compact)
-	}
-	h.opts.ReleaseMemory()
-}
-
-// shrunk returns a copy of m sized for what it holds now (a Go map never shrinks).
-func shrunk[K comparable, V any](m map[K]V) map[K]V {
-	out := make(map[K]V, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // persist runs a store write off the room goroutines; Shutdown waits for it.

@@ -174,6 +174,14 @@ func (localRooms) RequestNode(context.Context, string, []byte) ([]byte, error) {
 	return nil, ErrNoOwner
 }
 
+func (localRooms) SendRoom(string, []byte) error { return ErrNoOwner }
+
+func (localRooms) ServeStream(string, func([]byte)) (func(), error) { return func() {}, nil }
+
+func (localRooms) SendNode(string, []byte) error { return ErrNoOwner }
+
+func (localRooms) HandleNode(func([]byte)) error { return nil }
+
 // localUsers hands every message straight to the one handler.
 type localUsers struct {
 	mu sync.Mutex

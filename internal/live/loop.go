@@ -29,6 +29,9 @@ type liveRoom struct {
 	sessions map[string]string      // user ID → the session of their last socket (signed-in users)
 	grace    map[string]*time.Timer // user ID → pending leave after a dropped socket
 	people   map[string]Person      // names of everyone present
+	// adminGrants holds the server admins who asked to moderate the room, until
+	// when their join is awaited (ModerateAsAdmin); nil until one asks.
+	adminGrants map[string]time.Time
 
 	audienceDirty bool
 	pending       pendingHands  // room goroutine only
@@ -44,12 +47,14 @@ type liveRoom struct {
 	lease       Lease  // this node's ownership of the room
 	lastSaved   []byte // the last state saved; room goroutine only
 	stopServing func() // stops answering other nodes' requests (set by Hub.serve)
-	stopped     bool   // finish or stepDown ran; room goroutine only
+	linkMu      sync.Mutex
+	links       map[string]*edgeLink // the edges of the room, by node (link.go)
+	stopped     bool                 // finish or stepDown ran; room goroutine only
 }
 
 func newLiveRoom(h *Hub, cfg room.Config, lease Lease) *liveRoom {
 	r := &liveRoom{hub: h, id: cfg.ID, cfg: cfg, st: room.New(cfg), ops: make(chan func(), 1024), quit: make(chan struct{}),
-		lease: lease, stopServing: func() {},
+		lease: lease, stopServing: func() {}, links: map[string]*edgeLink{},
 		conns: map[string]*conn{}, sessions: map[string]string{}, grace: map[string]*time.Timer{}, people: map[string]Person{},
 		pending: pendingHands{}}
 	r.bc.limit = rate.NewLimiter(roomChatRate, roomChatBurst)
@@ -106,8 +111,10 @@ func (r *liveRoom) run(idleFor time.Duration) {
 				return
 			}
 			f()
+			r.flushLinks()
 		case <-tick.C:
 			r.flushAudience()
+			r.flushLinks()
 		case <-idle.C:
 			if r.st.State() == room.StateWaiting && r.lease.Valid() {
 				r.finish(ByeEnded)
@@ -200,11 +207,13 @@ func (r *liveRoom) syncMedia(before map[string]bool) {
 	for id := range before {
 		if !after[id] {
 			m.SetAudible(r.id, id, false)
+			r.allowRemote(id, false)
 		}
 	}
 	for id := range after {
 		if !before[id] {
 			m.SetAudible(r.id, id, true)
+			r.allowRemote(id, true)
 		}
 	}
 }
@@ -367,6 +376,7 @@ func (r *liveRoom) finish(reason string) {
 		m.CloseRoom(r.id)
 	}
 	r.stopServing()
+	r.flushLinks() // the edges' sockets hear the end too
 	// A room nobody opened yet outlives a shutdown: the next run brings it back.
 	if !r.st.Ended() && !keep {
 		id, at, epoch := r.id, r.hub.now(), r.lease.Epoch()

@@ -108,8 +108,14 @@ func (r *liveRoom) stepDown() {
 	r.hub.forget(r)
 	r.markGone()
 	for u, c := range r.conns {
-		c.close(ByeMoved)
 		delete(r.conns, u)
+		if c.edge != nil {
+			// Connected to another node: the socket stays, and its edge
+			// brings it to the next owner (edge.go).
+			c.edge.forget(c)
+			continue
+		}
+		c.close(ByeMoved)
 		if m := r.hub.opts.Media; m != nil {
 			m.Disconnect(r.id, u)
 		}
@@ -142,7 +148,12 @@ func (h *Hub) serve(r *liveRoom) error {
 	if err != nil {
 		return err
 	}
-	r.stopServing = stop
+	stopEdges, err := h.serveEdges(r)
+	if err != nil {
+		stop()
+		return err
+	}
+	r.stopServing = func() { stop(); stopEdges() }
 	return nil
 }
 

@@ -21,6 +21,12 @@ type roomReq struct {
 	User  string   `json:"user,omitempty"`
 	Users []string `json:"users,omitempty"`
 	Edge  *Edge    `json:"edge,omitempty"`
+	// opEdgeJoin: the socket Sock on the edge Node, of From with Cred; Attach
+	// takes it back after a change of owner.
+	Node   string       `json:"node,omitempty"`
+	Sock   uint64       `json:"sock,omitempty"`
+	Cred   *Credentials `json:"cred,omitempty"`
+	Attach bool         `json:"attach,omitempty"`
 }
 
 // The operations of roomReq.
@@ -33,6 +39,7 @@ const (
 	opPingAdmit    = "ping_admit"     // From pings User into the room (a social or closed room lets them in)
 	opRelation     = "relation"       // how From and User stand to each other changed: Edge (From to User)
 	opLeave        = "leave"          // User joined another room: out of this one
+	opEdgeJoin     = "edge_join"      // a socket on another node joins (link.go)
 )
 
 // roomResp is the owner's answer.
@@ -123,10 +130,13 @@ func (h *Hub) remoteCall(ctx context.Context, roomID string, req roomReq) (roomR
 }
 
 // answerRoomRequest answers a request of another node for r.
-func (h *Hub) answerRoomRequest(_ context.Context, r *liveRoom, data []byte) []byte {
+func (h *Hub) answerRoomRequest(ctx context.Context, r *liveRoom, data []byte) []byte {
 	var req roomReq
 	if err := json.Unmarshal(data, &req); err != nil {
 		return mustJSON(roomResp{Err: &wireError{Code: errcode.BadRequest, Message: "a request that does not decode"}})
+	}
+	if req.Op == opEdgeJoin {
+		return mustJSON(h.joinRemote(ctx, r, req))
 	}
 	resp, err := h.runRoomReq(r, req)
 	if errors.Is(err, errRoomGone) {
@@ -230,6 +240,8 @@ func (r *liveRoom) handle(req roomReq) (roomResp, error) {
 		return roomResp{}, nil
 	case opAdminEnd:
 		return r.adminEnd()
+	case opAdminModerate:
+		return r.adminModerate(req.User)
 	}
 	return roomResp{}, ErrUnknownMessage
 }

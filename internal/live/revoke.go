@@ -14,6 +14,10 @@ type Credentials struct {
 	Expires   time.Time // when that session ends; zero for a guest
 	Browser   string    // the browser's identity (its signed guest cookie), if it sent one
 	Addr      string    // the client's address, as the HTTP layer determined it
+	// Admin says that the session's account is a server admin, as the HTTP
+	// layer read it from the session: with a request to moderate waiting
+	// (ModerateAsAdmin), their join puts them on stage as a moderator.
+	Admin bool
 }
 
 // Revocation says which sessions of a user ended: one (Session), all but one
@@ -80,6 +84,8 @@ func (h *Hub) revokeLocal(rv Revocation) {
 	}
 	if r, ok := h.room(rid); ok {
 		r.do(func() { r.revoke(rv) })
+	} else if er, ok := h.edgeOf(rid); ok {
+		er.revoke(rv)
 	}
 }
 

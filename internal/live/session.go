@@ -33,36 +33,54 @@ func validGuestID(s string) bool {
 // CheckJoinable answers, before a socket is upgraded, whether the room exists and
 // is live or waiting. It reveals nothing of closed rooms: anything the person may
 // not join is "not found".
-func (h *Hub) CheckJoinable(ctx context.Context, roomID string, who Person) error {
+//
+// A server admin (cred.Admin) whose request to moderate waits in the room
+// (ModerateAsAdmin) may join whatever its type: the room decides.
+func (h *Hub) CheckJoinable(ctx context.Context, roomID string, who Person, cred Credentials) error {
 	r, ok := h.room(roomID)
 	if !ok {
 		viewer := who.ID
 		if who.Guest {
 			viewer = ""
 		}
-		if _, err := h.visibleEntry(ctx, viewer, roomID); err == nil {
-			return ErrWrongNode // the join API names the node that runs it
+		if _, listed := h.entry(roomID); listed && cred.Admin && !who.Guest && !h.isDraining() {
+			return nil // an admin who may have asked to moderate: the owner decides at the join
 		}
-		return ErrRoomNotFound
+		e, err := h.visibleEntry(ctx, viewer, roomID)
+		if err != nil {
+			return ErrRoomNotFound
+		}
+		if h.isDraining() {
+			return ErrMoving
+		}
+		// Another node runs it: this one is an edge of it, and the owner
+		// decides at the join.
+		return h.mayTry(ctx, viewer, e)
 	}
 	if h.isDraining() {
 		return ErrMoving
 	}
 	var err error
-	if !r.do(func() {
-		cfg := r.st.Config()
-		switch {
-		case cfg.Type == room.Closed && (who.Guest || !r.st.IsMember(who.ID)):
-			err = ErrRoomNotFound
-		case who.Guest && !cfg.AllowGuests:
-			err = room.ErrGuestsNotAllowed
-		case who.Guest && !r.st.GuestsAllowed():
-			err = room.ErrGuestsClosed
-		}
-	}) {
+	if !r.do(func() { err = r.joinable(who, cred) }) {
 		return ErrRoomNotFound
 	}
 	return err
+}
+
+// joinable says whether who may come into r, on this node or through an edge
+// (joinRemote). Room goroutine only.
+func (r *liveRoom) joinable(who Person, cred Credentials) error {
+	cfg := r.st.Config()
+	switch {
+	case cfg.Type == room.Closed && (who.Guest || !r.st.IsMember(who.ID)) &&
+		!(!who.Guest && cred.Admin && r.adminGranted(who.ID)):
+		return ErrRoomNotFound
+	case who.Guest && !cfg.AllowGuests:
+		return room.ErrGuestsNotAllowed
+	case who.Guest && !r.st.GuestsAllowed():
+		return room.ErrGuestsClosed
+	}
+	return nil
 }
 
 // ServeRoom upgrades w to the room socket of roomID for who, joins them and offers
@@ -84,6 +102,10 @@ func (h *Hub) ServeRoom(w http.ResponseWriter, req *http.Request, roomID string,
 	r, ok := h.room(roomID)
 	if !ok {
 		h.releaseSocket(keys)
+		if h.cl.Multi() {
+			h.serveEdge(w, req, roomID, who, cred) // another node runs it
+			return
+		}
 		writeHTTPError(w, ErrRoomNotFound)
 		return
 	}
@@ -122,16 +144,18 @@ func (h *Hub) ServeRoom(w http.ResponseWriter, req *http.Request, roomID string,
 
 // startMedia offers c's participant their audio connection. A failure leaves the
 // room usable without audio and says so.
-func (h *Hub) startMedia(ctx context.Context, r *liveRoom, c *conn) {
+func (h *Hub) startMedia(ctx context.Context, r *liveRoom, c *conn) { h.startMediaIn(ctx, r.id, c) }
+
+func (h *Hub) startMediaIn(ctx context.Context, roomID string, c *conn) {
 	m := h.opts.Media
 	if m == nil {
 		return
 	}
-	sess, err := m.Connect(ctx, r.id, c.person.ID, func(cand ICECandidate) {
+	sess, err := m.Connect(ctx, roomID, c.person.ID, func(cand ICECandidate) {
 		c.send(mustJSON(candidateMsg{Type: MsgCandidate, Candidate: cand}))
 	})
 	if err != nil {
-		h.log.Warn("audio connection", "room", r.id, "user", c.person.ID, "err", err)
+		h.log.Warn("audio connection", "room", roomID, "user", c.person.ID, "err", err)
 		c.send(errorFrame("", errNoMedia))
 		return
 	}
@@ -140,7 +164,7 @@ func (h *Hub) startMedia(ctx context.Context, r *liveRoom, c *conn) {
 	sdp, err := sess.Offer(octx)
 	if err != nil {
 		sess.Close()
-		h.log.Warn("audio offer", "room", r.id, "user", c.person.ID, "err", err)
+		h.log.Warn("audio offer", "room", roomID, "user", c.person.ID, "err", err)
 		c.send(errorFrame("", errNoMedia))
 		return
 	}
@@ -296,7 +320,10 @@ func (r *liveRoom) join(c *conn, rel room.Relations, clubMember bool) error {
 	} else {
 		r.people[id] = c.person
 		join := room.Join{Guest: c.person.Guest, Rel: rel, Now: r.hub.now(), ClubMember: clubMember,
-			Browser: c.cred.Browser, Addr: c.cred.Addr}
+			Browser: c.cred.Browser, Addr: c.cred.Addr,
+			// An admin's word from the session, and their request to moderate
+			// made in the room: both, or a plain join.
+			AdminModerator: !c.person.Guest && c.cred.Admin && r.takeAdminGrant(id)}
 		if err := r.apply(id, join); err != nil {
 			delete(r.people, id)
 			return err
@@ -315,8 +342,14 @@ func (r *liveRoom) join(c *conn, rel room.Relations, clubMember bool) error {
 	if c.cred.SessionID != "" {
 		r.sessions[id] = c.cred.SessionID
 	}
-	c.send(mustJSON(welcomeMsg{Type: "welcome", Protocol: ProtocolVersion, You: c.person, RoomID: r.id, Resumed: resumed}))
+	if !c.attach {
+		c.send(mustJSON(welcomeMsg{Type: "welcome", Protocol: ProtocolVersion, You: c.person, RoomID: r.id, Resumed: resumed}))
+	}
 	r.sendSnapshot(c, "")
+	if c.edge != nil {
+		// Their audio is gated on their edge: tell it what the room says.
+		c.edge.allow(c, id, r.st.Audible(id))
+	}
 	if !resumed && r.st.KeptOffStage(id) {
 		// Their join would have put them on stage: say why it did not, to them
 		// alone (the members saw a listener join).

@@ -58,7 +58,11 @@ func (r *liveRoom) sendSnapshot(c *conn, id string) {
 		}
 		v.Listeners = append(v.Listeners, listenerView{Person: r.person(p.UserID), HandRaised: p.HandRaised})
 	}
-	c.send(mustJSON(snapshotMsg{Type: "snapshot", ID: id, Seq: c.seq, Room: v}))
+	if c.edge != nil {
+		c.edge.snapshot(c, id, mustJSON(v)) // at the seq the edge numbers
+	} else {
+		c.send(mustJSON(snapshotMsg{Type: "snapshot", ID: id, Seq: c.seq, Room: v}))
+	}
 	if r.speakers.msg != nil { // who is heard now: active_speakers comes only on changes
 		c.send(r.speakers.msg)
 	}
@@ -112,8 +116,8 @@ func (r *liveRoom) refreshSummary() {
 	r.sumMu.Lock()
 	old := r.entry
 	changed := !r.published || !slices.Equal(s.Stage, old.Stage) || s.State != old.State ||
-		s.ListenerCount != old.ListenerCount || s.AllowGuests != old.AllowGuests ||
-		!slices.Equal(e.Invited, old.Invited) || !slices.Equal(e.Removed, old.Removed)
+		s.ListenerCount != old.ListenerCount || s.AllowGuests != old.AllowGuests || s.Recorded != old.Recorded ||
+		!slices.Equal(e.Invited, old.Invited) || !slices.Equal(e.Removed, old.Removed) || !slices.Equal(e.Edges, old.Edges)
 	r.entry, r.published = e, true
 	r.sumMu.Unlock()
 	if changed {

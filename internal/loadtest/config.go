@@ -3,6 +3,7 @@ package loadtest
 import (
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -69,12 +70,26 @@ func (c Config) ReceiverSockets() int {
 	return min(max((c.Speakers+c.Listeners+249)/250, 1), 4)
 }
 
+// URLs are the servers of c.URL, which may name several nodes of a cluster
+// separated by commas: the first makes the room and takes the speakers (through
+// the join API), the listeners open their sockets on each in turn, and the
+// server figures are the sums over all of them.
+func (c Config) URLs() []string {
+	var out []string
+	for _, u := range strings.Split(c.URL, ",") {
+		out = append(out, strings.TrimSpace(u))
+	}
+	return out
+}
+
 // Validate checks c.
 func (c Config) Validate() error {
-	u, err := url.Parse(c.URL)
+	for _, s := range c.URLs() {
+		if u, err := url.Parse(s); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("--url %q: want http://host:port, or several separated by commas", c.URL)
+		}
+	}
 	switch {
-	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-		return fmt.Errorf("--url %q: want http://host:port", c.URL)
 	case c.Speakers < 1 || c.Speakers > 200:
 		return fmt.Errorf("--speakers %d: want 1 to 200", c.Speakers)
 	case c.Listeners < 0 || c.Listeners > 20000:

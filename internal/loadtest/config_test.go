@@ -1,6 +1,9 @@
 package loadtest
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestReceiverSockets(t *testing.T) {
 	tests := []struct {
@@ -33,4 +36,29 @@ func TestReceiverSockets(t *testing.T) {
 			t.Fatal("no error")
 		}
 	})
+}
+
+func TestURLs(t *testing.T) {
+	for _, tt := range []struct {
+		name, url string
+		want      []string
+		valid     bool
+	}{
+		{"one server is one URL", "http://127.0.0.1:8080", []string{"http://127.0.0.1:8080"}, true},
+		{"the nodes of a cluster are split at commas", "http://a:1, http://b:2,http://c:3",
+			[]string{"http://a:1", "http://b:2", "http://c:3"}, true},
+		{"an empty node is refused", "http://a:1,,http://b:2", []string{"http://a:1", "", "http://b:2"}, false},
+		{"a node without a scheme is refused", "http://a:1,b:2", []string{"http://a:1", "b:2"}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := DefaultConfig()
+			c.URL = tt.url
+			if got := c.URLs(); !slices.Equal(got, tt.want) {
+				t.Fatalf("URLs() = %q, want %q", got, tt.want)
+			}
+			if err := c.Validate(); (err == nil) != tt.valid {
+				t.Fatalf("Validate() = %v, want valid %v", err, tt.valid)
+			}
+		})
+	}
 }

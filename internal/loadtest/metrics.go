@@ -25,6 +25,11 @@ type serverSample struct {
 	heapInuse  float64 // go_memstats_heap_inuse_bytes
 	stackInuse float64 // go_memstats_stack_inuse_bytes
 	goroutines float64 // go_goroutines
+
+	// The relay's packets, over all peers (a node of a cluster).
+	relaySent, relayReceived float64
+	// nodes are the samples of each server, from scrapeAll.
+	nodes []serverSample
 }
 
 // scrape reads the few series the report needs from the server's /metrics (the
@@ -52,6 +57,22 @@ func scrape(ctx context.Context, hc *http.Client, base string) (serverSample, er
 			continue
 		}
 		var dst *float64
+		if metric, _, labeled := strings.Cut(name, "{"); labeled {
+			// Series with labels: only the relay's, summed over its peers.
+			var sum *float64
+			switch metric {
+			case "townhall_relay_sent_packets_total":
+				sum = &s.relaySent
+			case "townhall_relay_received_packets_total":
+				sum = &s.relayReceived
+			default:
+				continue
+			}
+			if v, err := strconv.ParseFloat(strings.TrimSpace(value), 64); err == nil {
+				*sum += v
+			}
+			continue
+		}
 		switch name {
 		case "process_cpu_seconds_total":
 			dst = &s.cpu
@@ -81,6 +102,30 @@ func scrape(ctx context.Context, hc *http.Client, base string) (serverSample, er
 		return s, fmt.Errorf("/metrics has no process_resident_memory_bytes (the process collector)")
 	}
 	return s, sc.Err()
+}
+
+// scrapeAll reads every server's /metrics and sums them: the cluster as one.
+func scrapeAll(ctx context.Context, hc *http.Client, bases []string) (serverSample, error) {
+	var sum serverSample
+	for _, b := range bases {
+		s, err := scrape(ctx, hc, b)
+		if err != nil {
+			return sum, fmt.Errorf("%s: %w", b, err)
+		}
+		sum.cpu += s.cpu
+		sum.rss += s.rss
+		sum.forwarded += s.forwarded
+		sum.late += s.late
+		sum.noSlot += s.noSlot
+		sum.heapInuse += s.heapInuse
+		sum.stackInuse += s.stackInuse
+		sum.goroutines += s.goroutines
+		sum.relaySent += s.relaySent
+		sum.relayReceived += s.relayReceived
+		sum.nodes = append(sum.nodes, s)
+	}
+	sum.at = time.Now()
+	return sum, nil
 }
 
 // selfCPU returns the CPU time this process has used, user and system.

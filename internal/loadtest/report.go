@@ -32,6 +32,10 @@ func (r *Result) WriteTable(w io.Writer) {
 	if r.ReactionsSent > 0 {
 		row("reactions", "%d sent in the window, %.2f reactions messages a second per listener", r.ReactionsSent, r.ReactionMessagesPerSec)
 	}
+	for _, n := range r.Nodes {
+		row("  node "+n.URL, "%d listeners, loss %.3f %%, %.3f cores, RSS %.1f MiB, relay %d packets out, %d in",
+			n.Listeners, n.LossPct, n.CPUCores, mib(n.RSSBytes), n.RelaySent, n.RelayReceived)
+	}
 	row("generator CPU", "%.3f cores, %.2f µs per packet received", r.ClientCPUCores, r.ClientUsPerPacket)
 	if f := r.Floor; f != nil {
 		row("floor", "%.2f µs per packet (sendto %.2f, sendmmsg %.2f, with DF %.2f and %.2f, AES-GCM %.2f; %d destinations, %d B)",

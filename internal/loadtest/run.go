@@ -26,6 +26,19 @@ type Quantiles struct {
 	Max float64 `json:"max"`
 }
 
+// NodeResult is one node's part of a run against several nodes of a cluster.
+type NodeResult struct {
+	URL             string  `json:"url"`
+	Listeners       int     `json:"listeners"` // joined, with their socket on this node
+	PacketsReceived int64   `json:"packets_received"`
+	LossPct         float64 `json:"loss_pct"`
+	CPUCores        float64 `json:"cpu_cores"`
+	RSSBytes        int64   `json:"rss_bytes"`
+	// The relay's packets in the window: sent to and received from other nodes.
+	RelaySent     int64 `json:"relay_sent_packets"`
+	RelayReceived int64 `json:"relay_received_packets"`
+}
+
 // Result is the outcome of a load test (the --json object).
 type Result struct {
 	URL                string    `json:"url"`
@@ -49,7 +62,7 @@ type Result struct {
 
 	ServerCPUCores            float64 `json:"server_cpu_cores"`
 	ServerRSSBytes            int64   `json:"server_rss_bytes"`
-	ServerRSSBaseBytes        int64   `json:"server_rss_base_bytes"` // before any listener joined
+	ServerRSSBaseBytes        int64   `json:"server_rss_base_bytes"` // the lowest RSS of the run, the one before any listener joined included
 	ServerRSSPerListenerBytes int64   `json:"server_rss_per_listener_bytes"`
 	ServerRSSPeakBytes        int64   `json:"server_rss_peak_bytes"` // the highest of the window's readings (every rssEvery)
 	// The Go runtime's view at the end of the window (go_memstats_*, go_goroutines;
@@ -73,6 +86,10 @@ type Result struct {
 	// the reactions messages (tallies) they read in it, per listener per second.
 	ReactionsSent          int64   `json:"reactions_sent,omitempty"`
 	ReactionMessagesPerSec float64 `json:"reaction_messages_per_listener_s,omitempty"`
+
+	// Nodes, with several --url: each node's share (listeners opened on it in
+	// turn), loss, CPU, RSS and relay packets, in the order of --url.
+	Nodes []NodeResult `json:"nodes,omitempty"`
 
 	Floor             *Floor  `json:"floor,omitempty"`
 	ServerFloorFactor float64 `json:"server_floor_factor,omitempty"` // ServerUsPerPacket ÷ Floor.FloorUs
@@ -163,7 +180,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	defer stop()
 	go keepAlive(talkCtx, mux)
 
-	base, err := scrape(ctx, hc, cfg.URL)
+	base, err := scrapeAll(ctx, hc, cfg.URLs())
 	if err != nil {
 		return nil, err
 	}
@@ -171,6 +188,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 
 	// Join.
 	listeners := make([]*listener, cfg.Listeners)
+	urls := cfg.URLs()
 	joinStart := time.Now()
 	joinCPU0 := base.cpu
 	var joined, failed atomic.Int64
@@ -196,7 +214,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 			defer wg.Done()
 			jctx, cancel := context.WithTimeout(ctx, cfg.JoinTimeout)
 			defer cancel()
-			if err := l.join(jctx, hc, cfg.URL, roomID, id, mux, idx); err != nil {
+			if err := l.join(jctx, hc, urls[idx%len(urls)], roomID, id, mux, idx); err != nil {
 				failed.Add(1)
 				errMu.Lock()
 				if len(res.JoinErrors) < 5 {
@@ -228,7 +246,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		}
 	}
 	res.JoinMs = quantilesOf(joins)
-	afterJoin, err := scrape(ctx, hc, cfg.URL)
+	afterJoin, err := scrapeAll(ctx, hc, cfg.URLs())
 	if err != nil {
 		return nil, err
 	}
@@ -258,10 +276,11 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 			return nil, fmt.Errorf("--sched-batch: %w", err)
 		}
 	}
-	s0, err := scrape(ctx, hc, cfg.URL)
+	s0, err := scrapeAll(ctx, hc, cfg.URLs())
 	if err != nil {
 		return nil, err
 	}
+	nodes0 := s0.nodes
 	c0 := selfCPU()
 	reactions0 := readReactions(listeners)
 	win.to.Store(math.MaxInt64)
@@ -269,6 +288,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	bar = newBar(progress, int(cfg.Duration.Seconds()), "measuring")
 	end := time.Now().Add(cfg.Duration)
 	peakRSS, lastScrape := s0.rss, time.Now()
+	lowRSS := min(base.rss, s0.rss) // the idle level is at most the lowest RSS seen
 	for time.Now().Before(end) && ctx.Err() == nil {
 		select {
 		case <-time.After(min(time.Second, time.Until(end))):
@@ -278,18 +298,24 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 			_ = bar.Set(int(cfg.Duration.Seconds() - time.Until(end).Seconds()))
 		}
 		if time.Since(lastScrape) >= rssEvery { // the RSS moves with the garbage collector
-			if s, err := scrape(ctx, hc, cfg.URL); err == nil {
+			if s, err := scrapeAll(ctx, hc, cfg.URLs()); err == nil {
 				peakRSS = max(peakRSS, s.rss)
+				lowRSS = min(lowRSS, s.rss)
 			}
 			lastScrape = time.Now()
 		}
 	}
 	win.to.Store(time.Now().UnixNano())
-	s1, err := scrape(ctx, hc, cfg.URL)
+	s1, err := scrapeAll(ctx, hc, cfg.URLs())
 	if err != nil {
 		return nil, err
 	}
 	peakRSS = max(peakRSS, s1.rss)
+	lowRSS = min(lowRSS, s1.rss)
+	// The base read before the joins can hold start-up memory the server gives
+	// back to the system later (and a per-listener figure below zero): the idle
+	// level is at most the lowest RSS of the run.
+	res.ServerRSSBaseBytes = int64(lowRSS)
 	c1 := selfCPU()
 	reactions1 := readReactions(listeners)
 	stopReacting()
@@ -315,6 +341,9 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 			res.PacketsReceived += l.part.received.Load()
 			res.PacketsBad += l.part.bad.Load()
 		}
+	}
+	if len(urls) > 1 {
+		res.Nodes = nodeResults(urls, listeners, nodes0, s1.nodes, res.PacketsSent)
 	}
 	if res.PacketsExpected > 0 {
 		res.LossPct = 100 * float64(max(res.PacketsExpected-res.PacketsReceived, 0)) / float64(res.PacketsExpected)
@@ -459,4 +488,35 @@ func note(w io.Writer, format string, args ...any) {
 	if w != nil {
 		fmt.Fprintf(w, format, args...)
 	}
+}
+
+// nodeResults splits a run over several nodes by node: listener i's socket was
+// on urls[i%len(urls)].
+func nodeResults(urls []string, listeners []*listener, s0, s1 []serverSample, sent int64) []NodeResult {
+	out := make([]NodeResult, len(urls))
+	for i, u := range urls {
+		out[i].URL = u
+		if i < len(s0) && i < len(s1) {
+			secs := s1[i].at.Sub(s0[i].at).Seconds()
+			if secs > 0 {
+				out[i].CPUCores = (s1[i].cpu - s0[i].cpu) / secs
+			}
+			out[i].RSSBytes = int64(s1[i].rss)
+			out[i].RelaySent = int64(s1[i].relaySent - s0[i].relaySent)
+			out[i].RelayReceived = int64(s1[i].relayReceived - s0[i].relayReceived)
+		}
+	}
+	for i, l := range listeners {
+		if l != nil && l.part != nil {
+			n := &out[i%len(urls)]
+			n.Listeners++
+			n.PacketsReceived += l.part.received.Load()
+		}
+	}
+	for i := range out {
+		if want := sent * int64(out[i].Listeners); want > 0 {
+			out[i].LossPct = 100 * float64(max(want-out[i].PacketsReceived, 0)) / float64(want)
+		}
+	}
+	return out
 }

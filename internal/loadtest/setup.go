@@ -19,7 +19,7 @@ import (
 //     in the web UI): the first speaker signs up with it;
 //   - neither, on a server started with --open-signup.
 func setupRoom(ctx context.Context, cfg Config) (roomID string, speakers []*speaker, err error) {
-	base := client.New(cfg.URL)
+	base := client.New(cfg.URLs()[0])
 	var tag [3]byte
 	_, _ = rand.Read(tag[:])
 	password := "loadtest-" + hex.EncodeToString(tag[:]) + "-pass"

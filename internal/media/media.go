@@ -19,9 +19,10 @@ import (
 type Media struct {
 	engine *sfu.Engine
 
-	mu       sync.Mutex // guards rooms and onActive; never held while calling into sfu
+	mu       sync.Mutex // guards rooms, onActive and cl's maps; never held while calling into sfu
 	rooms    map[string]*roomMedia
 	onActive func(roomID string, slots []live.ActiveSlot)
+	cl       *clusterMedia // rooms across nodes (cluster.go); nil on one node
 }
 
 type roomMedia struct {
@@ -46,14 +47,23 @@ func (m *Media) OnActive(fn func(roomID string, slots []live.ActiveSlot)) {
 
 // room returns the media of roomID, making its forwarder on first use.
 func (m *Media) room(roomID string) (*roomMedia, error) {
+	r, made, err := m.roomLocked(roomID)
+	if made && m.cl != nil {
+		m.apply(roomID, r.fwd)
+		m.subscribeNow(roomID)
+	}
+	return r, err
+}
+
+func (m *Media) roomLocked(roomID string) (*roomMedia, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if r, ok := m.rooms[roomID]; ok {
-		return r, nil
+		return r, false, nil
 	}
 	fwd, err := m.engine.NewForwarder()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	r := &roomMedia{fwd: fwd, peers: map[string]*sfu.Peer{}}
 	fwd.OnActive(func(states []sfu.SlotState) {
@@ -70,7 +80,7 @@ func (m *Media) room(roomID string) (*roomMedia, error) {
 		fn(roomID, slots)
 	})
 	m.rooms[roomID] = r
-	return r, nil
+	return r, true, nil
 }
 
 // levelOf maps an RFC 6464 level (0 = 0 dBov, loudest; 127 = silence) to 0..1 over
@@ -155,6 +165,9 @@ func (m *Media) CloseRoom(roomID string) {
 	m.mu.Lock()
 	r, ok := m.rooms[roomID]
 	delete(m.rooms, roomID)
+	if m.cl != nil {
+		delete(m.cl.routes, roomID)
+	}
 	var peers []*sfu.Peer
 	if ok {
 		for _, p := range r.peers {

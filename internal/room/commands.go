@@ -61,6 +61,15 @@ type Join struct {
 	// removed person was, for the room's life.
 	Browser string
 	Addr    string
+	// AdminModerator says the joiner is a server admin who asked to moderate the
+	// room (from the admin console). The caller sets it only after checking, from
+	// the joiner's session, that their account is an admin: the room takes its
+	// word. Such a joiner comes in whatever the room's type (closed, social,
+	// members-only) and lands on stage as a moderator, as a host does; the other
+	// refusals stand (removed, blocked by a moderator, full, not started), and so
+	// does the stage's block rule (KeptOffStage). A guest cannot be one
+	// (ErrBadCommand).
+	AdminModerator bool
 }
 
 // SetGuests closes the room to guests or opens it to them again (moderators, in a

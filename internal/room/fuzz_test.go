@@ -34,7 +34,7 @@ const (
 
 // The commands of a step.
 const (
-	opJoin = iota
+	opJoin = iota // AdminModerator: arg&0x40 (signed-in users)
 	opLeave
 	opRaiseHand
 	opLowerHand
@@ -161,7 +161,7 @@ func (w *world) command(r *room.Room, actor int, op, arg byte, now time.Time) ro
 		if actor == guestAt {
 			return room.Join{Guest: true, Now: now}
 		}
-		return room.Join{Rel: w.relations(r, actor), Now: now}
+		return room.Join{Rel: w.relations(r, actor), Now: now, AdminModerator: arg&0x40 != 0}
 	case opLeave:
 		return room.Leave{}
 	case opRaiseHand:
@@ -284,6 +284,13 @@ func fuzzSeeds() [][]byte {
 		fstep{c0, opJoin, 0}, fstep{a1, opJoin, 0}, fstep{a1, opReact, 0}, fstep{c0, opSetReactions, 0},
 		fstep{a1, opReact, 1}, fstep{c0, opSetChat, 2 | 5<<2}, fstep{a1, opChat, 0}, fstep{a1, opChat, 0},
 		fstep{c0, opChatMute, a1 | 8}, fstep{c0, opPinLink, 1}, fstep{c0, opChat, 2}, fstep{c0, opSetReactions, 1}))
+	// Server admins who join to moderate: one into a closed room, who invites
+	// someone to speak; one a moderator removed, who stays out; one kept off the
+	// stage by a block.
+	seeds = append(seeds, encode(closedRoom, 0, [2]byte{block(e5, b2)},
+		fstep{c0, opJoin, 0}, fstep{a1, opJoin, 0x40}, fstep{b2, opJoin, 0}, fstep{c0, opInviteMembers, 1 << b2},
+		fstep{b2, opJoin, 0}, fstep{a1, opInviteToSpeak, b2}, fstep{b2, opAcceptSpeak, 0}, fstep{c0, opRemove, a1},
+		fstep{a1, opJoin, 0x40}, fstep{e5, opJoin, 0x40}, fstep{d4, opJoin, 0}))
 	// The last one on stage steps down; then nothing more happens.
 	seeds = append(seeds, encode(openRoom, 0, [2]byte{},
 		fstep{c0, opJoin, 0}, fstep{a1, opJoin, 0}, fstep{c0, opStepDown, 0},

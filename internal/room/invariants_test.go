@@ -52,6 +52,14 @@ func (c *checker) check(t *testing.T, r *room.Room, s step, before room.Snapshot
 	if before.State == room.StateEnded && !errors.Is(err, room.ErrRoomEnded) {
 		t.Fatalf("%v: the room had ended, yet got error %v, want %v", s, err, room.ErrRoomEnded)
 	}
+	if j, ok := s.cmd.(room.Join); ok && err == nil && j.AdminModerator {
+		// An admin who came in to moderate belongs to the conversation, and is on
+		// stage as a moderator unless a block kept them off it.
+		c.invited[s.actor] = true
+		if p, _ := r.Participant(s.actor); p.Role != room.Moderator && !r.KeptOffStage(s.actor) {
+			t.Fatalf("%v: an admin who joined to moderate is %s, not kept off the stage", s, p.Role)
+		}
+	}
 	if rel, ok := s.cmd.(room.SetRelation); ok && err == nil && rel.Blocks && onStage(before, s.actor) && onStage(before, rel.Target) {
 		c.blockedOnStage[pair(s.actor, rel.Target)] = true
 	}

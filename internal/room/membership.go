@@ -18,7 +18,7 @@ func (r *Room) join(actor string, c Join) error {
 	}
 	inv, invited := r.invites[actor]
 	switch {
-	case c.Guest && host:
+	case c.Guest && (host || c.AdminModerator):
 		return ErrBadCommand
 	case c.Guest && (r.cfg.Type != Open || !r.cfg.AllowGuests):
 		return ErrGuestsNotAllowed
@@ -26,7 +26,7 @@ func (r *Room) join(actor string, c Join) error {
 		return ErrRemoved
 	case c.Guest && r.guestsClosed:
 		return ErrGuestsClosed
-	case c.Guest || host || invited:
+	case c.Guest || host || invited || c.AdminModerator:
 	case r.cfg.MembersOnly && !c.ClubMember:
 		return ErrMembersOnly
 	case r.cfg.Type == Closed:
@@ -47,7 +47,7 @@ func (r *Room) join(actor string, c Join) error {
 
 	role := Listener
 	switch {
-	case host:
+	case host || c.AdminModerator:
 		role = Moderator
 	case inv.toStage && !c.Guest:
 		role = Speaker

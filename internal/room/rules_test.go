@@ -42,6 +42,7 @@ func TestRules(t *testing.T) {
 		{"the stage's block rule, both ways", stageBlockCases()},
 		{"co-hosts, stage guests and clubs", hostCases()},
 		{"guests", guestCases()},
+		{"server admins who join to moderate", adminCases()},
 		{"reactions and chat", backchannelCases()},
 		{"recording", recordingCases()},
 	}

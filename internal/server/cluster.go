@@ -12,6 +12,7 @@ import (
 	"github.com/townhall/townhall/internal/cluster"
 	"github.com/townhall/townhall/internal/live"
 	"github.com/townhall/townhall/internal/notify"
+	"github.com/townhall/townhall/internal/relay"
 	"github.com/townhall/townhall/internal/sfu"
 )
 
@@ -21,7 +22,7 @@ type node struct {
 }
 
 // startCluster joins the cluster when the configuration asks for one.
-func (s *Server) startCluster(ctx context.Context, engine *sfu.Engine) (*node, error) {
+func (s *Server) startCluster(ctx context.Context, engine *sfu.Engine, rl *relay.Relay) (*node, error) {
 	if !s.cfg.Clustered() {
 		return nil, nil
 	}
@@ -35,7 +36,7 @@ func (s *Server) startCluster(ctx context.Context, engine *sfu.Engine) (*node, e
 	}
 	opts := cluster.Options{URLs: s.cfg.NATS, Log: s.log,
 		Node: live.NodeInfo{Name: name, Region: s.cfg.Region, Version: version(), URL: s.URL(),
-			UDP: engine.UDPAddr().String(), TCP: engine.TCPAddr().String()},
+			UDP: engine.UDPAddr().String(), TCP: engine.TCPAddr().String(), Relay: s.relayAdvertised(rl)},
 		Stats: func() live.Stats {
 			if s.hub == nil {
 				return live.Stats{}

@@ -20,6 +20,7 @@ import (
 	"github.com/townhall/townhall/internal/api"
 	"github.com/townhall/townhall/internal/config"
 	"github.com/townhall/townhall/internal/live"
+	"github.com/townhall/townhall/internal/mail"
 	"github.com/townhall/townhall/internal/moderation"
 	"github.com/townhall/townhall/internal/push"
 	"github.com/townhall/townhall/internal/store"
@@ -128,11 +129,15 @@ func (s *Server) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	mediaServer, engine, err := s.startMedia(reg)
+	mediaServer, engine, rl, err := s.startMedia(ctx, reg)
 	if err != nil {
 		return err
 	}
 	defer engine.Close()
+	defer mediaServer.Close()
+	if rl != nil {
+		defer rl.Close()
+	}
 	replays := s.newReplays()
 	recording := newRecordingMedia(mediaServer, s.db, replays, s.log)
 	defer recording.wait() // the replays being made, before the store closes
@@ -141,14 +146,14 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	defer stopPprof()
-	cl, err := s.startCluster(ctx, engine)
+	cl, err := s.startCluster(ctx, engine, rl)
 	if err != nil {
 		return err
 	}
 	defer cl.close()
 	hubOpts := live.Options{Store: s.db, Log: s.log, Grace: s.cfg.Grace, MaxParticipants: s.cfg.MaxParticipants,
 		Cluster:           cl.seams(),
-		MaxSocketsPerUser: s.cfg.MaxSocketsPerUser, Media: recording,
+		MaxSocketsPerUser: s.cfg.MaxSocketsPerUser, Media: recording, NodeMaxSockets: s.cfg.NodeMaxSockets,
 		MaxGuestSocketsPerAddr: s.cfg.MaxGuestsPerIP, MaxGuests: s.cfg.MaxGuestsPerRoom, MaxGuestsPerAddr: s.cfg.MaxGuestsPerIPRoom}
 	pusher, err := newPush(ctx, s.db, s.URL(), s.log, s.pushOpts)
 	if err != nil {
@@ -189,6 +194,10 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	team = newTeam(s.db, s.accounts, s.hub, s.log, cl.pingLimiter(), s.cfg.ReminderClaim)
 	pages := newPages(s.db, s.accounts, s.hub, team, s.URL(), s.cfg.InviteTTL)
+	mailer, err := s.mailer()
+	if err != nil {
+		return err
+	}
 	s.api = api.New(api.Options{
 		Accounts: s.accounts, Hub: s.hub, Log: s.log, Registry: reg, PublicURL: s.URL(),
 		LoginPerMinute: s.cfg.LoginPerMinute, LookupPerSecond: s.cfg.LookupPerSecond,
@@ -196,7 +205,7 @@ func (s *Server) Run(ctx context.Context) error {
 		Notify: team.notify, Search: team.search, GuestKey: guestKey, TrustedProxies: s.cfg.TrustedProxies,
 		Limiters: cl.limiters(), Nodes: cl.nodes(),
 		Photos: s.db, Moderation: moderation.NewService(s.db, nil), Figures: s.db.Figures,
-		Invitations: pages, Push: pusher, PushKinds: PushKinds(),
+		Invitations: pages, Push: pusher, PushKinds: PushKinds(), Mailer: mailer,
 	})
 	(&replayRoutes{db: s.db, hub: s.hub, api: s.api, replays: replays, clubs: team.clubs, publicURL: s.URL(),
 		log: s.log}).register()
@@ -297,4 +306,17 @@ func (s *Server) sweepSessions(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// mailer is the mail sender of --smtp-addr, or nil without one.
+func (s *Server) mailer() (api.Mailer, error) {
+	if s.cfg.SMTPAddr == "" {
+		return nil, nil
+	}
+	m, err := mail.New(mail.Config{Addr: s.cfg.SMTPAddr, User: s.cfg.SMTPUser, Password: s.cfg.SMTPPassword, From: s.cfg.SMTPFrom})
+	if err != nil {
+		return nil, err
+	}
+	s.log.Info("password reset links may be sent by mail", "smtp", s.cfg.SMTPAddr, "from", s.cfg.SMTPFrom)
+	return m, nil
 }

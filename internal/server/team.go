@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/townhall/townhall/internal/account"
@@ -66,14 +68,22 @@ func (f gateFunc) Allow(ctx context.Context, user, kind, sender string) error {
 	return f(ctx, user, kind, sender)
 }
 
-// FaultEnv names faults a test can inject into a townhall process: with
-// "reminder-claim-hang", its scheduler claims a reminder and then never sends it,
-// as a node that dies at that moment (docs/cluster.md). Never set in production.
+// FaultEnv names faults a test can inject into a townhall process (several
+// separated by commas): with "reminder-claim-hang", its scheduler claims a
+// reminder and then never sends it, as a node that dies at that moment; with
+// "seq-near-wrap", every outbound audio stream starts at sequence number
+// 65,500, so that a test crosses the wrap (docs/cluster.md). Never set in
+// production.
 const FaultEnv = "TOWNHALL_TEST_FAULT"
+
+// fault reports whether the fault name is injected (FaultEnv).
+func fault(name string) bool {
+	return slices.Contains(strings.Split(os.Getenv(FaultEnv), ","), name)
+}
 
 // afterClaim is the scheduler's AfterClaim: nothing, but under the fault.
 func afterClaim(log *slog.Logger) func(event.Event) {
-	if os.Getenv(FaultEnv) != "reminder-claim-hang" {
+	if !fault("reminder-claim-hang") {
 		return nil
 	}
 	return func(e event.Event) {

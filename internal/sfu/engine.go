@@ -56,6 +56,10 @@ type Config struct {
 	// Relay, if set, is the node's relay to the other nodes of a cluster: the
 	// Forwarders can then take part in rooms spread over nodes (SetRoute).
 	Relay *relay.Relay
+	// SeqStart, for tests only, starts every outbound slot stream's sequence
+	// numbers at SeqStart rather than at random (RFC 3550 §5.1), so that a
+	// test crosses the wrap at 65,535 within seconds. 0: random.
+	SeqStart uint16
 }
 
 // The transports of an Engine.
@@ -317,6 +321,7 @@ func (e *Engine) NewForwarder() (*Forwarder, error) {
 		return nil, ErrClosed
 	}
 	f := newForwarder(e.cfg.Slots, e.metrics)
+	f.seqStart = e.cfg.SeqStart
 	if e.cfg.Relay != nil {
 		f.setRelay(e.cfg.Relay)
 	}

@@ -93,10 +93,11 @@ func (r *receiver) send(slot int, src *member, p *rtpPacket, now int64, b *sendB
 //
 // The packet path read-locks member.gate, then assignMu, and takes nothing else.
 type Forwarder struct {
-	slots   int
-	metrics *metrics
-	epoch   time.Time
-	release func(*Forwarder) // tells the Engine this Forwarder is closed
+	slots    int
+	metrics  *metrics
+	epoch    time.Time
+	seqStart uint16           // Config.SeqStart
+	release  func(*Forwarder) // tells the Engine this Forwarder is closed
 
 	mu      sync.Mutex // guards members, closed, and writes of rxs
 	members map[string]*member
@@ -249,6 +250,9 @@ func (f *Forwarder) connect(m *member, rx *receiver) {
 	now := f.now()
 	for i := range rx.slots {
 		rx.slots[i].reset(now)
+		if f.seqStart != 0 {
+			rx.slots[i].lastSeq = f.seqStart - 1
+		}
 	}
 	rxs := *f.rxs.Load()
 	next := make([]*receiver, len(rxs), len(rxs)+1)

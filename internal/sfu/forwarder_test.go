@@ -261,3 +261,29 @@ func TestFirstPacketTakesAFreeSlot(t *testing.T) {
 		t.Fatalf("b got %v from a's second packet", got)
 	}
 }
+
+// TestSeqStart checks the test knob Config.SeqStart: a receiver's streams start
+// at it, and go on through the wrap one by one.
+func TestSeqStart(t *testing.T) {
+	f := newForwarder(1, newMetrics(nil))
+	f.seqStart = 65534
+	t.Cleanup(f.Close)
+	var got []uint16
+	w := writerFunc(func(_ int, hdr *rtp.Header, _ []byte) error {
+		got = append(got, hdr.SequenceNumber)
+		return nil
+	})
+	spk := attach(t, f, "speaker", &recorder{})
+	attach(t, f, "listener", w)
+	f.SetAllowed("speaker", true)
+	var p rtpPacket
+	f.receive(spk, packet(1, 100, 10), 1, &p)
+	f.rerank(false)
+	got = got[:0]
+	for seq := uint16(101); seq <= 104; seq++ {
+		f.receive(spk, packet(1, seq, 10), 1, &p)
+	}
+	if want := []uint16{65535, 0, 1, 2}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("sequence numbers %v, want %v", got, want)
+	}
+}

@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"encoding/binary"
+	dto "github.com/prometheus/client_model/go"
 	"net"
 	"net/netip"
 	"runtime"
@@ -185,5 +186,13 @@ func TestLeanUDPReaderDoesNotAllocate(t *testing.T) {
 	// Each wait allocates its timer and ticker; per datagram there must be nothing.
 	if perPacket := float64(after.Mallocs-before.Mallocs) / (bursts * burst); perPacket > 0.5 {
 		t.Errorf("%.2f allocations per datagram read and fanned out", perPacket)
+	}
+	// Each packet's wait in the socket went into the lateness histogram.
+	var m dto.Metric
+	if err := r.t.met.queueDelay.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	if n := m.GetHistogram().GetSampleCount(); n < bursts*burst {
+		t.Errorf("the queue delay histogram counted %d packets, want at least %d", n, bursts*burst)
 	}
 }

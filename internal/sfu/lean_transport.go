@@ -289,9 +289,13 @@ func (t *leanTransport) handle(b []byte, path packetPath, scratch *rtpPacket) {
 			now := time.Now().UnixNano()
 			c.lastSeen.Store(now)
 			if len(b) > 1 && (b[1] < 192 || b[1] > 223) { // not RTCP (RFC 5761 §4)
-				if scratch.arrived != 0 && now-scratch.arrived > int64(maxQueueDelay) {
-					t.met.droppedLate.Inc()
-					return
+				if scratch.arrived != 0 {
+					waited := now - scratch.arrived
+					t.met.queueDelay.Observe(float64(max(waited, 0)) / 1e9)
+					if waited > int64(maxQueueDelay) {
+						t.met.droppedLate.Inc()
+						return
+					}
 				}
 				c.receiveRTP(b, path, now, scratch)
 			}

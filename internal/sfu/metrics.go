@@ -18,6 +18,11 @@ type metrics struct {
 	droppedLate         prometheus.Counter
 	droppedReplayed     prometheus.Counter
 
+	// queueDelay is how long each inbound RTP packet waited between the
+	// kernel's receipt and the forwarder taking it (lean transport): the
+	// forwarding loop's lateness, where a stall shows.
+	queueDelay prometheus.Histogram
+
 	relayedUplink prometheus.Counter
 	relayedSlot   prometheus.Counter
 	relayNoRoute  prometheus.Counter
@@ -55,6 +60,11 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			"Inbound RTP packets dropped because they waited in the server's socket longer than 100 ms (the server is overloaded)."),
 		droppedReplayed: counter("townhall_rtp_dropped_replayed_total",
 			"Inbound SRTP packets dropped by replay protection (lean transport): received before, or older than the 128-packet window (RFC 3711 §3.3.2)."),
+		queueDelay: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "townhall_rtp_queue_delay_seconds",
+			Help:    "How long each inbound RTP packet waited between the kernel receiving it and the forwarder taking it (lean transport): stalls of the forwarding loop (GC, scheduling, a full machine) show here.",
+			Buckets: []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .2},
+		}),
 		relayedUplink: counter("townhall_sfu_relayed_uplink_packets_total",
 			"Packets of speakers connected here relayed to their room's owner and standby (one per destination)."),
 		relayedSlot: counter("townhall_sfu_relayed_slot_packets_total",
@@ -72,7 +82,7 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		reg.MustRegister(m.peers, m.forwarders, m.forwardedPackets, m.forwardedBytes,
 			m.droppedUnauthorized, m.droppedMalformed, m.droppedNoSlot, m.droppedWriteError, m.droppedLate,
 			m.droppedReplayed, m.slotSwitches, m.consentExpired, m.tcpRefused,
-			m.relayedUplink, m.relayedSlot, m.relayNoRoute)
+			m.relayedUplink, m.relayedSlot, m.relayNoRoute, m.queueDelay)
 	}
 	return m
 }

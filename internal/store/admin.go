@@ -83,8 +83,8 @@ func (db *DB) idsOf(ctx context.Context, tx *sql.Tx, op, query string, args ...a
 // the sessions it ended and the events it cancelled. What happens (docs/api.md,
 // "Delete my account"): the row stays, so that the rooms, invitations and events
 // that name it keep their history, but its username becomes deleted_<id> (the
-// name is free again, and no look-up finds the account), its names, bio, photo
-// and password go, and it is disabled. Its sessions, follows both ways, blocks
+// name is free again, and no look-up finds the account), its names, bio, photo,
+// e-mail address and password go, and it is disabled. Its sessions, follows both ways, blocks
 // both ways, notifications and their settings, delegations both ways, event
 // subscriptions, co-hostings and invitations to events, pending club requests,
 // unused invite codes and reset links are deleted. The events it hosts that have
@@ -96,7 +96,7 @@ func (db *DB) DeleteAccount(ctx context.Context, id string, at time.Time) (ended
 	err = db.tx(ctx, func(tx *sql.Tx) error {
 		ended, cancelled = nil, nil
 		res, err := db.exec(ctx, tx, `UPDATE users SET username = ?, display_name = 'Deleted account', bio = '',
-			password_hash = '!', photo = NULL, is_admin = ?, disabled_at = COALESCE(disabled_at, ?), deleted_at = ?
+			password_hash = '!', photo = NULL, email = NULL, is_admin = ?, disabled_at = COALESCE(disabled_at, ?), deleted_at = ?
 			WHERE id = ? AND deleted_at IS NULL`, "deleted_"+id, false, millis(at), millis(at), id)
 		if err := affectedOne("delete account", res, err); err != nil {
 			return err

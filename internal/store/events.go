@@ -273,3 +273,40 @@ func (db *DB) ClubEvents(ctx context.Context, clubID string, from time.Time, lim
 		WHERE e.cancelled_at IS NULL AND e.starts_at >= ? AND e.club_id = ?
 		ORDER BY e.starts_at, e.id LIMIT ?`, millis(from), clubID, limit)
 }
+
+// ExploreEvents lists, for viewerID, the events anyone may join: open, not
+// members-only, not cancelled, hosted by an account that is not disabled, with no
+// block either way between the viewer and the host or a co-host. An event is
+// listed while it has yet to start (after now), or once its room opened while it
+// started at or after from. By start then ID, the page after after (the zero
+// Cursor for the first page), at most limit; next is the cursor of the next page,
+// zero on the last.
+func (db *DB) ExploreEvents(ctx context.Context, viewerID string, from, now time.Time, after account.Cursor,
+	limit int) (list []event.Event, next account.Cursor, err error) {
+	if err := checkLimit("explore events", limit); err != nil {
+		return nil, account.Cursor{}, err
+	}
+	page, args := "", []any{string(room.Open), false, millis(now), millis(from), viewerID, viewerID, viewerID, viewerID}
+	if !after.IsZero() {
+		page = ` AND (e.starts_at > ? OR e.starts_at = ? AND e.id > ?)`
+		args = append(args, millis(after.At), millis(after.At), after.ID)
+	}
+	list, err = db.listEvents(ctx, "explore events", `SELECT `+qualify(eventColumns, "e")+` FROM events e
+		JOIN users h ON h.id = e.host_id
+		WHERE e.cancelled_at IS NULL AND e.room_type = ? AND e.members_only = ? AND h.disabled_at IS NULL
+			AND (e.starts_at > ? OR e.started_at IS NOT NULL AND e.starts_at >= ?)
+			AND NOT EXISTS (SELECT 1 FROM blocks b
+				WHERE b.blocker = ? AND b.blocked = e.host_id OR b.blocked = ? AND b.blocker = e.host_id)
+			AND NOT EXISTS (SELECT 1 FROM event_cohosts c JOIN blocks b
+				ON b.blocker = ? AND b.blocked = c.user_id OR b.blocked = ? AND b.blocker = c.user_id
+				WHERE c.event_id = e.id)`+page+`
+		ORDER BY e.starts_at, e.id LIMIT ?`, append(args, limit+1)...)
+	if err != nil {
+		return nil, account.Cursor{}, err
+	}
+	if len(list) > limit {
+		list = list[:limit]
+		next = account.Cursor{At: list[limit-1].StartsAt, ID: list[limit-1].ID}
+	}
+	return list, next, nil
+}

@@ -25,10 +25,10 @@ type storeCase struct {
 func TestStore(t *testing.T) {
 	var cases []storeCase
 	for _, group := range [][]storeCase{
-		openCases(), userCases(), signUpCases(), sessionCases(), inviteCases(),
+		openCases(), userCases(), emailCases(), signUpCases(), sessionCases(), inviteCases(),
 		graphCases(), listCases(), concurrencyCases(),
 		roomCases(), invitationCases(), notificationCases(), edgeCases(),
-		clubCases(), eventCases(), delegateCases(), searchCases(), adminCases(), chatCases(),
+		clubCases(), eventCases(), exploreCases(), delegateCases(), searchCases(), adminCases(), chatCases(),
 		invitationPageCases(), replayCases(),
 	} {
 		cases = append(cases, group...)

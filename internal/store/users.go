@@ -12,7 +12,7 @@ import (
 )
 
 // userColumns lists the users columns in the order scanUser reads them.
-const userColumns = insertUserColumns + ", photo, deleted_at"
+const userColumns = insertUserColumns + ", photo, deleted_at, email"
 
 // insertUserColumns are the columns a new user row is written with.
 const insertUserColumns = "id, username, display_name, bio, password_hash, is_admin, invited_by, created_at, disabled_at"
@@ -40,9 +40,10 @@ func scanUser(row scanner, extra ...any) (account.User, error) {
 		disabled  sql.NullInt64
 		photo     sql.NullString
 		deleted   sql.NullInt64
+		email     sql.NullString
 	)
 	dest := append([]any{&u.ID, &u.Username, &u.DisplayName, &u.Bio, &u.PasswordHash,
-		&u.IsAdmin, &invitedBy, &created, &disabled, &photo, &deleted}, extra...)
+		&u.IsAdmin, &invitedBy, &created, &disabled, &photo, &deleted, &email}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return account.User{}, err
 	}
@@ -51,6 +52,7 @@ func scanUser(row scanner, extra ...any) (account.User, error) {
 	u.DisabledAt = fromNullMillis(disabled)
 	u.Photo = photo.String
 	u.DeletedAt = fromNullMillis(deleted)
+	u.Email = email.String
 	return u, nil
 }
 
@@ -150,6 +152,15 @@ func (db *DB) UpdateProfile(ctx context.Context, id, displayName, bio string) er
 		res, err := db.exec(ctx, tx, `UPDATE users SET display_name = ?, bio = ? WHERE id = ?`,
 			displayName, bio, id)
 		return affectedOne("update profile", res, err)
+	})
+}
+
+// SetEmail sets the account's e-mail address, or clears it with ""; ErrNotFound
+// for an unknown or deleted account. The caller validates the address.
+func (db *DB) SetEmail(ctx context.Context, id, email string) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := db.exec(ctx, tx, `UPDATE users SET email = ? WHERE id = ? AND deleted_at IS NULL`, nullString(email), id)
+		return affectedOne("set email", res, err)
 	})
 }
 

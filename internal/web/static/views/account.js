@@ -1,5 +1,6 @@
 // The account's own settings (on /settings): the profile photo, the password,
-// the devices signed in, and deleting the account.
+// the e-mail address for reset links, the devices signed in, and deleting the
+// account.
 
 import { h, replace, avatar, timeAgo } from '../dom.js';
 import { get, put, del, api, enc } from '../api.js';
@@ -70,6 +71,36 @@ export function passwordSection() {
     }, err);
   });
   return h('section', { class: 'card settings-section', 'aria-labelledby': 'pw-h' }, h('h2', { id: 'pw-h' }, 'Password'), form);
+}
+
+// emailSection sets the address an admin may send a password reset link to
+// (PUT /me/email, with the password), or removes it. Nobody else sees it.
+export function emailSection() {
+  const email = field('E-mail address (optional)', { type: 'email', name: 'email', autocomplete: 'email', maxlength: 254, value: app.me.email || '', 'data-testid': 'email-input' },
+    'Only for a password reset link, if you ever need one: an admin can have it sent here without seeing it. Nobody else sees this address.');
+  const pw = field('Password, to confirm', { type: 'password', autocomplete: 'current-password', required: true }, 'Your password: needed to change or remove the address.');
+  const err = errorBox();
+  const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save address');
+  const remove = h('button', { type: 'button', class: 'btn btn-ghost', hidden: !app.me.email }, 'Remove address');
+  const form = h('form', { class: 'stack', 'aria-label': 'E-mail address' }, email.el, pw.el, err.el, h('div', { class: 'row' }, save, remove));
+  const send = (address) => busy(address ? save : remove, async () => {
+    const me = await put('/me/email', { email: address, current_password: pw.input.value });
+    app.setMe(me);
+    pw.input.value = '';
+    email.input.value = me.email || '';
+    remove.hidden = !me.email;
+    toast(me.email ? 'Address saved.' : 'Address removed.', 'info', 2500);
+  }, err);
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (!form.reportValidity()) return;
+    send(email.input.value.trim());
+  });
+  remove.addEventListener('click', () => {
+    if (!pw.input.reportValidity()) return;
+    send('');
+  });
+  return h('section', { class: 'card settings-section', 'aria-labelledby': 'email-h' }, h('h2', { id: 'email-h' }, 'E-mail address'), form);
 }
 
 // device names a session's browser from its user agent, in words.

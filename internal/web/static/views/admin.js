@@ -1,7 +1,8 @@
 // /admin: the admin console. The server's health and figures, the queue of
 // reports with what the reporter saw, accounts (search, disable, enable, sign
 // out, a password reset link, their devices and invites), the live rooms (join,
-// end) and the audit log of what admins did. Every route is admins only.
+// join as a moderator, end) and the audit log of what admins did. Every route is
+// admins only.
 
 import { h, replace, avatar, timeAgo, plural } from '../dom.js';
 import { get, post, api, enc } from '../api.js';
@@ -12,8 +13,8 @@ import { device } from './account.js';
 
 const REASON_WORDS = Object.fromEntries(REASONS);
 const ACTION_WORDS = {
-  disable: 'disabled', enable: 'enabled', sign_out: 'signed out', reset_link: 'made a reset link for',
-  end_room: 'ended the room', resolve_report: 'handled the report',
+  disable: 'disabled', enable: 'enabled', sign_out: 'signed out', reset_link: 'made a reset link for', reset_mail: 'mailed a reset link to',
+  end_room: 'ended the room', resolve_report: 'handled the report', moderate_room: 'joined to moderate the room',
 };
 
 // confirmButton runs f on a second click (the first asks "really?").
@@ -24,6 +25,17 @@ function confirmButton(label, really, f, cls = 'btn btn-small') {
     if (!armed) { armed = true; b.textContent = really; return; }
     f(b);
   });
+  return b;
+}
+
+// moderateButton joins room x on stage as a moderator: the server records the
+// admin's request in the room, then the room page joins as usual.
+function moderateButton(x, box) {
+  const b = h('button', { type: 'button', class: 'btn btn-small', 'data-testid': 'moderate' }, 'Join as moderator');
+  b.addEventListener('click', () => busy(b, async () => {
+    await post(`/admin/rooms/${enc(x.id)}/moderate`);
+    app.navigate(`/rooms/${enc(x.id)}`, { autojoin: true });
+  }, box));
   return b;
 }
 
@@ -42,8 +54,10 @@ export async function adminView() {
   const audit = h('ul', { class: 'audit-list', 'data-testid': 'audit' });
   const err = errorBox();
 
+  let mailOn = false; // the server can mail reset links (--smtp-addr)
   const loadFigures = async () => {
     const s = await get('/admin/stats');
+    mailOn = Boolean(s.mail);
     const fig = (n, label, warn) => h('div', { class: ['figure', warn && 'warn'] }, h('strong', null, String(n)), h('span', { class: 'muted small' }, label));
     replace(figures,
       h('div', { class: 'figure' }, h('strong', null, h('span', { class: ['pill', s.ready ? 'health-ok' : 'health-bad'] }, s.ready ? 'Healthy' : 'Not ready')),
@@ -112,6 +126,33 @@ export async function adminView() {
     ]);
   };
 
+  // showResetLink makes a reset link and shows it to the admin, who hands it over.
+  const showResetLink = async (u) => {
+    const r = await post(`/admin/users/${enc(u.username)}/reset-link`);
+    await loadAudit();
+    sheet(`A new password for @${u.username}`, () => [
+      h('p', null, 'Send this link to them yourself. It works once, for a day; using it signs them out everywhere.'),
+      h('div', { class: 'row' }, h('input', { type: 'text', readonly: true, value: r.url, class: 'link-input', 'aria-label': 'Reset link', 'data-testid': 'reset-link' }), copyButton(r.url))]);
+  };
+
+  // resetChoice offers to mail the link to the address the account's owner
+  // gave (the admin never sees the link), or to show it.
+  const resetChoice = (u) => {
+    const box = errorBox();
+    const byMail = h('button', { type: 'button', class: 'btn btn-primary', 'data-testid': 'reset-mail' }, 'Send it to their e-mail address');
+    const show = h('button', { type: 'button', class: 'btn btn-ghost' }, 'Show me the link');
+    const s = sheet(`A new password for @${u.username}`, (close) => {
+      show.addEventListener('click', () => busy(show, async () => { await showResetLink(u); close(); }, box));
+      return [h('p', null, 'They gave an e-mail address. The link can go there, where only they see it; or you see it and hand it over yourself. It works once, for a day; using it signs them out everywhere.'),
+        h('div', { class: 'row wrap' }, byMail, show), box.el];
+    });
+    byMail.addEventListener('click', () => busy(byMail, async () => {
+      const r = await post(`/admin/users/${enc(u.username)}/reset-link`, { send: 'mail' });
+      await loadAudit();
+      replace(s.body, h('p', { 'data-testid': 'reset-sent' }, `Sent to ${r.sent_to}. It works once, for a day.`));
+    }, box));
+  };
+
   const userItem = (u) => {
     const box = errorBox();
     const acts = [];
@@ -132,13 +173,10 @@ export async function adminView() {
           await loadAudit();
         }, box), 'btn btn-small btn-ghost'));
       }
-      const reset = h('button', { type: 'button', class: 'btn btn-small btn-ghost' }, 'Reset link');
+      const reset = h('button', { type: 'button', class: 'btn btn-small btn-ghost', 'data-testid': 'reset' }, 'Reset link');
       reset.addEventListener('click', () => busy(reset, async () => {
-        const r = await post(`/admin/users/${enc(u.username)}/reset-link`);
-        await loadAudit();
-        sheet(`A new password for @${u.username}`, () => [
-          h('p', null, 'Send this link to them yourself. It works once, for a day; using it signs them out everywhere.'),
-          h('div', { class: 'row' }, h('input', { type: 'text', readonly: true, value: r.url, class: 'link-input', 'aria-label': 'Reset link', 'data-testid': 'reset-link' }), copyButton(r.url))]);
+        if (mailOn && u.has_email) resetChoice(u);
+        else await showResetLink(u);
       }, box));
       acts.push(reset);
     }
@@ -168,7 +206,7 @@ export async function adminView() {
         h('div', { class: 'avatar-stack', 'aria-hidden': 'true' }, (x.stage || []).slice(0, 3).map((p) => avatar(p, 'sm'))),
         h('div', { class: 'admin-main' }, h('strong', null, x.title),
           h('span', { class: 'muted small' }, `${x.type} · ${plural((x.stage || []).length, 'speaker')} · ${plural(x.listener_count, 'listener')}${x.node ? ' · on ' + x.node : ''}`)),
-        h('a', { href: `/rooms/${enc(x.id)}`, class: 'btn btn-small' }, 'Join'), end, box.el);
+        h('a', { href: `/rooms/${enc(x.id)}`, class: 'btn btn-small' }, 'Join'), moderateButton(x, box), end, box.el);
     }));
   };
 

@@ -1,5 +1,7 @@
 // /events: upcoming events (people you follow, your clubs, events you subscribed
 // or were invited to), "Notify me", and the form to schedule one.
+// /events?list=explore: Explore, every upcoming event anyone may join, whoever
+// hosts it, soonest first, a page at a time.
 // /events/{id}: one event: details, .ics, Notify me; for its hosts Start (one
 // click opens the room), edit, cancel, invite and the invitees' answers; for an
 // invitee, their answer.
@@ -200,7 +202,12 @@ export async function eventsView({ query }) {
   };
   scheduleBtn.addEventListener('click', () => toggle(true));
 
+  const explore = query.get('list') === 'explore';
   const load = async () => {
+    if (explore) {
+      await loadExplore(list);
+      return;
+    }
     try {
       const r = await get('/events?limit=100');
       list.removeAttribute('aria-busy');
@@ -232,10 +239,43 @@ export async function eventsView({ query }) {
     el: h('section', { class: 'events' },
       h('div', { class: 'page-head' },
         h('div', null, h('h1', null, 'Events'),
-          h('p', { class: 'muted' }, actingFor('events') ? `Upcoming, for @${who.username}.` : 'Upcoming conversations. Get notified when they start.')),
+          h('p', { class: 'muted' }, explore ? 'Open to everyone, whoever hosts them. Soonest first.'
+            : actingFor('events') ? `Upcoming, for @${who.username}.` : 'Upcoming conversations. Get notified when they start.')),
         scheduleBtn),
-      formSlot, invites, list),
+      h('nav', { class: 'list-switch', 'aria-label': 'Which events' },
+        h('a', { href: '/events', 'aria-current': explore ? null : 'page', 'data-testid': 'events-for-you' }, 'For you'),
+        h('a', { href: '/events?list=explore', 'aria-current': explore ? 'page' : null, 'data-testid': 'events-explore' }, 'Explore')),
+      formSlot, explore ? null : invites, list),
   };
+}
+
+// loadExplore fills list with the first page of Explore, and a "Show more" row
+// while there are further pages.
+async function loadExplore(list) {
+  const more = h('button', { type: 'button', class: 'btn btn-ghost', 'data-testid': 'explore-more' }, 'Show more');
+  const moreRow = h('li', { class: 'list-more' }, more);
+  let cursor = '';
+  const page = async () => {
+    const r = await get('/events/explore?limit=20' + (cursor ? '&cursor=' + enc(cursor) : ''));
+    cursor = r.next_cursor || '';
+    moreRow.remove();
+    list.append(...r.events.map((e) => eventCard(e)));
+    if (cursor) list.append(moreRow);
+    return r.events.length;
+  };
+  more.addEventListener('click', () => busy(more, page).catch((err) => toast(err.message, 'error')));
+  try {
+    replace(list);
+    const n = await page();
+    list.removeAttribute('aria-busy');
+    if (n === 0) {
+      replace(list, h('li', { class: 'empty' }, h('p', { class: 'empty-title' }, 'No open events coming up'),
+        h('p', { class: 'muted' }, 'Events anyone can join show up here, whoever hosts them. Schedule one!')));
+    }
+  } catch (e) {
+    list.removeAttribute('aria-busy');
+    replace(list, h('li', { class: 'form-error', role: 'alert' }, e.message));
+  }
 }
 
 // --- /events/{id} ---------------------------------------------------------------------

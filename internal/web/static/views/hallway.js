@@ -120,7 +120,8 @@ export async function hallwayView() {
     events.hidden = !list || list.length === 0;
     if (events.hidden) return;
     replace(events, h('div', { class: 'section-head' }, h('h2', { id: 'upcoming-h', class: 'section-title' }, 'Coming up'),
-      h('a', { href: '/events', class: 'small' }, 'All events')),
+      h('span', { class: 'row' }, h('a', { href: '/events?list=explore', class: 'small' }, 'Explore'),
+        h('a', { href: '/events', class: 'small' }, 'All events'))),
     h('ul', { class: 'event-list compact' }, list.slice(0, 3).map((e) => eventCard(e, { compact: true }))));
   };
   const load = () => get('/hallway').then((r) => {

@@ -7,7 +7,7 @@ import { get, put, post, del, enc } from '../api.js';
 import { app, toast, on } from '../state.js';
 import { actAs } from '../acting.js';
 import { field, errorBox, busy } from './ui.js';
-import { photoSection, passwordSection, sessionsSection, deleteSection } from './account.js';
+import { photoSection, passwordSection, emailSection, sessionsSection, deleteSection } from './account.js';
 
 // KIND_WORDS names the notification kinds (docs/api.md, "Notifications").
 export const KIND_WORDS = {
@@ -255,7 +255,7 @@ export async function settingsView() {
   const sessions = sessionsSection();
   const el = h('section', { class: 'settings' },
       h('div', { class: 'page-head' }, h('div', null, h('h1', null, 'Settings'), h('p', { class: 'muted' }, icon('gear', 'tiny'), ` Signed in as @${app.me.username}.`))),
-      photoSection(), passwordSection(), sessions,
+      photoSection(), passwordSection(), emailSection(), sessions,
       notificationSection(), delegatesSection(() => {}), auditSection(), dlg.el, pushSection(), deleteSection());
   el.addEventListener('changed', () => sessions.dispatchEvent(new Event('refresh'))); // a new password signed the others out
   return { title: 'Settings', destroy: () => offs.forEach((f) => f()), el };

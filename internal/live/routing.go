@@ -1,0 +1,124 @@
+package live
+
+import (
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Routing a join in a cluster (docs/scaling.md): any node answers the join API,
+// and any node takes a room's sockets (an edge, edge.go). Among the live nodes
+// that are not draining, in this node's region if any is, and under their caps
+// (cpuCap of their cores, Options.NodeMaxSockets), a join goes to the room's
+// owner, else to an edge that already carries the room, so that a small room
+// stays on one node and spreads only when its nodes are full; otherwise to the less loaded
+// of two nodes drawn at random, counting the joins sent to each in the last
+// joinMemory, so that a storm of joins does not all land on the node that looked
+// idle a second ago.
+
+const (
+	// cpuCap is the share of its cores a node may use and still take joins.
+	cpuCap = 0.7
+	// joinMemory is how long this node remembers where it sent joins: until
+	// the sockets they open show in the nodes' own counts, a second or two.
+	joinMemory = 5 * time.Second
+	// quietFor is how long a node may go unheard (it speaks each second) and
+	// still take joins: one that died is in Nodes.Live for a few seconds more.
+	quietFor = 2 * time.Second
+)
+
+// joinLog remembers where this node sent joins lately.
+type joinLog struct {
+	mu   sync.Mutex
+	sent map[string][]time.Time // node → when, oldest first
+}
+
+// recent returns how many joins went to node in the last joinMemory.
+func (j *joinLog) recent(node string, now time.Time) int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	ts := j.sent[node]
+	i := 0
+	for i < len(ts) && now.Sub(ts[i]) > joinMemory {
+		i++
+	}
+	if i > 0 {
+		ts = slices.Delete(ts, 0, i)
+		j.sent[node] = ts
+	}
+	return len(ts)
+}
+
+func (j *joinLog) add(node string, now time.Time) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.sent == nil {
+		j.sent = map[string][]time.Time{}
+	}
+	j.sent[node] = append(j.sent[node], now)
+}
+
+// chooseNode picks the node a join of the room e goes to; false unless the
+// room's owner is live, heard from lately and not draining (a room whose owner
+// is gone takes no edges until another node holds it).
+func (h *Hub) chooseNode(e DirectoryEntry) (NodeInfo, bool) {
+	now := time.Now()
+	var cands []NodeInfo
+	for _, n := range h.cl.Nodes.Live() {
+		if !n.Draining {
+			cands = append(cands, n)
+		}
+	}
+	if len(cands) == 0 {
+		return NodeInfo{}, false
+	}
+	cands = filterNodes(cands, func(n NodeInfo) bool { return now.Sub(n.At) < quietFor })
+	if !slices.ContainsFunc(cands, func(n NodeInfo) bool { return n.Name == e.Owner }) {
+		return NodeInfo{}, false // the owner is gone, going or quiet: Route asks its lease
+	}
+	if region := h.cl.Nodes.Self().Region; region != "" {
+		if near := filterNodes(cands, func(n NodeInfo) bool { return n.Region == region }); len(near) > 0 {
+			cands = near
+		}
+	}
+	load := func(n NodeInfo) int { return n.Sockets + h.joins.recent(n.Name, now) }
+	under := filterNodes(cands, func(n NodeInfo) bool {
+		cpu := n.Cores <= 0 || n.Load < cpuCap*float64(n.Cores)
+		room := h.opts.NodeMaxSockets <= 0 || load(n) < h.opts.NodeMaxSockets
+		return cpu && room
+	})
+	if len(under) == 0 {
+		under = cands // all full: the least loaded of them all the same
+	}
+	pool := under
+	if owner := filterNodes(under, func(n NodeInfo) bool { return n.Name == e.Owner }); len(owner) > 0 {
+		pool = owner
+	} else if edges := filterNodes(under, func(n NodeInfo) bool { return slices.Contains(e.Edges, n.Name) }); len(edges) > 0 {
+		pool = edges
+	}
+	pick := pool[0]
+	if len(pool) > 1 {
+		i := rand.IntN(len(pool))
+		j := rand.IntN(len(pool) - 1)
+		if j >= i {
+			j++
+		}
+		pick = pool[i]
+		if load(pool[j]) < load(pick) {
+			pick = pool[j]
+		}
+	}
+	h.joins.add(pick.Name, now)
+	return pick, true
+}
+
+func filterNodes(ns []NodeInfo, keep func(NodeInfo) bool) []NodeInfo {
+	var out []NodeInfo
+	for _, n := range ns {
+		if keep(n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
