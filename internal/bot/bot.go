@@ -67,6 +67,10 @@ type Config struct {
 	LoopbackOnly bool
 	// Log, if set, gets a line for each thing the bot does or sees.
 	Log io.Writer
+	// BringUpHands makes a bot that moderates invite to speak whoever raises a
+	// hand (a host who takes every question), and bring up the hands already
+	// raised when it joins or comes back.
+	BringUpHands bool
 	// SpeakAfter, if set, is waited for once the bot is on stage, unmuted and
 	// connected, just before it plays: a test's cue. An error stops the bot.
 	SpeakAfter func(ctx context.Context) error

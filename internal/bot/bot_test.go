@@ -474,3 +474,33 @@ func TestABotWaitsForAListener(t *testing.T) {
 		}
 	})
 }
+
+// TestAHostBotBringsUpHands: ada's bot, a moderator told to bring up hands,
+// invites bob's bot when it raises its hand; bob's bot accepts, speaks its
+// file, and the host bot hears it.
+func TestAHostBotBringsUpHands(t *testing.T) {
+	tools(t, "espeak-ng", "opusenc", "opusinfo")
+	checkNoLeaks(t)
+	file, _ := speech(t, "Thank you for bringing me up.")
+	e := startServer(t)
+	bob := e.user(t, "bob")
+	room, err := e.ada.CreateRoom(context.Background(), client.RoomSpec{Title: "Hands", Type: "open"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := run(t, "ada", bot.Config{Server: e.url, Room: room.ID, Token: e.ada.Token(), BringUpHands: true, Duration: patience})
+	await(t, "ada's bot opens the room", host.Connected())
+	bobs := run(t, "bob", bot.Config{Server: e.url, Room: room.ID, Token: bob.Token(), Speak: file, LeaveWhenPlayed: true})
+	await(t, "bob's bot, brought up, plays its file", bobs.Played())
+	var heard int64
+	eventually(t, "ada's bot hearing bob", func() bool {
+		heard = 0
+		for _, s := range host.Stats().Slots {
+			heard += s.Packets
+		}
+		return heard >= bobs.Stats().Sent.Packets-10
+	}, func() string { return fmt.Sprintf("ada's bot got %d packets, bob sent %d", heard, bobs.Stats().Sent.Packets) })
+	if !strings.Contains(host.log.String(), "whose hand is raised") {
+		t.Fatalf("ada's bot's log says nothing of bringing bob up:\n%s", host.log.String())
+	}
+}

@@ -50,6 +50,7 @@ type session struct {
 	audioUp      bool // the current socket's audio connection is up
 	everUp       bool // an audio connection has been up
 	onStage      bool
+	moderator    bool // on stage as a moderator
 	muted        bool
 	raised       bool // the bot's hand is raised
 	unmuteTried  bool // the bot unmuted itself since it came on stage
@@ -282,6 +283,12 @@ func (s *session) handle(ctx context.Context, msg client.Message) error {
 		me, on := st.OnStage(s.rep.Me)
 		wasOn, fresh := s.onStage, s.fresh
 		s.onStage, s.muted, s.fresh = on, me.Muted, false
+		s.moderator = on && me.Role == "moderator"
+		if s.moderator && s.cfg.BringUpHands {
+			for _, h := range st.RaisedHands {
+				s.bringUp(ctx, h.ID)
+			}
+		}
 		s.raised = slices.ContainsFunc(st.RaisedHands, func(p client.Person) bool { return p.ID == s.rep.Me })
 		switch {
 		case on && !wasOn:
@@ -347,12 +354,15 @@ func (s *session) event(ctx context.Context, msg client.Message) error {
 	case msg.Kind == "speak_invited" && me:
 		s.logf("invited to speak by %s", s.rep.name(d.By))
 		return s.steer(ctx, true)
+	case msg.Kind == "hand_raised" && !me && s.moderator && s.cfg.BringUpHands:
+		s.bringUp(ctx, d.UserID)
 	case msg.Kind == "joined_stage" && me:
+		s.moderator = d.Role == "moderator"
 		s.onStage, s.muted, s.unmuteTried, s.mutedByOther, s.raised = true, true, false, false, false
 		s.logf("on stage as a %s", d.Role)
 		return s.steer(ctx, false)
 	case msg.Kind == "left_stage" && me:
-		s.onStage, s.raised = false, false
+		s.onStage, s.raised, s.moderator = false, false, false
 		s.logf("off the stage (%s)", d.Reason)
 		return s.steer(ctx, false)
 	case msg.Kind == "unmuted" && me:
@@ -400,6 +410,13 @@ func (s *session) steer(ctx context.Context, invited bool) error {
 		}
 	}
 	return nil
+}
+
+// bringUp invites user, whose hand is raised, to speak (BringUpHands). A
+// refusal (they lowered it, someone else invited them) is logged.
+func (s *session) bringUp(ctx context.Context, user string) {
+	s.logf("inviting %s, whose hand is raised, to speak", s.rep.name(user))
+	_ = s.command(ctx, "invite_to_speak", map[string]any{"target": user})
 }
 
 // command sends a room command on the current socket. The room's refusals are

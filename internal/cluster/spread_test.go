@@ -1,9 +1,11 @@
 package cluster_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -255,4 +257,212 @@ func TestEdgeSockets(t *testing.T) {
 			}
 		}
 	})
+}
+
+// audioOf is how much audio each slot of a bot carried, and who was in it.
+func audioOf(st client.MediaStats) (total []time.Duration, who [][]string) {
+	for _, s := range st.Slots {
+		total = append(total, s.Audio)
+		var ids []string
+		for _, o := range s.Occupants {
+			ids = append(ids, o.UserID)
+		}
+		who = append(who, ids)
+	}
+	return total, who
+}
+
+// TestTwoSpeakersOnTwoNodes puts a room's two speakers on two nodes: the host on
+// the owner, a guest speaker on an edge (it raises its hand there and the host's
+// bot brings it up), and a listener on the third node. The listener hears both,
+// each in a slot of its own, with no sequence number skipped and nothing late;
+// each speaker hears the other and never themself.
+func TestTwoSpeakersOnTwoNodes(t *testing.T) {
+	hostSpeech := speech(t, strings.Repeat("This is the host, speaking from the node that runs the room. ", 8))
+	guestSpeech := speech(t, strings.Repeat("And this is the guest, speaking from another node. ", 8))
+	c := startCluster(t, []string{"a", "b", "c"}, "--node-max-sockets", "1")
+	c.firstAdmin("ada")
+	hostCl, hs := c.signUp(t, "a", "host")
+	guestCl, gs := c.signUp(t, "b", "guest")
+	lisCl, _ := c.signUp(t, "c", "listener")
+	rm, err := hostCl.CreateRoom(ctxFor(t), client.RoomSpec{Title: "Two nodes speaking", Type: "open"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	servers := c.url("a") + "," + c.url("b") + "," + c.url("c")
+	total := func() int {
+		n := 0
+		for _, k := range c.socketsOn("a") {
+			n += k
+		}
+		return n
+	}
+	logs := map[string]*lockedBuffer{"host": {}, "guest": {}, "listener": {}}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for who, b := range logs {
+				t.Logf("the %s's bot:\n%s", who, b.String())
+			}
+		}
+	})
+	host := c.runBot(t, bot.Config{Server: servers, Room: rm.ID, Token: hostCl.Token(), Speak: hostSpeech,
+		LoopbackOnly: true, WaitForListener: true, BringUpHands: true, Log: logs["host"]})
+	testwait.Until(t, patience, "the host's socket", func() bool { return total() == 1 })
+	lis := c.runBot(t, bot.Config{Server: servers, Room: rm.ID, Token: lisCl.Token(), LoopbackOnly: true, Log: logs["listener"]})
+	testwait.Until(t, patience, "the listener's socket", func() bool { return total() == 2 })
+	guest := c.runBot(t, bot.Config{Server: servers, Room: rm.ID, Token: guestCl.Token(), Speak: guestSpeech,
+		LoopbackOnly: true, Log: logs["guest"]})
+	testwait.Until(t, patience, "the guest's socket", func() bool { return total() == 3 })
+	if per := c.socketsOn("a"); per["a"] != 1 || per["b"] != 1 || per["c"] != 1 {
+		t.Fatalf("sockets by node %v, want one on each", per)
+	}
+	// heardBoth: two slots carried at least a second of audio each.
+	heardBoth := func(b *runningBot) bool {
+		n := 0
+		audio, _ := audioOf(b.Stats())
+		for _, a := range audio {
+			if a >= time.Second {
+				n++
+			}
+		}
+		return n >= 2
+	}
+	t.Run("the listener hears both speakers, each in its own slot", func(t *testing.T) {
+		testwait.Until(t, patience, "both speakers heard", func() bool { return heardBoth(lis) },
+			func() string { a, w := audioOf(lis.Stats()); return fmt.Sprint(a, w) })
+		for _, st := range lis.Stats().Slots {
+			if st.Lost != 0 || st.Late != 0 {
+				t.Errorf("slot %d: %d sequence numbers skipped, %d late or duplicated, want none (%d packets)",
+					st.Slot, st.Lost, st.Late, st.Packets)
+			}
+		}
+	})
+	t.Run("each speaker hears the other, and never themself", func(t *testing.T) {
+		for _, sp := range []struct {
+			name      string
+			b         *runningBot
+			me, other string
+		}{{"the host", host, hs.User.ID, gs.User.ID}, {"the guest", guest, gs.User.ID, hs.User.ID}} {
+			testwait.Until(t, patience, sp.name+" hearing the other", func() bool {
+				audio, who := audioOf(sp.b.Stats())
+				for i := range audio {
+					if audio[i] >= time.Second && slices.Contains(who[i], sp.other) {
+						return true
+					}
+				}
+				return false
+			}, func() string { a, w := audioOf(sp.b.Stats()); return fmt.Sprint(a, w) })
+			// active_speakers is the listeners' view (each speaker's own slot is
+			// in it): what a speaker hears is the audio. With two speakers and no
+			// alternate, only the other's slot carries any.
+			audio, who := audioOf(sp.b.Stats())
+			for i := range audio {
+				if audio[i] >= 200*time.Millisecond && slices.Contains(who[i], sp.me) && !slices.Contains(who[i], sp.other) {
+					t.Errorf("%s heard %s in their own slot %d (occupants %v)", sp.name, audio[i], i, who[i])
+				}
+			}
+		}
+	})
+}
+
+// lockedBuffer is a bytes.Buffer safe for a bot's log and the test to share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestPausedOwnerWithEdges stops (SIGSTOP) the owner of a room whose listeners
+// are on edges until another node holds the room, then lets it run again
+// (SIGCONT): it gives the room up, and nothing it sends in its old epoch reaches
+// a listener: each listener's streams stay continuous (no sequence number
+// skipped, nothing late or duplicated), and they hear the speaker again once
+// the speaker is back, on the new owner.
+func TestPausedOwnerWithEdges(t *testing.T) {
+	ogg := speech(t, strings.Repeat("A paused owner must not speak over the node that took its room. ", 14))
+	c := startCluster(t, []string{"a", "b", "c"}, "--node-max-sockets", "1")
+	c.firstAdmin("ada")
+	spk, _ := c.signUp(t, "a", "speaker")
+	rm, err := spk.CreateRoom(ctxFor(t), client.RoomSpec{Title: "Paused", Type: "open"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := ""
+	testwait.Until(t, patience, "a node running the room", func() bool {
+		for name, n := range c.nodesOf("a") {
+			if n["rooms"] == float64(1) {
+				owner = name
+			}
+		}
+		return owner != ""
+	})
+	var others []string
+	for _, n := range []string{"a", "b", "c"} {
+		if n != owner {
+			others = append(others, n)
+		}
+	}
+	servers := c.url("a") + "," + c.url("b") + "," + c.url("c")
+	c.runBot(t, bot.Config{Server: servers, Room: rm.ID, Token: spk.Token(), Speak: ogg, LoopbackOnly: true, WaitForListener: true})
+	testwait.Until(t, patience, "the speaker's socket on the owner", func() bool { return c.socketsOn(owner)[owner] == 1 })
+	var listeners []*runningBot
+	for i := range 2 {
+		l, _ := c.signUp(t, others[i], fmt.Sprintf("lis%d", i+1))
+		listeners = append(listeners, c.runBot(t, bot.Config{Server: servers, Room: rm.ID, Token: l.Token(), LoopbackOnly: true}))
+	}
+	hearing := func(what string) {
+		t.Helper()
+		for i, lb := range listeners {
+			before := heardOf(lb.Stats())
+			testwait.Until(t, 2*patience, what, func() bool { return heardOf(lb.Stats()) >= before+time.Second },
+				func() string { return fmt.Sprintf("listener %d", i+1) })
+		}
+	}
+	hearing("the listeners on the edges hearing the speaker")
+	if per := c.socketsOn(others[0]); per[owner] != 1 {
+		t.Fatalf("sockets by node %v: want only the speaker's on the owner %s", per, owner)
+	}
+
+	if err := c.nodes[owner].Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.nodes[owner].Signal(syscall.SIGCONT) })
+	testwait.Until(t, 2*patience, "another node taking the room", func() bool {
+		for name, n := range c.nodesOf(others[0]) {
+			if name != owner && n["rooms"] == float64(1) {
+				return true
+			}
+		}
+		return false
+	})
+	if err := c.nodes[owner].Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	testwait.Until(t, patience, "the old owner giving the room up", func() bool {
+		n := c.nodesOf(others[0])[owner]
+		return n != nil && n["rooms"] == float64(0)
+	})
+	hearing("the listeners hearing the speaker again, through the new owner")
+	for i, lb := range listeners {
+		if n := lb.Reconnects(); n != 0 {
+			t.Errorf("listener %d reconnected %d times, want 0", i+1, n)
+		}
+		for _, st := range lb.Stats().Slots {
+			if st.Lost != 0 || st.Late != 0 {
+				t.Errorf("listener %d, slot %d: %d sequence numbers skipped, %d late or duplicated, want none (%d packets)",
+					i+1, st.Slot, st.Lost, st.Late, st.Packets)
+			}
+		}
+	}
 }

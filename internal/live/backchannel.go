@@ -116,7 +116,14 @@ type roomBackchannel struct {
 	others [room.NumReactions]int // reactions counted only, by index in room.Reactions
 	chat   []ChatMessage          // messages waiting for the flush (busy rooms)
 	recent []ChatMessage          // the latest messages, oldest first
-	limit  *rate.Limiter          // the room's chat
+	// last is the time of the latest message. Each new one comes strictly
+	// after it, to the millisecond (the store's precision), so that the
+	// store's order, (created_at, id), is the order the room took them in:
+	// with random IDs, messages within one millisecond would come back from
+	// a history page in any order, and a page "before" one of them would
+	// skip some.
+	last   time.Time
+	limit  *rate.Limiter // the room's chat
 	writes writeQueue
 }
 
@@ -223,7 +230,12 @@ func (h *Hub) chat(r *liveRoom, c *conn, msg ClientMessage, cmd room.Chat) bool 
 		if name == "" {
 			name = c.person.Username
 		}
-		m := ChatMessage{ID: ids.New(), RoomID: r.id, UserID: id, Name: name, Text: cmd.Text, At: cmd.Now}
+		at := cmd.Now
+		if !at.After(r.bc.last) {
+			at = r.bc.last.Add(time.Millisecond)
+		}
+		r.bc.last = at
+		m := ChatMessage{ID: ids.New(), RoomID: r.id, UserID: id, Name: name, Text: cmd.Text, At: at}
 		c.send(mustJSON(okMsg{Type: "ok", ID: msg.ID}))
 		r.postChat(m)
 	}) {

@@ -49,6 +49,11 @@ type conn struct {
 	edge   *edgeLink
 	sock   uint64
 	attach bool // a remote conn taken back after a change of owner: no welcome
+	// linked (on an edge) is closed once the owner's first snapshot reached the
+	// socket: its audio offer waits for it, as on the owner it follows the
+	// snapshot.
+	linked     chan struct{}
+	linkedOnce sync.Once
 
 	done     chan struct{} // closed when the socket is finished: closed after its bye, or dead
 	doneOnce sync.Once

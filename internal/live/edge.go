@@ -103,6 +103,7 @@ func (h *Hub) serveEdge(w http.ResponseWriter, req *http.Request, roomID string,
 	ws.SetReadLimit(MaxFrame)
 	c := newConn(ws, who, cred, h.opts.Heartbeat)
 	c.sock = h.nextSock.Add(1)
+	c.linked = make(chan struct{})
 	h.expireAt(c)
 	er := h.edgeRoom(roomID, e)
 	er.mu.Lock()
@@ -120,6 +121,13 @@ func (h *Hub) serveEdge(w http.ResponseWriter, req *http.Request, roomID string,
 		return
 	}
 	h.enterEdge(who.ID, roomID)
+	// The welcome and snapshot come from the owner on the node's stream, maybe
+	// after the join's answer: the offer follows them, as a client expects.
+	select {
+	case <-c.linked:
+	case <-c.done:
+	case <-time.After(moveWait):
+	}
 	h.startMediaIn(ctx, roomID, c)
 	go func() {
 		defer h.releaseSocket(keys)
@@ -313,6 +321,9 @@ func (er *edgeRoom) apply(op *linkOp, c *conn) {
 		b = append(b, op.Data...)
 		b = append(b, '}')
 		c.send(b)
+		if c.linked != nil {
+			c.linkedOnce.Do(func() { close(c.linked) })
+		}
 	case linkClose:
 		er.mu.Lock()
 		delete(er.socks, c.sock) // the owner forgot it: no "gone" back

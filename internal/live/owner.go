@@ -206,6 +206,9 @@ func (h *Hub) restore(ctx context.Context, roomID string, lease Lease) error {
 	if recent, err := h.opts.Store.ChatPage(ctx, roomID, "", recentChat); err == nil {
 		slices.Reverse(recent)
 		r.bc.recent = recent
+		if n := len(recent); n > 0 {
+			r.bc.last = recent[n-1].At
+		}
 	} else {
 		h.log.Warn("reading a room's latest chat", "room", roomID, "err", err)
 	}

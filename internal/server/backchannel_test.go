@@ -3,8 +3,10 @@ package server_test
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/townhall/townhall/client"
 	"github.com/townhall/townhall/internal/live"
@@ -503,5 +505,39 @@ func TestReconnectingSpeaker(t *testing.T) {
 	}
 	if p, ok := back.state.OnStage(bob.ID); !ok || p.Reconnecting || p.Role != "speaker" {
 		t.Fatalf("bob back: %+v (on stage %v)", p, ok)
+	}
+}
+
+// TestChatOrderWithinAMillisecond checks that messages sent within one
+// millisecond (here a stopped clock) come back from history in the order they
+// were sent, and that a page before one of them holds exactly those before it.
+func TestChatOrderWithinAMillisecond(t *testing.T) {
+	stopped := time.Now()
+	ts := startServer(t, "sqlite", withLive(func(o *live.Options) { o.Now = func() time.Time { return stopped } }))
+	ada := ts.admin
+	rm := createRoom(t, ada, client.RoomSpec{Title: "Quick fingers", Type: "open", Chat: "everyone"})
+	as := join(t, ada, rm.ID)
+	want := []string{"1", "2", "3", "4", "5"}
+	for _, text := range want {
+		as.do(t, "chat", map[string]any{"text": text})
+	}
+	all, _, err := as.ChatHistory(ctxT(t), "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := chatTexts(all)
+	slices.Reverse(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("history, oldest first: %q, want %q", got, want)
+	}
+	before, _, err := as.ChatHistory(ctxT(t), all[2].ID, 0) // before "3"
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := chatTexts(before); !slices.Equal(got, []string{"2", "1"}) {
+		t.Fatalf("the page before %q: %q", all[2].Text, got)
+	}
+	if got := chatTexts(join(t, ts.user("bob"), rm.ID).state.Chat); !slices.Equal(got, want) {
+		t.Fatalf("a newcomer's snapshot: %q", got)
 	}
 }

@@ -282,9 +282,21 @@ func (p *page) viewport(w, h int64) {
 	p.do("resizing", chromedp.EmulateViewport(w, h))
 }
 
-// screenshot saves the viewport as name.png in the artifacts folder and
+// screenshot saves the whole page as name.png in the artifacts folder and
 // returns its path.
 func (p *page) screenshot(name string) string {
+	p.t.Helper()
+	return p.capture(name, chromedp.FullScreenshot(100))
+}
+
+// viewShot saves what the viewport shows, as it is scrolled, as name.png in
+// the artifacts folder and returns its path.
+func (p *page) viewShot(name string) string {
+	p.t.Helper()
+	return p.capture(name, chromedp.CaptureScreenshot())
+}
+
+func (p *page) capture(name string, shot chromedp.Action[[]byte]) string {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, patience)
 	defer cancel()
@@ -293,7 +305,7 @@ func (p *page) screenshot(name string) string {
 		new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`, chromedp.EvalAwaitPromise)); err != nil {
 		p.fail("waiting for a frame", err)
 	}
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	png, err := chromedp.Run(ctx, shot)
 	if err != nil {
 		p.fail("taking a screenshot", err)
 	}

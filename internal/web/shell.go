@@ -39,8 +39,8 @@ var shellTemplate = template.Must(template.New("shell").Parse(`<!doctype html>
 {{end}}<link rel="icon" href="{{.Icon}}" type="image/svg+xml">
 <link rel="manifest" href="/manifest.webmanifest">
 <link rel="apple-touch-icon" href="/icons/192.png">
-<link rel="stylesheet" href="{{.CSS}}">
-{{range .Modules}}<link rel="modulepreload" href="{{.}}">
+{{range .CSS}}<link rel="stylesheet" href="{{.}}">
+{{end}}{{range .Modules}}<link rel="modulepreload" href="{{.}}">
 {{end}}<script type="module" src="{{.App}}"></script>
 </head>
 <body>
@@ -77,7 +77,7 @@ func shellPage(name string, a *assets, meta *Preview) ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	err := shellTemplate.Execute(&buf, map[string]any{
-		"Name": name, "Icon": a.url("icon.svg"), "CSS": a.url("style.css"), "App": a.url("app.js"), "Modules": mods,
+		"Name": name, "Icon": a.url("icon.svg"), "CSS": []string{a.url("style.css"), a.url("room.css")}, "App": a.url("app.js"), "Modules": mods,
 		"Meta": meta,
 	})
 	return buf.Bytes(), err

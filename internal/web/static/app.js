@@ -8,7 +8,8 @@ import { UserSocket } from './usersocket.js';
 import { hallwayView } from './views/hallway.js';
 import { joinView } from './views/join.js';
 import { loginView } from './views/login.js';
-import { roomView } from './views/room.js';
+import { roomView, joinRoom } from './views/room.js';
+import { remembered, resumable, playingElsewhere } from './roomtabs.js';
 import { clipView } from './views/replay.js';
 import { profileView } from './views/profile.js';
 import { notificationsView } from './views/notifications.js';
@@ -359,10 +360,11 @@ async function refreshUnread() {
 app.refreshUnread = refreshUnread;
 
 // __townhall is a small read-only handle for tests and for debugging from the
-// browser console: the audio of the room the user is in. It reveals nothing the
-// page's own scripts could not read already.
+// browser console: the audio of the room the user is in, and where its session
+// stands. It reveals nothing the page's own scripts could not read already.
 window.__townhall = Object.freeze({
   audioStats: () => (app.room ? app.room.audio.stats() : Promise.resolve(null)),
+  roomState: () => (app.room ? { id: app.room.id, status: app.room.status, ending: app.room.ending || '', connects: app.room.connects } : null),
 });
 
 async function boot() {
@@ -396,6 +398,19 @@ async function boot() {
     navigate('/login?next=' + encodeURIComponent(location.pathname + location.search), {}, { replace: true });
   });
   render();
+  resumeElsewhere();
+}
+
+// resumeElsewhere puts the user back, in the background, in the room this tab
+// was in moments ago (a tab reopened on another page than the room's: the
+// minibar shows it), unless another tab plays it now. The room's own page
+// resumes it itself (views/room.js).
+async function resumeElsewhere() {
+  const m = remembered();
+  const guest = !app.me;
+  if (!m || location.pathname === `/rooms/${encodeURIComponent(m.id)}` || !resumable(m.id, guest, false)) return;
+  if (await playingElsewhere(m.id)) return;
+  if (!app.room && location.pathname !== `/rooms/${encodeURIComponent(m.id)}`) joinRoom(m.id, guest);
 }
 
 boot();

@@ -8,7 +8,12 @@
 // connections (docs/cluster.md).
 //
 // Server messages: welcome, snapshot, event{seq,kind,data}, ok, error, pong, bye,
-// offer, candidate, active_speakers. Client messages: {type, id, ...}.
+// offer, candidate, active_speakers, reactions, chat_history. Client messages:
+// {type, id, ...}.
+//
+// The backchannel (the chat and reactions) lives here too: the chat's messages
+// are the snapshot's room.chat (oldest first), kept current by the chat and
+// chat_deleted events, with older pages prepended by loadEarlier.
 
 import { backoff } from './state.js';
 import { post, sentence, enc, ApiError } from './api.js';
@@ -33,13 +38,19 @@ export const ENDINGS = {
   ended: 'This room has ended.',
   removed: 'A moderator removed you from this room. You cannot rejoin it.',
   left: 'You left the room.',
-  replaced: 'You joined this room from another tab or device, so this page stopped listening.',
+  replaced: 'You are listening to this room in another tab or on another device. Only one of them plays it at a time.',
   signed_out: 'You were signed out (this session ended). Log in again to rejoin.',
   disabled: 'You were signed out: an admin disabled your account.',
   error: 'Could not join this room.',
 };
 
 let nextID = 0;
+
+// The reactions budget the page keeps to, below the server's (3 a second per
+// socket, in bursts of 6: internal/live/backchannel.go), so that a tap is never
+// refused for going too fast.
+const REACT_RATE = 3; // a second
+const REACT_BURST = 4;
 
 export class RoomSession extends EventTarget {
   constructor(roomID, { guest = false } = {}) {
@@ -62,6 +73,10 @@ export class RoomSession extends EventTarget {
     this.reconnectWhy = ''; // while reconnecting: 'moved' or 'dropped'
     this.movedAt = 0; // when the last bye "moved" came
     this.joinedOnce = false;
+    this.hidden = new Set(); // authors whose chat messages this page hides (the user blocked them)
+    this.chatStart = false; // the chat's first message is loaded: nothing earlier to load
+    this.lastChatAt = 0; // when the user's last message was accepted, for the slow mode
+    this.reactBucket = { tokens: REACT_BURST, at: 0 };
     this.audio = new AudioLink(this);
   }
 
@@ -173,6 +188,7 @@ export class RoomSession extends EventTarget {
         this.resumed = m.resumed;
         break;
       case 'snapshot':
+        m.room.chat = this.mergeChat(m.room.chat || []);
         this.room = m.room;
         this.seq = m.seq;
         this.status = 'live';
@@ -191,7 +207,8 @@ export class RoomSession extends EventTarget {
         this.changed(m.kind);
         this.dispatchEvent(new CustomEvent('event', { detail: m }));
         break;
-      case 'ok': {
+      case 'ok':
+      case 'chat_history': {
         const p = this.pending.get(m.id);
         if (p) { this.pending.delete(m.id); p.resolve(m); }
         break;
@@ -215,6 +232,11 @@ export class RoomSession extends EventTarget {
         // Sent when who is heard or who is speaking changes; it replaces the last one.
         this.speaking = new Set((m.slots || []).filter((s) => s.user_id && s.speaking).map((s) => s.user_id));
         this.changed('speaking');
+        break;
+      case 'reactions':
+        // A tally of the last moment's reactions; not an event (no seq): a lost
+        // one is no gap.
+        if (this.room) this.dispatchEvent(new CustomEvent('reactions', { detail: m }));
         break;
     }
   }
@@ -309,6 +331,109 @@ export class RoomSession extends EventTarget {
     return this.stageEntry(id) || this.listener(id) || this.room.raised_hands.find((p) => p.id === id) || { id, display_name: 'Someone' };
   }
 
+  // --- the backchannel --------------------------------------------------------
+
+  // mergeChat is the chat of a new snapshot: its latest messages, after the
+  // earlier ones already loaded (a resync or a reconnection keeps what the user
+  // paged back to), without the authors this page hides.
+  mergeChat(latest) {
+    const old = (this.room && this.room.chat) || [];
+    if (latest.length === 0) return [];
+    const first = Date.parse(latest[0].at);
+    const ids = new Set(latest.map((m) => m.id));
+    const earlier = old.filter((m) => !ids.has(m.id) && Date.parse(m.at) < first);
+    return [...earlier, ...latest].filter((m) => !this.hidden.has(m.user_id));
+  }
+
+  // hideAuthor hides a person's chat messages at once (the user just blocked
+  // them; the server hides their next ones); showAuthor undoes it for the next.
+  hideAuthor(id) {
+    this.hidden.add(id);
+    if (this.room) this.room.chat = this.room.chat.filter((m) => m.user_id !== id);
+    this.changed('chat');
+  }
+
+  showAuthor(id) { this.hidden.delete(id); }
+
+  // loadEarlier prepends the page of messages before the oldest one shown; it
+  // resolves to how many came.
+  async loadEarlier() {
+    const chat = this.room.chat;
+    const fields = chat.length ? { before: chat[0].id } : {};
+    const page = await this.send('chat_history', fields);
+    const have = new Set(this.room.chat.map((m) => m.id));
+    const older = (page.messages || []).filter((m) => !have.has(m.id) && !this.hidden.has(m.user_id)).reverse(); // they come newest first
+    this.room.chat = [...older, ...this.room.chat];
+    this.chatStart = !page.more;
+    this.changed('chat-history');
+    return older.length;
+  }
+
+  // trimChat forgets all but the latest keep messages of the chat (the chat's
+  // view asks, while the user reads its end: a long, busy room must not grow
+  // the page without bound); "Load earlier messages" brings them back.
+  trimChat(keep) {
+    const r = this.room;
+    if (!r || r.chat.length <= keep) return;
+    r.chat.splice(0, r.chat.length - keep);
+    this.chatStart = false;
+  }
+
+  // postChat writes a message in the chat. As the server does, it notes when
+  // only while a slow mode is on.
+  async postChat(text) {
+    await this.send('chat', { text });
+    if (this.room && this.room.slow_seconds > 0) this.lastChatAt = Date.now();
+  }
+
+  // chatMuted reports whether a moderator muted the user in the chat.
+  get chatMuted() {
+    return Boolean(this.room && this.you && (this.room.chat_muted || []).includes(this.you.id));
+  }
+
+  // slowWait is how many seconds the slow mode keeps the user from writing.
+  slowWait() {
+    const slow = (this.room && this.room.slow_seconds) || 0;
+    if (!slow || !this.lastChatAt) return 0;
+    return Math.max(0, Math.ceil(slow - (Date.now() - this.lastChatAt) / 1000));
+  }
+
+  // cannotWrite says, in words, why the user may not write in the chat now
+  // (the room's rule: internal/room/backchannel.go), or '' when they may.
+  // key is a stable name of the reason.
+  cannotWrite() {
+    const r = this.room;
+    if (!r) return { key: 'joining', text: 'Joining the room…' };
+    if (this.guest) return { key: 'guest', text: 'Guests can read the chat. Log in to write.' };
+    if (r.chat_mode === 'off') return { key: 'off', text: 'The moderators turned the chat off.' };
+    if (r.chat_mode === 'speakers' && !this.onStage) return { key: 'speakers', text: 'Only the people on stage can write in this chat.' };
+    if (this.chatMuted) return { key: 'muted', text: 'A moderator muted you in the chat.' };
+    if (this.status !== 'live') return { key: 'offline', text: 'Reconnecting… you can write again in a moment.' };
+    const wait = this.slowWait();
+    if (wait > 0) return { key: 'slow', text: `Slow mode: you can write again in ${wait} s.` };
+    return null;
+  }
+
+  // react sends a reaction, unless it would go over the budget: it reports
+  // whether it was sent. The server answers only a refusal.
+  react(emoji) {
+    const b = this.reactBucket;
+    const now = Date.now();
+    b.tokens = Math.min(REACT_BURST, b.tokens + ((now - b.at) / 1000) * REACT_RATE);
+    b.at = now;
+    if (b.tokens < 1 || !this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    b.tokens -= 1;
+    this.signal({ type: 'react', emoji });
+    return true;
+  }
+
+  // reactWait is how many milliseconds until the next reaction may go.
+  reactWait() {
+    const b = this.reactBucket;
+    const tokens = b.tokens + ((Date.now() - b.at) / 1000) * REACT_RATE;
+    return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) / REACT_RATE) * 1000);
+  }
+
   // apply updates the room with one event (kinds of internal/room/events.go).
   apply(kind, d) {
     const r = this.room;
@@ -400,6 +525,32 @@ export class RoomSession extends EventTarget {
       case 'room_ended':
         r.state = 'ended';
         this.bye = 'room_ended';
+        break;
+      case 'reconnecting':
+        setStage(d.user_id, (s) => { s.reconnecting = Boolean(d.reconnecting); });
+        break;
+      case 'chat': {
+        const have = new Set(r.chat.map((m) => m.id));
+        for (const m of d.messages || []) if (!have.has(m.id) && !this.hidden.has(m.user_id)) r.chat.push(m);
+        break;
+      }
+      case 'chat_deleted':
+        r.chat = r.chat.filter((m) => m.id !== d.id);
+        break;
+      case 'chat_settings_changed':
+        r.chat_mode = d.mode;
+        r.slow_seconds = d.slow_seconds || 0;
+        if (!r.slow_seconds) this.lastChatAt = 0; // the server forgets too
+        break;
+      case 'chat_muted':
+        r.chat_muted = (r.chat_muted || []).filter((id) => id !== d.user_id);
+        if (d.muted) r.chat_muted.push(d.user_id);
+        break;
+      case 'link_pinned':
+        r.pinned_link = d.url || '';
+        break;
+      case 'reactions_changed':
+        r.reactions_allowed = Boolean(d.allowed);
         break;
     }
   }

@@ -6,6 +6,7 @@ import { get, post, enc } from '../api.js';
 import { app, on } from '../state.js';
 import { field, errorBox, busy, counted } from './ui.js';
 import { eventCard } from './events.js';
+import { CHAT_MODES } from './roomsheets.js';
 
 const TYPES = [
   ['open', 'Open', 'Anyone here can join.', 'globe'],
@@ -66,12 +67,27 @@ function startForm(close) {
     guestsRow.classList.toggle('disabled', !open);
   };
   radios.forEach((r) => r.input.addEventListener('change', syncGuests));
+  // The chat: who may write at first (the room's type suggests it, as the
+  // server's default does: the stage in open rooms, everyone among people who
+  // know each other), and whether it outlives the room.
+  const chatID = 'chat-mode-' + typeName;
+  const chat = h('select', { id: chatID, name: 'chat' }, CHAT_MODES.map(([v, label]) => h('option', { value: v }, label)));
+  let chatTouched = false;
+  chat.addEventListener('change', () => { chatTouched = true; });
+  const syncChat = () => {
+    if (!chatTouched) chat.value = radios[0].input.checked ? 'speakers' : 'everyone';
+  };
+  radios.forEach((r) => r.input.addEventListener('change', syncChat));
+  syncChat();
+  const keep = h('input', { type: 'checkbox', name: 'keep_chat' });
+  const chatField = h('div', { class: 'field' }, h('label', { for: chatID }, 'Chat'), chat,
+    h('label', { class: 'check' }, keep, h('span', null, 'Keep the chat after the room ends (for you and the speakers); otherwise it is deleted')));
   const err = errorBox();
   const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, icon('mic'), 'Start the room');
   const form = h('form', { class: 'stack start-form', 'aria-label': 'Start a room' },
     title.el, description.el,
     h('fieldset', { class: 'choices' }, h('legend', null, 'Who can join'), radios.map((r) => r.el)),
-    guestsRow, recordRow, clipsRow, captionsRow, err.el,
+    guestsRow, chatField, recordRow, clipsRow, captionsRow, err.el,
     h('div', { class: 'row' }, submit, close ? h('button', { type: 'button', class: 'btn btn-ghost', onclick: close }, 'Cancel') : null));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -79,6 +95,7 @@ function startForm(close) {
     busy(submit, async () => {
       const type = radios.find((r) => r.input.checked).input.value;
       const r = await post('/rooms', { title: title.input.value.trim(), description: description.input.value.trim(), type, allow_guests: guests.checked,
+        chat: chat.value, keep_chat: keep.checked,
         record: record.checked, allow_clips: clips.checked, captions: captions.checked });
       app.navigate(`/rooms/${enc(r.id)}`, { autojoin: true });
     }, err);

@@ -71,6 +71,12 @@ export async function profileView({ params }) {
         busy(block, async () => {
           if (p.you_block) await del(`/users/${enc(username)}/block`);
           else await put(`/users/${enc(username)}/block`);
+          // The room the user is in hides the blocked person's chat messages at
+          // once (the server hides the next ones).
+          if (app.room) {
+            if (p.you_block) app.room.showAuthor(p.id);
+            else app.room.hideAuthor(p.id);
+          }
           toast(p.you_block ? 'Unblocked.' : `Blocked. ${p.display_name} ${BLOCK_MEANS}`, 'info');
           p = await get('/users/' + enc(username));
           draw();

@@ -1,51 +1,80 @@
-// /rooms/{id}: a live room. The stage, the audience, the user's own controls,
-// and for moderators the per-person menu, the hand settings and End room. The
-// RoomSession (../roomsession.js) outlives this view: leaving the page keeps the
-// user in the room (the minibar shows it) until they leave quietly.
+// /rooms/{id}: a live room. The stage, the audience, the chat beside them, the
+// user's own controls and reactions, and for moderators the per-person menu and
+// the room's settings. The RoomSession (../roomsession.js) outlives this view:
+// leaving the page keeps the user in the room (the minibar shows it) until they
+// leave quietly. A reload puts them back in it, and a second tab of the same
+// browser asks before it takes the room over (../roomtabs.js).
 
 import { h, replace, icon, avatar, plural, setAvatarScope } from '../dom.js';
 import { get, post, enc, ApiError } from '../api.js';
 import { app, toast, announce } from '../state.js';
 import { RoomSession } from '../roomsession.js';
-import { errorBox, busy, sheet } from './ui.js';
+import { track, resumable, playingElsewhere, takingOver } from '../roomtabs.js';
+import { busy, sheet } from './ui.js';
 import { inviteSheet } from './invite.js';
 import { reportSheet } from './report.js';
 import { shareButton, share } from '../share.js';
 import { publicInvitations } from './publicinvitations.js';
+import { chatPanel, safeLink } from './chat.js';
+import { reactionBar, floatReactions } from './reactions.js';
+import { personSheet, roomSettings } from './roomsheets.js';
 import { replayCard } from './replay.js';
-
-
-const POLICIES = [
-  ['everyone', 'Everyone can raise a hand'],
-  ['followed_by_speakers', 'Only people the speakers follow'],
-  ['nobody', 'Hands off: nobody can raise a hand'],
-];
 
 const TYPE_WORDS = { open: 'Open room', social: 'Social room', closed: 'Closed room' };
 
 export async function roomView({ params, state }) {
   const id = params[0];
+  const m = mount();
   const existing = app.room && app.room.id === id && app.room.status !== 'over' ? app.room : null;
-  if (existing) return liveView(existing);
-
+  if (existing) {
+    m.show(liveView(existing, m));
+    return m.view(existing.room ? existing.room.title : 'Room');
+  }
   let info;
+  let elsewhere;
   try {
-    info = await get('/rooms/' + enc(id));
+    [info, elsewhere] = await Promise.all([get('/rooms/' + enc(id)), playingElsewhere(id)]);
   } catch (e) {
     // An ended room: its replay, if it was recorded and is open to the user.
     const card = e instanceof ApiError && e.status === 404 ? await replayCard(id).catch(() => null) : null;
     if (card) return { title: 'Replay', el: card };
     return goneView(e);
   }
-  if (app.me && state.autojoin) return liveView(join(id, false));
-  return previewView(id, info);
+  const guest = !app.me;
+  if (elsewhere) m.show(elsewhereView(id, info, m));
+  else if ((app.me && state.autojoin) || resumable(id, guest, true)) m.show(liveView(joinRoom(id, guest), m));
+  else m.show(previewView(id, info, m));
+  return m.view(info.title);
 }
 
-// join starts the user's session in the room (called from a click, or right
-// after one: the in-app navigation that asked for it).
-function join(id, guest) {
+// mount is the place of the room page where one view at a time shows: the
+// preview, then the live room; the room over, then the live room again.
+function mount() {
+  const el = h('div', { class: 'room-mount' });
+  let cur = null;
+  return {
+    el,
+    show(v, focus = false) {
+      if (cur && cur.destroy) cur.destroy();
+      cur = v;
+      replace(el, v.el);
+      const h1 = focus && el.querySelector('h1');
+      if (h1) { h1.setAttribute('tabindex', '-1'); h1.focus(); }
+    },
+    view(title) {
+      return { title, el, destroy: () => { if (cur && cur.destroy) cur.destroy(); cur = null; } };
+    },
+  };
+}
+
+// joinRoom starts the user's session in room id (from a click, right after one,
+// or resuming the room a reload left): it tells the other tabs, which stop
+// playing it, and remembers it for a reload.
+export function joinRoom(id, guest) {
   const s = new RoomSession(id, { guest });
   s.audio.unlock();
+  takingOver(id);
+  track(s);
   app.setRoom(s);
   s.start();
   return s;
@@ -66,7 +95,7 @@ function goneView(e) {
 }
 
 // previewView shows a room before joining: one click joins (or listens as a guest).
-function previewView(id, info) {
+function previewView(id, info, m) {
   const guest = !app.me;
   const button = h('button', { type: 'button', class: 'btn btn-primary btn-big', 'data-testid': 'join' }, icon('people'), guest ? 'Listen as a guest' : 'Join the room');
   const el = h('section', { class: 'card narrow center room-preview' },
@@ -81,17 +110,8 @@ function previewView(id, info) {
     guest ? h('p', { class: 'muted small' }, 'Guests listen only. ', h('a', { href: '/login?next=' + enc(location.pathname) }, 'Log in'), ' to raise your hand.') : null,
     h('div', { class: 'row center' }, shareButton(() => ({ url: `/rooms/${id}`, title: info.title }))));
   const invs = publicInvitations(`/rooms/${enc(id)}/public-invitations`);
-  const page = h('div', { class: 'stack' }, el, invs.el);
-  let live = null;
-  button.addEventListener('click', () => {
-    const s = join(id, guest);
-    live = liveView(s);
-    invs.destroy();
-    page.replaceWith(live.el);
-    const h1 = live.el.querySelector('h1');
-    if (h1) { h1.setAttribute('tabindex', '-1'); h1.focus(); }
-  });
-  return { title: info.title, el: page, destroy: () => { invs.destroy(); if (live && live.destroy) live.destroy(); } };
+  button.addEventListener('click', () => m.show(liveView(joinRoom(id, guest), m), true));
+  return { el: h('div', { class: 'stack' }, el, invs.el), destroy: () => invs.destroy() };
 }
 
 // recordedNotice tells that the room is recorded: before joining, and before
@@ -102,19 +122,78 @@ function recordedNotice(testid, more = '') {
     ` Everything said on stage will be in its replay.${more}`);
 }
 
-// liveView draws the room of session s and keeps it current.
-function liveView(s) {
+// elsewhereView: another tab of this browser plays the room. Listening here
+// stops it there (the server closes that tab's socket: bye "replaced").
+function elsewhereView(id, info, m) {
+  const guest = !app.me;
+  const here = h('button', { type: 'button', class: 'btn btn-primary btn-big', 'data-testid': 'listen-here' }, icon('people'), 'Listen here instead');
+  here.addEventListener('click', () => m.show(liveView(joinRoom(id, guest), m), true));
+  return {
+    el: h('section', { class: 'card narrow center room-elsewhere', 'data-testid': 'elsewhere' },
+      h('p', { class: 'eyebrow center' }, h('span', { class: 'live-dot', 'aria-hidden': 'true' }), 'Live now'),
+      h('h1', null, info.title),
+      h('p', { class: 'lede', role: 'status', 'data-testid': 'elsewhere-text' }, 'You’re listening in another tab.'),
+      h('p', { class: 'muted' }, 'One tab plays a room at a time. Listening here stops it there; you keep your place.'),
+      here),
+  };
+}
+
+// liveView draws the room of session s and keeps it current; m is where it
+// shows (the room over offers to join again in place).
+function liveView(s, m) {
   const head = h('div', { class: 'room-head' });
   const notices = h('div', { class: 'room-notices' });
   const stage = h('ul', { class: 'people-grid stage-grid', 'aria-label': 'Stage' });
   const hands = h('section', { class: 'hands', 'aria-label': 'Raised hands' });
   const audience = h('section', { class: 'audience', 'aria-label': 'Audience' });
-  const dock = h('div', { class: 'room-dock', role: 'toolbar', 'aria-label': 'Your controls' });
+  // The reactions of people without a tile float over the audience, on a
+  // layer of its own: the audience is redrawn under it.
+  const lane = h('div', { class: 'reaction-lane', 'aria-hidden': 'true', 'data-testid': 'reaction-lane' });
+  const controls = h('div', { class: 'dock-controls' });
+  const reactions = reactionBar(s);
+  const dock = h('div', { class: 'room-dock', role: 'toolbar', 'aria-label': 'Your controls' }, reactions.el, controls);
   const invs = publicInvitations(`/rooms/${enc(s.id)}/public-invitations`);
   const body = h('div', { class: 'room-body' },
     h('section', { class: 'stage', 'aria-labelledby': 'stage-h' }, h('h2', { id: 'stage-h', class: 'section-title' }, 'On stage'), stage),
-    hands, audience, invs.el);
-  const el = h('section', { class: 'room', 'data-room-id': s.id }, head, notices, body, dock);
+    hands, h('div', { class: 'audience-wrap' }, audience, lane), invs.el);
+
+  // On a phone the room and its chat are two tabs; side by side on a wide screen
+  // (style.css hides the tabs there).
+  let unread = 0;
+  const tab = (name, label) => h('button', { type: 'button', role: 'tab', id: `tab-${name}-${s.id}`, class: 'room-tab',
+    'aria-controls': `panel-${name}-${s.id}`, 'data-testid': `tab-${name}` }, label);
+  const tabRoom = tab('room', 'Room');
+  const unreadBadge = h('span', { class: 'tab-badge', hidden: true, 'data-testid': 'chat-unread' });
+  const tabChat = tab('chat', 'Chat');
+  tabChat.append(unreadBadge);
+  const tabs = h('div', { class: 'room-tabs', role: 'tablist', 'aria-label': 'The room or its chat' }, tabRoom, tabChat);
+  const chat = chatPanel(s, { onNew: (n) => { unread += n; drawUnread(); } });
+  const main = h('div', { class: 'room-main', role: 'tabpanel', id: `panel-room-${s.id}`, 'aria-labelledby': tabRoom.id }, body);
+  const side = h('div', { class: 'room-side', role: 'tabpanel', id: `panel-chat-${s.id}`, 'aria-labelledby': tabChat.id }, chat.el);
+  const el = h('section', { class: 'room has-chat', 'data-room-id': s.id, 'data-tab': 'room' }, head, notices, tabs, main, side, dock);
+  const drawUnread = () => {
+    unreadBadge.hidden = unread === 0;
+    unreadBadge.textContent = unread > 99 ? '99+' : String(unread);
+    tabChat.setAttribute('aria-label', unread ? `Chat, ${unread} new` : 'Chat');
+  };
+  const select = (name, focus = false) => {
+    el.dataset.tab = name;
+    for (const [t, n] of [[tabRoom, 'room'], [tabChat, 'chat']]) {
+      t.setAttribute('aria-selected', String(n === name));
+      t.tabIndex = n === name ? 0 : -1;
+    }
+    if (focus) (name === 'chat' ? tabChat : tabRoom).focus();
+    if (name === 'chat') { unread = 0; drawUnread(); chat.scrollToEnd(); }
+  };
+  // A tab chosen brings the tabs under the header: the chat's composer then
+  // sits right above the dock.
+  const choose = (name, focus) => { select(name, focus); tabs.scrollIntoView({ block: 'start' }); };
+  tabRoom.addEventListener('click', () => choose('room'));
+  tabChat.addEventListener('click', () => choose('chat'));
+  tabs.addEventListener('keydown', (e) => {
+    if (e.key === 'ArrowLeft' || e.key === 'ArrowRight') choose(el.dataset.tab === 'room' ? 'chat' : 'room', true);
+  });
+  select('room');
 
   const followed = new Map(); // speaker username → {at, ids: Set of the user IDs they follow}
   let wasOnStage = null;
@@ -122,6 +201,7 @@ function liveView(s) {
   let invitedBy = '';
   let speaking = new Set();
   let announceTimer = 0;
+  let welcomed = false; // the return of a reload was announced
 
   // --- what follows the speakers ---------------------------------------------
   // The audience is split by "followed by the speakers": for each speaker (up to
@@ -149,10 +229,11 @@ function liveView(s) {
   };
 
   // --- drawing -----------------------------------------------------------------
-  const draw = () => {
+  const draw = (what = 'state') => {
     if (s.status === 'over') return drawOver();
     drawHead();
     drawNotices();
+    reactions.update();
     if (!s.room) {
       replace(stage, h('li', { class: 'muted' }, 'Joining…'));
       return;
@@ -169,11 +250,14 @@ function liveView(s) {
     drawHands();
     drawAudience();
     drawDock();
+    chat.update(what);
     loadFollowing();
   };
 
   const OVER_TITLES = { removed: 'You were removed', left: 'You left the room', ended: 'The room has ended', signed_out: 'You were signed out', disabled: 'You were signed out' };
   const drawOver = () => {
+    setAvatarScope([]);
+    if (s.ending === 'replaced') return drawElsewhere();
     // Signed out by the server: log in again and come back here.
     const signedOut = s.ending === 'signed_out' || s.ending === 'disabled';
     const login = h('a', { href: '/login?next=' + enc(`/rooms/${s.id}`), class: 'btn btn-primary', 'data-testid': 'login-again' }, 'Log in');
@@ -185,6 +269,18 @@ function liveView(s) {
         !app.me && !signedOut ? h('p', { class: 'muted small' }, 'Have an invite? Open your invite link to sign up.') : null)));
     const h1 = el.querySelector('h1');
     if (h1 && (document.activeElement === document.body || !el.contains(document.activeElement))) h1.focus();
+  };
+
+  // drawElsewhere: another tab (or device) took the room over. Nothing went
+  // wrong, and the user keeps their place: say so calmly, and offer it back.
+  const drawElsewhere = () => {
+    const where = s.elsewhere === 'tab' ? 'in another tab' : 'in another tab or on another device';
+    const here = h('button', { type: 'button', class: 'btn btn-primary', 'data-testid': 'listen-here' }, icon('people'), 'Listen here instead');
+    here.addEventListener('click', () => m.show(liveView(joinRoom(s.id, s.guest), m), true));
+    replace(el, h('div', { class: 'card narrow center room-elsewhere', role: 'status', 'data-testid': 'elsewhere' },
+      h('h1', { tabindex: '-1' }, `You’re listening ${where}`),
+      h('p', { 'data-testid': 'room-over' }, s.room ? `“${s.room.title}” plays there now. One of them plays a room at a time; you keep your place.` : s.endingText),
+      h('div', { class: 'row center wrap' }, here, h('a', { href: '/', class: 'btn btn-ghost' }, 'Back to the hallway'))));
   };
 
   const audioPill = () => {
@@ -203,8 +299,13 @@ function liveView(s) {
         shareButton(() => ({ url: `/clips/${c.id}`, title: c.title })))));
   }).catch((e) => toast(e.message, 'error'));
 
+  let headKey = '';
   const drawHead = () => {
     const r = s.room;
+    const key = JSON.stringify([r && [r.title, r.type, r.allow_guests, r.listener_count, r.description, r.pinned_link, r.recorded, r.clips_allowed], s.audio.status, s.isModerator, Boolean(app.me)]);
+    if (key === headKey) return;
+    headKey = key;
+    const pinned = r && r.pinned_link ? safeLink(r.pinned_link) : null;
     replace(head,
       h('a', { href: '/', class: 'icon-btn back', 'aria-label': 'Back to the hallway (you stay in the room)' }, icon('down')),
       h('div', { class: 'room-titles' },
@@ -215,10 +316,11 @@ function liveView(s) {
           r.recorded ? h('span', { class: 'tag tag-rec', 'data-testid': 'recorded-badge' }, h('span', { class: 'rec-dot', 'aria-hidden': 'true' }), 'Recorded') : null,
           h('span', { 'data-testid': 'listener-count' }, plural(r.listener_count, 'listener')),
           audioPill()) : null,
-        r && r.description ? h('p', { class: 'room-desc' }, r.description) : null),
+        r && r.description ? h('p', { class: 'room-desc' }, r.description) : null,
+        pinned ? h('p', { class: 'room-pin', 'data-testid': 'pinned-link' }, icon('link', 'tiny'), h('span', { class: 'sr-only' }, 'Pinned link: '), pinned) : null),
       h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Share the room', 'data-testid': 'share', onclick: () => share(`/rooms/${s.id}`, r ? r.title : 'A room') }, icon('share')),
       r && r.clips_allowed && app.me ? h('button', { type: 'button', class: 'btn btn-small', 'data-testid': 'clip', onclick: (e) => cutClip(e.currentTarget) }, 'Clip') : null,
-      s.isModerator ? h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Room settings', onclick: roomSettings }, icon('more'))
+      s.isModerator ? h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Room settings', 'data-testid': 'room-settings', onclick: () => roomSettings(s) }, icon('more'))
         : (app.me && r ? h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Report this room', 'data-testid': 'report-room',
           onclick: () => reportSheet('room', s.id, 'this room') }, icon('flag')) : null));
   };
@@ -285,6 +387,7 @@ function liveView(s) {
     const bits = [p.display_name + (me ? ' (you)' : '')];
     if (p.role === 'moderator') bits.push('moderator');
     if (onStage && p.muted) bits.push(p.held ? 'muted by a moderator' : 'muted');
+    if (onStage && p.reconnecting) bits.push('reconnecting');
     if (speakingNow) bits.push('speaking');
     if (p.hand_raised) bits.push('hand raised');
     return bits.join(', ');
@@ -293,20 +396,33 @@ function liveView(s) {
   const personTile = (p, { onStage }) => {
     const speakingNow = onStage && isSpeaking(p);
     const me = s.you && p.id === s.you.id;
+    const away = onStage && p.reconnecting;
     const b = h('button', {
-      type: 'button', class: ['person', speakingNow && 'speaking', me && 'is-me'],
+      type: 'button', class: ['person', speakingNow && 'speaking', me && 'is-me', away && 'is-away'],
       'aria-label': tileLabel(p, onStage, speakingNow), 'data-user-id': p.id, 'data-testid': onStage ? 'stage-person' : 'listener',
     },
     h('span', { class: 'ring' }, avatar(p, onStage ? 'xl' : 'lg'),
       onStage && p.muted ? h('span', { class: 'badge-mute', title: 'Muted' }, icon('micOff', 'tiny')) : null,
+      away ? h('span', { class: 'badge-away', title: 'Reconnecting' }, icon('wifiOff', 'tiny')) : null,
       p.hand_raised ? h('span', { class: 'badge-hand' }, icon('hand', 'tiny')) : null),
     h('span', { class: 'person-name' }, p.role === 'moderator' ? h('span', { class: 'mod-star', title: 'Moderator' }, icon('star', 'tiny')) : null,
-      h('span', { class: 'person-name-text' }, p.display_name)));
-    b.addEventListener('click', () => personSheet(p.id));
-    return h('li', null, b);
+      h('span', { class: 'person-name-text' }, p.display_name)),
+    away ? h('span', { class: 'person-status', 'data-testid': 'tile-reconnecting' }, 'reconnecting…') : null);
+    b.addEventListener('click', () => personSheet(s, p.id));
+    return h('li', { class: 'tile' }, b);
   };
 
+  // The stage and the audience are redrawn only when what they show changed: a
+  // tile is not replaced under the pointer, and the reactions floating over it
+  // stay.
+  const tileKey = (p) => [p.id, p.display_name, p.photo, p.role, p.muted, p.held, p.reconnecting, p.hand_raised];
+  let stageKey = '';
+  let audienceKey = '';
+
   const drawStage = () => {
+    const key = JSON.stringify([s.you && s.you.id, s.room.stage.map(tileKey)]); // the rings change in place (drawRings)
+    if (key === stageKey) return;
+    stageKey = key;
     replace(stage, s.room.stage.map((p) => personTile(p, { onStage: true })));
   };
 
@@ -346,6 +462,9 @@ function liveView(s) {
     for (const p of mine) (app.me && followedBySpeakers(p.id) ? first : rest).push(p);
     const named = mine.length;
     const unnamed = Math.max(0, r.listener_count - named);
+    const key = JSON.stringify([s.you && s.you.id, first.map(tileKey), rest.map(tileKey), r.listener_count]);
+    if (key === audienceKey) return;
+    audienceKey = key;
     const group = (title, people, testid) => people.length === 0 ? null : h('div', { class: 'audience-group', 'data-testid': testid },
       h('h2', { class: 'section-title' }, title),
       h('ul', { class: 'people-grid' }, people.map((p) => personTile(p, { onStage: false }))));
@@ -402,99 +521,13 @@ function liveView(s) {
       b.addEventListener('click', () => command(b, raised ? 'lower_hand' : 'raise_hand'));
       items.push(b);
     }
-    replace(dock, items);
+    replace(controls, items);
   };
 
   // command sends a room command from a button and shows a refusal in words.
   const command = (button, type, fields) => {
     const run = () => s.send(type, fields);
     (button ? busy(button, run) : run()).catch((e) => toast(e.message, 'error'));
-  };
-
-  // --- sheets --------------------------------------------------------------------
-  const personSheet = (uid) => {
-    const p = s.person(uid);
-    const me = s.you && uid === s.you.id;
-    const stageP = s.stageEntry(uid);
-    const err = errorBox();
-    sheet(p.display_name, (close) => {
-      const act = (label, type, fields, cls = '') => {
-        const b = h('button', { type: 'button', class: 'menu-item ' + cls }, label);
-        b.addEventListener('click', () => busy(b, async () => { await s.send(type, fields); close(); }, err));
-        return b;
-      };
-      const items = [];
-      if (p.username && app.me) items.push(h('a', { href: `/u/${enc(p.username)}`, class: 'menu-item', onclick: close }, 'View profile'));
-      if (me && stageP) items.push(act('Move to the audience', 'step_down'));
-      if (!me && s.isModerator) {
-        if (stageP) {
-          items.push(act('Move to the audience', 'move_to_audience', { target: uid }));
-          if (!stageP.muted) items.push(act('Mute', 'mute', { target: uid, hold: false }));
-          if (!stageP.held) items.push(act(stageP.muted ? 'Hold mute (they cannot unmute)' : 'Mute and hold', 'mute', { target: uid, hold: true }));
-          else items.push(act('Release mute', 'release_mute', { target: uid }));
-          if (stageP.role === 'moderator') items.push(act('Remove moderator role', 'revoke_moderator', { target: uid }));
-          else items.push(act('Make moderator', 'make_moderator', { target: uid }));
-        } else if (!p.guest) {
-          const pending = s.room.speak_invitations.includes(uid);
-          items.push(pending ? h('p', { class: 'menu-note' }, 'Invited to speak — waiting for an answer.') : act('Invite to speak', 'invite_to_speak', { target: uid }));
-        }
-        items.push(act('Remove from the room', 'remove', { target: uid }, 'danger'));
-      }
-      if (items.length === 0) items.push(h('p', { class: 'menu-note' }, p.guest ? 'A guest, listening.' : 'Listening.'));
-      if (!me && p.username && app.me) {
-        const b = h('button', { type: 'button', class: 'menu-item danger', 'data-testid': 'report-person' }, `Report @${p.username}`);
-        b.addEventListener('click', () => { close(); reportSheet('user', p.username, `@${p.username}`); });
-        items.push(b);
-      }
-      return [h('div', { class: 'sheet-person' }, avatar(p, 'xl'), p.username ? h('p', { class: 'muted' }, '@' + p.username) : null),
-        h('div', { class: 'menu', role: 'group', 'aria-label': 'Actions' }, items), err.el];
-    });
-  };
-
-  const roomSettings = () => {
-    const err = errorBox();
-    sheet('Room settings', (close) => {
-      const name = 'policy-' + Math.random().toString(36).slice(2);
-      const radios = POLICIES.map(([v, label]) => {
-        const input = h('input', { type: 'radio', name, value: v, checked: s.room.hand_policy === v });
-        input.addEventListener('change', () => {
-          s.send('set_hand_policy', { policy: v }).then(() => toast('Hand settings saved.', 'info', 2500)).catch((e) => err.show(e.message));
-        });
-        return h('label', { class: 'check' }, input, h('span', null, label));
-      });
-      const end = h('button', { type: 'button', class: 'btn btn-danger btn-block' }, 'End the room for everyone');
-      let armed = false;
-      end.addEventListener('click', () => {
-        if (!armed) {
-          armed = true;
-          end.textContent = 'Really end it? Everyone will leave.';
-          return;
-        }
-        busy(end, async () => { await s.send('end'); close(); }, err);
-      });
-      let guests = null;
-      if (s.room.allow_guests || s.room.guests_closed) {
-        const box = h('input', { type: 'checkbox', checked: Boolean(s.room.allow_guests) });
-        box.addEventListener('change', () => {
-          s.send('set_guests', { allowed: box.checked })
-            .then(() => toast(box.checked ? 'Guests can join again.' : 'Closed to guests: no new guest can join.', 'info', 2500))
-            .catch((e) => { box.checked = !box.checked; err.show(e.message); });
-        });
-        guests = h('fieldset', { class: 'stack' }, h('legend', null, 'Guests'),
-          h('label', { class: 'check' }, box, h('span', null, 'Let people without an account listen')),
-          h('p', { class: 'muted' }, 'Guests already here stay. Anyone you remove cannot come back as a guest from the same browser or network.'));
-      }
-      const rec = h('input', { type: 'checkbox', checked: Boolean(s.room.recorded), 'data-testid': 'set-recording' });
-      rec.addEventListener('change', () => {
-        s.send('set_recording', { on: rec.checked })
-          .then(() => toast(rec.checked ? 'Recording: everyone here was told.' : 'Recording stopped.', 'info', 2500))
-          .catch((e) => { rec.checked = !rec.checked; err.show(e.message); });
-      });
-      const recording = h('fieldset', { class: 'stack' }, h('legend', null, 'Recording'),
-        h('label', { class: 'check' }, rec, h('span', null, 'Record the room for a replay')),
-        h('p', { class: 'muted' }, 'Everyone here is told when recording starts; turning it off stops it at once.'));
-      return [h('fieldset', { class: 'stack' }, h('legend', null, 'Who can raise a hand'), radios), guests, recording, err.el, h('hr'), end];
-    });
   };
 
   // --- reacting to the session ----------------------------------------------------
@@ -509,7 +542,11 @@ function liveView(s) {
       drawNotices();
       return;
     }
-    draw();
+    if (what === 'snapshot' && s.resumed && !welcomed) {
+      welcomed = true;
+      announce('You are back in the room, in your place.');
+    }
+    draw(what);
   };
   const onEvent = (e) => {
     const m = e.detail;
@@ -522,7 +559,10 @@ function liveView(s) {
     if (m.kind === 'joined_stage' && s.you && d.user && d.user.id === s.you.id) announce('You are on stage, muted.');
     if (m.kind === 'removed' || m.kind === 'room_ended') return;
     if (m.kind === 'muted' && s.you && d.user_id === s.you.id && d.by) toast(d.held ? 'A moderator muted you and holds the mute.' : 'A moderator muted you.', 'info');
+    if (m.kind === 'chat_muted' && s.you && d.user_id === s.you.id) toast(d.muted ? 'A moderator muted you in the chat.' : 'You can write in the chat again.', 'info');
+    if (m.kind === 'link_pinned' && d.url) announce('A moderator pinned a link under the title.');
   };
+  const onReactions = (e) => floatReactions(el, lane, e.detail);
   // A server error without a request: a notice about this connection. "blocked"
   // says why a join that would have put you on stage put you in the audience.
   const onServerError = (e) => toast(e.detail.message, e.detail.code === 'blocked' ? 'info' : 'error');
@@ -558,6 +598,7 @@ function liveView(s) {
   s.addEventListener('change', onChange);
   s.addEventListener('event', onEvent);
   s.addEventListener('servererror', onServerError);
+  s.addEventListener('reactions', onReactions);
   syncMic();
   draw();
 
@@ -569,7 +610,10 @@ function liveView(s) {
       s.removeEventListener('change', onChange);
       s.removeEventListener('event', onEvent);
       s.removeEventListener('servererror', onServerError);
+      s.removeEventListener('reactions', onReactions);
       window.removeEventListener('online', online);
+      chat.destroy();
+      reactions.destroy();
       clearTimeout(announceTimer);
       invs.destroy();
     },
