@@ -378,6 +378,11 @@ type RoomSpec struct {
 	// ("" for the type's default); KeepChat keeps it after the room ends.
 	Chat     string `json:"chat,omitempty"`
 	KeepChat bool   `json:"keep_chat,omitempty"`
+	// Record records the room for a replay (everyone is told before joining);
+	// AllowClips lets listeners keep its last moments as clips.
+	Record     bool `json:"record,omitempty"`
+	AllowClips bool `json:"allow_clips,omitempty"`
+	Captions   bool `json:"captions,omitempty"` // caption the replay
 }
 
 // Person is someone as the rooms and sockets show them.
@@ -407,6 +412,9 @@ type Room struct {
 	State         string    `json:"state"`
 	ListenerCount int       `json:"listener_count"`
 	Stage         []Onstage `json:"stage"`
+	// Recorded: the room is recorded, which a client says before joining.
+	Recorded     bool `json:"recorded"`
+	ClipsAllowed bool `json:"clips_allowed"`
 }
 
 // CreateRoom starts a room; the creator opens it by joining.

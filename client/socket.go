@@ -85,6 +85,10 @@ type RoomState struct {
 	Reactions        []string      `json:"reactions"`
 	KeepChat         bool          `json:"keep_chat"`
 	Chat             []ChatMessage `json:"chat"`
+	// Recorded: the room is recorded (say so before accepting to speak);
+	// ClipsAllowed: listeners may keep its last moments.
+	Recorded     bool `json:"recorded"`
+	ClipsAllowed bool `json:"clips_allowed"`
 }
 
 // ChatMessage is a message of a room's chat.

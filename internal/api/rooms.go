@@ -22,6 +22,11 @@ type createRoomRequest struct {
 	// ("" for the type's default); KeepChat keeps it after the room ends.
 	Chat     room.ChatMode `json:"chat"`
 	KeepChat bool          `json:"keep_chat"`
+	// Record records the room for a replay (everyone is told); AllowClips lets
+	// listeners keep its last moments.
+	Record     bool `json:"record"`
+	AllowClips bool `json:"allow_clips"`
+	Captions   bool `json:"captions"` // caption the replay
 }
 
 func (r *createRoomRequest) validate() error {
@@ -44,6 +49,9 @@ type roomCreatedView struct {
 	CreatedAt   time.Time `json:"created_at"`
 	URL         string    `json:"url"`
 	KeepChat    bool      `json:"keep_chat"`
+
+	Recorded     bool `json:"recorded"`
+	ClipsAllowed bool `json:"clips_allowed"`
 }
 
 func (a *API) createRoom(w http.ResponseWriter, r *http.Request, u account.User) {
@@ -53,14 +61,15 @@ func (a *API) createRoom(w http.ResponseWriter, r *http.Request, u account.User)
 		return
 	}
 	rec, err := a.hub.CreateRoom(r.Context(), u.ID, live.RoomSpec{Title: req.Title, Description: req.Description,
-		Type: req.Type, AllowGuests: req.AllowGuests, Chat: req.Chat, KeepChat: req.KeepChat})
+		Type: req.Type, AllowGuests: req.AllowGuests, Chat: req.Chat, KeepChat: req.KeepChat,
+		Record: req.Record, AllowClips: req.AllowClips, Captions: req.Captions})
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, roomCreatedView{ID: rec.ID, Title: rec.Title, Description: rec.Description,
 		Type: rec.Type, AllowGuests: rec.AllowGuests, CreatedAt: rec.CreatedAt, URL: a.publicURL + "/rooms/" + rec.ID,
-		KeepChat: req.KeepChat})
+		KeepChat: req.KeepChat, Recorded: req.Record, ClipsAllowed: req.AllowClips})
 }
 
 // getRoom shows a live room to whoever may see it; guests see open rooms that

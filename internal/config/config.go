@@ -85,6 +85,12 @@ type Config struct {
 	// ReminderClaim is how long a node's claim on a reminder lasts before
 	// another node sends it (its sender died between claiming and sending).
 	ReminderClaim time.Duration
+
+	// Replays (internal/replay): recordings live under DataDir/recordings.
+	ReplayRetention time.Duration // replays older than this are deleted; 0 keeps them
+	ClipLength      time.Duration // how much a clip keeps, at most a minute
+	FFmpeg          string        // the ffmpeg program that mixes replays and clips
+	Captions        string        // the speech-to-text engine of replays' captions: "pocketsphinx", the URL of an OpenAI-compatible server, or "" (none)
 }
 
 // Clustered reports whether this process is a node of a cluster.
@@ -118,6 +124,9 @@ func Default() Config {
 		PasswordTime:       2,
 		NATSListen:         ":4222",
 		ReminderClaim:      30 * time.Second,
+		ClipLength:         30 * time.Second,
+		FFmpeg:             "ffmpeg",
+		Captions:           "pocketsphinx",
 		NATSClusterListen:  ":6222",
 		RelayListen:        ":7883",
 	}
@@ -215,6 +224,10 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.IntVar(&c.NodeMaxSockets, "node-max-sockets", c.NodeMaxSockets, "a node of a cluster takes no more joins than this while another node has room (0: no cap); a room spreads over nodes as they fill")
 	fs.StringVar(&c.RelayAdvertise, "relay-advertise", c.RelayAdvertise, "the relay's address as the other nodes reach it (host:port; default: --relay-listen, or the public URL's host)")
 	fs.DurationVar(&c.ReminderClaim, "reminder-claim", c.ReminderClaim, "how long a node's claim on an event reminder lasts before another node sends it")
+	fs.DurationVar(&c.ReplayRetention, "replay-retention", c.ReplayRetention, "delete replays older than this (0: keep them)")
+	fs.DurationVar(&c.ClipLength, "clip-length", c.ClipLength, "how much of a recorded room a clip keeps (at most 1m)")
+	fs.StringVar(&c.FFmpeg, "ffmpeg", c.FFmpeg, "the ffmpeg program that mixes replays and clips")
+	fs.StringVar(&c.Captions, "captions", c.Captions, `the speech-to-text engine of replays' captions: pocketsphinx (Debian's, offline), the URL of an OpenAI-compatible transcription server (whisper.cpp, faster-whisper), or "" for none`)
 	fs.StringVar(&c.SMTPAddr, "smtp-addr", c.SMTPAddr, "SMTP server (host:port) to send password reset links by mail; STARTTLS is used when offered and required unless the server is on loopback; empty: no mail")
 	fs.StringVar(&c.SMTPUser, "smtp-user", c.SMTPUser, "login at the SMTP server (AUTH PLAIN over TLS); empty: none")
 	fs.StringVar(&c.SMTPPassword, "smtp-password", c.SMTPPassword, "password of --smtp-user (prefer $"+EnvName("smtp-password")+": a flag shows in the process list)")
@@ -265,6 +278,12 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("grace, max participants and max sockets per user must not be negative")
 	case c.ReminderClaim < time.Second:
 		return fmt.Errorf("--reminder-claim %s: want at least a second", c.ReminderClaim)
+	case c.ReplayRetention < 0:
+		return fmt.Errorf("--replay-retention %s: want 0 (keep) or more", c.ReplayRetention)
+	case c.Captions != "" && c.Captions != "pocketsphinx" && !strings.HasPrefix(c.Captions, "http://") && !strings.HasPrefix(c.Captions, "https://"):
+		return fmt.Errorf("--captions %q: want pocketsphinx, an http(s) URL or nothing", c.Captions)
+	case c.ClipLength < time.Second || c.ClipLength > time.Minute:
+		return fmt.Errorf("--clip-length %s: want 1s to 1m", c.ClipLength)
 	case c.MaxGuestsPerIP < 0 || c.MaxGuestsPerIPRoom < 0 || c.MaxGuestsPerRoom < 0:
 		return fmt.Errorf("guest limits must not be negative")
 	case c.PasswordMemoryKiB < 64 || c.PasswordTime < 1:

@@ -282,7 +282,7 @@ func (h *Hub) CreateRoom(ctx context.Context, creatorID string, spec RoomSpec) (
 		AllowGuests: spec.AllowGuests, CreatorID: creatorID, MaxParticipants: h.opts.MaxParticipants, CreatedAt: h.now(),
 		MaxGuests: h.opts.MaxGuests, MaxGuestsPerAddr: h.opts.MaxGuestsPerAddr,
 		CoHosts: slices.Clone(spec.CoHosts), Speakers: slices.Clone(spec.Speakers), ClubID: spec.ClubID, MembersOnly: spec.MembersOnly,
-		Chat: spec.Chat, KeepChat: spec.KeepChat}
+		Chat: spec.Chat, KeepChat: spec.KeepChat, Record: spec.Record, AllowClips: spec.AllowClips, Captions: spec.Captions}
 	if h.opts.RoomDelegates != nil {
 		delegates, err := h.opts.RoomDelegates(ctx, creatorID)
 		if err != nil {
@@ -406,6 +406,9 @@ type RoomSpec struct {
 	// default); KeepChat keeps the chat with the room's history after it ends.
 	Chat     room.ChatMode
 	KeepChat bool
+	// Record records the room for a replay; AllowClips lets listeners cut clips;
+	// Captions captions the replay.
+	Record, AllowClips, Captions bool
 }
 
 func (h *Hub) room(id string) (*liveRoom, bool) {

@@ -174,6 +174,7 @@ func (r *liveRoom) applyThen(actor string, cmd room.Command, ack func()) error {
 		r.record(ev)
 	}
 	r.deliver(evs, actor)
+	r.syncRecording(evs) // after everyone is told that it starts
 	r.refreshSummary()
 	if ack != nil {
 		ack()

@@ -43,6 +43,12 @@ type roomView struct {
 	AllowGuests bool      `json:"allow_guests"`
 	CreatorID   string    `json:"creator_id"`
 	CreatedAt   time.Time `json:"created_at"`
+	// Recorded: the room is recorded for a replay (room.Config.Record), which
+	// every client says before joining and before accepting to speak; clips
+	// allowed: listeners may keep its last moments.
+	Recorded     bool `json:"recorded,omitempty"`
+	ClipsAllowed bool `json:"clips_allowed,omitempty"`
+	Captioned    bool `json:"captioned,omitempty"` // the replay will have captions
 }
 
 type snapshotView struct {
@@ -185,6 +191,10 @@ type (
 		Allowed bool   `json:"allowed"`
 		By      string `json:"by"`
 	}
+	recordingData struct {
+		On bool   `json:"on"`
+		By string `json:"by"`
+	}
 	chatSettingsData struct {
 		Mode        room.ChatMode `json:"mode"`
 		SlowSeconds int           `json:"slow_seconds"`
@@ -251,6 +261,8 @@ func eventData(ev room.Event, person func(id string) Person) any {
 		return invitedData{By: e.By, Users: e.Users, ToStage: e.ToStage}
 	case room.GuestsChanged:
 		return guestsData{Allowed: e.Allowed, By: e.By}
+	case room.RecordingChanged:
+		return recordingData{On: e.On, By: e.By}
 	case room.ChatSettingsChanged:
 		return chatSettingsData{Mode: e.Mode, SlowSeconds: e.SlowSeconds, By: e.By}
 	case room.ChatMuted:

@@ -27,6 +27,7 @@ func (r *liveRoom) sendSnapshot(c *conn, id string) {
 		Listeners: make([]listenerView, 0, min(len(s.Listeners), maxListedListeners)),
 	}
 	v.AllowGuests = s.GuestsAllowed
+	v.Recorded = r.st.Recording()
 	v.GuestsClosed = s.Config.AllowGuests && !s.GuestsAllowed
 	for _, p := range s.Stage {
 		_, away := r.grace[p.UserID]
@@ -69,7 +70,8 @@ func (r *liveRoom) sendSnapshot(c *conn, id string) {
 
 func viewRoom(cfg room.Config) roomView {
 	return roomView{ID: cfg.ID, Title: cfg.Title, Description: cfg.Description, Type: cfg.Type,
-		AllowGuests: cfg.AllowGuests, CreatorID: cfg.CreatorID, CreatedAt: cfg.CreatedAt}
+		AllowGuests: cfg.AllowGuests, CreatorID: cfg.CreatorID, CreatedAt: cfg.CreatedAt,
+		Recorded: cfg.Record, ClipsAllowed: cfg.AllowClips, Captioned: cfg.Captions}
 }
 
 // Summary is a live room as the hallway and the room page show it.
@@ -104,6 +106,7 @@ func (s Summary) moderators() []string {
 func (r *liveRoom) refreshSummary() {
 	s := Summary{roomView: viewRoom(r.st.Config()), State: r.st.State(), ListenerCount: r.st.ListenerCount(),
 		Stage: []Onstage{}}
+	s.Recorded = r.st.Recording()
 	s.AllowGuests = r.st.GuestsAllowed()
 	for _, id := range r.st.StageUserIDs() {
 		p, _ := r.st.Participant(id)
@@ -113,7 +116,7 @@ func (r *liveRoom) refreshSummary() {
 	r.sumMu.Lock()
 	old := r.entry
 	changed := !r.published || !slices.Equal(s.Stage, old.Stage) || s.State != old.State ||
-		s.ListenerCount != old.ListenerCount || s.AllowGuests != old.AllowGuests ||
+		s.ListenerCount != old.ListenerCount || s.AllowGuests != old.AllowGuests || s.Recorded != old.Recorded ||
 		!slices.Equal(e.Invited, old.Invited) || !slices.Equal(e.Removed, old.Removed) || !slices.Equal(e.Edges, old.Edges)
 	r.entry, r.published = e, true
 	r.sumMu.Unlock()

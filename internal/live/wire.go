@@ -36,6 +36,7 @@ type ClientMessage struct {
 	Hold      bool          `json:"hold,omitempty"`
 	Muted     *bool         `json:"muted,omitempty"`
 	Allowed   *bool         `json:"allowed,omitempty"` // set_guests
+	On        *bool         `json:"on,omitempty"`      // set_recording
 	Policy    string        `json:"policy,omitempty"`
 	Emoji     string        `json:"emoji,omitempty"`        // react
 	Text      string        `json:"text,omitempty"`         // chat
@@ -99,6 +100,12 @@ var commandOf = map[string]func(m ClientMessage) (room.Command, error){
 			return nil, fmt.Errorf("%w: set_guests needs allowed: true or false", ErrBadMessage)
 		}
 		return room.SetGuests{Allowed: *m.Allowed}, nil
+	},
+	"set_recording": func(m ClientMessage) (room.Command, error) {
+		if m.On == nil {
+			return nil, fmt.Errorf("%w: set_recording needs on: true or false", ErrBadMessage)
+		}
+		return room.SetRecording{On: *m.On}, nil
 	},
 	"react": func(m ClientMessage) (room.Command, error) { return room.React{Emoji: m.Emoji}, nil },
 	"chat":  func(m ClientMessage) (room.Command, error) { return room.Chat{Text: m.Text}, nil },

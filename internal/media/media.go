@@ -202,3 +202,27 @@ func (s session) Candidate(c live.ICECandidate) error {
 }
 
 func (s session) Close() { _ = s.peer.Close() }
+
+// Slots is how many slots every room's forwarder has: what a recording records.
+func (m *Media) Slots() int { return m.engine.Slots() }
+
+// SetTap gives t what roomID's audience hears, or stops (nil): see
+// sfu.Forwarder.SetTap, a barrier. A tap makes the room's forwarder if need be;
+// nil leaves a room without one alone.
+func (m *Media) SetTap(roomID string, t sfu.Tap) error {
+	if t == nil {
+		m.mu.Lock()
+		r, ok := m.rooms[roomID]
+		m.mu.Unlock()
+		if ok {
+			r.fwd.SetTap(nil)
+		}
+		return nil
+	}
+	r, err := m.room(roomID)
+	if err != nil {
+		return err
+	}
+	r.fwd.SetTap(t)
+	return nil
+}

@@ -73,6 +73,15 @@ type Config struct {
 	// (the host's choice); otherwise it goes with the room.
 	Chat     ChatMode `json:",omitempty"`
 	KeepChat bool     `json:",omitempty"`
+	// Record records the room from its opening to its end, for a replay (the
+	// host's choice when creating it, never later: everyone is told before they
+	// join, and a listener before they accept to speak, by the room's views,
+	// which say recorded). AllowClips lets listeners keep its last moments as
+	// clips; it needs Record.
+	Record     bool `json:",omitempty"`
+	AllowClips bool `json:",omitempty"`
+	// Captions captions the replay (speech to text); it needs Record.
+	Captions bool `json:",omitempty"`
 }
 
 // Validate reports the first thing wrong with c, as one of the Err* values of this
@@ -99,6 +108,8 @@ func (c Config) Validate() error {
 		return ErrInvalidClubID
 	case c.Chat != "" && !c.Chat.valid():
 		return ErrInvalidChat
+	case (c.AllowClips || c.Captions) && !c.Record:
+		return ErrClipsNeedRecord
 	}
 	return c.validateHosts()
 }

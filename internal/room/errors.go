@@ -28,6 +28,8 @@ var (
 	ErrMembersOnlyClub = errcode.New(errcode.InvalidField, "a members-only room belongs to a club and takes no guests")
 	// ErrInvalidChat refuses a chat mode other than off, speakers and everyone.
 	ErrInvalidChat = errcode.New(errcode.InvalidField, "the chat must be off, speakers or everyone")
+	// ErrClipsNeedRecord refuses clips or captions in a room that is not recorded.
+	ErrClipsNeedRecord = errcode.New(errcode.InvalidField, "clips and captions need a recorded room")
 	// ErrInvalidClubID refuses a club ID that ids.New did not make.
 	ErrInvalidClubID = errcode.New(errcode.InvalidField, "the club ID is not a valid ID")
 )

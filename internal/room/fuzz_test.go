@@ -60,6 +60,7 @@ const (
 	opChatMute      // Muted: arg&8
 	opPinLink       // URL: by arg%3
 	opSetReactions  // Allowed: arg&1
+	opSetRecording  // On: arg&1
 	opCount
 )
 
@@ -210,6 +211,8 @@ func (w *world) command(r *room.Room, actor int, op, arg byte, now time.Time) ro
 		return room.PinLink{URL: []string{"", "https://example.org/a", "ftp://x"}[arg%3]}
 	case opSetReactions:
 		return room.SetReactions{Allowed: arg&1 != 0}
+	case opSetRecording:
+		return room.SetRecording{On: arg&1 != 0}
 	case opInviteMembers:
 		var invitees []string
 		for i := range pool {
@@ -291,6 +294,10 @@ func fuzzSeeds() [][]byte {
 		fstep{c0, opJoin, 0}, fstep{a1, opJoin, 0x40}, fstep{b2, opJoin, 0}, fstep{c0, opInviteMembers, 1 << b2},
 		fstep{b2, opJoin, 0}, fstep{a1, opInviteToSpeak, b2}, fstep{b2, opAcceptSpeak, 0}, fstep{c0, opRemove, a1},
 		fstep{a1, opJoin, 0x40}, fstep{e5, opJoin, 0x40}, fstep{d4, opJoin, 0}))
+	// A moderator switches the recording on and off; a listener may not.
+	seeds = append(seeds, encode(openRoom, 0, [2]byte{},
+		fstep{c0, opJoin, 0}, fstep{a1, opJoin, 0}, fstep{c0, opSetRecording, 1}, fstep{a1, opSetRecording, 0},
+		fstep{c0, opSetRecording, 0}))
 	// The last one on stage steps down; then nothing more happens.
 	seeds = append(seeds, encode(openRoom, 0, [2]byte{},
 		fstep{c0, opJoin, 0}, fstep{a1, opJoin, 0}, fstep{c0, opStepDown, 0},

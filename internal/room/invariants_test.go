@@ -221,6 +221,7 @@ type view struct {
 	slow      int
 	pinned    string
 	reactions bool
+	recording bool
 }
 
 func newView(cfg room.Config) view {
@@ -228,7 +229,7 @@ func newView(cfg room.Config) view {
 	if chat == "" {
 		chat = room.DefaultChat(cfg.Type)
 	}
-	return view{state: room.StateWaiting, policy: room.HandsEveryone, guests: cfg.AllowGuests, chat: chat, reactions: true,
+	return view{state: room.StateWaiting, policy: room.HandsEveryone, guests: cfg.AllowGuests, chat: chat, reactions: true, recording: cfg.Record,
 		stage: []room.Participant{}, listeners: []room.Participant{}, hands: []string{}, invites: []string{}}
 }
 
@@ -254,6 +255,8 @@ func (v *view) apply(e room.Event) {
 	switch e := e.(type) {
 	case room.GuestsChanged:
 		v.guests = e.Allowed
+	case room.RecordingChanged:
+		v.recording = e.On
 	case room.ChatSettingsChanged:
 		v.chat, v.slow = e.Mode, e.SlowSeconds
 	case room.LinkPinned:
@@ -313,7 +316,8 @@ func (v *view) mustMatch(t *testing.T, s step, snap room.Snapshot) {
 	t.Helper()
 	got := view{state: snap.State, policy: snap.HandPolicy, stage: snap.Stage,
 		listeners: snap.Listeners, hands: snap.RaisedHands, invites: snap.SpeakInvitations, guests: snap.GuestsAllowed,
-		chat: snap.Chat, slow: snap.SlowSeconds, pinned: snap.PinnedLink, reactions: snap.ReactionsAllowed}
+		chat: snap.Chat, slow: snap.SlowSeconds, pinned: snap.PinnedLink, reactions: snap.ReactionsAllowed,
+		recording: snap.Recording}
 	if !reflect.DeepEqual(*v, got) {
 		t.Fatalf("%v: the view built from events differs from the snapshot:\nevents   %+v\nsnapshot %+v", s, *v, got)
 	}

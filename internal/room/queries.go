@@ -17,6 +17,8 @@ type Snapshot struct {
 	HandPolicy HandPolicy
 	// GuestsAllowed says whether guests may join now (see Room.GuestsAllowed).
 	GuestsAllowed bool
+	// Recording says whether the room is being recorded now (Room.Recording).
+	Recording bool
 	// The backchannel: who may write in the chat, the slow mode in seconds, who
 	// is muted in chat (for the moderators and themselves only), the pinned link,
 	// and whether reactions are on.
@@ -39,7 +41,7 @@ type Snapshot struct {
 // Snapshot returns the room's whole state.
 func (r *Room) Snapshot() Snapshot {
 	s := Snapshot{
-		Config: r.cfg, State: r.state, Seq: r.seq, HandPolicy: r.policy, GuestsAllowed: r.GuestsAllowed(),
+		Config: r.cfg, State: r.state, Seq: r.seq, HandPolicy: r.policy, GuestsAllowed: r.GuestsAllowed(), Recording: r.recording,
 		Chat: r.bc.chat, SlowSeconds: r.bc.slow, ChatMuted: r.ChatMutedIDs(), PinnedLink: r.bc.pinned,
 		ReactionsAllowed: !r.bc.noReactions,
 		Stage:            []Participant{}, RaisedHands: []string{}, SpeakInvitations: []string{},

@@ -104,6 +104,7 @@ type Room struct {
 	// of everyone removed: no guest joins from them again.
 	barred       map[string]struct{}
 	guestsClosed bool           // SetGuests closed the room to guests
+	recording    bool           // being recorded (recording.go)
 	guests       int            // guests present
 	guestAddrs   map[string]int // guests present per address
 	invites      map[string]memberInvite
@@ -137,6 +138,7 @@ func New(cfg Config) *Room {
 	for _, u := range cfg.Speakers {
 		r.invites[u] = memberInvite{toStage: true}
 	}
+	r.recording = cfg.Record
 	r.bc = backchannel{chat: cfg.Chat, chatMuted: map[string]struct{}{}, lastChat: map[string]time.Time{}}
 	if r.bc.chat == "" {
 		r.bc.chat = DefaultChat(cfg.Type)
@@ -215,6 +217,8 @@ func (r *Room) dispatch(m *member, cmd Command) error {
 		return r.setRelation(m, c)
 	case SetGuests:
 		return r.setGuests(m, c)
+	case SetRecording:
+		return r.setRecording(m, c)
 	}
 	return ErrBadCommand
 }

@@ -44,6 +44,7 @@ func TestRules(t *testing.T) {
 		{"guests", guestCases()},
 		{"server admins who join to moderate", adminCases()},
 		{"reactions and chat", backchannelCases()},
+		{"recording", recordingCases()},
 	}
 	names := map[string]bool{}
 	for _, g := range groups {
@@ -136,6 +137,9 @@ func TestConfigValidate(t *testing.T) {
 		{"a members-only room without a club is refused", func(c *room.Config) { c.MembersOnly = true }, room.ErrMembersOnlyClub},
 		{"a members-only room that allows guests is refused", func(c *room.Config) { clubRoom(true)(c); guests(c) }, room.ErrMembersOnlyClub},
 		{"a malformed club ID is refused", func(c *room.Config) { c.ClubID = "club" }, room.ErrInvalidClubID},
+		{"a recorded room that allows clips is valid", func(c *room.Config) { c.Record, c.AllowClips = true, true }, nil},
+		{"clips in a room not recorded are refused", func(c *room.Config) { c.AllowClips = true }, room.ErrClipsNeedRecord},
+		{"captions in a room not recorded are refused", func(c *room.Config) { c.Captions = true }, room.ErrClipsNeedRecord},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

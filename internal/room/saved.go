@@ -21,6 +21,7 @@ type Saved struct {
 	Seq          uint64
 	Tick         uint64
 	GuestsClosed bool          `json:",omitempty"`
+	Recording    *bool         `json:",omitempty"` // nil: as Config.Record says
 	Members      []SavedMember // the people kept, present again after Load
 	Removed      []string      `json:",omitempty"`
 	Barred       []string      `json:",omitempty"` // "b:" browser or "a:" address
@@ -63,7 +64,9 @@ var ErrBadSaved = errors.New("room: the saved state is inconsistent")
 // Save returns the room's lasting state. Equal rooms save equal values: lists are
 // sorted.
 func (r *Room) Save() Saved {
-	s := Saved{Config: r.cfg, State: r.state, Policy: r.policy, Seq: r.seq, Tick: r.tick, GuestsClosed: r.guestsClosed}
+	recording := r.recording
+	s := Saved{Config: r.cfg, State: r.state, Policy: r.policy, Seq: r.seq, Tick: r.tick, GuestsClosed: r.guestsClosed,
+		Recording: &recording}
 	kept := map[string]bool{}
 	for _, m := range r.people {
 		if m.role == Listener && m.hand == 0 && m.invited == 0 {
@@ -128,6 +131,9 @@ func Load(s Saved) (*Room, error) {
 	}
 	r := New(s.Config)
 	r.state, r.policy, r.seq, r.tick, r.guestsClosed = s.State, s.Policy, s.Seq, s.Tick, s.GuestsClosed
+	if s.Recording != nil {
+		r.recording = *s.Recording
+	}
 	for _, sm := range s.Members {
 		if err := r.loadMember(sm); err != nil {
 			return nil, err

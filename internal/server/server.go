@@ -138,6 +138,9 @@ func (s *Server) Run(ctx context.Context) error {
 	if rl != nil {
 		defer rl.Close()
 	}
+	replays := s.newReplays()
+	recording := newRecordingMedia(mediaServer, s.db, replays, s.log)
+	defer recording.wait() // the replays being made, before the store closes
 	stopPprof, err := s.startPprof()
 	if err != nil {
 		return err
@@ -150,7 +153,7 @@ func (s *Server) Run(ctx context.Context) error {
 	defer cl.close()
 	hubOpts := live.Options{Store: s.db, Log: s.log, Grace: s.cfg.Grace, MaxParticipants: s.cfg.MaxParticipants,
 		Cluster:           cl.seams(),
-		MaxSocketsPerUser: s.cfg.MaxSocketsPerUser, Media: mediaServer, NodeMaxSockets: s.cfg.NodeMaxSockets,
+		MaxSocketsPerUser: s.cfg.MaxSocketsPerUser, Media: recording, NodeMaxSockets: s.cfg.NodeMaxSockets,
 		MaxGuestSocketsPerAddr: s.cfg.MaxGuestsPerIP, MaxGuests: s.cfg.MaxGuestsPerRoom, MaxGuestsPerAddr: s.cfg.MaxGuestsPerIPRoom}
 	pusher, err := newPush(ctx, s.db, s.URL(), s.log, s.pushOpts)
 	if err != nil {
@@ -185,6 +188,9 @@ func (s *Server) Run(ctx context.Context) error {
 		if err := s.hub.Recover(ctx); err != nil {
 			return err
 		}
+		if err := replays.Recover(ctx); err != nil {
+			return err
+		}
 	}
 	team = newTeam(s.db, s.accounts, s.hub, s.log, cl.pingLimiter(), s.cfg.ReminderClaim)
 	pages := newPages(s.db, s.accounts, s.hub, team, s.URL(), s.cfg.InviteTTL)
@@ -201,6 +207,8 @@ func (s *Server) Run(ctx context.Context) error {
 		Photos: s.db, Moderation: moderation.NewService(s.db, nil), Figures: s.db.Figures,
 		Invitations: pages, Push: pusher, PushKinds: PushKinds(), Mailer: mailer,
 	})
+	(&replayRoutes{db: s.db, hub: s.hub, api: s.api, replays: replays, clubs: team.clubs, publicURL: s.URL(),
+		log: s.log}).register()
 	sh := newShares(s.db, s.hub, s.URL())
 	s.api.Handle("GET /preview/{kind}/{file}", sh)
 	s.api.Handle("/", web.Handler(web.Options{Nodes: cl.nodeURLs(), Preview: sh.Preview}))
@@ -223,6 +231,9 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	go s.sweepSessions(ctx)
 	go team.scheduler.Run(ctx)
+	expired := make(chan struct{})
+	go func() { s.expireReplays(ctx, replays); close(expired) }()
+	defer func() { <-expired }()
 	pushCtx, stopPush := context.WithCancel(context.WithoutCancel(ctx))
 	pushDone := make(chan struct{})
 	go func() { pusher.Run(pushCtx); close(pushDone) }()

@@ -104,9 +104,10 @@ type Forwarder struct {
 	closed  bool
 	rxs     atomic.Pointer[[]*receiver] // copy on write: the packet path reads it lock-free
 
-	assignMu sync.RWMutex // guards sel, every member.sel, free
+	assignMu sync.RWMutex // guards sel, every member.sel, free, tap
 	sel      selector
 	free     int // empty main slots
+	tap      Tap // gets what the audience hears (SetTap); nil: nobody
 
 	onActive atomic.Pointer[func([]SlotState)]
 	kick     chan struct{}
@@ -365,6 +366,9 @@ func (f *Forwarder) receiveParsed(m *member, p *rtpPacket, now int64) {
 // On the lean transport (p.fan set) the receivers are sharded over the cores.
 func (f *Forwarder) fanOut(m *member, p *rtpPacket, now int64) (sent, failed int, slotted bool) {
 	if slot := m.sel.slot; slot >= 0 {
+		if f.tap != nil {
+			f.tapPacket(m, slot, p)
+		}
 		if p.fan != nil {
 			sent, failed = p.fan.run(m, m, slot, p, now, *f.rxs.Load())
 		} else {

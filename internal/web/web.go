@@ -133,6 +133,7 @@ var appRoutes = []string{
 	"GET /join/{code}",
 	"GET /login",
 	"GET /rooms/{id}",
+	"GET /clips/{id}",
 	"GET /u/{username}",
 	"GET /notifications",
 	"GET /invitations",

@@ -10,6 +10,7 @@ import { joinView } from './views/join.js';
 import { loginView } from './views/login.js';
 import { roomView, joinRoom } from './views/room.js';
 import { remembered, resumable, playingElsewhere } from './roomtabs.js';
+import { clipView } from './views/replay.js';
 import { profileView } from './views/profile.js';
 import { notificationsView } from './views/notifications.js';
 import { invitationView } from './views/invitation.js';
@@ -32,6 +33,7 @@ const routes = [
   [/^\/join\/([^/]+)$/, joinView, false],
   [/^\/login$/, loginView, false],
   [/^\/rooms\/([^/]+)$/, roomView, false],
+  [/^\/clips\/([^/]+)$/, clipView, false],
   [/^\/u\/([^/]+)$/, profileView, true],
   [/^\/notifications$/, notificationsView, true],
   [/^\/invitations$/, invitationsView, true],

@@ -492,6 +492,9 @@ export class RoomSession extends EventTarget {
         r.allow_guests = d.allowed;
         r.guests_closed = !d.allowed;
         break;
+      case 'recording_changed':
+        r.recorded = d.on;
+        break;
       case 'speak_invited':
         if (!r.speak_invitations.includes(d.user_id)) r.speak_invitations.push(d.user_id);
         break;

@@ -47,6 +47,19 @@ function startForm(close) {
   });
   const guests = h('input', { type: 'checkbox', name: 'allow_guests' });
   const guestsRow = h('label', { class: 'check' }, guests, h('span', null, 'Let people without an account listen (guests)'));
+  const record = h('input', { type: 'checkbox', name: 'record', 'data-testid': 'record' });
+  const clips = h('input', { type: 'checkbox', name: 'allow_clips', disabled: true });
+  const clipsRow = h('label', { class: ['check', 'disabled'] }, clips, h('span', null, 'Let listeners keep the last 30 seconds as clips'));
+  const captions = h('input', { type: 'checkbox', name: 'captions', disabled: true });
+  const captionsRow = h('label', { class: ['check', 'disabled'] }, captions, h('span', null, 'Caption the replay (speech to text)'));
+  record.addEventListener('change', () => {
+    for (const [box, row] of [[clips, clipsRow], [captions, captionsRow]]) {
+      box.disabled = !record.checked;
+      if (!record.checked) box.checked = false;
+      row.classList.toggle('disabled', !record.checked);
+    }
+  });
+  const recordRow = h('label', { class: 'check' }, record, h('span', null, 'Record this room for a replay (everyone is told before joining)'));
   const syncGuests = () => {
     const open = radios[0].input.checked;
     guests.disabled = !open;
@@ -74,7 +87,7 @@ function startForm(close) {
   const form = h('form', { class: 'stack start-form', 'aria-label': 'Start a room' },
     title.el, description.el,
     h('fieldset', { class: 'choices' }, h('legend', null, 'Who can join'), radios.map((r) => r.el)),
-    guestsRow, chatField, err.el,
+    guestsRow, chatField, recordRow, clipsRow, captionsRow, err.el,
     h('div', { class: 'row' }, submit, close ? h('button', { type: 'button', class: 'btn btn-ghost', onclick: close }, 'Cancel') : null));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -82,7 +95,8 @@ function startForm(close) {
     busy(submit, async () => {
       const type = radios.find((r) => r.input.checked).input.value;
       const r = await post('/rooms', { title: title.input.value.trim(), description: description.input.value.trim(), type, allow_guests: guests.checked,
-        chat: chat.value, keep_chat: keep.checked });
+        chat: chat.value, keep_chat: keep.checked,
+        record: record.checked, allow_clips: clips.checked, captions: captions.checked });
       app.navigate(`/rooms/${enc(r.id)}`, { autojoin: true });
     }, err);
   });

@@ -6,11 +6,11 @@
 // browser asks before it takes the room over (../roomtabs.js).
 
 import { h, replace, icon, avatar, plural, setAvatarScope } from '../dom.js';
-import { get, enc, ApiError } from '../api.js';
+import { get, post, enc, ApiError } from '../api.js';
 import { app, toast, announce } from '../state.js';
 import { RoomSession } from '../roomsession.js';
 import { track, resumable, playingElsewhere, takingOver } from '../roomtabs.js';
-import { busy } from './ui.js';
+import { busy, sheet } from './ui.js';
 import { inviteSheet } from './invite.js';
 import { reportSheet } from './report.js';
 import { shareButton, share } from '../share.js';
@@ -18,6 +18,7 @@ import { publicInvitations } from './publicinvitations.js';
 import { chatPanel, safeLink } from './chat.js';
 import { reactionBar, floatReactions } from './reactions.js';
 import { personSheet, roomSettings } from './roomsheets.js';
+import { replayCard } from './replay.js';
 
 const TYPE_WORDS = { open: 'Open room', social: 'Social room', closed: 'Closed room' };
 
@@ -34,6 +35,9 @@ export async function roomView({ params, state }) {
   try {
     [info, elsewhere] = await Promise.all([get('/rooms/' + enc(id)), playingElsewhere(id)]);
   } catch (e) {
+    // An ended room: its replay, if it was recorded and is open to the user.
+    const card = e instanceof ApiError && e.status === 404 ? await replayCard(id).catch(() => null) : null;
+    if (card) return { title: 'Replay', el: card };
     return goneView(e);
   }
   const guest = !app.me;
@@ -101,12 +105,21 @@ function previewView(id, info, m) {
     h('div', { class: 'avatar-stack center', 'aria-hidden': 'true' }, (info.stage || []).slice(0, 5).map((p) => avatar(p, 'lg'))),
     h('p', { class: 'muted' }, (info.stage || []).map((p) => p.display_name).join(', ') || 'Nobody on stage yet'),
     h('p', { class: 'counts center' }, plural((info.stage || []).length, 'speaker'), ' · ', plural(info.listener_count, 'listener')),
+    info.recorded ? recordedNotice('recorded-notice') : null,
     button,
     guest ? h('p', { class: 'muted small' }, 'Guests listen only. ', h('a', { href: '/login?next=' + enc(location.pathname) }, 'Log in'), ' to raise your hand.') : null,
     h('div', { class: 'row center' }, shareButton(() => ({ url: `/rooms/${id}`, title: info.title }))));
   const invs = publicInvitations(`/rooms/${enc(id)}/public-invitations`);
   button.addEventListener('click', () => m.show(liveView(joinRoom(id, guest), m), true));
   return { el: h('div', { class: 'stack' }, el, invs.el), destroy: () => invs.destroy() };
+}
+
+// recordedNotice tells that the room is recorded: before joining, and before
+// accepting to speak.
+function recordedNotice(testid, more = '') {
+  return h('p', { class: 'notice notice-warn', role: 'note', 'data-testid': testid },
+    h('span', { class: 'rec-dot', 'aria-hidden': 'true' }), h('strong', null, 'This room is recorded.'),
+    ` Everything said on stage will be in its replay.${more}`);
 }
 
 // elsewhereView: another tab of this browser plays the room. Listening here
@@ -184,6 +197,7 @@ function liveView(s, m) {
 
   const followed = new Map(); // speaker username → {at, ids: Set of the user IDs they follow}
   let wasOnStage = null;
+  let wasRecorded = null; // to tell when a moderator switches the recording
   let invitedBy = '';
   let speaking = new Set();
   let announceTimer = 0;
@@ -225,6 +239,12 @@ function liveView(s, m) {
       return;
     }
     document.title = `${s.room.title} · ${document.getElementById('app').dataset.name || 'townhall'}`;
+    if (wasRecorded !== null && wasRecorded !== Boolean(s.room.recorded)) {
+      const what = s.room.recorded ? 'Recording started: this room is now recorded for a replay.' : 'Recording stopped.';
+      toast(what, 'info', 6000);
+      announce(what);
+    }
+    wasRecorded = Boolean(s.room.recorded);
     setAvatarScope([...s.room.stage, ...s.room.listeners]);
     drawStage();
     drawHands();
@@ -269,10 +289,20 @@ function liveView(s, m) {
     return h('span', { class: `pill audio-${a}`, 'data-testid': 'audio-status' }, words);
   };
 
+  // cutClip keeps the last moments of the room as a clip and offers its link.
+  const cutClip = (btn) => busy(btn, async () => {
+    const c = await post('/rooms/' + enc(s.id) + '/clips');
+    sheet('Clip saved', (close) => h('div', { class: 'stack' },
+      h('p', null, 'The last moments of the room are kept as a clip with its own page.'),
+      h('div', { class: 'row' },
+        h('a', { href: `/clips/${enc(c.id)}`, class: 'btn btn-primary', 'data-testid': 'clip-link', onclick: close }, 'Open the clip'),
+        shareButton(() => ({ url: `/clips/${c.id}`, title: c.title })))));
+  }).catch((e) => toast(e.message, 'error'));
+
   let headKey = '';
   const drawHead = () => {
     const r = s.room;
-    const key = JSON.stringify([r && [r.title, r.type, r.allow_guests, r.listener_count, r.description, r.pinned_link], s.audio.status, s.isModerator, Boolean(app.me)]);
+    const key = JSON.stringify([r && [r.title, r.type, r.allow_guests, r.listener_count, r.description, r.pinned_link, r.recorded, r.clips_allowed], s.audio.status, s.isModerator, Boolean(app.me)]);
     if (key === headKey) return;
     headKey = key;
     const pinned = r && r.pinned_link ? safeLink(r.pinned_link) : null;
@@ -283,11 +313,13 @@ function liveView(s, m) {
         r ? h('p', { class: 'room-meta' },
           h('span', { class: 'tag' }, TYPE_WORDS[r.type] || r.type),
           r.allow_guests ? h('span', { class: 'tag' }, 'guests welcome') : null,
+          r.recorded ? h('span', { class: 'tag tag-rec', 'data-testid': 'recorded-badge' }, h('span', { class: 'rec-dot', 'aria-hidden': 'true' }), 'Recorded') : null,
           h('span', { 'data-testid': 'listener-count' }, plural(r.listener_count, 'listener')),
           audioPill()) : null,
         r && r.description ? h('p', { class: 'room-desc' }, r.description) : null,
         pinned ? h('p', { class: 'room-pin', 'data-testid': 'pinned-link' }, icon('link', 'tiny'), h('span', { class: 'sr-only' }, 'Pinned link: '), pinned) : null),
       h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Share the room', 'data-testid': 'share', onclick: () => share(`/rooms/${s.id}`, r ? r.title : 'A room') }, icon('share')),
+      r && r.clips_allowed && app.me ? h('button', { type: 'button', class: 'btn btn-small', 'data-testid': 'clip', onclick: (e) => cutClip(e.currentTarget) }, 'Clip') : null,
       s.isModerator ? h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Room settings', 'data-testid': 'room-settings', onclick: () => roomSettings(s) }, icon('more'))
         : (app.me && r ? h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Report this room', 'data-testid': 'report-room',
           onclick: () => reportSheet('room', s.id, 'this room') }, icon('flag')) : null));
@@ -327,7 +359,9 @@ function liveView(s, m) {
       }).catch((e) => toast(e.message, 'error')));
       no.addEventListener('click', () => busy(no, () => s.send('decline_speak')).catch((e) => toast(e.message, 'error')));
       list.push(h('div', { class: 'notice notice-invite', role: 'alertdialog', 'aria-label': 'Invitation to speak' },
-        h('span', null, invitedBy ? `${invitedBy} invited you to speak.` : 'The moderators invited you to speak.'), h('div', { class: 'row' }, yes, no)));
+        h('span', null, invitedBy ? `${invitedBy} invited you to speak.` : 'The moderators invited you to speak.'),
+        s.room.recorded ? recordedNotice('recorded-speak-notice', ' Say “Not now” if you do not want your voice in it.') : null,
+        h('div', { class: 'row' }, yes, no)));
     }
     if (s.audio.blocked) {
       const play = h('button', { type: 'button', class: 'btn btn-small btn-primary', 'data-testid': 'play-sound' }, 'Play sound');

@@ -148,6 +148,15 @@ export function roomSettings(s) {
         h('label', { class: 'check' }, box, h('span', null, 'Let people without an account listen')),
         h('p', { class: 'muted' }, 'Guests already here stay. Anyone you remove cannot come back as a guest from the same browser or network.'));
     }
+    const rec = h('input', { type: 'checkbox', checked: Boolean(r.recorded), 'data-testid': 'set-recording' });
+    rec.addEventListener('change', () => {
+      s.send('set_recording', { on: rec.checked })
+        .then(saved(rec.checked ? 'Recording: everyone here was told.' : 'Recording stopped.'))
+        .catch((e) => { rec.checked = !rec.checked; err.show(e.message); });
+    });
+    const recording = h('fieldset', { class: 'stack tight' }, h('legend', null, 'Recording'),
+      h('label', { class: 'check' }, rec, h('span', null, 'Record the room for a replay')),
+      h('p', { class: 'muted' }, 'Everyone here is told when recording starts; turning it off stops it at once.'));
     return [
       h('fieldset', { class: 'stack tight' }, h('legend', null, 'Who can raise a hand'), radios),
       h('fieldset', { class: 'stack tight' }, h('legend', null, 'Chat'), modes.map((m) => m.el),
@@ -155,6 +164,6 @@ export function roomSettings(s) {
       h('fieldset', { class: 'stack tight' }, h('legend', null, 'Reactions'),
         h('label', { class: 'check' }, reactions, h('span', null, 'Let everyone react, guests too'))),
       h('fieldset', { class: 'stack tight' }, h('legend', null, 'Pinned link'), link.el, h('div', { class: 'row' }, pin, unpin)),
-      guests, err.el, h('hr'), end];
+      guests, recording, err.el, h('hr'), end];
   });
 }

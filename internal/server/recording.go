@@ -1,0 +1,201 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/townhall/townhall/internal/caption"
+	"github.com/townhall/townhall/internal/live"
+	"github.com/townhall/townhall/internal/media"
+	"github.com/townhall/townhall/internal/recorder"
+	"github.com/townhall/townhall/internal/replay"
+	"github.com/townhall/townhall/internal/room"
+	"github.com/townhall/townhall/internal/store"
+)
+
+// recordingMedia is the media server as the live layer sees it, with recording:
+// when the first audio connection of a room chosen for recording (room.Config.
+// Record) is made, it starts the room's recording on the room's forwarder (what
+// the audience hears, from then on); a moderator switches it on or off mid-room
+// (SetRecording, after everyone was told); when the room closes, it takes the
+// recorder off at once and makes the replay in the background.
+type recordingMedia struct {
+	*media.Media
+	db      *store.DB
+	replays *replay.Service
+	log     *slog.Logger
+
+	mu      sync.Mutex                    // guards checked and recs
+	checked map[string]bool               // rooms whose setup was looked up
+	recs    map[string]*recorder.Recorder // the rooms recorded, their tap on or off
+	making  sync.WaitGroup                // replays being made
+}
+
+func newRecordingMedia(m *media.Media, db *store.DB, replays *replay.Service, log *slog.Logger) *recordingMedia {
+	return &recordingMedia{Media: m, db: db, replays: replays, log: log, checked: map[string]bool{},
+		recs: map[string]*recorder.Recorder{}}
+}
+
+var (
+	_ live.Media    = (*recordingMedia)(nil)
+	_ live.Recorder = (*recordingMedia)(nil)
+)
+
+// Connect makes the connection, then starts the room's recording if it was
+// created to be recorded and is not yet.
+func (m *recordingMedia) Connect(ctx context.Context, roomID, userID string, signal func(live.ICECandidate)) (live.MediaSession, error) {
+	sess, err := m.Media.Connect(ctx, roomID, userID, signal)
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	seen := m.checked[roomID]
+	m.checked[roomID] = true
+	m.mu.Unlock()
+	if !seen {
+		cfg, err := roomConfig(ctx, m.db, roomID)
+		if err == nil && cfg.Record {
+			err = m.record(ctx, roomID, cfg.Captions)
+		}
+		if err != nil {
+			m.log.Error("starting a room's recording", "room", roomID, "err", err)
+		}
+	}
+	return sess, nil
+}
+
+// SetRecording implements live.Recorder: a moderator turned roomID's recording
+// on (everyone was told) or off (the tap is off when it returns).
+func (m *recordingMedia) SetRecording(roomID string, on bool) {
+	if !on {
+		_ = m.SetTap(roomID, nil)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cfg, err := roomConfig(ctx, m.db, roomID)
+	if err == nil {
+		err = m.record(ctx, roomID, cfg.Captions)
+	}
+	if err != nil {
+		m.log.Error("turning a room's recording on", "room", roomID, "err", err)
+	}
+}
+
+// record puts roomID's recorder on its forwarder, starting the recording first if
+// there is none yet.
+func (m *recordingMedia) record(ctx context.Context, roomID string, captions bool) error {
+	m.mu.Lock()
+	r := m.recs[roomID]
+	m.mu.Unlock()
+	if r == nil {
+		if rec, err := m.db.RoomByID(ctx, roomID); err != nil || !rec.EndedAt.IsZero() {
+			return err
+		}
+		var err error
+		r, err = m.replays.Start(ctx, roomID, m.Slots(), captions)
+		switch {
+		case errors.Is(err, replay.ErrRecording), errors.Is(err, replay.ErrRecorded):
+			return nil // another connection started it; or it is over
+		case err != nil:
+			return err
+		}
+		m.mu.Lock()
+		m.recs[roomID] = r
+		m.mu.Unlock()
+		m.log.Info("recording a room", "room", roomID)
+	}
+	return m.SetTap(roomID, r)
+}
+
+// CloseRoom stops the room's recording (the tap is off before the connections
+// close), closes the room's media, and makes its replay in the background.
+func (m *recordingMedia) CloseRoom(roomID string) {
+	m.mu.Lock()
+	r := m.recs[roomID]
+	delete(m.recs, roomID)
+	delete(m.checked, roomID)
+	m.mu.Unlock()
+	if r != nil {
+		_ = m.SetTap(roomID, nil)
+	}
+	m.Media.CloseRoom(roomID)
+	if r == nil || !m.replays.Recording(roomID) {
+		return
+	}
+	m.making.Add(1)
+	go func() {
+		defer m.making.Done()
+		rp, err := m.replays.Stop(context.Background(), roomID)
+		if err != nil {
+			m.log.Error("making a replay", "room", roomID, "err", err)
+			return
+		}
+		m.log.Info("a replay is ready", "room", roomID, "duration", rp.Duration, "bytes", rp.Size)
+	}()
+}
+
+// wait waits for the replays being made.
+func (m *recordingMedia) wait() { m.making.Wait() }
+
+// roomConfig reads the room.Config roomID was created with (the zero Config
+// if it was stored without one).
+func roomConfig(ctx context.Context, db *store.DB, roomID string) (room.Config, error) {
+	setup, err := db.RoomSetup(ctx, roomID)
+	if err != nil || setup == nil {
+		return room.Config{}, err
+	}
+	var cfg room.Config
+	if err := json.Unmarshal(setup, &cfg); err != nil {
+		return room.Config{}, err
+	}
+	return cfg, nil
+}
+
+// newReplays makes the replay service of the server, over the data folder.
+func (s *Server) newReplays() *replay.Service {
+	var engine caption.Engine
+	switch {
+	case s.cfg.Captions == "pocketsphinx":
+		engine = caption.Pocketsphinx{}
+	case s.cfg.Captions != "":
+		engine = caption.Whisper{URL: s.cfg.Captions}
+	}
+	return replay.New(replay.Options{Dir: filepath.Join(s.cfg.DataDir, "recordings"), Store: s.db,
+		FFmpeg: s.cfg.FFmpeg, Clip: s.cfg.ClipLength, Log: s.log, Captions: engine,
+		SpeakerName: func(ctx context.Context, id string) string {
+			u, err := s.db.UserByID(ctx, id)
+			if err != nil {
+				return ""
+			}
+			return u.DisplayName
+		}})
+}
+
+// expireReplays deletes, every hour until ctx is done, the replays older than
+// --replay-retention. Of several nodes deleting one replay, the store lets one
+// win (DeleteReplay is not found for the others), so each goes exactly once.
+func (s *Server) expireReplays(ctx context.Context, replays *replay.Service) {
+	if s.cfg.ReplayRetention <= 0 {
+		return
+	}
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		if n, err := replays.Expire(ctx, time.Now().Add(-s.cfg.ReplayRetention)); err != nil {
+			s.log.Error("deleting old replays", "err", err)
+		} else if n > 0 {
+			s.log.Info("deleted old replays", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
