@@ -56,6 +56,9 @@ type Options struct {
 	// Limiters, when set, makes the rate limiters shared by the nodes of a
 	// cluster; nil keeps them in this process.
 	Limiters LimiterFactory
+	// NoRecording, when set, is why this server cannot record rooms (its
+	// ffmpeg is missing): a room asked to record is refused with it.
+	NoRecording string
 	// Nodes lists the nodes of a cluster, for admins; nil on one node.
 	Nodes func() []live.NodeInfo
 
@@ -130,6 +133,7 @@ type API struct {
 	guestKey       []byte
 	trustedProxies []*net.IPNet
 	nodes          func() []live.NodeInfo
+	noRecording    string // Options.NoRecording
 	now            func() time.Time
 }
 
@@ -170,6 +174,7 @@ func New(opts Options) *API {
 		guestKey:       opts.GuestKey,
 		trustedProxies: opts.TrustedProxies,
 		nodes:          opts.Nodes,
+		noRecording:    opts.NoRecording,
 		now:            opts.Now,
 	}
 	if len(a.guestKey) == 0 {

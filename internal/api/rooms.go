@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/townhall/townhall/internal/account"
+	"github.com/townhall/townhall/internal/errcode"
 	"github.com/townhall/townhall/internal/ids"
 	"github.com/townhall/townhall/internal/live"
 	"github.com/townhall/townhall/internal/room"
@@ -58,6 +59,10 @@ func (a *API) createRoom(w http.ResponseWriter, r *http.Request, u account.User)
 	req, err := bind[createRoomRequest](w, r)
 	if err != nil {
 		a.writeError(w, r, err)
+		return
+	}
+	if req.Record && a.noRecording != "" {
+		a.writeError(w, r, errcode.New(errcode.Unavailable, a.noRecording))
 		return
 	}
 	rec, err := a.hub.CreateRoom(r.Context(), u.ID, live.RoomSpec{Title: req.Title, Description: req.Description,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"time"
@@ -155,6 +156,16 @@ func roomConfig(ctx context.Context, db *store.DB, roomID string) (room.Config, 
 		return room.Config{}, err
 	}
 	return cfg, nil
+}
+
+// noRecording says why this server cannot record rooms ("" if it can): the
+// replays are mixed by ffmpeg (--ffmpeg), which a fresh machine may lack.
+func (s *Server) noRecording() string {
+	if _, err := exec.LookPath(s.cfg.FFmpeg); err != nil {
+		s.log.Warn("ffmpeg is missing: rooms cannot be recorded (install Debian's ffmpeg, or set --ffmpeg)", "ffmpeg", s.cfg.FFmpeg)
+		return "this server cannot record rooms: its ffmpeg (" + s.cfg.FFmpeg + ") is missing"
+	}
+	return ""
 }
 
 // newReplays makes the replay service of the server, over the data folder.

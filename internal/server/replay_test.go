@@ -348,3 +348,13 @@ func TestClipsNeedARecordedRoomThatAllowsThem(t *testing.T) {
 	err = bob.Do(ctxT(t), "GET", "/api/v1/rooms/"+plain.ID+"/replay", nil, nil)
 	wantStatus(t, "the replay of a room not recorded", err, http.StatusNotFound, "not_found")
 }
+
+// TestNoRecordingWithoutFFmpeg: a server whose ffmpeg is missing (replays are
+// mixed by it) refuses a room asked to record, with 503 and why, and still
+// makes rooms that are not recorded.
+func TestNoRecordingWithoutFFmpeg(t *testing.T) {
+	ts := startServer(t, "sqlite", withConfig(func(c *config.Config) { c.FFmpeg = "/nonexistent/ffmpeg" }))
+	_, err := ts.admin.CreateRoom(context.Background(), client.RoomSpec{Title: "t", Type: "open", Record: true})
+	wantStatus(t, "a recorded room without ffmpeg", err, http.StatusServiceUnavailable, "unavailable")
+	createRoom(t, ts.admin, client.RoomSpec{Title: "Not recorded", Type: "open"})
+}

@@ -199,7 +199,7 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	s.api = api.New(api.Options{
-		Accounts: s.accounts, Hub: s.hub, Log: s.log, Registry: reg, PublicURL: s.URL(),
+		Accounts: s.accounts, Hub: s.hub, Log: s.log, Registry: reg, PublicURL: s.URL(), NoRecording: s.noRecording(),
 		LoginPerMinute: s.cfg.LoginPerMinute, LookupPerSecond: s.cfg.LookupPerSecond,
 		Ready: cl.ready(s.db.Ping), Delegation: team.delegation, Clubs: team.clubs, Events: team.events,
 		Notify: team.notify, Search: team.search, GuestKey: guestKey, TrustedProxies: s.cfg.TrustedProxies,
