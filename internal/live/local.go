@@ -257,3 +257,11 @@ func (c *localCounters) Add(_ context.Context, key string, delta, max int) (bool
 	}
 	return true, nil
 }
+
+// compact lets the map, which never shrinks by itself, start small again
+// (Hub.releaseMemory).
+func (c *localCounters) compact() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m = shrunk(c.m)
+}

@@ -95,9 +95,9 @@ func (h *Hub) releaseSocket(keys []string) {
 	if h.peak >= releaseAbove && h.open <= h.peak/2 {
 		h.peak = h.open
 		if h.release == nil {
-			h.release = time.AfterFunc(releaseAfter, h.releaseMemory)
+			h.release = time.AfterFunc(releaseAfter+h.opts.Grace, h.releaseMemory)
 		} else {
-			h.release.Reset(releaseAfter)
+			h.release.Reset(releaseAfter + h.opts.Grace)
 		}
 	}
 	h.mu.Unlock()
@@ -106,7 +106,8 @@ func (h *Hub) releaseSocket(keys []string) {
 
 // When at least half of the sockets open at a peak of releaseAbove or more have
 // closed, the hub gives the memory they used back to the system, releaseAfter
-// the last of them closed. An idle Go process runs no garbage collection (but
+// after the grace window of the last of them ended (before, the rooms still
+// hold their places, and the tables compacted then would grow right back). An idle Go process runs no garbage collection (but
 // one every two minutes), so its heap goal stays where the peak put it and the
 // runtime keeps the freed pages: 2,000 guests who came and went left the
 // process 22 MiB bigger for good.
@@ -135,6 +136,9 @@ func (h *Hub) releaseMemory() {
 	h.mu.Unlock()
 	for _, r := range rooms {
 		r.do(r.compact)
+	}
+	if c, ok := h.cl.Counters.(interface{ compact() }); ok {
+		c.compact()
 	}
 	h.opts.ReleaseMemory()
 }
