@@ -17,6 +17,10 @@ const (
 // the 20 ms one (a listener promoted to the stage, a speaker sent back).
 const joinedGen = 1 << 31
 
+// opusDTXMax is the largest frame taken for a DTX frame: libopus sends an empty
+// frame, or one of a byte or two, when its encoder has nothing to say.
+const opusDTXMax = 2
+
 // joinHoldMax is how long a frame may wait for the next one of its packet: past
 // it, the re-rank tick sends what is held (the end of a talkspurt, a DTX frame).
 // So the last packet of a talkspurt may come up to rerankInterval late; every
@@ -73,7 +77,9 @@ func newFrameJoiners(k, frames int) []frameJoiner {
 // that the stage has just been sent, and sends the listeners what is ready. j.mu
 // is held.
 func (j *frameJoiner) push(f *Forwarder, src, skip *member, p *rtpPacket, now int64) (sent, failed int) {
-	joinable := opusCode0(p.payload)
+	// A DTX frame (a sender's silence: one every 400 ms) goes at once: the next
+	// frame is far, and waiting for it would only make the silence late.
+	joinable := opusCode0(p.payload) && len(p.payload)-1 > opusDTXMax
 	if j.n > 0 && !(joinable && j.follows(src, p)) {
 		sent, failed = j.flush(f, p.fan, now)
 	}

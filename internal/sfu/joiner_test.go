@@ -205,6 +205,10 @@ func TestFramesThatCannotBeJoinedGoApart(t *testing.T) {
 		{"a lost packet sends the frame held alone", 2, func() [][]byte {
 			return [][]byte{packet(1, 1, 9), packet(1, 3, 9), packet(1, 4, 9)}
 		}, "[1 2]"},
+		{"a DTX frame goes at once, alone", 2, func() [][]byte {
+			dtx := packet(1, 2, 127)[:22] // TOC and a one-byte frame
+			return [][]byte{packet(1, 1, 9), dtx}
+		}, "[1 1]"},
 		{"two held frames go together before an odd one", 3, func() [][]byte {
 			return [][]byte{packet(1, 1, 9), packet(1, 2, 9), withTOC(packet(1, 3, 9), toc|4)}
 		}, "[2]"},
