@@ -25,6 +25,7 @@ BENCH_PORT      ?= 18090
 BENCH_PPROF     ?= 127.0.0.1:16090
 BENCH_TRANSPORT ?= lean
 BENCH_HEAP      ?= 0
+BENCH_PTIME     ?= 20ms
 
 .PHONY: build test bench bench-join bench-go cluster cluster-stop
 
@@ -60,7 +61,7 @@ cluster-stop:
 define bench_one
 	rm -rf $(BENCH_OUT)/data-$(1); \
 	$(BIN) serve --addr 127.0.0.1:$(BENCH_PORT) --data $(BENCH_OUT)/data-$(1) --rtc-loopback-only \
-		--rtc-udp-port 0 --rtc-tcp-port 0 --rtc-transport $(BENCH_TRANSPORT) --open-signup \
+		--rtc-udp-port 0 --rtc-tcp-port 0 --rtc-transport $(BENCH_TRANSPORT) --listener-ptime $(BENCH_PTIME) --open-signup \
 		--max-guests-per-ip 0 --max-guests-per-ip-room 0 --max-guests-per-room 0 \
 		--pprof $(BENCH_PPROF) --log-level warn 2> $(BENCH_OUT)/$(1).server.log & server=$$!; \
 	for i in $$(seq 1 100); do curl -sf -o /dev/null http://127.0.0.1:$(BENCH_PORT)/healthz && break; sleep 0.1; done; \

@@ -72,9 +72,9 @@ type user struct {
 	ID, Name string
 }
 
-func startServer(t *testing.T) *env {
+func startServer(t *testing.T, opts ...servertest.Option) *env {
 	t.Helper()
-	srv := servertest.Start(t)
+	srv := servertest.Start(t, opts...)
 	e := &env{url: srv.URL}
 	c, sess, err := client.New(e.url).SignUp(context.Background(), "ada", password, srv.Code)
 	if err != nil {

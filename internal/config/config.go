@@ -37,14 +37,15 @@ type Config struct {
 	LoginPerMinute  float64 // login attempts per account and per IP, per minute
 	LookupPerSecond float64 // user look-ups per session, per second
 
-	RTCUDPPort      int      // the one UDP port of all audio connections (0: random)
-	RTCTCPPort      int      // the one ICE-TCP port, for networks that block UDP (0: random)
-	RTCTCPPerIP     int      // ICE-TCP connections open at once from one IP address (0: no bound)
-	PublicIPs       []string // addresses announced in ICE candidates (1:1 NAT)
-	RTCLoopbackOnly bool     // gather and accept only 127.0.0.1 candidates (tests, demos on one machine)
-	RTCTransport    string   // "lean" (the media server's own, IPv4) or "pion" (a PeerConnection per participant)
-	AudioSlots      int      // audio tracks every participant receives: the loudest speakers
-	Pprof           string   // loopback address serving net/http/pprof; empty: off
+	RTCUDPPort      int           // the one UDP port of all audio connections (0: random)
+	RTCTCPPort      int           // the one ICE-TCP port, for networks that block UDP (0: random)
+	RTCTCPPerIP     int           // ICE-TCP connections open at once from one IP address (0: no bound)
+	PublicIPs       []string      // addresses announced in ICE candidates (1:1 NAT)
+	RTCLoopbackOnly bool          // gather and accept only 127.0.0.1 candidates (tests, demos on one machine)
+	RTCTransport    string        // "lean" (the media server's own, IPv4) or "pion" (a PeerConnection per participant)
+	AudioSlots      int           // audio tracks every participant receives: the loudest speakers
+	ListenerPtime   time.Duration // audio per packet to listeners: 20, 40 or 60 ms (frames joined); speakers get 20 ms
+	Pprof           string        // loopback address serving net/http/pprof; empty: off
 
 	Grace             time.Duration // how long a dropped participant keeps their place
 	MaxParticipants   int           // per room; 0 = no limit
@@ -114,6 +115,7 @@ func Default() Config {
 		RTCTCPPort:         7881,
 		RTCTCPPerIP:        8,
 		AudioSlots:         3,
+		ListenerPtime:      20 * time.Millisecond,
 		RTCTransport:       "lean",
 		Grace:              15 * time.Second,
 		MaxSocketsPerUser:  8,
@@ -176,6 +178,7 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.RTCLoopbackOnly, "rtc-loopback-only", c.RTCLoopbackOnly, "audio over 127.0.0.1 only (tests and single-machine demos)")
 	fs.StringVar(&c.RTCTransport, "rtc-transport", c.RTCTransport, "media transport: lean (ICE-lite, SRTP sent in batches; IPv4) or pion (a pion PeerConnection per participant)")
 	fs.IntVar(&c.AudioSlots, "audio-slots", c.AudioSlots, "audio tracks each participant receives: the loudest speakers at any moment")
+	fs.DurationVar(&c.ListenerPtime, "listener-ptime", c.ListenerPtime, "audio per packet to listeners (not on stage): 20ms, or 40ms or 60ms to join 20 ms Opus frames into fewer packets; speakers always get 20 ms")
 	fs.StringVar(&c.Pprof, "pprof", c.Pprof, "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6060); empty: off")
 	fs.DurationVar(&c.Grace, "grace", c.Grace, "how long a participant whose connection dropped keeps their place in a room")
 	fs.IntVar(&c.MaxParticipants, "max-participants", c.MaxParticipants, "people allowed in one room at once (0: no limit)")
@@ -292,6 +295,9 @@ func (c *Config) Validate() error {
 	if c.RTCTransport != "" && c.RTCTransport != "lean" && c.RTCTransport != "pion" {
 		return fmt.Errorf("--rtc-transport %q: want lean or pion", c.RTCTransport)
 	}
+	if f := c.ListenerFrames(); f < 1 || f > 3 || c.ListenerPtime != time.Duration(f)*20*time.Millisecond {
+		return fmt.Errorf("--listener-ptime %s: want 20ms, 40ms or 60ms", c.ListenerPtime)
+	}
 	if c.AudioSlots < 1 || c.AudioSlots > 8 {
 		return fmt.Errorf("audio slots %d: want 1 to 8", c.AudioSlots)
 	}
@@ -373,4 +379,10 @@ func (c *Config) Logger(w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// ListenerFrames is how many 20 ms Opus frames go in one packet to a listener:
+// ListenerPtime in frames (1, 2 or 3 once Validate has passed).
+func (c *Config) ListenerFrames() int {
+	return int(c.ListenerPtime / (20 * time.Millisecond))
 }

@@ -31,6 +31,7 @@ func (s *Server) startMedia(ctx context.Context, reg *prometheus.Registry) (*med
 	cfg.PublicIPs = s.cfg.PublicIPs
 	cfg.LoopbackOnly = s.cfg.RTCLoopbackOnly
 	cfg.Slots = s.cfg.AudioSlots
+	cfg.ListenerFrames = s.cfg.ListenerFrames()
 	if fault("seq-near-wrap") {
 		cfg.SeqStart = 65500
 	}
@@ -58,7 +59,7 @@ func (s *Server) startMedia(ctx context.Context, reg *prometheus.Registry) (*med
 		return nil, nil, nil, fmt.Errorf("media server: %w", err)
 	}
 	s.log.Info("audio is listening", "udp", engine.UDPAddr().String(), "tcp", engine.TCPAddr().String(),
-		"slots", cfg.Slots, "loopback_only", cfg.LoopbackOnly, "transport", cfg.Transport)
+		"slots", cfg.Slots, "listener_frames", cfg.ListenerFrames, "loopback_only", cfg.LoopbackOnly, "transport", cfg.Transport)
 	m := media.New(engine)
 	if rl != nil {
 		m.AttachRelay(rl)

@@ -260,11 +260,7 @@ func (f *Forwarder) receiveUpstream(rp *relay.Packet, p *rtpPacket) {
 	var sent, failed int
 	if idx < f.slots {
 		f.cl.occ[idx].Store(st.local)
-		if p.fan != nil {
-			sent, failed = p.fan.run(src, st.local, idx, p, now, *f.rxs.Load())
-		} else {
-			sent, failed = fanShard(src, st.local, idx, p, now, *f.rxs.Load(), nil)
-		}
+		sent, failed = f.fanSlot(src, st.local, idx, p, now)
 	} else {
 		// The alternate goes to each local occupant of a slot, in that slot.
 		var b *sendBatch

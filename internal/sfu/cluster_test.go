@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"encoding/binary"
+	"fmt"
 	"net/netip"
 	"sync"
 	"testing"
@@ -251,19 +252,23 @@ func TestRelayPathsDoNotAllocate(t *testing.T) {
 			t.Errorf("%v allocations per packet relayed and fanned out", n)
 		}
 	})
-	t.Run("an edge fanning a slot stream out allocates nothing", func(t *testing.T) {
-		r := newRoom(&Route{Room: room, Epoch: 1})
-		s := &RelayScratch{pkt: rtpPacket{fan: r.fan}}
-		rp := relay.Packet{Kind: relay.Slot, Epoch: 1, Slot: 1, Level: 0x90, Room: []byte(room), Speaker: []byte("someone")}
-		work := make([]byte, len(buf))
-		deliver := func() {
-			next()
-			rp.RTP = work[:copy(work, buf)]
-			r.f.ReceiveRelay(&rp, s)
-		}
-		deliver()
-		if n := allocsPerRun(50, deliver); n != 0 {
-			t.Errorf("%v allocations per slot packet fanned out", n)
-		}
-	})
+	for _, frames := range []int{1, 2} {
+		t.Run(fmt.Sprintf("an edge fanning a slot stream out in %d ms packets allocates nothing", 20*frames), func(t *testing.T) {
+			r := newRoom(&Route{Room: room, Epoch: 1})
+			r.f.joins = newFrameJoiners(r.f.slots, frames)
+			s := &RelayScratch{pkt: rtpPacket{fan: r.fan}}
+			rp := relay.Packet{Kind: relay.Slot, Epoch: 1, Slot: 1, Level: 0x90, Room: []byte(room), Speaker: []byte("someone")}
+			work := make([]byte, len(buf))
+			deliver := func() {
+				next()
+				binary.BigEndian.PutUint32(buf[4:], uint32(seq)*960)
+				rp.RTP = work[:copy(work, buf)]
+				r.f.ReceiveRelay(&rp, s)
+			}
+			deliver()
+			if n := allocsPerRun(50, deliver); n != 0 {
+				t.Errorf("%v allocations per slot packet fanned out", n)
+			}
+		})
+	}
 }

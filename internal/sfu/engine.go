@@ -56,6 +56,12 @@ type Config struct {
 	// Relay, if set, is the node's relay to the other nodes of a cluster: the
 	// Forwarders can then take part in rooms spread over nodes (SetRoute).
 	Relay *relay.Relay
+	// ListenerFrames is how many consecutive 20 ms Opus frames of a slot go in one
+	// packet to the listeners (the receivers who may not be heard): 1 (or 0) sends
+	// every 20 ms packet as it came, 2 or 3 join them into 40 or 60 ms Opus code-3
+	// packets (joiner.go), which halves or thirds the packets per listener. Speakers
+	// always get the 20 ms packets.
+	ListenerFrames int
 	// SeqStart, for tests only, starts every outbound slot stream's sequence
 	// numbers at SeqStart rather than at random (RFC 3550 §5.1), so that a
 	// test crosses the wrap at 65,535 within seconds. 0: random.
@@ -100,6 +106,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("sfu: timeouts must be positive")
 	case c.TCPPerIP < 0:
 		return fmt.Errorf("sfu: ICE-TCP connections per IP %d: want 0 (no bound) or more", c.TCPPerIP)
+	case c.ListenerFrames < 0 || c.ListenerFrames > maxJoinFrames:
+		return fmt.Errorf("sfu: listener frames %d: want 1 to %d", c.ListenerFrames, maxJoinFrames)
 	case c.Transport != "" && c.Transport != TransportLean && c.Transport != TransportPion:
 		return fmt.Errorf("sfu: transport %q: want %s or %s", c.Transport, TransportLean, TransportPion)
 	}
@@ -322,6 +330,7 @@ func (e *Engine) NewForwarder() (*Forwarder, error) {
 	}
 	f := newForwarder(e.cfg.Slots, e.metrics)
 	f.seqStart = e.cfg.SeqStart
+	f.joins = newFrameJoiners(e.cfg.Slots, e.cfg.ListenerFrames)
 	if e.cfg.Relay != nil {
 		f.setRelay(e.cfg.Relay)
 	}

@@ -124,6 +124,9 @@ func fanShard(src, skip *member, slot int, p *rtpPacket, now int64, rxs []*recei
 		if r.m == skip {
 			continue // nobody hears themself
 		}
+		if p.audience != audienceAll && r.m.allowed.Load() == (p.audience == audienceListeners) {
+			continue // the stage gets the 20 ms stream, the listeners the joined one
+		}
 		if r.send(slot, src, p, now, b) {
 			sent++
 		} else {

@@ -89,9 +89,10 @@ func (r *receiver) send(slot int, src *member, p *rtpPacket, now int64, b *sendB
 //
 // Locks, in the order they are taken (never the reverse):
 //
-//	Forwarder.mu → member.gate → Forwarder.assignMu
+//	Forwarder.mu → member.gate → Forwarder.assignMu → frameJoiner.mu
 //
-// The packet path read-locks member.gate, then assignMu, and takes nothing else.
+// The packet path read-locks member.gate, then assignMu, and takes nothing else
+// but, with Config.ListenerFrames > 1, the slot's frameJoiner.mu.
 type Forwarder struct {
 	slots    int
 	metrics  *metrics
@@ -118,6 +119,10 @@ type Forwarder struct {
 	// owned by the selector goroutine
 	scratch  []*member
 	lastView []SlotState
+
+	// joins make the listeners' joined stream of each slot (Config.ListenerFrames);
+	// nil: listeners get the 20 ms stream.
+	joins []frameJoiner
 
 	cl        clusterState  // the room across nodes (cluster.go)
 	memberGen atomic.Uint64 // changes whenever members does
@@ -182,6 +187,7 @@ func (f *Forwarder) SetAllowed(id string, allowed bool) {
 	m.allowed.Store(allowed)
 	m.gate.Unlock()
 	if !allowed {
+		f.dropJoined(m) // no frame of m held for the listeners outlives the barrier
 		m.remote.Store(false)
 		if !m.attached.Load() {
 			delete(f.members, id)
@@ -273,6 +279,7 @@ func (f *Forwarder) leave(m *member) {
 		f.rxs.Store(&next)
 	}
 	m.attached.Store(false)
+	f.dropJoined(m)
 	if f.members[m.id] == m && !m.allowed.Load() {
 		delete(f.members, m.id)
 	}
@@ -369,11 +376,7 @@ func (f *Forwarder) fanOut(m *member, p *rtpPacket, now int64) (sent, failed int
 		if f.tap != nil {
 			f.tapPacket(m, slot, p)
 		}
-		if p.fan != nil {
-			sent, failed = p.fan.run(m, m, slot, p, now, *f.rxs.Load())
-		} else {
-			sent, failed = fanShard(m, m, slot, p, now, *f.rxs.Load(), nil)
-		}
+		sent, failed = f.fanSlot(m, m, slot, p, now)
 		if f.cl.relay != nil {
 			f.relaySlot(m, slot, p)
 		}
@@ -406,6 +409,32 @@ func (f *Forwarder) fanOut(m *member, p *rtpPacket, now int64) (sent, failed int
 	return sent, failed, true
 }
 
+// fanSlot writes p from src in slot to every receiver but skip's: with joined
+// listener packets (f.joins), p to the stage and the joined stream to the others.
+// The slot's frameJoiner.mu is held throughout, so that the re-rank tick's flush
+// (flushStaleJoins) never writes to a slot stream at the same time, even while a
+// receiver moves between the stage and the audience.
+func (f *Forwarder) fanSlot(src, skip *member, slot int, p *rtpPacket, now int64) (sent, failed int) {
+	var j *frameJoiner
+	if f.joins != nil {
+		j = &f.joins[slot]
+		j.mu.Lock()
+		defer j.mu.Unlock()
+		p.audience = audienceStage
+	}
+	if p.fan != nil {
+		sent, failed = p.fan.run(src, skip, slot, p, now, *f.rxs.Load())
+	} else {
+		sent, failed = fanShard(src, skip, slot, p, now, *f.rxs.Load(), nil)
+	}
+	if j != nil {
+		p.audience = audienceAll
+		s, fl := j.push(f, src, skip, p, now)
+		sent, failed = sent+s, failed+fl
+	}
+	return sent, failed
+}
+
 // requestRerank asks the selector goroutine for a re-rank without waiting for it.
 func (f *Forwarder) requestRerank() {
 	select {
@@ -425,6 +454,7 @@ func (f *Forwarder) run() {
 		case <-f.done:
 			return
 		case <-t.C:
+			f.flushStaleJoins()
 			f.rerank(true)
 		case <-f.kick:
 			f.rerank(false)

@@ -187,15 +187,21 @@ func TestSetAllowedWaitsForThePacketInFlight(t *testing.T) {
 }
 
 func TestForwardDoesNotAllocate(t *testing.T) {
-	f, speaker, buf := benchForwarder(t, 10)
-	var p rtpPacket
-	seq := uint16(100)
-	if n := allocsPerRun(200, func() {
-		seq++
-		binary.BigEndian.PutUint16(buf[2:], seq)
-		f.receive(speaker, buf, 1, &p)
-	}); n != 0 {
-		t.Errorf("%v allocations per packet", n)
+	for _, frames := range []int{1, 2, 3} {
+		t.Run(fmt.Sprintf("with %d ms packets for listeners, a packet allocates nothing", 20*frames), func(t *testing.T) {
+			f, speaker, buf := benchForwarder(t, 10)
+			f.joins = newFrameJoiners(f.slots, frames)
+			var p rtpPacket
+			seq := uint16(100)
+			if n := allocsPerRun(200, func() {
+				seq++
+				binary.BigEndian.PutUint16(buf[2:], seq)
+				binary.BigEndian.PutUint32(buf[4:], uint32(seq)*960)
+				f.receive(speaker, buf, 1, &p)
+			}); n != 0 {
+				t.Errorf("%v allocations per packet", n)
+			}
+		})
 	}
 }
 

@@ -139,43 +139,56 @@ func processCPU() time.Duration {
 // GOMAXPROCS. cpu-ns/receiver-packet is the CPU of the process less that of the
 // thread that drains the receiving sockets: what the server pays per packet per
 // listener, comparable with the floor of `townhall loadtest --floor`.
+//
+// The ptime variants join the listeners' frames (Config.ListenerFrames): a
+// receiver-packet is then an inbound packet per receiver, of which only one in two
+// (or three) makes a packet on the wire.
 func BenchmarkForwardLean(b *testing.B) {
-	for _, n := range []int{100, 1000, 3000} {
-		b.Run(fmt.Sprintf("receivers=%d", n), func(b *testing.B) {
-			r := newLeanRoom(b, n)
-			buf := packet(1, 1, 20)
-			buf = append(buf, make([]byte, 80-8)...) // an 80-byte Opus frame
-			p := rtpPacket{fan: r.fan}
-			r.f.receive(r.speaker, buf, 1, &p)
-			r.f.rerank(false)
-			seq := uint16(2)
-			b.ReportAllocs()
-			cpu0, d0 := processCPU(), r.drained.Load()
-			b.ResetTimer()
-			for range b.N {
-				seq++
-				binary.BigEndian.PutUint16(buf[2:], seq)
-				binary.BigEndian.PutUint32(buf[4:], uint32(seq)*960)
-				r.f.receive(r.speaker, buf, 1, &p)
+	for _, frames := range []int{1, 2} {
+		for _, n := range []int{100, 1000, 3000} {
+			name := fmt.Sprintf("receivers=%d", n)
+			if frames > 1 {
+				name = fmt.Sprintf("ptime=%dms/receivers=%d", 20*frames, n)
 			}
-			b.StopTimer()
-			// Wait for the last packets to reach their sockets: until all are
-			// drained, or none more came for 10 ms (loopback may drop some).
-			want := d0 + int64(b.N)*int64(n)
-			tick := time.NewTicker(10 * time.Millisecond)
-			for prev := int64(-1); r.drained.Load() < want && r.drained.Load() != prev; <-tick.C {
-				prev = r.drained.Load()
-			}
-			tick.Stop()
-			r.stop()
-			cpu := processCPU() - cpu0
-			sent := float64(b.N) * float64(n)
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/sent, "ns/receiver-packet")
-			b.ReportMetric((float64(cpu)-float64(r.drainNs.Load()))/sent, "cpu-ns/receiver-packet")
-			b.Logf("receivers=%d: process CPU %.0f ns per receiver-packet, the draining thread's %.0f; %d of %.0f drained",
-				n, float64(cpu)/sent, float64(r.drainNs.Load())/sent, r.drained.Load(), sent)
-		})
+			b.Run(name, func(b *testing.B) { benchForwardLean(b, n, frames) })
+		}
 	}
+}
+
+func benchForwardLean(b *testing.B, n, frames int) {
+	r := newLeanRoom(b, n)
+	r.f.joins = newFrameJoiners(r.f.slots, frames)
+	buf := packet(1, 1, 20)
+	buf = append(buf, make([]byte, 80-8)...) // an 80-byte Opus frame
+	p := rtpPacket{fan: r.fan}
+	r.f.receive(r.speaker, buf, 1, &p)
+	r.f.rerank(false)
+	seq := uint16(2)
+	b.ReportAllocs()
+	cpu0, d0 := processCPU(), r.drained.Load()
+	b.ResetTimer()
+	for range b.N {
+		seq++
+		binary.BigEndian.PutUint16(buf[2:], seq)
+		binary.BigEndian.PutUint32(buf[4:], uint32(seq)*960)
+		r.f.receive(r.speaker, buf, 1, &p)
+	}
+	b.StopTimer()
+	// Wait for the last packets to reach their sockets: until all are
+	// drained, or none more came for 10 ms (loopback may drop some).
+	want := d0 + int64(b.N)*int64(n)/int64(frames)
+	tick := time.NewTicker(10 * time.Millisecond)
+	for prev := int64(-1); r.drained.Load() < want && r.drained.Load() != prev; <-tick.C {
+		prev = r.drained.Load()
+	}
+	tick.Stop()
+	r.stop()
+	cpu := processCPU() - cpu0
+	sent := float64(b.N) * float64(n)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/sent, "ns/receiver-packet")
+	b.ReportMetric((float64(cpu)-float64(r.drainNs.Load()))/sent, "cpu-ns/receiver-packet")
+	b.Logf("receivers=%d: process CPU %.0f ns per receiver-packet, the draining thread's %.0f; %d of %.0f drained",
+		n, float64(cpu)/sent, float64(r.drainNs.Load())/sent, r.drained.Load(), sent/float64(frames))
 }
 
 func TestLeanForwardDoesNotAllocate(t *testing.T) {
@@ -185,13 +198,17 @@ func TestLeanForwardDoesNotAllocate(t *testing.T) {
 	tests := []struct {
 		name      string
 		receivers int
+		frames    int
 	}{
-		{"a packet fanned out by one goroutine allocates nothing", 100},
-		{"a packet fanned out in shards over the cores allocates nothing", fanShardMin + 100},
+		{"a packet fanned out by one goroutine allocates nothing", 100, 1},
+		{"a packet fanned out in shards over the cores allocates nothing", fanShardMin + 100, 1},
+		{"a packet joined into 40 ms packets for listeners allocates nothing", 100, 2},
+		{"a packet joined into 60 ms packets, fanned out in shards, allocates nothing", fanShardMin + 100, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newLeanRoom(t, tt.receivers)
+			r.f.joins = newFrameJoiners(r.f.slots, tt.frames)
 			buf := packet(1, 1, 20)
 			buf = append(buf, make([]byte, 80-8)...)
 			p := rtpPacket{fan: r.fan}
@@ -201,6 +218,7 @@ func TestLeanForwardDoesNotAllocate(t *testing.T) {
 			if n := allocsPerRun(50, func() {
 				seq++
 				binary.BigEndian.PutUint16(buf[2:], seq)
+				binary.BigEndian.PutUint32(buf[4:], uint32(seq)*960)
 				r.f.receive(r.speaker, buf, 1, &p)
 			}); n != 0 {
 				t.Errorf("%v allocations per inbound packet fanned out to %d receivers", n, tt.receivers)

@@ -38,7 +38,8 @@ type slotStream struct {
 	tsOff   uint32 // outbound ts = inbound ts + tsOff
 	lastSeq uint16 // the newest outbound packet so far
 	lastTS  uint32
-	lastAt  int64 // forwarder clock (ns) when lastSeq was sent
+	lastAt  int64  // forwarder clock (ns) when lastSeq was sent
+	lastDur uint32 // how long lastSeq's audio lasts (48 kHz): a joined packet's is longer
 
 	hdrLevelID uint8      // the extension ID hdr is set up for
 	hdr        rtp.Header // reused for every packet: no allocation per packet
@@ -59,6 +60,7 @@ func (s *slotStream) reset(now int64) {
 	s.lastSeq = uint16(rand.Uint32())
 	s.lastTS = rand.Uint32()
 	s.lastAt = now
+	s.lastDur = opusFrameTS
 	s.hdr.Version = 2
 	s.roc, s.rocHigh, s.rocSet = 0, 0, false
 }
@@ -89,8 +91,8 @@ func (s *slotStream) rewrite(src *member, p *rtpPacket, now int64) *rtp.Header {
 	if switched {
 		elapsed := (now - s.lastAt) * opusClockRate / 1e9
 		switch {
-		case elapsed < opusFrameTS:
-			elapsed = opusFrameTS
+		case elapsed < int64(max(s.lastDur, opusFrameTS)):
+			elapsed = int64(max(s.lastDur, opusFrameTS)) // never overlap the last packet
 		case elapsed > 1<<30:
 			elapsed = 1 << 30 // a long-idle slot: any far jump will do
 		}
@@ -102,6 +104,7 @@ func (s *slotStream) rewrite(src *member, p *rtpPacket, now int64) *rtp.Header {
 	ts := p.ts + s.tsOff
 	if switched || int16(seq-s.lastSeq) > 0 {
 		s.lastSeq, s.lastTS, s.lastAt = seq, ts, now
+		s.lastDur = opusFrameTS * uint32(max(p.frames, 1))
 	}
 
 	h := &s.hdr

@@ -33,6 +33,11 @@ type rtpPacket struct {
 	// gen is the generation of the upstream an edge got p from (cluster.go): a
 	// slot stream re-bases when it changes. 0 on one node.
 	gen uint32
+	// audience is who gets p in fanShard: audienceAll, audienceStage or
+	// audienceListeners (a Forwarder with Config.ListenerFrames > 1, joiner.go).
+	audience uint8
+	// frames is how many 20 ms frames p carries when it is a joined packet (0: one).
+	frames uint8
 	// relay is the relay batch of the goroutine that received the packet, made
 	// on first use.
 	relay *relay.Batch
