@@ -31,6 +31,10 @@ const (
 	// chat); a busy room, where every message goes to thousands, twice as slowly.
 	backchannelEvery     = 250 * time.Millisecond
 	backchannelEveryBusy = 500 * time.Millisecond
+	// In a crowd (more than crowdAbove listeners) once a second: a message to
+	// each of thousands of sockets is most of what a reaction costs the server.
+	backchannelEveryCrowd = time.Second
+	crowdAbove            = 1000
 	// maxNamedReactions is how many reactions a message names by sender; the
 	// others are counted per emoji.
 	maxNamedReactions = 100
@@ -178,25 +182,61 @@ func (h *Hub) react(r *liveRoom, c *conn, msg ClientMessage, cmd room.React) {
 		c.send(errorFrame(msg.ID, ErrTooManyReactions))
 		return
 	}
-	r.post(func() {
-		id := c.person.ID
+	r.reacts.mu.Lock()
+	r.reacts.pending = append(r.reacts.pending, pendingReact{c: c, lim: lim, id: msg.ID, cmd: cmd})
+	arm := !r.reacts.armed
+	r.reacts.armed = true
+	r.reacts.mu.Unlock()
+	if arm {
+		time.AfterFunc(reactIntake, func() { r.post(r.takeReactions) })
+	}
+}
+
+// reactInbox holds the reactions the sockets' readers took, until the room
+// goroutine takes them all at once: in a room where thousands react, a
+// reaction costs its reader a lock and an append rather than a wake-up of the
+// room goroutine. The room decides on each as it takes it.
+type reactInbox struct {
+	mu      sync.Mutex
+	pending []pendingReact
+	armed   bool // a takeReactions is due
+}
+
+type pendingReact struct {
+	c   *conn
+	lim *rate.Limiter
+	id  string // the message's id, to answer
+	cmd room.React
+}
+
+// reactIntake is how long a reaction waits in the inbox at most.
+const reactIntake = 50 * time.Millisecond
+
+// takeReactions applies the reactions in the inbox. Room goroutine only.
+func (r *liveRoom) takeReactions() {
+	r.reacts.mu.Lock()
+	batch := r.reacts.pending
+	r.reacts.pending, r.reacts.armed = nil, false
+	r.reacts.mu.Unlock()
+	for _, p := range batch {
+		c, id := p.c, p.c.person.ID
 		if r.conns[id] != c {
-			c.send(errorFrame(msg.ID, room.ErrNotJoined))
-			return
+			c.send(errorFrame(p.id, room.ErrNotJoined))
+			continue
 		}
-		if _, err := r.st.Apply(id, cmd); err != nil {
-			c.send(errorFrame(msg.ID, err))
-			return
+		if _, err := r.st.Apply(id, p.cmd); err != nil {
+			c.send(errorFrame(p.id, err))
+			continue
 		}
-		if !lim.Allow() {
-			c.send(errorFrame(msg.ID, ErrTooManyReactions))
-			return
+		if !p.lim.Allow() {
+			c.send(errorFrame(p.id, ErrTooManyReactions))
+			continue
 		}
-		r.addReaction(id, cmd.Emoji)
-		if msg.ID != "" {
-			c.send(mustJSON(okMsg{Type: "ok", ID: msg.ID}))
+		r.addReaction(id, p.cmd.Emoji)
+		if p.id != "" {
+			c.send(mustJSON(okMsg{Type: "ok", ID: p.id}))
 		}
-	})
+	}
 }
 
 // chat posts a chat message: the room checks it, then it is queued for the store
@@ -345,7 +385,10 @@ func (r *liveRoom) armBackchannel() {
 	}
 	r.bc.armed = true
 	every := backchannelEvery
-	if r.busy() {
+	switch {
+	case r.st.ListenerCount() > crowdAbove:
+		every = backchannelEveryCrowd
+	case r.busy():
 		every = backchannelEveryBusy
 	}
 	time.AfterFunc(every, func() { r.post(r.flushBackchannel) })

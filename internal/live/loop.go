@@ -38,6 +38,7 @@ type liveRoom struct {
 	speakers      speakerView   // room goroutine only
 	pacer         *speakerPacer // big rooms' active_speakers; made on the room goroutine
 	bc            roomBackchannel
+	reacts        reactInbox // reactions waiting for the room goroutine (backchannel.go)
 
 	sumMu     sync.Mutex // guards entry, published and gone, read by the directory's publisher
 	entry     DirectoryEntry
