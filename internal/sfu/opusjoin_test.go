@@ -129,7 +129,7 @@ func code0(toc byte, n int, seed byte) []byte {
 }
 
 func TestOpusCode3FramingRoundTrips(t *testing.T) {
-	const celtFB20 = 31<<3 | 0 // CELT-only, fullband, 20 ms, mono
+	const celtFB20 = 31 << 3 // CELT-only, fullband, 20 ms, mono, code 0
 	tests := []struct {
 		name string
 		pkts [][]byte
