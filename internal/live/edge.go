@@ -114,10 +114,11 @@ func (h *Hub) serveEdge(w http.ResponseWriter, req *http.Request, roomID string,
 	ctx := context.WithoutCancel(req.Context())
 	if err := er.join(ctx, c, false); err != nil {
 		er.remove(c)
+		h.uncount(keys)
 		c.send(errorFrame("", err))
 		c.close("")
 		<-c.done
-		h.releaseSocket(keys)
+		h.releaseSocket(nil)
 		return
 	}
 	h.enterEdge(who.ID, roomID)

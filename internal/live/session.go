@@ -123,10 +123,11 @@ func (h *Hub) ServeRoom(w http.ResponseWriter, req *http.Request, roomID string,
 	// say bye at shutdown.
 	ctx := context.WithoutCancel(req.Context())
 	if err := h.join(ctx, r, c); err != nil {
+		h.uncount(keys)
 		c.send(errorFrame("", err))
 		c.close("")
 		<-c.done
-		h.releaseSocket(keys)
+		h.releaseSocket(nil)
 		return
 	}
 	h.startMedia(ctx, r, c)

@@ -83,13 +83,7 @@ func (h *Hub) acquireSocket(ctx context.Context, keys []string) error {
 
 // releaseSocket uncounts a socket that acquireSocket counted against keys.
 func (h *Hub) releaseSocket(keys []string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	for _, k := range keys {
-		if _, err := h.cl.Counters.Add(ctx, k, -1, 0); err != nil {
-			h.log.Warn("uncounting a socket", "err", err)
-		}
-	}
+	h.uncount(keys)
 	h.mu.Lock()
 	h.open--
 	if h.peak >= releaseAbove && h.open <= h.peak/2 {
@@ -102,6 +96,20 @@ func (h *Hub) releaseSocket(keys []string) {
 	}
 	h.mu.Unlock()
 	h.socketsWG.Done()
+}
+
+// uncount takes a socket off the counts of keys: the first half of
+// releaseSocket, done early for a socket refused at its join, so that the
+// client, told of the refusal, finds its count already down (releaseSocket(nil)
+// then does the rest).
+func (h *Hub) uncount(keys []string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, k := range keys {
+		if _, err := h.cl.Counters.Add(ctx, k, -1, 0); err != nil {
+			h.log.Warn("uncounting a socket", "err", err)
+		}
+	}
 }
 
 // When at least half of the sockets open at a peak of releaseAbove or more have
