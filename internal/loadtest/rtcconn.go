@@ -54,25 +54,94 @@ const (
 )
 
 // payload layout of every packet a speaker sends (the rest is padding up to the
-// Opus-like size): magic, speaker number, the speaker's own sequence number, and
-// the send time in Unix nanoseconds.
+// Opus-like size): an Opus TOC byte of a 20 ms frame, code 0 (one frame: so a
+// server that joins listeners' frames, --listener-ptime, joins these too), then
+// the frame: magic, speaker number, the speaker's own sequence number, and the
+// send time in Unix nanoseconds.
 const (
+	payloadTOC    = 31<<3 | 0 // CELT-only, fullband, 20 ms, mono, code 0 (RFC 6716 §3.1)
 	payloadMagic0 = 'T'
 	payloadMagic1 = 'H'
 	payloadSize   = 80
 )
 
 func putPayload(b []byte, speaker int, seq uint32, sent int64) {
-	b[0], b[1], b[2] = payloadMagic0, payloadMagic1, byte(speaker)
-	binary.BigEndian.PutUint32(b[3:], seq)
-	binary.BigEndian.PutUint64(b[7:], uint64(sent))
+	b[0], b[1], b[2], b[3] = payloadTOC, payloadMagic0, payloadMagic1, byte(speaker)
+	binary.BigEndian.PutUint32(b[4:], seq)
+	binary.BigEndian.PutUint64(b[8:], uint64(sent))
 }
 
-func readPayload(b []byte) (speaker int, seq uint32, sent int64, ok bool) {
+// readFrame reads one frame of a payload (its bytes after the TOC).
+func readFrame(b []byte) (speaker int, seq uint32, sent int64, ok bool) {
 	if len(b) < 15 || b[0] != payloadMagic0 || b[1] != payloadMagic1 {
 		return 0, 0, 0, false
 	}
 	return int(b[2]), binary.BigEndian.Uint32(b[3:]), int64(binary.BigEndian.Uint64(b[7:])), true
+}
+
+// maxFrames is the most frames a payload carries: three 20 ms frames in a
+// 60 ms packet (--listener-ptime 60ms).
+const maxFrames = 3
+
+// payloadFrames puts the frames of an Opus payload in out: one for code 0,
+// each of a code-3 packet's (a server joined them, RFC 6716 §3.2.5). ok is
+// false if the payload is neither, or malformed.
+func payloadFrames(b []byte, out *[maxFrames][]byte) (n int, ok bool) {
+	if len(b) < 1 {
+		return 0, false
+	}
+	switch b[0] & 3 {
+	case 0:
+		out[0] = b[1:]
+		return 1, true
+	case 3:
+	default:
+		return 0, false
+	}
+	if len(b) < 2 {
+		return 0, false
+	}
+	m, vbr, padded := int(b[1]&0x3F), b[1]&0x80 != 0, b[1]&0x40 != 0
+	rest := b[2:]
+	if m == 0 || m > maxFrames || padded {
+		return 0, false // the server never pads, nor joins more than three
+	}
+	var lens [maxFrames]int
+	if vbr {
+		used := 0
+		for i := range m - 1 {
+			if len(rest) < 1 {
+				return 0, false
+			}
+			n := int(rest[0])
+			rest = rest[1:]
+			if n >= 252 {
+				if len(rest) < 1 {
+					return 0, false
+				}
+				n += 4 * int(rest[0])
+				rest = rest[1:]
+			}
+			lens[i] = n
+			used += n
+		}
+		if used > len(rest) {
+			return 0, false
+		}
+		lens[m-1] = len(rest) - used
+	} else {
+		if len(rest)%m != 0 {
+			return 0, false
+		}
+		for i := range m {
+			lens[i] = len(rest) / m
+		}
+	}
+	for i := range m {
+		out[i] = rest[:lens[i]]
+		rest = rest[lens[i]:]
+	}
+	return m, true
 }
 
 // window is the measured steady state: packets count when sent in [from, to).
@@ -237,18 +306,28 @@ func (p *participant) handleRTP(s *muxSock, b []byte) {
 		p.bad.Add(1)
 		return
 	}
-	_, _, sent, ok := readPayload(payload)
+	now := time.Now().UnixNano()
+	// A frame counts as a packet sent: with --listener-ptime a packet carries
+	// two or three of them.
+	var frames [maxFrames][]byte
+	n, ok := payloadFrames(payload, &frames)
+	for _, f := range frames[:n] {
+		_, _, sent, fine := readFrame(f)
+		if !fine {
+			ok = false
+			break
+		}
+		if p.mux.win.contains(sent) {
+			p.received.Add(1)
+			s.hist.add(time.Duration(now - sent))
+		}
+	}
 	if !ok {
 		p.bad.Add(1)
 		return
 	}
-	now := time.Now().UnixNano()
 	if p.firstAt.Load() == 0 {
 		p.firstAt.Store(now)
-	}
-	if p.mux.win.contains(sent) {
-		p.received.Add(1)
-		s.hist.add(time.Duration(now - sent))
 	}
 }
 
