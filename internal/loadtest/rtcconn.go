@@ -59,7 +59,7 @@ const (
 // the frame: magic, speaker number, the speaker's own sequence number, and the
 // send time in Unix nanoseconds.
 const (
-	payloadTOC    = 31<<3 | 0 // CELT-only, fullband, 20 ms, mono, code 0 (RFC 6716 §3.1)
+	payloadTOC    = 31 << 3 // CELT-only, fullband, 20 ms, mono; code 0 (RFC 6716 §3.1)
 	payloadMagic0 = 'T'
 	payloadMagic1 = 'H'
 	payloadSize   = 80
