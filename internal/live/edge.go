@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/townhall/townhall/internal/errcode"
 	"github.com/townhall/townhall/internal/room"
 )
 
@@ -180,61 +179,19 @@ func (h *Hub) readEdge(ctx context.Context, er *edgeRoom, c *conn) {
 		h.leftEdge(c.person.ID, er.id)
 		c.close("")
 	}()
-	for {
-		_, data, err := c.ws.Read(ctx)
-		if err != nil {
-			return
-		}
-		msg, _, err := DecodeClientMessage(data)
-		if !c.limit.Allow() {
-			c.send(errorFrame(msg.ID, ErrRateLimited))
-			if c.strike() {
-				return
-			}
-			continue
-		}
-		if err != nil {
-			c.send(errorFrame(msg.ID, err))
-			if c.strike() {
-				return
-			}
-			continue
-		}
-		c.bad = 0
+	c.readFrames(ctx, func(data []byte, msg ClientMessage, _ room.Command) bool {
 		switch msg.Type {
 		case MsgPing:
 			c.send(mustJSON(pongMsg{Type: "pong", ID: msg.ID}))
-			continue
 		case MsgAnswer, MsgCandidate:
-			h.mediaSignal(c, msg)
-			continue
+			return mediaSignal(c, msg)
+		default:
+			if err := h.cl.Rooms.SendRoom(er.id, mustJSON(edgeFrame{Node: self, Sock: c.sock, Frame: string(data)})); err != nil {
+				c.send(errorFrame(msg.ID, ErrMoving))
+			}
 		}
-		if err := h.cl.Rooms.SendRoom(er.id, mustJSON(edgeFrame{Node: self, Sock: c.sock, Frame: string(data)})); err != nil {
-			c.send(errorFrame(msg.ID, ErrMoving))
-		}
-	}
-}
-
-// mediaSignal applies an answer or a candidate to c's audio connection.
-func (h *Hub) mediaSignal(c *conn, msg ClientMessage) {
-	var err error
-	switch {
-	case c.media == nil:
-		err = errNoMedia
-	case msg.Type == MsgAnswer:
-		err = c.media.Answer(msg.SDP)
-	default:
-		err = c.media.Candidate(*msg.Candidate)
-	}
-	switch {
-	case err != nil:
-		c.send(errorFrame(msg.ID, err))
-		if isCode(err, errcode.BadRequest) {
-			c.strike()
-		}
-	case msg.ID != "":
-		c.send(mustJSON(okMsg{Type: "ok", ID: msg.ID}))
-	}
+		return false
+	})
 }
 
 // onLinkMsg applies an owner's message to this node's sockets of its room. It

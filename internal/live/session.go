@@ -429,19 +429,23 @@ func (h *Hub) readLoop(ctx context.Context, r *liveRoom, c *conn) {
 		r.post(func() { r.disconnected(c) })
 		c.close("")
 	}()
+	c.readFrames(ctx, func(_ []byte, msg ClientMessage, cmd room.Command) bool {
+		return h.handle(r, c, msg, cmd)
+	})
+}
+
+// readFrames reads c's frames until the socket ends or apply says it is done.
+// Each frame is decoded, then rate-limited: a refusal answers its request id,
+// and too many bad frames in a row close the socket (strike).
+func (c *conn) readFrames(ctx context.Context, apply func(data []byte, msg ClientMessage, cmd room.Command) (done bool)) {
 	for {
 		_, data, err := c.ws.Read(ctx)
 		if err != nil {
 			return
 		}
-		// Decoding comes first, so that a refusal answers its request id.
 		msg, cmd, err := DecodeClientMessage(data)
 		if !c.limit.Allow() {
-			c.send(errorFrame(msg.ID, ErrRateLimited))
-			if c.strike() {
-				return
-			}
-			continue
+			err = ErrRateLimited
 		}
 		if err != nil {
 			c.send(errorFrame(msg.ID, err))
@@ -451,7 +455,7 @@ func (h *Hub) readLoop(ctx context.Context, r *liveRoom, c *conn) {
 			continue
 		}
 		c.bad = 0
-		if done := h.handle(r, c, msg, cmd); done {
+		if apply(data, msg, cmd) {
 			return
 		}
 	}
@@ -496,23 +500,7 @@ func (h *Hub) handle(r *liveRoom, c *conn, msg ClientMessage, cmd room.Command) 
 		_, done := h.handleBackchannel(r, c, msg, cmd)
 		return done
 	case MsgAnswer, MsgCandidate:
-		var err error
-		switch {
-		case c.media == nil:
-			err = errNoMedia
-		case msg.Type == MsgAnswer:
-			err = c.media.Answer(msg.SDP)
-		default:
-			err = c.media.Candidate(*msg.Candidate)
-		}
-		switch {
-		case err != nil:
-			c.send(errorFrame(msg.ID, err))
-			return isCode(err, errcode.BadRequest) && c.strike()
-		case msg.ID != "":
-			c.send(mustJSON(okMsg{Type: "ok", ID: msg.ID}))
-		}
-		return false
+		return mediaSignal(c, msg)
 	}
 	if handled, done := h.handleBackchannel(r, c, msg, cmd); handled {
 		return done
@@ -536,6 +524,29 @@ func (h *Hub) handle(r *liveRoom, c *conn, msg ClientMessage, cmd room.Command) 
 		if isCode(err, errcode.BadRequest) && c.strike() {
 			return true
 		}
+	}
+	return false
+}
+
+// mediaSignal applies an answer or a candidate to c's audio connection (on
+// the node that holds the socket, owner or edge); it reports whether the
+// socket is done (a malformed one counts as a strike).
+func mediaSignal(c *conn, msg ClientMessage) (done bool) {
+	var err error
+	switch {
+	case c.media == nil:
+		err = errNoMedia
+	case msg.Type == MsgAnswer:
+		err = c.media.Answer(msg.SDP)
+	default:
+		err = c.media.Candidate(*msg.Candidate)
+	}
+	switch {
+	case err != nil:
+		c.send(errorFrame(msg.ID, err))
+		return isCode(err, errcode.BadRequest) && c.strike()
+	case msg.ID != "":
+		c.send(mustJSON(okMsg{Type: "ok", ID: msg.ID}))
 	}
 	return false
 }
