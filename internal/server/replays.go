@@ -168,15 +168,20 @@ type replayView struct {
 	CanDelete   bool       `json:"can_delete"`
 }
 
+// listener is who asks for the replay of the route's room, and its setup, if
+// they may listen to it (mayListen).
+func (h *replayRoutes) listener(r *http.Request) (viewer, id string, cfg room.Config, err error) {
+	if viewer, err = h.viewer(r); err != nil {
+		return "", "", room.Config{}, err
+	}
+	id = r.PathValue("id")
+	cfg, err = h.mayListen(r.Context(), viewer, id)
+	return viewer, id, cfg, err
+}
+
 // get serves GET /api/v1/rooms/{id}/replay: the replay and its timeline.
 func (h *replayRoutes) get(w http.ResponseWriter, r *http.Request) {
-	viewer, err := h.viewer(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	id := r.PathValue("id")
-	cfg, err := h.mayListen(r.Context(), viewer, id)
+	viewer, id, cfg, err := h.listener(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -212,13 +217,8 @@ func (h *replayRoutes) get(w http.ResponseWriter, r *http.Request) {
 // audio serves GET /api/v1/rooms/{id}/replay/audio: the replay's Ogg Opus file,
 // with ranges (seeking) and ?download=1 for a file to keep.
 func (h *replayRoutes) audio(w http.ResponseWriter, r *http.Request) {
-	viewer, err := h.viewer(r)
+	_, id, _, err := h.listener(r)
 	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	id := r.PathValue("id")
-	if _, err := h.mayListen(r.Context(), viewer, id); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -233,13 +233,8 @@ func (h *replayRoutes) audio(w http.ResponseWriter, r *http.Request) {
 
 // captions serves GET /api/v1/rooms/{id}/replay/captions: its WebVTT captions.
 func (h *replayRoutes) captions(w http.ResponseWriter, r *http.Request) {
-	viewer, err := h.viewer(r)
+	_, id, _, err := h.listener(r)
 	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	id := r.PathValue("id")
-	if _, err := h.mayListen(r.Context(), viewer, id); err != nil {
 		h.fail(w, r, err)
 		return
 	}
