@@ -278,12 +278,7 @@ func (a *API) adminReports(w http.ResponseWriter, r *http.Request, u account.Use
 		a.writeError(w, r, errNoService)
 		return
 	}
-	after, err := decodeCursor(r.URL.Query().Get("cursor"))
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	limit, err := parseLimit(r.URL.Query().Get("limit"))
+	after, limit, err := pageParams(r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -351,12 +346,7 @@ func (a *API) adminAudit(w http.ResponseWriter, r *http.Request, u account.User)
 		a.writeError(w, r, errNoService)
 		return
 	}
-	after, err := decodeCursor(r.URL.Query().Get("cursor"))
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	limit, err := parseLimit(r.URL.Query().Get("limit"))
+	after, limit, err := pageParams(r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return

@@ -196,12 +196,7 @@ func (a *API) exploreEvents(w http.ResponseWriter, r *http.Request, u account.Us
 	if !a.eventsOn(w, r) {
 		return
 	}
-	after, err := decodeCursor(r.URL.Query().Get("cursor"))
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	limit, err := parseLimit(r.URL.Query().Get("limit"))
+	after, limit, err := pageParams(r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/base64"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -95,6 +96,16 @@ func encodeCursor(c account.Cursor) string {
 }
 
 // decodeCursor parses a cursor made by encodeCursor; "" is the start of the list.
+// pageParams reads a paged list's ?cursor= and ?limit=.
+func pageParams(r *http.Request) (account.Cursor, int, error) {
+	after, err := decodeCursor(r.URL.Query().Get("cursor"))
+	if err != nil {
+		return account.Cursor{}, 0, err
+	}
+	limit, err := parseLimit(r.URL.Query().Get("limit"))
+	return after, limit, err
+}
+
 func decodeCursor(s string) (account.Cursor, error) {
 	if s == "" {
 		return account.Cursor{}, nil

@@ -29,12 +29,7 @@ func (a *API) following(w http.ResponseWriter, r *http.Request, u account.User) 
 type pageFunc = func(ctx context.Context, viewer account.User, username string, after account.Cursor, limit int) ([]account.Summary, account.Cursor, error)
 
 func (a *API) page(w http.ResponseWriter, r *http.Request, u account.User, f pageFunc) {
-	after, err := decodeCursor(r.URL.Query().Get("cursor"))
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	limit, err := parseLimit(r.URL.Query().Get("limit"))
+	after, limit, err := pageParams(r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
