@@ -71,7 +71,7 @@ func (h *Hub) route(ctx context.Context, roomID string, check func(DirectoryEntr
 				owner = holder
 			}
 		}
-		for _, n := range h.cl.Nodes.Live() {
+		for _, n := range h.heardNodes() {
 			if n.Name == owner && n.Name != self.Name && !n.Draining {
 				return JoinInfo{Node: n.Name, URL: n.URL, UDP: n.UDP, TCP: n.TCP}, nil
 			}
@@ -108,9 +108,10 @@ func (h *Hub) mayTry(ctx context.Context, viewer string, e DirectoryEntry) error
 	return nil
 }
 
-// isLiveNode reports whether the node called name is live and not draining.
+// isLiveNode reports whether the node called name is live, heard from lately
+// and not draining.
 func (h *Hub) isLiveNode(name string) bool {
-	for _, n := range h.cl.Nodes.Live() {
+	for _, n := range h.heardNodes() {
 		if n.Name == name {
 			return !n.Draining
 		}

@@ -27,6 +27,9 @@ type edgeRoom struct {
 	epoch uint64 // its lease
 	seq   uint64 // the last linkMsg of the owner (0: none yet of this owner)
 	socks map[uint64]*conn
+	// joining are the sockets whose first join is under way: a change of owner
+	// meanwhile does not reattach them, their join goes on to the new owner.
+	joining map[uint64]bool
 }
 
 // edgeRoom returns this node's edge of roomID, making it for the room's owner.
@@ -35,7 +38,7 @@ func (h *Hub) edgeRoom(roomID string, e DirectoryEntry) *edgeRoom {
 	defer h.mu.Unlock()
 	er := h.edges[roomID]
 	if er == nil {
-		er = &edgeRoom{h: h, id: roomID, owner: e.Owner, epoch: e.Epoch, socks: map[uint64]*conn{}}
+		er = &edgeRoom{h: h, id: roomID, owner: e.Owner, epoch: e.Epoch, socks: map[uint64]*conn{}, joining: map[uint64]bool{}}
 		h.edges[roomID] = er
 	}
 	return er
@@ -73,8 +76,10 @@ func (er *edgeRoom) remove(c *conn) {
 	er.mu.Lock()
 	if len(er.socks) == 0 && er.h.edges[er.id] == er {
 		delete(er.h.edges, er.id)
-		if m := er.h.opts.Media; m != nil {
-			defer m.CloseRoom(er.id)
+		// The room's audio here ends with its last socket, unless this node
+		// has taken the room over: then it is the owner's.
+		if _, mine := er.h.rooms[er.id]; !mine && er.h.opts.Media != nil {
+			defer er.h.opts.Media.CloseRoom(er.id)
 		}
 	}
 	er.mu.Unlock()
@@ -107,11 +112,23 @@ func (h *Hub) serveEdge(w http.ResponseWriter, req *http.Request, roomID string,
 	er := h.edgeRoom(roomID, e)
 	er.mu.Lock()
 	er.socks[c.sock] = c
+	er.joining[c.sock] = true
+	owner, epoch := er.owner, er.epoch
 	er.mu.Unlock()
 	h.routeMedia(er)
 
 	ctx := context.WithoutCancel(req.Context())
-	if err := er.join(ctx, c, false); err != nil {
+	err = er.join(ctx, c, false)
+	er.mu.Lock()
+	delete(er.joining, c.sock)
+	moved := er.owner != owner || er.epoch != epoch
+	er.mu.Unlock()
+	if err == nil && moved {
+		// The owner changed while the join was under way, and it may have
+		// reached the old one: make sure the new one has the socket.
+		err = er.join(ctx, c, true)
+	}
+	if err != nil {
 		er.remove(c)
 		h.uncount(keys)
 		c.send(errorFrame("", err))
@@ -349,6 +366,12 @@ func (er *edgeRoom) reattach() {
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 16)
 	for _, c := range er.conns() {
+		er.mu.Lock()
+		joining := er.joining[c.sock]
+		er.mu.Unlock()
+		if joining {
+			continue
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
@@ -387,21 +410,22 @@ func (h *Hub) routeMedia(er *edgeRoom) {
 	m.Route(er.id, MediaRoute{Epoch: epoch, Upstream: h.upstream(er.id, owner)})
 }
 
+// successors are the nodes that may take a room over from owner: heard from
+// lately, not draining, not owner. The first of them by rank is its standby.
+func (h *Hub) successors(owner string) []NodeInfo {
+	return filterNodes(h.heardNodes(), func(n NodeInfo) bool { return n.Name != owner && !n.Draining })
+}
+
 // upstream returns the relay addresses of a room's owner and of the node that
 // would take the room over if the owner died (rank), which gets the audio too.
 func (h *Hub) upstream(roomID, owner string) []string {
 	var out []string
-	var others []NodeInfo
 	for _, n := range h.cl.Nodes.Live() {
-		switch {
-		case n.Name == owner:
-			if n.Relay != "" {
-				out = append([]string{n.Relay}, out...)
-			}
-		case !n.Draining:
-			others = append(others, n)
+		if n.Name == owner && n.Relay != "" {
+			out = append(out, n.Relay)
 		}
 	}
+	others := h.successors(owner)
 	for _, n := range others {
 		if rank(roomID, n.Name, others) == 0 && n.Relay != "" {
 			out = append(out, n.Relay)

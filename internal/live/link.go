@@ -228,6 +228,12 @@ func (h *Hub) joinRemote(ctx context.Context, r *liveRoom, req roomReq) roomResp
 			return roomResp{Err: toWire(err)}
 		}
 	}
+	if req.Attach && r.remote(req.Node, req.Sock) != nil {
+		// This very socket is here already (its first join reached this owner
+		// after all): attaching it again changes nothing, and must not replace
+		// it with itself.
+		return roomResp{}
+	}
 	l := r.link(req.Node)
 	c := newRemoteConn(l, req.Sock, req.From, *req.Cred)
 	c.attach = req.Attach

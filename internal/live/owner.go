@@ -308,7 +308,6 @@ func (h *Hub) caretakeOnce(ctx context.Context, orphaned map[string]time.Time) {
 		return
 	}
 	self := h.cl.Nodes.Self().Name
-	nodes := h.cl.Nodes.Live()
 	now := time.Now()
 	seen := map[string]bool{}
 	for _, id := range ids {
@@ -327,7 +326,14 @@ func (h *Hub) caretakeOnce(ctx context.Context, orphaned map[string]time.Time) {
 			since = now
 			orphaned[id] = now
 		}
-		if now.Sub(since) < time.Duration(rank(id, self, nodes))*orphanPatience {
+		// Ranked as the edges ranked the standby they send the speakers' audio
+		// to (upstream): among the nodes heard lately, but for the room's last
+		// owner, which a kill -9 leaves in Nodes.Live for seconds.
+		var last string
+		if e, ok := h.cl.Directory.Get(id); ok {
+			last = e.Owner
+		}
+		if now.Sub(since) < time.Duration(rank(id, self, h.successors(last)))*orphanPatience {
 			continue
 		}
 		lease, err := h.cl.Leases.Acquire(ctx, id, 0)

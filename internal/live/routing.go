@@ -64,16 +64,7 @@ func (j *joinLog) add(node string, now time.Time) {
 // is gone takes no edges until another node holds it).
 func (h *Hub) chooseNode(e DirectoryEntry) (NodeInfo, bool) {
 	now := time.Now()
-	var cands []NodeInfo
-	for _, n := range h.cl.Nodes.Live() {
-		if !n.Draining {
-			cands = append(cands, n)
-		}
-	}
-	if len(cands) == 0 {
-		return NodeInfo{}, false
-	}
-	cands = filterNodes(cands, func(n NodeInfo) bool { return now.Sub(n.At) < quietFor })
+	cands := filterNodes(h.heardNodes(), func(n NodeInfo) bool { return !n.Draining })
 	if !slices.ContainsFunc(cands, func(n NodeInfo) bool { return n.Name == e.Owner }) {
 		return NodeInfo{}, false // the owner is gone, going or quiet: Route asks its lease
 	}
@@ -111,6 +102,14 @@ func (h *Hub) chooseNode(e DirectoryEntry) (NodeInfo, bool) {
 	}
 	h.joins.add(pick.Name, now)
 	return pick, true
+}
+
+// heardNodes are the live nodes heard from within quietFor: a node killed a
+// moment ago is still in Nodes.Live (for NodeFresh), and a join sent to it, or a
+// rank that counts it, would cost the seconds until it drops out.
+func (h *Hub) heardNodes() []NodeInfo {
+	now := time.Now()
+	return filterNodes(h.cl.Nodes.Live(), func(n NodeInfo) bool { return now.Sub(n.At) < quietFor })
 }
 
 func filterNodes(ns []NodeInfo, keep func(NodeInfo) bool) []NodeInfo {
