@@ -62,23 +62,36 @@ func TestReplaysAreServedByEveryNode(t *testing.T) {
 	owner := c.ownerOf("a", host, rm.ID)
 	other := map[string]string{"a": "b", "b": "a"}[owner]
 	servers := c.url("a") + "," + c.url("b")
+	logs := map[string]*lockedBuffer{"host": {}, "listener": {}}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for who, b := range logs {
+				t.Logf("the %s's bot:\n%s", who, b.String())
+			}
+		}
+	})
+	sockets := func() int {
+		n := 0
+		for _, k := range c.socketsOn(owner) {
+			n += k
+		}
+		return n
+	}
 	spk := c.runBot(t, bot.Config{Server: servers, Room: rm.ID, Token: host.Token(), Speak: ogg, LoopbackOnly: true,
-		WaitForListener: true, LeaveWhenPlayed: true})
-	lb := c.runBot(t, bot.Config{Server: c.url(other), Room: rm.ID, Token: lis.Token(), LoopbackOnly: true,
-		Record: filepath.Join(t.TempDir(), "lis.ogg")})
-	testwait.Until(t, patience, "the listener hearing a second of the host", func() bool { return heardOf(lb.Stats()) >= time.Second })
-
+		WaitForListener: true, Log: logs["host"]})
+	testwait.Until(t, patience, "the host's socket", func() bool { return sockets() == 1 }) // the room is open
+	lb := c.runBot(t, bot.Config{Server: c.url(other), Room: rm.ID, Token: lis.Token(), LoopbackOnly: true, Log: logs["listener"]})
+	select {
+	case <-spk.Played():
+	case <-time.After(patience):
+		t.Fatal("the host did not finish speaking")
+	}
 	var clip struct {
 		ID       string `json:"id"`
 		AudioURL string `json:"audio_url"`
 	}
 	if err := c.on(owner, lis).Do(ctxFor(t), "POST", "/api/v1/rooms/"+rm.ID+"/clips", nil, &clip); err != nil {
 		t.Fatalf("cutting a clip on the owner %s: %v", owner, err)
-	}
-	select {
-	case <-spk.Played():
-	case <-time.After(patience):
-		t.Fatal("the host did not finish speaking")
 	}
 	spk.stop(t) // the stage empties: the room ends, and its owner makes the replay
 	var rp struct {
