@@ -62,6 +62,7 @@ func (h *replayRoutes) register() {
 	h.api.Handle("GET /api/v1/me/replays", http.HandlerFunc(h.mine))
 	h.api.Handle("GET /api/v1/clips/{id}", http.HandlerFunc(h.clip))
 	h.api.Handle("GET /api/v1/clips/{id}/audio", http.HandlerFunc(h.clipAudio))
+	h.registerLists()
 }
 
 // viewer is who asks: a signed-in user's ID, or "" for a guest. Nobody asks for
