@@ -239,6 +239,9 @@ func (s *Service) Recover(ctx context.Context) error {
 			}
 			if err := s.keep(ctx, id, replayName(id)); err == nil {
 				r.State = Ready
+				if s.opts.Files != nil {
+					os.RemoveAll(s.roomDir(id)) // all it held is in Files
+				}
 			} else {
 				s.opts.Log.Error("keeping a recovered replay", "room", id, "err", err)
 			}
