@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"testing"
@@ -96,6 +97,32 @@ func replayFileCases() []storeCase {
 			wantErr(t, db.DeleteFile(t.Context(), "clips/x.ogg"), account.ErrNotFound)
 			_, err = db.OpenFile(t.Context(), "clips/x.ogg")
 			wantErr(t, err, account.ErrNotFound)
+		}},
+		{"of two deleting one replay at once, one deletes it and its files, the other finds nothing", func(t *testing.T, db *store.DB) {
+			u := newUser(t, db, "ann")
+			r := newRoom(t, db, u.ID, t0)
+			must(t, db.SaveReplay(t.Context(), replay.Replay{RoomID: r.ID, State: replay.Ready, StartedAt: t0}))
+			_, err := db.PutFile(t.Context(), r.ID, r.ID+"/replay.ogg", bytes.NewReader(fileBytes(2*store.ChunkSize)))
+			must(t, err)
+			errs := make(chan error, 2)
+			for range 2 {
+				go func() { errs <- db.DeleteReplay(t.Context(), r.ID) }()
+			}
+			won := 0
+			for range 2 {
+				switch err := <-errs; {
+				case err == nil:
+					won++
+				case !errors.Is(err, account.ErrNotFound):
+					t.Errorf("a delete failed: %v", err)
+				}
+			}
+			if won != 1 {
+				t.Errorf("%d deletes won, want 1", won)
+			}
+			if files, chunks, err := db.FileCount(t.Context(), r.ID); err != nil || files != 0 || chunks != 0 {
+				t.Errorf("%d files in %d chunks left (%v), want none", files, chunks, err)
+			}
 		}},
 		{"a file of an unknown room is refused", func(t *testing.T, db *store.DB) {
 			_, err := db.PutFile(t.Context(), "nope", "nope/replay.ogg", bytes.NewReader([]byte("x")))
