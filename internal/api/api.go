@@ -46,6 +46,8 @@ type Options struct {
 	Events     *event.Service
 	Notify     *notify.Service
 	Search     *search.Service
+	// SearchReplays adds replays to the search's answer (nil: none).
+	SearchReplays ReplaySearch
 	// SearchPerSecond limits searches per session (default 2).
 	SearchPerSecond float64
 	// GuestKey signs the browsers' identities (GuestCookie). Every node of a
@@ -115,7 +117,9 @@ type API struct {
 	events     *event.Service
 	notify     *notify.Service
 	search     *search.Service
-	searches   limited
+	// searchReplays finds replays for a search (Options.SearchReplays).
+	searchReplays ReplaySearch
+	searches      limited
 
 	photos        PhotoStore
 	processor     *photo.Processor
@@ -171,6 +175,7 @@ func New(opts Options) *API {
 		events:         opts.Events,
 		notify:         opts.Notify,
 		search:         opts.Search,
+		searchReplays:  opts.SearchReplays,
 		guestKey:       opts.GuestKey,
 		trustedProxies: opts.TrustedProxies,
 		nodes:          opts.Nodes,

@@ -69,6 +69,10 @@ type clubRoomRequest struct {
 	Description string    `json:"description"`
 	Type        room.Type `json:"type"`
 	MembersOnly bool      `json:"members_only"`
+	// Record records the room for a replay (everyone is told), as for any room.
+	Record     bool `json:"record"`
+	AllowClips bool `json:"allow_clips"`
+	Captions   bool `json:"captions"`
 }
 
 func (r *clubRoomRequest) validate() error { return nil } // the room validates its config
@@ -326,9 +330,14 @@ func (a *API) startClubRoom(w http.ResponseWriter, r *http.Request, u account.Us
 		a.writeError(w, r, err)
 		return
 	}
+	if req.Record && a.noRecording != "" {
+		a.writeError(w, r, errcode.New(errcode.Unavailable, a.noRecording))
+		return
+	}
 	clubID := r.PathValue("id")
 	roomID, err := a.clubs.StartRoom(r.Context(), u.ID, clubID, club.RoomRequest{Title: req.Title,
-		Description: req.Description, Type: req.Type, MembersOnly: req.MembersOnly})
+		Description: req.Description, Type: req.Type, MembersOnly: req.MembersOnly,
+		Record: req.Record, AllowClips: req.AllowClips, Captions: req.Captions})
 	if err != nil {
 		a.writeError(w, r, err)
 		return

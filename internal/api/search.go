@@ -3,15 +3,14 @@ package api
 import (
 	"context"
 	"net/http"
-	"strings"
-	"unicode"
 
 	"github.com/townhall/townhall/internal/account"
 	"github.com/townhall/townhall/internal/live"
 	"github.com/townhall/townhall/internal/search"
 )
 
-// searchAll finds people, clubs and upcoming events matching ?q=, rate-limited
+// searchAll finds people, clubs, upcoming events, live rooms and replays
+// matching ?q=, rate-limited
 // per session; each search also counts as a look-up.
 func (a *API) searchAll(w http.ResponseWriter, r *http.Request, u account.User) {
 	if a.search == nil {
@@ -41,7 +40,17 @@ func (a *API) searchAll(w http.ResponseWriter, r *http.Request, u account.User) 
 		Clubs  []clubView         `json:"clubs"`
 		Events []eventView        `json:"events"`
 		Rooms  []live.HallwayRoom `json:"rooms"`
-	}{Users: []userView{}, Clubs: []clubView{}, Events: []eventView{}, Rooms: []live.HallwayRoom{}}
+		// Replays the viewer may listen to, from a.searchReplays.
+		Replays []ReplayItem `json:"replays"`
+	}{Users: []userView{}, Clubs: []clubView{}, Events: []eventView{}, Rooms: []live.HallwayRoom{}, Replays: []ReplayItem{}}
+	if a.searchReplays != nil {
+		if terms := search.Terms(q); len(terms) > 0 {
+			if out.Replays, err = a.searchReplays(r.Context(), u.ID, terms); err != nil {
+				a.writeError(w, r, err)
+				return
+			}
+		}
+	}
 	if a.hub != nil {
 		rooms, err := a.liveRoomsMatching(r.Context(), u, q)
 		if err != nil {
@@ -76,10 +85,7 @@ func (a *API) liveRoomsMatching(ctx context.Context, u account.User, q string) (
 		return nil, err
 	}
 	for _, room := range rooms {
-		words := strings.FieldsFunc(strings.ToLower(room.Title), func(r rune) bool {
-			return !unicode.IsLetter(r) && !unicode.IsDigit(r)
-		})
-		if matchesAll(words, terms) {
+		if search.Matches(room.Title, terms) {
 			out = append(out, room)
 			if len(out) == 20 {
 				break
@@ -87,21 +93,4 @@ func (a *API) liveRoomsMatching(ctx context.Context, u account.User, q string) (
 		}
 	}
 	return out, nil
-}
-
-// matchesAll reports whether every term starts one of words.
-func matchesAll(words, terms []string) bool {
-	for _, t := range terms {
-		found := false
-		for _, w := range words {
-			if strings.HasPrefix(w, t) {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
 }

@@ -305,6 +305,9 @@ type RoomRequest struct {
 	Description string
 	Type        room.Type
 	MembersOnly bool
+	// Record, AllowClips and Captions are room.Config's: a recorded club room
+	// leaves a replay that the club's page lists.
+	Record, AllowClips, Captions bool
 }
 
 // StartRoom opens a room of the club (leaders and admins); its creator is actor.
@@ -316,7 +319,8 @@ func (s *Service) StartRoom(ctx context.Context, actor, clubID string, req RoomR
 		req.Type = room.Open
 	}
 	cfg := room.Config{ID: ids.New(), Title: req.Title, Description: req.Description, Type: req.Type,
-		CreatorID: actor, ClubID: clubID, MembersOnly: req.MembersOnly, CreatedAt: s.now()}
+		CreatorID: actor, ClubID: clubID, MembersOnly: req.MembersOnly, CreatedAt: s.now(),
+		Record: req.Record, AllowClips: req.AllowClips, Captions: req.Captions}
 	if err := cfg.Validate(); err != nil {
 		return "", err
 	}

@@ -3,8 +3,8 @@ package replay
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -80,7 +80,7 @@ func (s *Service) caption(ctx context.Context, roomID string, turns []Turn) erro
 
 // OpenCaptions opens the WebVTT captions of roomID's replay. ErrNotFound if it
 // has none.
-func (s *Service) OpenCaptions(ctx context.Context, roomID string) (*os.File, Replay, error) {
+func (s *Service) OpenCaptions(ctx context.Context, roomID string) (io.ReadSeekCloser, Replay, error) {
 	r, err := s.Replay(ctx, roomID)
 	if err != nil {
 		return nil, Replay{}, err
@@ -88,9 +88,6 @@ func (s *Service) OpenCaptions(ctx context.Context, roomID string) (*os.File, Re
 	if !r.Captions || !ids.Valid(roomID) {
 		return nil, r, ErrNotFound
 	}
-	f, err := os.Open(filepath.Join(s.roomDir(roomID), "captions.vtt"))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, r, ErrNotFound
-	}
+	f, err := s.open(ctx, captionsName(roomID))
 	return f, r, err
 }

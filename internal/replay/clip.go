@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -46,16 +47,20 @@ func (s *Service) Cut(ctx context.Context, roomID, userID string) (Clip, error) 
 	}
 	ctx, cancel := context.WithTimeout(ctx, mixTimeout)
 	defer cancel()
-	out := s.clipPath(clip.ID)
+	name := clipName(clip.ID)
+	out := s.local(name)
 	if err := mix(ctx, s.opts.FFmpeg, ins, nil, out); err != nil {
 		return Clip{}, err
 	}
 	if fi, err := os.Stat(out); err == nil {
 		clip.Size = fi.Size()
 	}
-	if err := s.opts.Store.AddClip(ctx, clip); err != nil {
+	if err := s.keep(ctx, roomID, name); err != nil {
 		os.Remove(out)
 		return Clip{}, err
+	}
+	if err := s.opts.Store.AddClip(ctx, clip); err != nil {
+		return Clip{}, errors.Join(err, s.drop(context.WithoutCancel(ctx), name))
 	}
 	return clip, nil
 }
@@ -66,8 +71,9 @@ func (s *Service) Clip(ctx context.Context, id string) (Clip, error) {
 	return c, notFound(err)
 }
 
-// OpenClip opens the clip id's file, for http.ServeContent.
-func (s *Service) OpenClip(ctx context.Context, id string) (*os.File, Clip, error) {
+// OpenClip opens the clip id's file, for http.ServeContent (read it within
+// ctx).
+func (s *Service) OpenClip(ctx context.Context, id string) (io.ReadSeekCloser, Clip, error) {
 	if !ids.Valid(id) {
 		return nil, Clip{}, ErrNotFound
 	}
@@ -75,9 +81,6 @@ func (s *Service) OpenClip(ctx context.Context, id string) (*os.File, Clip, erro
 	if err != nil {
 		return nil, Clip{}, err
 	}
-	f, err := os.Open(s.clipPath(id))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, c, ErrNotFound
-	}
+	f, err := s.open(ctx, clipName(id))
 	return f, c, err
 }

@@ -12,10 +12,16 @@
 //	<room>/slot<N>.ogg   the slot streams, appended to while the room records
 //	<room>/replay.ogg    the mixed replay, once the room ended
 //	clips/<clip>.ogg     the clips
+//
+// With Options.Files (a cluster's database), the finished files (replay.ogg,
+// captions.vtt, the clips) go there, under the same names, once made, and
+// leave the disk: every node serves them. Only the slot streams of a room being
+// recorded stay on its owner's disk.
 package replay
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/townhall/townhall/internal/errcode"
@@ -67,6 +73,9 @@ type Store interface {
 	// SaveReplay creates or replaces the replay of r.RoomID.
 	SaveReplay(ctx context.Context, r Replay) error
 	Replay(ctx context.Context, roomID string) (Replay, error)
+	// DeleteReplay removes the replay of roomID and, at once, the Files of its
+	// room (if the Store keeps them): of several deleting one replay, one wins;
+	// the others get a not-found error.
 	DeleteReplay(ctx context.Context, roomID string) error
 	// RecordingReplays lists the rooms whose replay is still Recording: after a
 	// crash, they were cut short.
@@ -78,6 +87,20 @@ type Store interface {
 	Clip(ctx context.Context, id string) (Clip, error)
 	// DeleteClipsOf removes the clips of a room and returns their IDs.
 	DeleteClipsOf(ctx context.Context, roomID string) ([]string, error)
+}
+
+// Files keeps the finished files of replays and clips where every node of a
+// cluster can serve them. Names are slash-separated, as under Options.Dir
+// ("<room>/replay.ogg", "clips/<clip>.ogg"); each file belongs to a room, and
+// Store.DeleteReplay deletes the room's. Missing files give an error whose code
+// (errcode.Of) is errcode.NotFound.
+type Files interface {
+	// PutFile stores what r reads as name, of roomID's replay, whole or not at
+	// all, and returns its size.
+	PutFile(ctx context.Context, roomID, name string, r io.Reader) (int64, error)
+	// OpenFile opens name to be read and sought within ctx.
+	OpenFile(ctx context.Context, name string) (io.ReadSeekCloser, error)
+	DeleteFile(ctx context.Context, name string) error
 }
 
 // Errors of the package.

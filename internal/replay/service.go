@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -28,6 +29,9 @@ type Options struct {
 	// none), and SpeakerName names their speakers (their ID when nil).
 	Captions    caption.Engine
 	SpeakerName func(ctx context.Context, userID string) string
+	// Files keeps the finished files where every node of a cluster serves them
+	// (nil: they stay in Dir).
+	Files Files
 }
 
 // MaxClip is the longest clip.
@@ -71,8 +75,6 @@ func New(opts Options) *Service {
 // roomDir is the folder of roomID's recording; roomID must be valid (ids.Valid),
 // which keeps it inside Dir.
 func (s *Service) roomDir(roomID string) string { return filepath.Join(s.opts.Dir, roomID) }
-
-func (s *Service) clipPath(id string) string { return filepath.Join(s.opts.Dir, "clips", id+".ogg") }
 
 // Start begins recording roomID's slots streams and returns the recorder, for the
 // room's forwarder (sfu.Forwarder.SetTap); with captions, its replay will be
@@ -166,17 +168,25 @@ func (s *Service) Stop(ctx context.Context, roomID string) (Replay, error) {
 		err = s.mixRoom(ctx, roomID, r.Turns)
 	}
 	if err == nil {
-		r.State = Ready
-		if fi, serr := os.Stat(filepath.Join(s.roomDir(roomID), "replay.ogg")); serr == nil {
+		if fi, serr := os.Stat(s.local(replayName(roomID))); serr == nil {
 			r.Size = fi.Size()
 		}
 		if sess.captions && s.opts.Captions != nil {
 			if cerr := s.caption(ctx, roomID, r.Turns); cerr != nil {
 				s.opts.Log.Error("captioning a replay", "room", roomID, "err", cerr) // the replay stands without
+			} else if cerr := s.keep(ctx, roomID, captionsName(roomID)); cerr != nil {
+				s.opts.Log.Error("keeping a replay's captions", "room", roomID, "err", cerr)
 			} else {
 				r.Captions = true
 			}
 		}
+		err = s.keep(ctx, roomID, replayName(roomID))
+		if err == nil && s.opts.Files != nil {
+			os.RemoveAll(s.roomDir(roomID)) // all it held is in Files
+		}
+	}
+	if err == nil {
+		r.State = Ready
 	} else {
 		s.opts.Log.Error("making a replay", "room", roomID, "err", err)
 	}
@@ -224,9 +234,16 @@ func (s *Service) Recover(ctx context.Context) error {
 		}
 		r.State, r.EndedAt = Failed, s.opts.Now()
 		if ids.Valid(id) && s.mixRoom(ctx, id, nil) == nil {
-			r.State = Ready
-			if fi, err := os.Stat(filepath.Join(s.roomDir(id), "replay.ogg")); err == nil {
+			if fi, err := os.Stat(s.local(replayName(id))); err == nil {
 				r.Size = fi.Size()
+			}
+			if err := s.keep(ctx, id, replayName(id)); err == nil {
+				r.State = Ready
+				if s.opts.Files != nil {
+					os.RemoveAll(s.roomDir(id)) // all it held is in Files
+				}
+			} else {
+				s.opts.Log.Error("keeping a recovered replay", "room", id, "err", err)
 			}
 		}
 		if err := s.opts.Store.SaveReplay(ctx, r); err != nil {
@@ -265,9 +282,9 @@ func (s *Service) Replay(ctx context.Context, roomID string) (Replay, error) {
 	return r, notFound(err)
 }
 
-// Open opens roomID's replay file, for http.ServeContent. ErrNotReady while it is
-// recorded or if it failed.
-func (s *Service) Open(ctx context.Context, roomID string) (*os.File, Replay, error) {
+// Open opens roomID's replay file, for http.ServeContent (read it within ctx).
+// ErrNotReady while it is recorded or if it failed.
+func (s *Service) Open(ctx context.Context, roomID string) (io.ReadSeekCloser, Replay, error) {
 	r, err := s.Replay(ctx, roomID)
 	if err != nil {
 		return nil, Replay{}, err
@@ -275,14 +292,12 @@ func (s *Service) Open(ctx context.Context, roomID string) (*os.File, Replay, er
 	if r.State != Ready || !ids.Valid(roomID) {
 		return nil, r, ErrNotReady
 	}
-	f, err := os.Open(filepath.Join(s.roomDir(roomID), "replay.ogg"))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, r, ErrNotFound
-	}
+	f, err := s.open(ctx, replayName(roomID))
 	return f, r, err
 }
 
-// Delete removes roomID's replay and its clips, from the Store and the disk.
+// Delete removes roomID's replay and its clips, from the Store (with Files, the
+// Store removes their files in the same transaction) and the disk.
 // ErrNotReady while the room is recorded. Of several deleting one replay, the
 // Store lets one win; the others get ErrNotFound.
 func (s *Service) Delete(ctx context.Context, roomID string) error {
@@ -304,7 +319,7 @@ func (s *Service) Delete(ctx context.Context, roomID string) error {
 		return err
 	}
 	for _, id := range clips {
-		if err := os.Remove(s.clipPath(id)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := os.Remove(s.local(clipName(id))); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("replay: %w", err)
 		}
 	}

@@ -80,6 +80,28 @@ func Terms(q string) []string {
 	return out
 }
 
+// Matches reports whether every one of terms (Terms) starts a word of text,
+// the rule of the stores' full-text search, for what is matched in Go (live
+// rooms' and replays' titles).
+func Matches(text string, terms []string) bool {
+	words := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})
+	for _, t := range terms {
+		found := false
+		for _, w := range words {
+			if strings.HasPrefix(w, t) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
 // Search finds what viewer may see matching q. An empty query finds nothing.
 func (s *Service) Search(ctx context.Context, viewer string, q string) (Results, error) {
 	res := Results{Users: []account.User{}, Clubs: []club.Club{}, Events: []event.Event{}}

@@ -168,7 +168,8 @@ func (s *Server) noRecording() string {
 	return ""
 }
 
-// newReplays makes the replay service of the server, over the data folder.
+// newReplays makes the replay service of the server, over the data folder; on
+// Postgres, the finished files go to the database, where every node serves them.
 func (s *Server) newReplays() *replay.Service {
 	var engine caption.Engine
 	switch {
@@ -177,7 +178,11 @@ func (s *Server) newReplays() *replay.Service {
 	case s.cfg.Captions != "":
 		engine = caption.Whisper{URL: s.cfg.Captions}
 	}
-	return replay.New(replay.Options{Dir: filepath.Join(s.cfg.DataDir, "recordings"), Store: s.db,
+	var files replay.Files
+	if s.db.Driver() == store.Postgres { // a cluster's nodes share the database, not their disks
+		files = s.db
+	}
+	return replay.New(replay.Options{Dir: filepath.Join(s.cfg.DataDir, "recordings"), Store: s.db, Files: files,
 		FFmpeg: s.cfg.FFmpeg, Clip: s.cfg.ClipLength, Log: s.log, Captions: engine,
 		SpeakerName: func(ctx context.Context, id string) string {
 			u, err := s.db.UserByID(ctx, id)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -61,6 +62,7 @@ func (h *replayRoutes) register() {
 	h.api.Handle("GET /api/v1/me/replays", http.HandlerFunc(h.mine))
 	h.api.Handle("GET /api/v1/clips/{id}", http.HandlerFunc(h.clip))
 	h.api.Handle("GET /api/v1/clips/{id}/audio", http.HandlerFunc(h.clipAudio))
+	h.registerLists()
 }
 
 // viewer is who asks: a signed-in user's ID, or "" for a guest. Nobody asks for
@@ -424,7 +426,7 @@ func (h *replayRoutes) visibleClip(r *http.Request) (replay.Clip, room.Config, e
 // serveOgg serves an Ogg Opus file with http.ServeContent: ranges (RFC 9110 §14),
 // conditional requests on its time; private, as who may hear it depends on who
 // asks.
-func serveOgg(w http.ResponseWriter, r *http.Request, name string, mod time.Time, f http.File) {
+func serveOgg(w http.ResponseWriter, r *http.Request, name string, mod time.Time, f io.ReadSeeker) {
 	w.Header().Set("Content-Type", "audio/ogg")
 	w.Header().Set("Cache-Control", "private, max-age=300")
 	if r.URL.Query().Get("download") == "1" {

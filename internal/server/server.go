@@ -198,6 +198,7 @@ func (s *Server) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var replayLists *replayRoutes // made after the API, which it needs; the search calls back into it
 	s.api = api.New(api.Options{
 		Accounts: s.accounts, Hub: s.hub, Log: s.log, Registry: reg, PublicURL: s.URL(), NoRecording: s.noRecording(),
 		LoginPerMinute: s.cfg.LoginPerMinute, LookupPerSecond: s.cfg.LookupPerSecond,
@@ -206,9 +207,13 @@ func (s *Server) Run(ctx context.Context) error {
 		Limiters: cl.limiters(), Nodes: cl.nodes(),
 		Photos: s.db, Moderation: moderation.NewService(s.db, nil), Figures: s.db.Figures,
 		Invitations: pages, Push: pusher, PushKinds: PushKinds(), Mailer: mailer,
+		SearchReplays: func(ctx context.Context, viewer string, terms []string) ([]api.ReplayItem, error) {
+			return replayLists.search(ctx, viewer, terms)
+		},
 	})
-	(&replayRoutes{db: s.db, hub: s.hub, api: s.api, replays: replays, clubs: team.clubs, publicURL: s.URL(),
-		log: s.log}).register()
+	replayLists = &replayRoutes{db: s.db, hub: s.hub, api: s.api, replays: replays, clubs: team.clubs, publicURL: s.URL(),
+		log: s.log}
+	replayLists.register()
 	sh := newShares(s.db, s.hub, s.URL())
 	s.api.Handle("GET /preview/{kind}/{file}", sh)
 	s.api.Handle("/", web.Handler(web.Options{Nodes: cl.nodeURLs(), Preview: sh.Preview}))

@@ -52,11 +52,12 @@ func newTeam(db *store.DB, accounts *account.Service, hub *live.Hub, log *slog.L
 // hubRooms opens the rooms of events and clubs on the live hub.
 type hubRooms struct{ hub *live.Hub }
 
-// StartRoom creates the room on the hub, with its co-hosts, stage guests and club.
+// StartRoom creates the room on the hub, with its co-hosts, stage guests and
+// club, recorded if asked.
 func (h hubRooms) StartRoom(ctx context.Context, creatorID string, cfg room.Config) (string, error) {
 	rec, err := h.hub.CreateRoom(ctx, creatorID, live.RoomSpec{Title: cfg.Title, Description: cfg.Description,
 		Type: cfg.Type, AllowGuests: cfg.AllowGuests, CoHosts: cfg.CoHosts, Speakers: cfg.Speakers,
-		ClubID: cfg.ClubID, MembersOnly: cfg.MembersOnly})
+		ClubID: cfg.ClubID, MembersOnly: cfg.MembersOnly, Record: cfg.Record, AllowClips: cfg.AllowClips, Captions: cfg.Captions})
 	return rec.ID, err
 }
 

@@ -64,12 +64,18 @@ func (db *DB) Replay(ctx context.Context, roomID string) (replay.Replay, error) 
 	return r, nil
 }
 
-// DeleteReplay removes the replay of roomID: ErrNotFound if there is none, so
-// that of two nodes deleting one replay, one learns it was the other.
+// DeleteReplay removes the replay of roomID and, in the same transaction, the
+// files of its room kept in the database (PutFile: its audio, captions and
+// clips): ErrNotFound if there is none, so that of two nodes deleting one
+// replay, one learns it was the other, and the bytes go exactly once.
 func (db *DB) DeleteReplay(ctx context.Context, roomID string) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		res, err := db.exec(ctx, tx, `DELETE FROM replays WHERE room_id = ?`, roomID)
-		return affectedOne("delete replay", res, err)
+		if err := affectedOne("delete replay", res, err); err != nil {
+			return err
+		}
+		_, err = db.exec(ctx, tx, `DELETE FROM replay_files WHERE room_id = ?`, roomID)
+		return wrap("delete replay: its files", err)
 	})
 }
 

@@ -29,7 +29,7 @@ func TestStore(t *testing.T) {
 		graphCases(), listCases(), concurrencyCases(),
 		roomCases(), invitationCases(), notificationCases(), edgeCases(),
 		clubCases(), eventCases(), exploreCases(), delegateCases(), searchCases(), adminCases(), chatCases(),
-		invitationPageCases(), replayCases(),
+		invitationPageCases(), replayCases(), replayFileCases(), replayListCases(),
 	} {
 		cases = append(cases, group...)
 	}

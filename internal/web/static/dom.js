@@ -70,6 +70,7 @@ const ICONS = {
   club: ['M12 3l8 4v6c0 4-3.5 7-8 8-4.5-1-8-4-8-8V7z', 'M9 12l2 2 4-4'],
   share: ['M4 12v7a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-7', 'M16 6l-4-4-4 4', 'M12 2v13'],
   chat: ['M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z'],
+  play: ['M7 4l13 8-13 8z'],
 };
 
 // icon draws a decorative icon (hidden from assistive technology: the button

@@ -9,6 +9,7 @@ import { get, post, patch, put, del, enc, ApiError } from '../api.js';
 import { app, toast } from '../state.js';
 import { field, errorBox, busy, sheet } from './ui.js';
 import { eventCard } from './events.js';
+import { replayList } from './replay.js';
 
 const ROLE_WORDS = { admin: 'admin', leader: 'leader', member: 'member' };
 const ROOM_TYPES = [
@@ -156,6 +157,7 @@ export async function clubView({ params }) {
       c.rules ? h('section', { class: 'card', 'aria-labelledby': 'rules-h' }, h('h2', { id: 'rules-h' }, 'Rules'), h('p', { class: 'bio' }, c.rules)) : null,
       events.length ? h('section', { 'aria-labelledby': 'cev-h' }, h('h2', { id: 'cev-h', class: 'section-title' }, 'Upcoming'),
         h('ul', { class: 'event-list' }, events.map((e) => eventCard(e, { compact: true })))) : null,
+      replayList(`/clubs/${enc(c.id)}/replays`),
       h('section', { class: 'card', 'aria-labelledby': 'mem-h' }, h('h2', { id: 'mem-h' }, 'Members'),
         h('ul', { class: 'member-list' }, members.map((m) => memberRow(c, m, admin, draw)))));
   };
@@ -225,16 +227,19 @@ function roomStarter(c) {
     return { input, el: h('label', { class: 'choice' }, input, h('span', { class: 'choice-box' }, icon(ic), h('strong', null, label), h('small', null, hint))) };
   });
   const membersOnly = h('input', { type: 'checkbox', name: 'members_only', checked: true });
+  const record = h('input', { type: 'checkbox', name: 'record' });
   const err = errorBox();
   const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, icon('mic'), 'Start the room');
   const form = h('form', { class: 'stack card', 'aria-label': 'Start a club room' }, title.el,
     h('fieldset', { class: 'choices' }, h('legend', null, 'Who can join'), radios.map((r) => r.el)),
-    h('label', { class: 'check' }, membersOnly, h('span', null, 'Club members only')), err.el, h('div', { class: 'row' }, submit));
+    h('label', { class: 'check' }, membersOnly, h('span', null, 'Club members only')),
+    h('label', { class: 'check' }, record, h('span', null, 'Record this room for a replay (everyone is told before joining)')),
+    err.el, h('div', { class: 'row' }, submit));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     if (!form.reportValidity()) return;
     busy(submit, async () => {
-      const r = await post(`/clubs/${enc(c.id)}/rooms`, { title: title.input.value.trim(), type: radios.find((x) => x.input.checked).input.value, members_only: membersOnly.checked });
+      const r = await post(`/clubs/${enc(c.id)}/rooms`, { title: title.input.value.trim(), type: radios.find((x) => x.input.checked).input.value, members_only: membersOnly.checked, record: record.checked });
       app.navigate(`/rooms/${enc(r.id)}`, { autojoin: true });
     }, err);
   });

@@ -1,6 +1,7 @@
 // /u/{username}: a profile. Display name, bio, who invited them, followers and
-// following, follow and block; your own profile can be edited, and is where you
-// make invite links and log out.
+// following, follow and block, the replays of the rooms they hosted or spoke in;
+// your own profile can be edited, and is where you make invite links and log
+// out.
 
 import { h, replace, avatar } from '../dom.js';
 import { get, put, del, patch, post, enc } from '../api.js';
@@ -9,6 +10,7 @@ import { field, errorBox, busy, sheet, copyButton } from './ui.js';
 import { reportSheet } from './report.js';
 import { shareButton } from '../share.js';
 import { publicInvitations } from './publicinvitations.js';
+import { replayList } from './replay.js';
 
 // BLOCK_MEANS says what a block does (docs/api.md, the block endpoint), after the
 // blocked person's name or "they". The server holds every part of it: the account
@@ -131,5 +133,6 @@ export async function profileView({ params }) {
 
   draw();
   const invs = publicInvitations(`/users/${enc(username)}/public-invitations`, { showTarget: true });
-  return { title: p.display_name, el: h('div', { class: 'stack' }, el, invs.el), destroy: invs.destroy };
+  const replays = replayList(`/users/${enc(username)}/replays`);
+  return { title: p.display_name, el: h('div', { class: 'stack' }, el, replays, invs.el), destroy: invs.destroy };
 }

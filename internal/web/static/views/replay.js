@@ -3,7 +3,7 @@
 // element does the scrubbing (the server serves ranges); the speed and the
 // speakers' timeline are ours.
 
-import { h, replace, initials } from '../dom.js';
+import { h, replace, append, icon, initials } from '../dom.js';
 import { get, del, enc, ApiError } from '../api.js';
 import { app, toast } from '../state.js';
 import { busy } from './ui.js';
@@ -80,6 +80,35 @@ export async function replayCard(id) {
       h('a', { href: r.audio_url + '?download=1', class: 'btn btn-ghost', download: '' }, 'Download'),
       remove));
   return card;
+}
+
+// replayRow is one replay in a list: its title (a link to its room's page,
+// which plays it), who hosted it, when, and how long it lasts.
+export function replayRow(x) {
+  return h('li', null, h('a', { href: `/rooms/${enc(x.room_id)}`, class: 'people-row', 'data-testid': 'replay-link' },
+    h('span', { class: 'club-mark', 'aria-hidden': 'true' }, icon('play')), h('span', null, x.title),
+    h('span', { class: 'muted small' }, [x.host ? x.host.display_name : null, new Date(x.started_at).toLocaleDateString(), fmt(x.duration_ms)].filter(Boolean).join(' · '))));
+}
+
+// replayList is the "Replays" section of a profile or a club: the replays at
+// path (an API list the user may listen to), a page at a time. Hidden while
+// there are none.
+export function replayList(path) {
+  const list = h('ul', { class: 'people-list' });
+  const more = h('button', { type: 'button', class: 'btn btn-ghost', hidden: true }, 'More replays');
+  const el = h('section', { 'aria-label': 'Replays', hidden: true, 'data-testid': 'replays' },
+    h('h2', { class: 'section-title' }, 'Replays'), list, more);
+  let cursor = '';
+  const load = async () => {
+    const r = await get(path + '?limit=20' + (cursor ? '&cursor=' + enc(cursor) : ''));
+    append(list, r.replays.map(replayRow));
+    cursor = r.next_cursor || '';
+    more.hidden = !cursor;
+    el.hidden = list.children.length === 0;
+  };
+  more.addEventListener('click', () => busy(more, load).catch((e) => toast(e.message, 'error')));
+  load().catch(() => {}); // a list that cannot load stays hidden
+  return el;
 }
 
 // clipView is /clips/{id}: a clip's own page, to share.

@@ -1,8 +1,10 @@
-// /search?q=: people, clubs and upcoming events, as the user types.
+// /search?q=: people, clubs, upcoming events, live rooms and replays, as the
+// user types.
 
 import { h, replace, avatar, icon, plural } from '../dom.js';
 import { get, enc, ApiError } from '../api.js';
 import { formatWhen } from '../when.js';
+import { replayRow } from './replay.js';
 
 const DEBOUNCE = 350; // ms; the server allows 2 searches a second
 
@@ -30,7 +32,8 @@ export async function searchView({ query }) {
       const clubs = r.clubs || [];
       const events = r.events || [];
       const rooms = r.rooms || [];
-      const total = users.length + clubs.length + events.length + rooms.length;
+      const replays = r.replays || [];
+      const total = users.length + clubs.length + events.length + rooms.length + replays.length;
       status.textContent = total === 0 ? `Nothing matches “${q}”.` : plural(total, 'result');
       replace(results,
         section('Live now', rooms, (x) => h('li', null, h('a', { href: `/rooms/${enc(x.id)}`, class: 'people-row', 'data-autojoin': '1' },
@@ -43,7 +46,8 @@ export async function searchView({ query }) {
           h('span', { class: 'muted small' }, plural(c.members || 0, 'member')))), 'search-clubs'),
         section('Events', events, (e) => h('li', null, h('a', { href: `/events/${enc(e.id)}`, class: 'people-row' },
           h('span', { class: 'club-mark', 'aria-hidden': 'true' }, icon('calendar')), h('span', null, e.name),
-          h('span', { class: 'muted small' }, formatWhen(e.starts_at)))), 'search-events'));
+          h('span', { class: 'muted small' }, formatWhen(e.starts_at)))), 'search-events'),
+        section('Replays', replays, replayRow, 'search-replays'));
     } catch (e) {
       if (n !== seq) return;
       status.textContent = e instanceof ApiError && e.status === 429 ? 'Searching too fast. Wait a moment.' : e.message;
