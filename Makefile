@@ -3,6 +3,9 @@
 #   make bench          townhall loadtest against a fresh local server for every size
 #                       and talk mode; one JSON file each in $(BENCH_OUT), then a
 #                       summary table (summary.md) and the plot (cpu_rss.png)
+#   make bench-ladder   the load ladder: each talk mode at BENCH_LADDER fractions of the
+#                       machine's ceiling, measured in each run (townhall loadtest --load);
+#                       the table, then the highest fraction that was clean
 #   make bench-join     the join storm: 1,000 listeners at 100 per second
 #   make bench-go       go test's benchmarks of the forwarder (BenchmarkForward*, on an edge too), the relay and of
 #                       the media socket (BenchmarkSendmmsg)
@@ -26,8 +29,10 @@ BENCH_PPROF     ?= 127.0.0.1:16090
 BENCH_TRANSPORT ?= lean
 BENCH_HEAP      ?= 0
 BENCH_PTIME     ?= 20ms
+BENCH_LADDER    ?= 0.4 0.6 0.8 0.9
+BENCH_STEP      ?= 30s
 
-.PHONY: build test bench bench-join bench-go cluster cluster-stop
+.PHONY: build test bench bench-ladder bench-join bench-go cluster cluster-stop
 
 build:
 	$(GO) build -o $(BIN) ./cmd/townhall
@@ -85,6 +90,31 @@ bench: build
 	done; done
 	$(BIN) loadtest --report $(BENCH_OUT) --plot $(BENCH_OUT)/cpu_rss.png > $(BENCH_OUT)/summary.md
 	@cat $(BENCH_OUT)/summary.md
+
+# ladder_step runs one step of the ladder: $(1) name, $(2) fraction of the ceiling,
+# $(3) talk mode. The load test measures the floor, computes the ceiling, and
+# joins that fraction of it.
+define ladder_step
+	rm -rf $(BENCH_OUT)/ladder/data-$(1); \
+	$(BIN) serve --addr 127.0.0.1:$(BENCH_PORT) --data $(BENCH_OUT)/ladder/data-$(1) --rtc-loopback-only \
+		--rtc-udp-port 0 --rtc-tcp-port 0 --rtc-transport $(BENCH_TRANSPORT) --listener-ptime $(BENCH_PTIME) --open-signup \
+		--max-guests-per-ip 0 --max-guests-per-ip-room 0 --max-guests-per-room 0 \
+		--log-level warn 2> $(BENCH_OUT)/ladder/$(1).server.log & server=$$!; \
+	for i in $$(seq 1 100); do curl -sf -o /dev/null http://127.0.0.1:$(BENCH_PORT)/healthz && break; sleep 0.1; done; \
+	echo "== $(1): $(2) of the ceiling, talk $(3), $$(uptime | sed 's/.*load/load/')"; \
+	$(BIN) loadtest --url http://127.0.0.1:$(BENCH_PORT) --load $(2) --listener-ptime $(BENCH_PTIME) --talk $(3) \
+		--join-rate $(BENCH_JOIN_RATE) --duration $(BENCH_STEP) --json --quiet > $(BENCH_OUT)/ladder/$(1).json; status=$$?; \
+	kill $$server; wait $$server; rm -rf $(BENCH_OUT)/ladder/data-$(1); \
+	[ $$status -eq 0 ] || echo "   $(1) failed (status $$status)"
+endef
+
+bench-ladder: build
+	@mkdir -p $(BENCH_OUT)/ladder
+	@for talk in $(BENCH_TALK); do for f in $(BENCH_LADDER); do \
+		$(call ladder_step,$$talk-$$f,$$f,$$talk); \
+	done; done
+	$(BIN) loadtest --report $(BENCH_OUT)/ladder > $(BENCH_OUT)/ladder/summary.md
+	@cat $(BENCH_OUT)/ladder/summary.md
 
 bench-join: build
 	@mkdir -p $(BENCH_OUT)

@@ -51,6 +51,8 @@ func loadtestCmd(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.Turn, "turn", cfg.Turn, "length of a turn with --talk turns")
 	fs.BoolVar(&cfg.SchedBatch, "sched-batch", cfg.SchedBatch, "run the generator's threads as SCHED_BATCH, so that they never preempt a server on the same machine (--sched-batch=false: as normal threads)")
 	fs.IntVar(&cfg.Receivers, "receivers", cfg.Receivers, "shared UDP sockets of the generator, each read by one goroutine (0: one per 250 participants, 1 to 4)")
+	fs.Float64Var(&cfg.Load, "load", 0, "instead of --listeners: this fraction of the machine's ceiling (e.g. 0.8), from a floor measured first")
+	fs.DurationVar(&cfg.ListenerPtime, "listener-ptime", 20*time.Millisecond, "with --load: the server's --listener-ptime, for the packets a listener gets")
 	fs.IntVar(&cfg.FloorSockets, "floor-sockets", 0, "measure the floor first with this many sockets (0: no; --floor alone: the listeners)")
 	floorOnly := fs.Bool("floor", false, "measure only the floor (kernel and cipher cost, no WebRTC) with --listeners sockets")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")

@@ -38,6 +38,11 @@ type Config struct {
 	// ReactEvery once everyone joined, spread evenly over it (the cost of the
 	// backchannel: compare a run with it to one without).
 	ReactEvery time.Duration
+	// Load, when not 0, sets Listeners to this fraction of the machine's
+	// ceiling (ceiling.go), from a floor measured first; ListenerPtime is the
+	// server's --listener-ptime, for the packets a listener is expected to get.
+	Load          float64
+	ListenerPtime time.Duration
 	// SchedBatch runs the generator's threads in the SCHED_BATCH policy, so that
 	// they do not preempt a server on the same box (batchScheduling).
 	SchedBatch bool
@@ -102,6 +107,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--talk %q: want %s or %s", c.Talk, TalkAll, TalkTurns)
 	case c.ReactEvery < 0 || (c.ReactEvery > 0 && c.ReactEvery < 400*time.Millisecond):
 		return fmt.Errorf("--react-every %s: want 0 (none) or at least 400ms (the server takes 3 a second)", c.ReactEvery)
+	case c.Load < 0 || c.Load > 2:
+		return fmt.Errorf("--load %g: want a fraction of the ceiling, 0 (off) to 2", c.Load)
+	case c.ListenerPtime < 0:
+		return fmt.Errorf("--listener-ptime must not be negative")
 	case c.Turn <= 0 || c.Receivers < 0 || c.JoinTimeout <= 0 || c.Settle < 0:
 		return fmt.Errorf("bad timing or receiver settings")
 	}

@@ -51,6 +51,12 @@ type Floor struct {
 	SocketsSendmmsgUs float64 `json:"sockets_sendmmsg_us"`
 	AESGCMUs          float64 `json:"aes_gcm_us"` // AES-128-GCM seal of one packet's payload
 	FloorUs           float64 `json:"floor_us"`   // the floor: the cheapest send of the generator's layout + AES-GCM
+	// ReceiveUs is the generator's readers' CPU µs per packet they took in
+	// (recvmmsg on its shared sockets), measured while the DF modes sent: the
+	// process's CPU less the sending thread's. GeneratorUs adds AES-GCM (an
+	// open costs what a seal does): the generator's floor, for the Ceiling.
+	ReceiveUs   float64 `json:"receive_us"`
+	GeneratorUs float64 `json:"generator_floor_us"`
 }
 
 // floorPacketBytes is an SRTP packet of the load: 12-byte header, 8-byte audio
@@ -88,7 +94,12 @@ func MeasureFloor(ctx context.Context, n, streams, muxSockets int, d time.Durati
 		mux.close()
 		return f, err
 	}
+	p0 := processCPU()
 	f.SendtoDFUs, f.SendmmsgDFUs = sendCosts(ctx, out, dsts, streams, rounds)
+	sent := time.Duration((f.SendtoDFUs + f.SendmmsgDFUs) * float64(f.Packets) * 1e3) // the sending thread's, in ns
+	if f.Packets > 0 {
+		f.ReceiveUs = max(processCPU()-p0-sent, 0).Seconds() * 1e6 / float64(2*f.Packets)
+	}
 	mux.close()
 
 	// A socket per destination.
@@ -101,6 +112,7 @@ func MeasureFloor(ctx context.Context, n, streams, muxSockets int, d time.Durati
 
 	f.AESGCMUs = aesGCMCost()
 	f.FloorUs = min(f.SendtoUs, f.SendmmsgUs, f.SendtoDFUs, f.SendmmsgDFUs) + f.AESGCMUs
+	f.GeneratorUs = f.ReceiveUs + f.AESGCMUs
 	return f, ctx.Err()
 }
 

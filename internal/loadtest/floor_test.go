@@ -38,6 +38,9 @@ func TestMeasureFloor(t *testing.T) {
 			if f.FloorUs != cheapest+f.AESGCMUs {
 				t.Errorf("floor %v µs, want the cheapest send of the generator's layout (%v) + AES-GCM (%v)", f.FloorUs, cheapest, f.AESGCMUs)
 			}
+			if f.ReceiveUs < 0 || f.GeneratorUs != f.ReceiveUs+f.AESGCMUs {
+				t.Errorf("the generator's floor %v µs, want its receiving (%v, not negative) + AES-GCM (%v)", f.GeneratorUs, f.ReceiveUs, f.AESGCMUs)
+			}
 		})
 	}
 	t.Run("a cancelled measurement says so", func(t *testing.T) {

@@ -66,17 +66,25 @@ func TestNodeResults(t *testing.T) {
 	s0 := []serverSample{{at: at, cpu: 1}, {at: at, cpu: 2}}
 	s1 := []serverSample{{at: at.Add(10 * time.Second), cpu: 6, rss: 100, relaySent: 40, relayReceived: 4},
 		{at: at.Add(10 * time.Second), cpu: 4, relayReceived: 20}}
-	mk := func() *listener { return &listener{part: &participant{}} }
-	ls := []*listener{mk(), mk(), mk(), nil}
-	ls[0].part.received.Store(100) // node 0
-	ls[1].part.received.Store(50)  // node 1
-	ls[2].part.received.Store(90)  // node 0
+	mk := func(socket string) *listener {
+		return &listener{part: &participant{}, sock: &roomSocket{url: socket}}
+	}
+	// Listeners count for the node the join API sent them to, whichever they asked.
+	ls := []*listener{mk("ws://a/api/v1/rooms/r/socket"), mk("ws://b/api/v1/rooms/r/socket?guest=1"),
+		mk("ws://a/api/v1/rooms/r/socket"), nil, mk("ws://c/api/v1/rooms/r/socket")}
+	ls[0].part.received.Store(100) // node a
+	ls[1].part.received.Store(50)  // node b
+	ls[2].part.received.Store(90)  // node a
+	ls[4].part.received.Store(100) // node c, not among the URLs given
 	got := nodeResults([]string{"http://a", "http://b"}, ls, s0, s1, 100)
 	if got[0].Listeners != 2 || got[0].PacketsReceived != 190 || got[0].LossPct != 5 || got[0].CPUCores != 0.5 ||
 		got[0].RelaySent != 40 || got[0].RSSBytes != 100 {
 		t.Errorf("node a: %+v", got[0])
 	}
 	if got[1].Listeners != 1 || got[1].LossPct != 50 || got[1].CPUCores != 0.2 || got[1].RelayReceived != 20 {
-		t.Errorf("node b: %+v (listener 3 never joined: not counted)", got[1])
+		t.Errorf("node b: %+v (listener 4 never joined: not counted)", got[1])
+	}
+	if len(got) != 3 || got[2].URL != "ws://c/api/v1/rooms/r/socket" || got[2].Listeners != 1 || got[2].LossPct != 0 {
+		t.Errorf("a node the join API named that was not given: %+v", got[2:])
 	}
 }

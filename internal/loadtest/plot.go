@@ -56,8 +56,9 @@ func WriteSummary(w io.Writer, results []*Result) {
 			base[r.Talk] = r.ServerRSSBytes
 		}
 	}
-	fmt.Fprintln(w, "| talk | listeners | joined | join p95 ms | server CPU cores | server µs/packet | × floor | server RSS MiB end / peak | KiB/listener end / peak | loss % | latency p50 / p99 / max ms | generator µs/packet |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
+	fmt.Fprintln(w, "| talk | listeners | joined | % of ceiling | join p95 ms | server CPU cores | server µs/packet | × floor | server RSS MiB end / peak | KiB/listener end / peak | loss % | latency p50 / p99 / max ms | generator µs/packet |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
+	ladder := false
 	for _, r := range results {
 		factor := "–"
 		if r.ServerFloorFactor > 0 {
@@ -77,10 +78,18 @@ func WriteSummary(w io.Writer, results []*Result) {
 		if r.ServerRSSPeakBytes > 0 {
 			peak = fmt.Sprintf("%.0f", mib(r.ServerRSSPeakBytes))
 		}
-		fmt.Fprintf(w, "| %s | %d | %d | %.0f | %.2f | %.2f | %s | %.0f / %s | %s / %s | %.3f | %.1f / %.1f / %.0f | %.2f |\n",
-			r.Talk, r.ListenersRequested, r.ListenersJoined, r.JoinMs.P95, r.ServerCPUCores, r.ServerUsPerPacket, factor,
+		share := "–"
+		if r.Ceiling != nil {
+			share, ladder = fmt.Sprintf("%.0f", 100*r.LoadFraction), true
+		}
+		fmt.Fprintf(w, "| %s | %d | %d | %s | %.0f | %.2f | %.2f | %s | %.0f / %s | %s / %s | %.3f | %.1f / %.1f / %.0f | %.2f |\n",
+			r.Talk, r.ListenersRequested, r.ListenersJoined, share, r.JoinMs.P95, r.ServerCPUCores, r.ServerUsPerPacket, factor,
 			mib(r.ServerRSSBytes), peak, perListener(r.ServerRSSBytes), perListener(r.ServerRSSPeakBytes), r.LossPct,
 			r.LatencyMs.P50, r.LatencyMs.P99, r.LatencyMs.Max, r.ClientUsPerPacket)
+	}
+	if ladder {
+		fmt.Fprintln(w, "\nClean (loss < 0.5 %, p99 < 50 ms, every listener joined), as a share of the machine's ceiling:")
+		WriteLadder(w, results)
 	}
 }
 

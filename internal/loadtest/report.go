@@ -42,6 +42,8 @@ func (r *Result) WriteTable(w io.Writer) {
 			f.FloorUs, f.SendtoUs, f.SendmmsgUs, f.SendtoDFUs, f.SendmmsgDFUs, f.AESGCMUs, f.Sockets, f.PacketBytes)
 		row("floor, a socket each", "sendto %.2f µs, sendmmsg %.2f µs", f.SocketsSendtoUs, f.SocketsSendmmsgUs)
 		row("server per packet", "%.2f× the floor", r.ServerFloorFactor)
+		row("generator's floor", "%.2f µs per packet received (recvmmsg %.2f, AES-GCM %.2f)", f.GeneratorUs, f.ReceiveUs, f.AESGCMUs)
+		r.writeCeiling(row)
 	}
 	_ = tw.Flush()
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -93,6 +94,10 @@ type Result struct {
 
 	Floor             *Floor  `json:"floor,omitempty"`
 	ServerFloorFactor float64 `json:"server_floor_factor,omitempty"` // ServerUsPerPacket ÷ Floor.FloorUs
+	// Ceiling is the machine's, with the floor (ceiling.go); LoadFraction is
+	// the listeners joined as a fraction of it.
+	Ceiling      *Ceiling `json:"ceiling,omitempty"`
+	LoadFraction float64  `json:"load_fraction,omitempty"`
 }
 
 // rssEvery is how often the server's RSS is read during the window, for its peak.
@@ -111,6 +116,9 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		}
 		res.GeneratorSched = "batch"
 	}
+	if cfg.Load > 0 && cfg.FloorSockets == 0 {
+		cfg.FloorSockets = max(cfg.Listeners, 1000)
+	}
 	if cfg.FloorSockets > 0 {
 		note(progress, "measuring the floor: %d sockets, no WebRTC\n", cfg.FloorSockets)
 		fl, err := MeasureFloor(ctx, cfg.FloorSockets, cfg.Speakers, cfg.ReceiverSockets(), 2*time.Second)
@@ -118,6 +126,11 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 			return nil, fmt.Errorf("floor: %w", err)
 		}
 		res.Floor = &fl
+		if cfg.Load > 0 {
+			cfg.Listeners = min(loadListeners(cfg, fl), 20000)
+			res.ListenersRequested = cfg.Listeners
+			note(progress, "%.0f %% of the ceiling: %d listeners\n", 100*cfg.Load, cfg.Listeners)
+		}
 	}
 
 	// No gzip: compressing /metrics (read every few seconds) would cost the server
@@ -375,6 +388,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	if res.Floor != nil && res.Floor.FloorUs > 0 {
 		res.ServerFloorFactor = res.ServerUsPerPacket / res.Floor.FloorUs
 	}
+	res.setCeiling()
 	if res.ListenersJoined == 0 && cfg.Listeners > 0 {
 		return res, errors.New("no listener joined")
 	}
@@ -484,18 +498,30 @@ func newBar(w io.Writer, n int, what string) *progressbar.ProgressBar {
 		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }))
 }
 
+// hostOf is the host:port of an http(s):// or ws(s):// URL ("" if it does not parse).
+func hostOf(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	return p.Host
+}
+
 func note(w io.Writer, format string, args ...any) {
 	if w != nil {
 		fmt.Fprintf(w, format, args...)
 	}
 }
 
-// nodeResults splits a run over several nodes by node: listener i's socket was
-// on urls[i%len(urls)].
+// nodeResults splits a run over several nodes by node: a listener counts for the
+// node whose socket the join API sent it to (one not among urls gets a row of
+// its own, without the figures read from the nodes).
 func nodeResults(urls []string, listeners []*listener, s0, s1 []serverSample, sent int64) []NodeResult {
 	out := make([]NodeResult, len(urls))
+	byHost := map[string]int{}
 	for i, u := range urls {
 		out[i].URL = u
+		byHost[hostOf(u)] = i
 		if i < len(s0) && i < len(s1) {
 			secs := s1[i].at.Sub(s0[i].at).Seconds()
 			if secs > 0 {
@@ -506,9 +532,15 @@ func nodeResults(urls []string, listeners []*listener, s0, s1 []serverSample, se
 			out[i].RelayReceived = int64(s1[i].relayReceived - s0[i].relayReceived)
 		}
 	}
-	for i, l := range listeners {
-		if l != nil && l.part != nil {
-			n := &out[i%len(urls)]
+	for _, l := range listeners {
+		if l != nil && l.part != nil && l.sock != nil {
+			i, ok := byHost[hostOf(l.sock.url)]
+			if !ok {
+				i = len(out)
+				byHost[hostOf(l.sock.url)] = i
+				out = append(out, NodeResult{URL: l.sock.url})
+			}
+			n := &out[i]
 			n.Listeners++
 			n.PacketsReceived += l.part.received.Load()
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -23,6 +24,7 @@ const subprotocol = "townhall.v1"
 // be read, if only to answer the server's heartbeats.)
 type roomSocket struct {
 	ws     *websocket.Conn
+	url    string // where it was opened: the node the join API named
 	offer  chan string
 	errs   chan string
 	done   chan struct{}
@@ -31,14 +33,57 @@ type roomSocket struct {
 	reactions atomic.Int64
 }
 
+// socketURL asks the join API at base where the socket of room roomID is, as a
+// client does (docs/api.md, "Joining a room"): any node of a cluster answers,
+// naming the node that runs the room or an edge of it. A server without the
+// join API has the socket itself.
+func socketURL(ctx context.Context, hc *http.Client, base, roomID, token string) (string, error) {
+	base = strings.TrimRight(base, "/")
+	path := "/api/v1/rooms/" + url.PathEscape(roomID)
+	query := ""
+	if token == "" {
+		query = "?guest=1"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path+"/join"+query, nil)
+	if err != nil {
+		return "", err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var body struct {
+		SocketURL string `json:"socket_url"`
+	}
+	switch {
+	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed:
+		return "ws" + strings.TrimPrefix(base, "http") + path + "/socket" + query, nil
+	case resp.StatusCode != http.StatusOK:
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return "", fmt.Errorf("the join API: %s: %s", resp.Status, bytes.TrimSpace(msg))
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&body); err != nil {
+		return "", fmt.Errorf("the join API's answer: %w", err)
+	}
+	if !strings.HasPrefix(body.SocketURL, "ws://") && !strings.HasPrefix(body.SocketURL, "wss://") {
+		return "", fmt.Errorf("the join API named %q, not a ws:// or wss:// socket", body.SocketURL)
+	}
+	return body.SocketURL, nil
+}
+
 // dialRoom opens the socket of room roomID at base (http://host:port), as a guest
 // when token is empty.
 func dialRoom(ctx context.Context, hc *http.Client, base, roomID, token string) (*roomSocket, error) {
-	u := "ws" + strings.TrimPrefix(strings.TrimRight(base, "/"), "http") + "/api/v1/rooms/" + url.PathEscape(roomID) + "/socket"
+	u, err := socketURL(ctx, hc, base, roomID, token)
+	if err != nil {
+		return nil, err
+	}
 	h := http.Header{}
-	if token == "" {
-		u += "?guest=1"
-	} else {
+	if token != "" {
 		h.Set("Authorization", "Bearer "+token)
 	}
 	ws, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: hc, HTTPHeader: h, Subprotocols: []string{subprotocol}})
@@ -53,7 +98,7 @@ func dialRoom(ctx context.Context, hc *http.Client, base, roomID, token string) 
 		return nil, err
 	}
 	ws.SetReadLimit(8 << 20) // a snapshot lists up to 500 listeners
-	s := &roomSocket{ws: ws, offer: make(chan string, 1), errs: make(chan string, 4), done: make(chan struct{})}
+	s := &roomSocket{ws: ws, url: u, offer: make(chan string, 1), errs: make(chan string, 4), done: make(chan struct{})}
 	go s.read()
 	return s, nil
 }
