@@ -39,7 +39,7 @@ func loadtestCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("townhall loadtest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg := loadtest.DefaultConfig()
-	fs.StringVar(&cfg.URL, "url", cfg.URL, "the server's base URL; for a cluster, several nodes separated by commas (the room on the first, listeners on each in turn, server figures summed)")
+	fs.StringVar(&cfg.URL, "url", cfg.URL, "the server's base URL; for a cluster, several nodes separated by commas (the room on the first; each listener asks the join API of each in turn and opens its socket where it says; server figures summed, and per node)")
 	fs.StringVar(&cfg.Token, "token", "", "session token of the account that hosts the room")
 	fs.StringVar(&cfg.Invite, "invite", "", "invite code to sign the hosting speaker up with")
 	fs.IntVar(&cfg.Speakers, "speakers", cfg.Speakers, "speakers on stage")

@@ -77,7 +77,8 @@ func (c Config) ReceiverSockets() int {
 
 // URLs are the servers of c.URL, which may name several nodes of a cluster
 // separated by commas: the first makes the room and takes the speakers (through
-// the join API), the listeners open their sockets on each in turn, and the
+// the join API), each listener asks the join API of each in turn and opens its
+// socket on the node it names, and the
 // server figures are the sums over all of them.
 func (c Config) URLs() []string {
 	var out []string
