@@ -95,7 +95,9 @@ function liveView(s, m) {
   const lane = h('div', { class: 'reaction-lane', 'aria-hidden': 'true', 'data-testid': 'reaction-lane' });
   const controls = h('div', { class: 'dock-controls' });
   const reactions = reactionBar(s);
-  const dock = h('div', { class: 'room-dock', role: 'toolbar', 'aria-label': 'Your controls' }, reactions.el, controls);
+  // The live captions: the latest lines, over the dock, while CC is on.
+  const captions = h('div', { class: 'room-captions', hidden: true, 'aria-live': 'polite', 'data-testid': 'captions' });
+  const dock = h('div', { class: 'room-dock', role: 'toolbar', 'aria-label': 'Your controls' }, captions, reactions.el, controls);
   const invs = publicInvitations(`/rooms/${enc(s.id)}/public-invitations`);
   const body = h('div', { class: 'room-body' },
     h('section', { class: 'stage', 'aria-labelledby': 'stage-h' }, h('h2', { id: 'stage-h', class: 'section-title' }, 'On stage'), stage),
@@ -194,6 +196,7 @@ function liveView(s, m) {
     drawHands();
     drawAudience();
     drawDock();
+    drawCaptions();
     chat.update(what);
     loadFollowing();
   };
@@ -419,10 +422,21 @@ function liveView(s, m) {
       r.listener_count === 0 ? h('p', { class: 'muted small' }, 'No listeners yet. Invite someone!') : null);
   };
 
+  // drawCaptions shows the latest lines of live captions, each with its speaker.
+  const drawCaptions = () => {
+    const on = Boolean(s.room && s.room.live_captions && s.ccOn);
+    captions.hidden = !on;
+    if (!on) { replace(captions); return; }
+    replace(captions, s.captions.length === 0
+      ? h('p', { class: 'caption-line muted' }, 'Captions are on. They show here when someone speaks.')
+      : s.captions.map((c) => h('p', { class: 'caption-line', 'data-testid': 'caption-line' },
+        h('strong', { class: 'caption-who' }, (c.speaker.display_name || 'Someone') + ': '), h('span', null, c.text))));
+  };
+
   const drawDock = () => {
     const me = s.stageEntry();
     const raisedNow = Boolean(s.you && s.room.raised_hands.some((p) => p.id === s.you.id));
-    const key = JSON.stringify([s.guest, me && [me.muted, me.held], raisedNow, s.room.hand_policy]);
+    const key = JSON.stringify([s.guest, me && [me.muted, me.held], raisedNow, s.room.hand_policy, Boolean(s.room.live_captions), s.ccOn]);
     if (key === dockKey) return;
     dockKey = key;
     const items = [];
@@ -465,6 +479,14 @@ function liveView(s, m) {
       b.addEventListener('click', () => command(b, raised ? 'lower_hand' : 'raise_hand'));
       items.push(b);
     }
+    if (s.room.live_captions) {
+      const cc = h('button', {
+        type: 'button', class: ['btn', 'btn-round', 'btn-cc', s.ccOn && 'is-on'], 'aria-pressed': String(s.ccOn),
+        'aria-label': s.ccOn ? 'Hide live captions' : 'Show live captions', 'data-testid': 'cc',
+      }, h('span', { class: 'cc-mark', 'aria-hidden': 'true' }, 'CC'), h('span', { class: 'btn-label' }, 'Captions'));
+      cc.addEventListener('click', () => s.setCC(!s.ccOn));
+      items.push(cc);
+    }
     replace(controls, items);
   };
 
@@ -478,6 +500,7 @@ function liveView(s, m) {
   const onChange = (e) => {
     const what = e.detail;
     if (what === 'speaking') { drawRings(); speakingChanged(); return; }
+    if (what === 'captions') { drawCaptions(); drawDock(); return; }
     syncMic();
     // Audio and microphone news touch one part of the page: redrawing the rest
     // would replace the buttons under the user's finger.
