@@ -50,7 +50,8 @@ func captionCost(b *testing.B, engine caption.Engine) {
 		now := time.Unix(1e9, 0)
 		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 		m := NewMetrics(nil)
-		c, err := New(Options{Engine: engine, Emit: func(Line) {}, Metrics: m, Queue: 1000, Now: clock})
+		c, err := New(Options{Engine: engine, Emit: func(Line) {}, Metrics: m, Queue: 1000, Workers: 1,
+			Timeout: time.Minute, Now: clock})
 		if err != nil {
 			b.Fatal(err)
 		}

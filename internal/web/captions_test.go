@@ -9,7 +9,7 @@ import (
 // TestLiveCaptionsShowWithCC: a host speaks (the fake microphone plays
 // espeak-ng speech) and turns live captions on in the room's settings; a
 // listener sees the CC button appear, turns it on, and reads captions in the
-// host's name while the host speaks.
+// host's name while the host speaks. Screenshots of the room with captions.
 func TestLiveCaptionsShowWithCC(t *testing.T) {
 	audiotest.Tools(t, "espeak-ng", "ffmpeg", "pocketsphinx_continuous")
 	ts := startServer(t)
@@ -39,6 +39,7 @@ func TestLiveCaptionsShowWithCC(t *testing.T) {
 	bob.waitFor("CC on", `document.querySelector("[data-testid=cc]").getAttribute("aria-pressed") === "true" && !document.querySelector("[data-testid=captions]").hidden`)
 	bob.waitFor("a caption in the host's name", `[...document.querySelectorAll("[data-testid=caption-line]")].some((l) => l.textContent.startsWith("admin: ") && l.textContent.length > 9)`)
 	t.Logf("bob reads: %s", eval[string](bob, `document.querySelector("[data-testid=captions]").innerText`))
+	bob.shots("live-captions")
 	bob.click(`[data-testid=cc]`)
 	bob.waitFor("the captions hidden", `document.querySelector("[data-testid=captions]").hidden`)
 }

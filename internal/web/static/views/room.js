@@ -249,7 +249,7 @@ function liveView(s, m) {
   let headKey = '';
   const drawHead = () => {
     const r = s.room;
-    const key = JSON.stringify([r && [r.title, r.type, r.allow_guests, r.listener_count, r.description, r.pinned_link, r.recorded, r.clips_allowed], s.audio.status, s.isModerator, Boolean(app.me)]);
+    const key = JSON.stringify([r && [r.title, r.type, r.allow_guests, r.listener_count, r.description, r.pinned_link, r.recorded, r.clips_allowed, r.live_captions], s.audio.status, s.isModerator, Boolean(app.me), s.ccOn]);
     if (key === headKey) return;
     headKey = key;
     const pinned = r && r.pinned_link ? safeLink(r.pinned_link) : null;
@@ -265,6 +265,11 @@ function liveView(s, m) {
           audioPill()) : null,
         r && r.description ? h('p', { class: 'room-desc' }, r.description) : null,
         pinned ? h('p', { class: 'room-pin', 'data-testid': 'pinned-link' }, icon('link', 'tiny'), h('span', { class: 'sr-only' }, 'Pinned link: '), pinned) : null),
+      r && r.live_captions ? h('button', {
+        type: 'button', class: ['icon-btn', 'btn-cc', s.ccOn && 'is-on'], 'aria-pressed': String(s.ccOn),
+        'aria-label': s.ccOn ? 'Hide live captions' : 'Show live captions', title: 'Live captions', 'data-testid': 'cc',
+        onclick: () => s.setCC(!s.ccOn),
+      }, h('span', { class: 'cc-mark', 'aria-hidden': 'true' }, 'CC')) : null,
       h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Share the room', 'data-testid': 'share', onclick: () => share(`/rooms/${s.id}`, r ? r.title : 'A room') }, icon('share')),
       r && r.clips_allowed && app.me ? h('button', { type: 'button', class: 'btn btn-small', 'data-testid': 'clip', onclick: (e) => cutClip(e.currentTarget) }, 'Clip') : null,
       s.isModerator ? h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Room settings', 'data-testid': 'room-settings', onclick: () => roomSettings(s) }, icon('more'))
@@ -436,7 +441,7 @@ function liveView(s, m) {
   const drawDock = () => {
     const me = s.stageEntry();
     const raisedNow = Boolean(s.you && s.room.raised_hands.some((p) => p.id === s.you.id));
-    const key = JSON.stringify([s.guest, me && [me.muted, me.held], raisedNow, s.room.hand_policy, Boolean(s.room.live_captions), s.ccOn]);
+    const key = JSON.stringify([s.guest, me && [me.muted, me.held], raisedNow, s.room.hand_policy]);
     if (key === dockKey) return;
     dockKey = key;
     const items = [];
@@ -479,14 +484,6 @@ function liveView(s, m) {
       b.addEventListener('click', () => command(b, raised ? 'lower_hand' : 'raise_hand'));
       items.push(b);
     }
-    if (s.room.live_captions) {
-      const cc = h('button', {
-        type: 'button', class: ['btn', 'btn-round', 'btn-cc', s.ccOn && 'is-on'], 'aria-pressed': String(s.ccOn),
-        'aria-label': s.ccOn ? 'Hide live captions' : 'Show live captions', 'data-testid': 'cc',
-      }, h('span', { class: 'cc-mark', 'aria-hidden': 'true' }, 'CC'), h('span', { class: 'btn-label' }, 'Captions'));
-      cc.addEventListener('click', () => s.setCC(!s.ccOn));
-      items.push(cc);
-    }
     replace(controls, items);
   };
 
@@ -500,7 +497,7 @@ function liveView(s, m) {
   const onChange = (e) => {
     const what = e.detail;
     if (what === 'speaking') { drawRings(); speakingChanged(); return; }
-    if (what === 'captions') { drawCaptions(); drawDock(); return; }
+    if (what === 'captions') { drawCaptions(); drawHead(); return; }
     syncMic();
     // Audio and microphone news touch one part of the page: redrawing the rest
     // would replace the buttons under the user's finger.
