@@ -5,6 +5,13 @@
 // 16 kHz WAV file and a caption.Engine transcribe it, and hands the lines to
 // Emit, labelled with the speaker.
 //
+// Why the slot streams rather than every speaker's uplink: they are what the
+// audience hears, so only what is heard is captioned (a muted speaker, or one
+// the room does not forward, is not), at most K speakers at once whatever the
+// size of the stage, which bounds the cost; they are the same tap the recorder
+// uses (sfu.Tap), on the node that runs the room, where the speakers of every
+// node of a cluster arrive.
+//
 // It never delays or risks the audio path: Tap only copies the packet into a
 // fixed-size queue (no allocation, no waiting) and drops it when the queue is
 // full; the segments wait for the engine in a bounded queue too, and a segment
