@@ -89,6 +89,10 @@ type RoomState struct {
 	// ClipsAllowed: listeners may keep its last moments.
 	Recorded     bool `json:"recorded"`
 	ClipsAllowed bool `json:"clips_allowed"`
+	// LiveCaptions: a moderator turned the live captions on; CaptionsShown:
+	// this socket asked for them (show_captions) and gets caption messages.
+	LiveCaptions  bool `json:"live_captions"`
+	CaptionsShown bool `json:"captions_shown"`
 }
 
 // ChatMessage is a message of a room's chat.

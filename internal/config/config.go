@@ -91,7 +91,7 @@ type Config struct {
 	ReplayRetention time.Duration // replays older than this are deleted; 0 keeps them
 	ClipLength      time.Duration // how much a clip keeps, at most a minute
 	FFmpeg          string        // the ffmpeg program that mixes replays and clips
-	Captions        string        // the speech-to-text engine of replays' captions: "pocketsphinx", the URL of an OpenAI-compatible server, or "" (none)
+	Captions        string        // the speech-to-text engine of replays' captions and live captions: "pocketsphinx", the URL of an OpenAI-compatible server, or "" (none)
 }
 
 // Clustered reports whether this process is a node of a cluster.
@@ -230,7 +230,7 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ReplayRetention, "replay-retention", c.ReplayRetention, "delete replays older than this (0: keep them)")
 	fs.DurationVar(&c.ClipLength, "clip-length", c.ClipLength, "how much of a recorded room a clip keeps (at most 1m)")
 	fs.StringVar(&c.FFmpeg, "ffmpeg", c.FFmpeg, "the ffmpeg program that mixes replays and clips")
-	fs.StringVar(&c.Captions, "captions", c.Captions, `the speech-to-text engine of replays' captions: pocketsphinx (Debian's, offline), the URL of an OpenAI-compatible transcription server (whisper.cpp, faster-whisper), or "" for none`)
+	fs.StringVar(&c.Captions, "captions", c.Captions, `the speech-to-text engine of replays' captions and live captions: pocketsphinx (Debian's, offline), the URL of an OpenAI-compatible transcription server (whisper.cpp, faster-whisper), or "" for none`)
 	fs.StringVar(&c.SMTPAddr, "smtp-addr", c.SMTPAddr, "SMTP server (host:port) to send password reset links by mail; STARTTLS is used when offered and required unless the server is on loopback; empty: no mail")
 	fs.StringVar(&c.SMTPUser, "smtp-user", c.SMTPUser, "login at the SMTP server (AUTH PLAIN over TLS); empty: none")
 	fs.StringVar(&c.SMTPPassword, "smtp-password", c.SMTPPassword, "password of --smtp-user (prefer $"+EnvName("smtp-password")+": a flag shows in the process list)")

@@ -41,6 +41,9 @@ type conn struct {
 	// hides are the people whose chat messages this participant does not see
 	// (blocks either way), as looked up when they joined; room goroutine only.
 	hides map[string]struct{}
+	// captions: the socket asked for the room's live captions (show_captions);
+	// room goroutine only.
+	captions bool
 
 	// A participant connected to another node of the cluster (an edge) is a conn
 	// on the owner too, without a WebSocket: what is sent to it goes to edge as

@@ -176,6 +176,7 @@ func (r *liveRoom) applyThen(actor string, cmd room.Command, ack func()) error {
 	}
 	r.deliver(evs, actor)
 	r.syncRecording(evs) // after everyone is told that it starts
+	r.syncCaptions(evs)
 	r.refreshSummary()
 	if ack != nil {
 		ack()

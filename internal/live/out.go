@@ -77,6 +77,10 @@ type snapshotView struct {
 	Reactions        []string      `json:"reactions"`
 	KeepChat         bool          `json:"keep_chat"`
 	Chat             []ChatMessage `json:"chat"`
+	// LiveCaptions: a moderator turned the live captions on; a socket gets
+	// them once it sent show_captions (CaptionsShown says it did).
+	LiveCaptions  bool `json:"live_captions"`
+	CaptionsShown bool `json:"captions_shown"`
 }
 
 type stageView struct {
@@ -263,6 +267,8 @@ func eventData(ev room.Event, person func(id string) Person) any {
 		return guestsData{Allowed: e.Allowed, By: e.By}
 	case room.RecordingChanged:
 		return recordingData{On: e.On, By: e.By}
+	case room.LiveCaptionsChanged:
+		return liveCaptionsData{On: e.On, By: e.By}
 	case room.ChatSettingsChanged:
 		return chatSettingsData{Mode: e.Mode, SlowSeconds: e.SlowSeconds, By: e.By}
 	case room.ChatMuted:

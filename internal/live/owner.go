@@ -228,6 +228,9 @@ func (h *Hub) restore(ctx context.Context, roomID string, lease Lease) error {
 			r.awaitReturn(id)
 		}
 		r.syncMedia(map[string]bool{})
+		if st.LiveCaptions() { // the captions go on where the room now runs
+			r.setCaptioning(true)
+		}
 		r.refreshSummary()
 		r.saveState()
 	})

@@ -501,9 +501,26 @@ func (h *Hub) handle(r *liveRoom, c *conn, msg ClientMessage, cmd room.Command) 
 		return done
 	case MsgAnswer, MsgCandidate:
 		return mediaSignal(c, msg)
+	case MsgShowCaptions:
+		var err error
+		if !r.do(func() { err = r.showCaptions(c, *msg.On) }) {
+			return true
+		}
+		if err != nil {
+			c.send(errorFrame(msg.ID, err))
+		} else if msg.ID != "" {
+			c.send(mustJSON(okMsg{Type: "ok", ID: msg.ID}))
+		}
+		return false
 	}
 	if handled, done := h.handleBackchannel(r, c, msg, cmd); handled {
 		return done
+	}
+	if lc, ok := cmd.(room.SetLiveCaptions); ok && lc.On {
+		if _, can := h.captioner(); !can {
+			c.send(errorFrame(msg.ID, errNoCaptions))
+			return false
+		}
 	}
 	var err error
 	if !r.do(func() {

@@ -28,6 +28,7 @@ func (r *liveRoom) sendSnapshot(c *conn, id string) {
 	}
 	v.AllowGuests = s.GuestsAllowed
 	v.Recorded = r.st.Recording()
+	v.LiveCaptions, v.CaptionsShown = s.LiveCaptions, c.captions
 	v.GuestsClosed = s.Config.AllowGuests && !s.GuestsAllowed
 	for _, p := range s.Stage {
 		_, away := r.grace[p.UserID]

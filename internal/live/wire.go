@@ -36,7 +36,7 @@ type ClientMessage struct {
 	Hold      bool          `json:"hold,omitempty"`
 	Muted     *bool         `json:"muted,omitempty"`
 	Allowed   *bool         `json:"allowed,omitempty"` // set_guests
-	On        *bool         `json:"on,omitempty"`      // set_recording
+	On        *bool         `json:"on,omitempty"`      // set_recording, set_live_captions, show_captions
 	Policy    string        `json:"policy,omitempty"`
 	Emoji     string        `json:"emoji,omitempty"`        // react
 	Text      string        `json:"text,omitempty"`         // chat
@@ -106,6 +106,12 @@ var commandOf = map[string]func(m ClientMessage) (room.Command, error){
 			return nil, fmt.Errorf("%w: set_recording needs on: true or false", ErrBadMessage)
 		}
 		return room.SetRecording{On: *m.On}, nil
+	},
+	"set_live_captions": func(m ClientMessage) (room.Command, error) {
+		if m.On == nil {
+			return nil, fmt.Errorf("%w: set_live_captions needs on: true or false", ErrBadMessage)
+		}
+		return room.SetLiveCaptions{On: *m.On}, nil
 	},
 	"react": func(m ClientMessage) (room.Command, error) { return room.React{Emoji: m.Emoji}, nil },
 	"chat":  func(m ClientMessage) (room.Command, error) { return room.Chat{Text: m.Text}, nil },
@@ -192,6 +198,11 @@ func DecodeClientMessage(data []byte) (ClientMessage, room.Command, error) {
 		}
 		if m.Limit < 0 || m.Limit > chatPage {
 			return m, nil, fmt.Errorf("%w: limit must be 1 to %d", ErrBadMessage, chatPage)
+		}
+		return m, nil, nil
+	case MsgShowCaptions:
+		if m.On == nil {
+			return m, nil, fmt.Errorf("%w: show_captions needs on: true or false", ErrBadMessage)
 		}
 		return m, nil, nil
 	case MsgAnswer:

@@ -66,6 +66,8 @@ func TestDecodeClientMessage(t *testing.T) {
 		{"pin_link", room.PinLink{URL: "https://example.org/agenda"}, nil},
 		{"set_reactions", room.SetReactions{Allowed: false}, nil},
 		{"set_recording", room.SetRecording{On: true}, nil},
+		{"set_live_captions", room.SetLiveCaptions{On: true}, nil},
+		{"show_captions", nil, nil},
 		{"delete_chat", room.DeleteChat{MessageID: "a2ofbqd4hxpvv4nfu7fbgtdbxq"}, nil},
 		{"chat_history", nil, nil},
 		{"unknown_field", nil, live.ErrBadMessage},
@@ -98,6 +100,8 @@ func TestDecodeClientMessage(t *testing.T) {
 		{"a mute without a target", `{"type":"mute"}`},
 		{"set_muted without muted", `{"type":"set_muted"}`},
 		{"set_recording without on", `{"type":"set_recording"}`},
+		{"set_live_captions without on", `{"type":"set_live_captions"}`},
+		{"show_captions without on", `{"type":"show_captions"}`},
 		{"an unknown hand policy", `{"type":"set_hand_policy","policy":"loudest"}`},
 		{"a request id over 64 bytes", `{"type":"ping","id":"` + strings.Repeat("x", 65) + `"}`},
 		{"invalid UTF-8", "{\"type\":\"ping\",\"id\":\"\xff\"}"},
@@ -138,7 +142,7 @@ func FuzzDecodeClientMessage(f *testing.F) {
 		f.Add(b)
 	}
 	socketOwn := map[string]bool{live.MsgPing: true, live.MsgSnapshot: true, live.MsgLeave: true,
-		live.MsgAnswer: true, live.MsgCandidate: true, live.MsgChatHistory: true}
+		live.MsgAnswer: true, live.MsgCandidate: true, live.MsgChatHistory: true, live.MsgShowCaptions: true}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		msg, cmd, err := live.DecodeClientMessage(data)
 		if err != nil {

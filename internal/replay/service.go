@@ -52,6 +52,9 @@ type session struct {
 	started  time.Time
 	stopping bool // Stop is making the replay
 	captions bool // caption the replay
+	// liveWords are the live captions heard while it recorded
+	// (AddLiveCaption), the replay's captions when it has no others.
+	liveWords []liveWord
 }
 
 // New returns a Service over opts.
@@ -178,6 +181,20 @@ func (s *Service) Stop(ctx context.Context, roomID string) (Replay, error) {
 				s.opts.Log.Error("keeping a replay's captions", "room", roomID, "err", cerr)
 			} else {
 				r.Captions = true
+			}
+		}
+		if !r.Captions {
+			s.mu.Lock()
+			live := sess.liveWords
+			s.mu.Unlock()
+			if len(live) > 0 {
+				if cerr := s.writeLiveCaptions(ctx, roomID, live); cerr != nil {
+					s.opts.Log.Error("writing a replay's live captions", "room", roomID, "err", cerr)
+				} else if cerr := s.keep(ctx, roomID, captionsName(roomID)); cerr != nil {
+					s.opts.Log.Error("keeping a replay's live captions", "room", roomID, "err", cerr)
+				} else {
+					r.Captions = true
+				}
 			}
 		}
 		err = s.keep(ctx, roomID, replayName(roomID))

@@ -51,16 +51,17 @@ const (
 	opReleaseMute
 	opRemove
 	opEnd
-	opInviteMembers // Users: pool members of bits 0-6 of arg; ToStage: arg&0x80
-	opSetRelation   // Follows: arg&8; Blocks: arg&16
-	opSetGuests     // Allowed: arg&1
-	opReact         // Emoji: Reactions[arg%7] (the 7th is invalid)
-	opChat          // Text: one of a few, by arg%4
-	opSetChat       // Mode: arg%4 (the 4th invalid); SlowSeconds: arg>>2 % 40
-	opChatMute      // Muted: arg&8
-	opPinLink       // URL: by arg%3
-	opSetReactions  // Allowed: arg&1
-	opSetRecording  // On: arg&1
+	opInviteMembers   // Users: pool members of bits 0-6 of arg; ToStage: arg&0x80
+	opSetRelation     // Follows: arg&8; Blocks: arg&16
+	opSetGuests       // Allowed: arg&1
+	opReact           // Emoji: Reactions[arg%7] (the 7th is invalid)
+	opChat            // Text: one of a few, by arg%4
+	opSetChat         // Mode: arg%4 (the 4th invalid); SlowSeconds: arg>>2 % 40
+	opChatMute        // Muted: arg&8
+	opPinLink         // URL: by arg%3
+	opSetReactions    // Allowed: arg&1
+	opSetRecording    // On: arg&1
+	opSetLiveCaptions // On: arg&1
 	opCount
 )
 
@@ -213,6 +214,8 @@ func (w *world) command(r *room.Room, actor int, op, arg byte, now time.Time) ro
 		return room.SetReactions{Allowed: arg&1 != 0}
 	case opSetRecording:
 		return room.SetRecording{On: arg&1 != 0}
+	case opSetLiveCaptions:
+		return room.SetLiveCaptions{On: arg&1 != 0}
 	case opInviteMembers:
 		var invitees []string
 		for i := range pool {
@@ -297,7 +300,8 @@ func fuzzSeeds() [][]byte {
 	// A moderator switches the recording on and off; a listener may not.
 	seeds = append(seeds, encode(openRoom, 0, [2]byte{},
 		fstep{c0, opJoin, 0}, fstep{a1, opJoin, 0}, fstep{c0, opSetRecording, 1}, fstep{a1, opSetRecording, 0},
-		fstep{c0, opSetRecording, 0}))
+		fstep{c0, opSetRecording, 0}, fstep{c0, opSetLiveCaptions, 1}, fstep{a1, opSetLiveCaptions, 0},
+		fstep{c0, opSetLiveCaptions, 0}))
 	// The last one on stage steps down; then nothing more happens.
 	seeds = append(seeds, encode(openRoom, 0, [2]byte{},
 		fstep{c0, opJoin, 0}, fstep{a1, opJoin, 0}, fstep{c0, opStepDown, 0},

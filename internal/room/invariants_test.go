@@ -222,6 +222,7 @@ type view struct {
 	pinned    string
 	reactions bool
 	recording bool
+	captions  bool // live captions
 }
 
 func newView(cfg room.Config) view {
@@ -257,6 +258,8 @@ func (v *view) apply(e room.Event) {
 		v.guests = e.Allowed
 	case room.RecordingChanged:
 		v.recording = e.On
+	case room.LiveCaptionsChanged:
+		v.captions = e.On
 	case room.ChatSettingsChanged:
 		v.chat, v.slow = e.Mode, e.SlowSeconds
 	case room.LinkPinned:
@@ -317,7 +320,7 @@ func (v *view) mustMatch(t *testing.T, s step, snap room.Snapshot) {
 	got := view{state: snap.State, policy: snap.HandPolicy, stage: snap.Stage,
 		listeners: snap.Listeners, hands: snap.RaisedHands, invites: snap.SpeakInvitations, guests: snap.GuestsAllowed,
 		chat: snap.Chat, slow: snap.SlowSeconds, pinned: snap.PinnedLink, reactions: snap.ReactionsAllowed,
-		recording: snap.Recording}
+		recording: snap.Recording, captions: snap.LiveCaptions}
 	if !reflect.DeepEqual(*v, got) {
 		t.Fatalf("%v: the view built from events differs from the snapshot:\nevents   %+v\nsnapshot %+v", s, *v, got)
 	}

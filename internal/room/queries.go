@@ -19,6 +19,8 @@ type Snapshot struct {
 	GuestsAllowed bool
 	// Recording says whether the room is being recorded now (Room.Recording).
 	Recording bool
+	// LiveCaptions says whether the live captions are on (Room.LiveCaptions).
+	LiveCaptions bool
 	// The backchannel: who may write in the chat, the slow mode in seconds, who
 	// is muted in chat (for the moderators and themselves only), the pinned link,
 	// and whether reactions are on.
@@ -42,7 +44,8 @@ type Snapshot struct {
 func (r *Room) Snapshot() Snapshot {
 	s := Snapshot{
 		Config: r.cfg, State: r.state, Seq: r.seq, HandPolicy: r.policy, GuestsAllowed: r.GuestsAllowed(), Recording: r.recording,
-		Chat: r.bc.chat, SlowSeconds: r.bc.slow, ChatMuted: r.ChatMutedIDs(), PinnedLink: r.bc.pinned,
+		LiveCaptions: r.liveCaptions,
+		Chat:         r.bc.chat, SlowSeconds: r.bc.slow, ChatMuted: r.ChatMutedIDs(), PinnedLink: r.bc.pinned,
 		ReactionsAllowed: !r.bc.noReactions,
 		Stage:            []Participant{}, RaisedHands: []string{}, SpeakInvitations: []string{},
 		Listeners: []Participant{},

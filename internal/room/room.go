@@ -105,6 +105,7 @@ type Room struct {
 	barred       map[string]struct{}
 	guestsClosed bool           // SetGuests closed the room to guests
 	recording    bool           // being recorded (recording.go)
+	liveCaptions bool           // live captions on (captions.go)
 	guests       int            // guests present
 	guestAddrs   map[string]int // guests present per address
 	invites      map[string]memberInvite
@@ -219,6 +220,8 @@ func (r *Room) dispatch(m *member, cmd Command) error {
 		return r.setGuests(m, c)
 	case SetRecording:
 		return r.setRecording(m, c)
+	case SetLiveCaptions:
+		return r.setLiveCaptions(m, c)
 	}
 	return ErrBadCommand
 }

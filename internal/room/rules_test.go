@@ -45,6 +45,7 @@ func TestRules(t *testing.T) {
 		{"server admins who join to moderate", adminCases()},
 		{"reactions and chat", backchannelCases()},
 		{"recording", recordingCases()},
+		{"live captions", liveCaptionsCases()},
 	}
 	names := map[string]bool{}
 	for _, g := range groups {

@@ -22,6 +22,7 @@ type Saved struct {
 	Tick         uint64
 	GuestsClosed bool          `json:",omitempty"`
 	Recording    *bool         `json:",omitempty"` // nil: as Config.Record says
+	LiveCaptions bool          `json:",omitempty"`
 	Members      []SavedMember // the people kept, present again after Load
 	Removed      []string      `json:",omitempty"`
 	Barred       []string      `json:",omitempty"` // "b:" browser or "a:" address
@@ -66,7 +67,7 @@ var ErrBadSaved = errors.New("room: the saved state is inconsistent")
 func (r *Room) Save() Saved {
 	recording := r.recording
 	s := Saved{Config: r.cfg, State: r.state, Policy: r.policy, Seq: r.seq, Tick: r.tick, GuestsClosed: r.guestsClosed,
-		Recording: &recording}
+		Recording: &recording, LiveCaptions: r.liveCaptions}
 	kept := map[string]bool{}
 	for _, m := range r.people {
 		if m.role == Listener && m.hand == 0 && m.invited == 0 {
@@ -134,6 +135,7 @@ func Load(s Saved) (*Room, error) {
 	if s.Recording != nil {
 		r.recording = *s.Recording
 	}
+	r.liveCaptions = s.LiveCaptions && s.State == StateLive
 	for _, sm := range s.Members {
 		if err := r.loadMember(sm); err != nil {
 			return nil, err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/townhall/townhall/internal/caption"
 	"github.com/townhall/townhall/internal/live"
+	"github.com/townhall/townhall/internal/livecap"
 	"github.com/townhall/townhall/internal/media"
 	"github.com/townhall/townhall/internal/recorder"
 	"github.com/townhall/townhall/internal/replay"
@@ -31,15 +32,20 @@ type recordingMedia struct {
 	replays *replay.Service
 	log     *slog.Logger
 
-	mu      sync.Mutex                    // guards checked and recs
+	captions liveCaptions
+
+	mu      sync.Mutex                    // guards checked, recs, recOn and caps
 	checked map[string]bool               // rooms whose setup was looked up
 	recs    map[string]*recorder.Recorder // the rooms recorded, their tap on or off
+	recOn   map[string]bool               // the rooms whose recorder's tap is on
+	caps    map[string]*livecap.Captioner // the rooms captioned live
+	tapMu   sync.Mutex                    // serializes retap
 	making  sync.WaitGroup                // replays being made
 }
 
-func newRecordingMedia(m *media.Media, db *store.DB, replays *replay.Service, log *slog.Logger) *recordingMedia {
+func newRecordingMedia(m *media.Media, db *store.DB, replays *replay.Service, log *slog.Logger, lc liveCaptions) *recordingMedia {
 	return &recordingMedia{Media: m, db: db, replays: replays, log: log, checked: map[string]bool{},
-		recs: map[string]*recorder.Recorder{}}
+		recs: map[string]*recorder.Recorder{}, recOn: map[string]bool{}, caps: map[string]*livecap.Captioner{}, captions: lc}
 }
 
 var (
@@ -74,7 +80,10 @@ func (m *recordingMedia) Connect(ctx context.Context, roomID, userID string, sig
 // on (everyone was told) or off (the tap is off when it returns).
 func (m *recordingMedia) SetRecording(roomID string, on bool) {
 	if !on {
-		_ = m.SetTap(roomID, nil)
+		m.mu.Lock()
+		delete(m.recOn, roomID)
+		m.mu.Unlock()
+		_ = m.retap(roomID)
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -111,7 +120,10 @@ func (m *recordingMedia) record(ctx context.Context, roomID string, captions boo
 		m.mu.Unlock()
 		m.log.Info("recording a room", "room", roomID)
 	}
-	return m.SetTap(roomID, r)
+	m.mu.Lock()
+	m.recOn[roomID] = true
+	m.mu.Unlock()
+	return m.retap(roomID)
 }
 
 // CloseRoom stops the room's recording (the tap is off before the connections
@@ -119,11 +131,17 @@ func (m *recordingMedia) record(ctx context.Context, roomID string, captions boo
 func (m *recordingMedia) CloseRoom(roomID string) {
 	m.mu.Lock()
 	r := m.recs[roomID]
+	cp := m.caps[roomID]
 	delete(m.recs, roomID)
+	delete(m.recOn, roomID)
+	delete(m.caps, roomID)
 	delete(m.checked, roomID)
 	m.mu.Unlock()
-	if r != nil {
-		_ = m.SetTap(roomID, nil)
+	if r != nil || cp != nil {
+		_ = m.retap(roomID)
+	}
+	if cp != nil {
+		cp.Close()
 	}
 	m.Media.CloseRoom(roomID)
 	if r == nil || !m.replays.Recording(roomID) {
@@ -168,16 +186,21 @@ func (s *Server) noRecording() string {
 	return ""
 }
 
+// captionEngine is the speech engine of --captions: nil for none.
+func (s *Server) captionEngine() caption.Engine {
+	switch {
+	case s.cfg.Captions == "pocketsphinx":
+		return caption.Pocketsphinx{}
+	case s.cfg.Captions != "":
+		return caption.Whisper{URL: s.cfg.Captions}
+	}
+	return nil
+}
+
 // newReplays makes the replay service of the server, over the data folder; on
 // Postgres, the finished files go to the database, where every node serves them.
 func (s *Server) newReplays() *replay.Service {
-	var engine caption.Engine
-	switch {
-	case s.cfg.Captions == "pocketsphinx":
-		engine = caption.Pocketsphinx{}
-	case s.cfg.Captions != "":
-		engine = caption.Whisper{URL: s.cfg.Captions}
-	}
+	engine := s.captionEngine()
 	var files replay.Files
 	if s.db.Driver() == store.Postgres { // a cluster's nodes share the database, not their disks
 		files = s.db

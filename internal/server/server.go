@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,6 +21,7 @@ import (
 	"github.com/townhall/townhall/internal/api"
 	"github.com/townhall/townhall/internal/config"
 	"github.com/townhall/townhall/internal/live"
+	"github.com/townhall/townhall/internal/livecap"
 	"github.com/townhall/townhall/internal/mail"
 	"github.com/townhall/townhall/internal/moderation"
 	"github.com/townhall/townhall/internal/push"
@@ -139,7 +141,9 @@ func (s *Server) Run(ctx context.Context) error {
 		defer rl.Close()
 	}
 	replays := s.newReplays()
-	recording := newRecordingMedia(mediaServer, s.db, replays, s.log)
+	var hubRef atomic.Pointer[live.Hub]
+	recording := newRecordingMedia(mediaServer, s.db, replays, s.log,
+		s.newLiveCaptions(s.captionEngine(), livecap.NewMetrics(reg), &hubRef))
 	defer recording.wait() // the replays being made, before the store closes
 	stopPprof, err := s.startPprof()
 	if err != nil {
@@ -184,6 +188,7 @@ func (s *Server) Run(ctx context.Context) error {
 		f(&hubOpts)
 	}
 	s.hub = live.NewHub(hubOpts)
+	hubRef.Store(s.hub)
 	if cl == nil { // a cluster's rooms outlive any one node: nobody ends them at start
 		if err := s.hub.Recover(ctx); err != nil {
 			return err

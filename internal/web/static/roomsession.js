@@ -8,8 +8,13 @@
 // connections (docs/cluster.md).
 //
 // Server messages: welcome, snapshot, event{seq,kind,data}, ok, error, pong, bye,
-// offer, candidate, active_speakers, reactions, chat_history. Client messages:
-// {type, id, ...}.
+// offer, candidate, active_speakers, reactions, chat_history, caption. Client
+// messages: {type, id, ...}.
+//
+// Live captions: when the moderators turned them on (room.live_captions) and the
+// user turned CC on (ccOn), the socket asks for them (show_captions, again after
+// each reconnection: the choice lives with the socket) and keeps the latest
+// lines in captions.
 //
 // The backchannel (the chat and reactions) lives here too: the chat's messages
 // are the snapshot's room.chat (oldest first), kept current by the chat and
@@ -46,6 +51,9 @@ export const ENDINGS = {
 
 let nextID = 0;
 
+// How many lines of live captions the room shows.
+const CAPTION_LINES = 3;
+
 // The reactions budget the page keeps to, below the server's (3 a second per
 // socket, in bursts of 6: internal/live/backchannel.go), so that a tap is never
 // refused for going too fast.
@@ -77,6 +85,8 @@ export class RoomSession extends EventTarget {
     this.chatStart = false; // the chat's first message is loaded: nothing earlier to load
     this.lastChatAt = 0; // when the user's last message was accepted, for the slow mode
     this.reactBucket = { tokens: REACT_BURST, at: 0 };
+    this.ccOn = false; // the user turned CC on
+    this.captions = []; // the latest caption lines, oldest first: {speaker, text, at}
     this.audio = new AudioLink(this);
   }
 
@@ -193,6 +203,7 @@ export class RoomSession extends EventTarget {
         this.seq = m.seq;
         this.status = 'live';
         if (!this.joinedOnce) this.joinedOnce = true;
+        this.syncCaptions();
         this.changed('snapshot');
         break;
       case 'event':
@@ -232,6 +243,13 @@ export class RoomSession extends EventTarget {
         // Sent when who is heard or who is speaking changes; it replaces the last one.
         this.speaking = new Set((m.slots || []).filter((s) => s.user_id && s.speaking).map((s) => s.user_id));
         this.changed('speaking');
+        break;
+      case 'caption':
+        // A line of live captions (not an event: no seq).
+        if (!this.ccOn || !this.room) return;
+        this.captions.push({ speaker: m.speaker || {}, text: m.text || '', at: Date.now() });
+        if (this.captions.length > CAPTION_LINES) this.captions.splice(0, this.captions.length - CAPTION_LINES);
+        this.changed('captions');
         break;
       case 'reactions':
         // A tally of the last moment's reactions; not an event (no seq): a lost
@@ -329,6 +347,27 @@ export class RoomSession extends EventTarget {
   person(id) {
     if (!this.room) return { id, display_name: 'Someone' };
     return this.stageEntry(id) || this.listener(id) || this.room.raised_hands.find((p) => p.id === id) || { id, display_name: 'Someone' };
+  }
+
+  // --- live captions ---------------------------------------------------------
+
+  // setCC turns the user's captions on or off.
+  setCC(on) {
+    this.ccOn = on;
+    if (!on) this.captions = [];
+    this.syncCaptions();
+    this.changed('captions');
+  }
+
+  // syncCaptions asks the server for the captions, or to stop, when the
+  // socket's choice (room.captions_shown) differs from the user's.
+  syncCaptions() {
+    const r = this.room;
+    if (!r || !r.live_captions) return;
+    const want = this.ccOn;
+    if (Boolean(r.captions_shown) === want) return;
+    r.captions_shown = want;
+    this.send('show_captions', { on: want }).catch(() => { r.captions_shown = !want; });
   }
 
   // --- the backchannel --------------------------------------------------------
@@ -494,6 +533,11 @@ export class RoomSession extends EventTarget {
         break;
       case 'recording_changed':
         r.recorded = d.on;
+        break;
+      case 'live_captions_changed':
+        r.live_captions = d.on;
+        if (!d.on) { r.captions_shown = false; this.captions = []; }
+        this.syncCaptions();
         break;
       case 'speak_invited':
         if (!r.speak_invitations.includes(d.user_id)) r.speak_invitations.push(d.user_id);

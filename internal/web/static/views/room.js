@@ -95,7 +95,9 @@ function liveView(s, m) {
   const lane = h('div', { class: 'reaction-lane', 'aria-hidden': 'true', 'data-testid': 'reaction-lane' });
   const controls = h('div', { class: 'dock-controls' });
   const reactions = reactionBar(s);
-  const dock = h('div', { class: 'room-dock', role: 'toolbar', 'aria-label': 'Your controls' }, reactions.el, controls);
+  // The live captions: the latest lines, over the dock, while CC is on.
+  const captions = h('div', { class: 'room-captions', hidden: true, 'aria-live': 'polite', 'data-testid': 'captions' });
+  const dock = h('div', { class: 'room-dock', role: 'toolbar', 'aria-label': 'Your controls' }, captions, reactions.el, controls);
   const invs = publicInvitations(`/rooms/${enc(s.id)}/public-invitations`);
   const body = h('div', { class: 'room-body' },
     h('section', { class: 'stage', 'aria-labelledby': 'stage-h' }, h('h2', { id: 'stage-h', class: 'section-title' }, 'On stage'), stage),
@@ -194,6 +196,7 @@ function liveView(s, m) {
     drawHands();
     drawAudience();
     drawDock();
+    drawCaptions();
     chat.update(what);
     loadFollowing();
   };
@@ -246,7 +249,7 @@ function liveView(s, m) {
   let headKey = '';
   const drawHead = () => {
     const r = s.room;
-    const key = JSON.stringify([r && [r.title, r.type, r.allow_guests, r.listener_count, r.description, r.pinned_link, r.recorded, r.clips_allowed], s.audio.status, s.isModerator, Boolean(app.me)]);
+    const key = JSON.stringify([r && [r.title, r.type, r.allow_guests, r.listener_count, r.description, r.pinned_link, r.recorded, r.clips_allowed, r.live_captions], s.audio.status, s.isModerator, Boolean(app.me), s.ccOn]);
     if (key === headKey) return;
     headKey = key;
     const pinned = r && r.pinned_link ? safeLink(r.pinned_link) : null;
@@ -262,6 +265,11 @@ function liveView(s, m) {
           audioPill()) : null,
         r && r.description ? h('p', { class: 'room-desc' }, r.description) : null,
         pinned ? h('p', { class: 'room-pin', 'data-testid': 'pinned-link' }, icon('link', 'tiny'), h('span', { class: 'sr-only' }, 'Pinned link: '), pinned) : null),
+      r && r.live_captions ? h('button', {
+        type: 'button', class: ['icon-btn', 'btn-cc', s.ccOn && 'is-on'], 'aria-pressed': String(s.ccOn),
+        'aria-label': s.ccOn ? 'Hide live captions' : 'Show live captions', title: 'Live captions', 'data-testid': 'cc',
+        onclick: () => s.setCC(!s.ccOn),
+      }, h('span', { class: 'cc-mark', 'aria-hidden': 'true' }, 'CC')) : null,
       h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Share the room', 'data-testid': 'share', onclick: () => share(`/rooms/${s.id}`, r ? r.title : 'A room') }, icon('share')),
       r && r.clips_allowed && app.me ? h('button', { type: 'button', class: 'btn btn-small', 'data-testid': 'clip', onclick: (e) => cutClip(e.currentTarget) }, 'Clip') : null,
       s.isModerator ? h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Room settings', 'data-testid': 'room-settings', onclick: () => roomSettings(s) }, icon('more'))
@@ -419,6 +427,17 @@ function liveView(s, m) {
       r.listener_count === 0 ? h('p', { class: 'muted small' }, 'No listeners yet. Invite someone!') : null);
   };
 
+  // drawCaptions shows the latest lines of live captions, each with its speaker.
+  const drawCaptions = () => {
+    const on = Boolean(s.room && s.room.live_captions && s.ccOn);
+    captions.hidden = !on;
+    if (!on) { replace(captions); return; }
+    replace(captions, s.captions.length === 0
+      ? h('p', { class: 'caption-line muted' }, 'Captions are on. They show here when someone speaks.')
+      : s.captions.map((c) => h('p', { class: 'caption-line', 'data-testid': 'caption-line' },
+        h('strong', { class: 'caption-who' }, (c.speaker.display_name || 'Someone') + ': '), h('span', null, c.text))));
+  };
+
   const drawDock = () => {
     const me = s.stageEntry();
     const raisedNow = Boolean(s.you && s.room.raised_hands.some((p) => p.id === s.you.id));
@@ -478,6 +497,7 @@ function liveView(s, m) {
   const onChange = (e) => {
     const what = e.detail;
     if (what === 'speaking') { drawRings(); speakingChanged(); return; }
+    if (what === 'captions') { drawCaptions(); drawHead(); return; }
     syncMic();
     // Audio and microphone news touch one part of the page: redrawing the rest
     // would replace the buttons under the user's finger.

@@ -157,6 +157,15 @@ export function roomSettings(s) {
     const recording = h('fieldset', { class: 'stack tight' }, h('legend', null, 'Recording'),
       h('label', { class: 'check' }, rec, h('span', null, 'Record the room for a replay')),
       h('p', { class: 'muted' }, 'Everyone here is told when recording starts; turning it off stops it at once.'));
+    const cap = h('input', { type: 'checkbox', checked: Boolean(r.live_captions), 'data-testid': 'set-live-captions' });
+    cap.addEventListener('change', () => {
+      s.send('set_live_captions', { on: cap.checked })
+        .then(saved(cap.checked ? 'Live captions on: everyone can turn on CC.' : 'Live captions off.'))
+        .catch((e) => { cap.checked = !cap.checked; err.show(e.message); });
+    });
+    const liveCaptions = h('fieldset', { class: 'stack tight' }, h('legend', null, 'Live captions'),
+      h('label', { class: 'check' }, cap, h('span', null, 'Caption what is said on stage, live')),
+      h('p', { class: 'muted' }, 'Each listener chooses to show them (CC). Speech to text by the server; expect mistakes.'));
     return [
       h('fieldset', { class: 'stack tight' }, h('legend', null, 'Who can raise a hand'), radios),
       h('fieldset', { class: 'stack tight' }, h('legend', null, 'Chat'), modes.map((m) => m.el),
@@ -164,6 +173,6 @@ export function roomSettings(s) {
       h('fieldset', { class: 'stack tight' }, h('legend', null, 'Reactions'),
         h('label', { class: 'check' }, reactions, h('span', null, 'Let everyone react, guests too'))),
       h('fieldset', { class: 'stack tight' }, h('legend', null, 'Pinned link'), link.el, h('div', { class: 'row' }, pin, unpin)),
-      guests, recording, err.el, h('hr'), end];
+      guests, recording, liveCaptions, err.el, h('hr'), end];
   });
 }
