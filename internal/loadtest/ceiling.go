@@ -60,14 +60,19 @@ func loadListeners(cfg Config, f Floor) int {
 	return max(int(cfg.Load*c.Listeners+0.5), 1)
 }
 
-// setCeiling fills the result's ceiling from its floor and the packets its
-// listeners received, and its load as a fraction of it.
-func (r *Result) setCeiling() {
+// setCeiling fills the result's ceiling from its floor and the packets each
+// listener was sent (what the speakers sent in the window: not what arrived,
+// which a loss would make look like a lighter load), on cores, and its load as
+// a fraction of it.
+func (r *Result) setCeiling(cores int) {
 	if r.Floor == nil || r.ListenersJoined == 0 || r.DurationSeconds <= 0 {
 		return
 	}
-	pps := float64(r.PacketsReceived) / float64(r.ListenersJoined) / r.DurationSeconds
-	c := ceilingOf(*r.Floor, runtime.NumCPU(), pps)
+	// The speakers send 20 ms frames, counted one by one at the listeners; on
+	// the wire, a listener's packet joins ListenerPtime of them.
+	frames := float64(max(r.ListenerPtimeMs, 20)) / 20
+	pps := float64(r.PacketsExpected) / float64(r.ListenersJoined) / r.DurationSeconds / frames
+	c := ceilingOf(*r.Floor, cores, pps)
 	if c.Listeners <= 0 {
 		return
 	}

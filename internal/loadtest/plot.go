@@ -34,6 +34,9 @@ func ReadResults(dir string) ([]*Result, error) {
 		if err := json.Unmarshal(b, &r); err != nil || r.URL == "" {
 			continue // not a load test's result
 		}
+		if r.Ceiling != nil {
+			r.setCeiling(r.Ceiling.Cores) // as this version computes it, on the cores of the machine it ran on
+		}
 		out = append(out, &r)
 	}
 	slices.SortFunc(out, func(a, b *Result) int {
@@ -45,10 +48,11 @@ func ReadResults(dir string) ([]*Result, error) {
 	return out, nil
 }
 
-// WriteSummary prints results as a Markdown table. Memory per listener is
-// (RSS at N − RSS at 0) ÷ N when a run with no listeners in the same talk mode is
-// among the results, else the run's own (RSS − RSS before the listeners joined) ÷ N;
-// once with the RSS at the end of the window and once with its highest reading.
+// WriteSummary prints results as a Markdown table. Memory per listener is shown
+// two ways: (RSS at N − RSS at 0) ÷ N when a run with no listeners in the same
+// talk mode is among the results (else the run's own base), once with the RSS at
+// the end of the window and once with its highest reading; and the run's own
+// in-run figure (RSS − the lowest RSS of the run) ÷ N.
 func WriteSummary(w io.Writer, results []*Result) {
 	base := map[string]int64{}
 	for _, r := range results {
@@ -56,8 +60,8 @@ func WriteSummary(w io.Writer, results []*Result) {
 			base[r.Talk] = r.ServerRSSBytes
 		}
 	}
-	fmt.Fprintln(w, "| talk | listeners | joined | % of ceiling | join p95 ms | server CPU cores | server µs/packet | × floor | server RSS MiB end / peak | KiB/listener end / peak | loss % | latency p50 / p99 / max ms | generator µs/packet |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
+	fmt.Fprintln(w, "| talk | listeners | joined | % of ceiling | join p95 ms | server CPU cores | server µs/packet | × floor | server RSS MiB end / peak | KiB/listener from the 0 step, end / peak | KiB/listener in-run | loss % | latency p50 / p99 / max ms | generator µs/packet |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
 	ladder := false
 	for _, r := range results {
 		factor := "–"
@@ -82,9 +86,13 @@ func WriteSummary(w io.Writer, results []*Result) {
 		if r.Ceiling != nil {
 			share, ladder = fmt.Sprintf("%.0f", 100*r.LoadFraction), true
 		}
-		fmt.Fprintf(w, "| %s | %d | %d | %s | %.0f | %.2f | %.2f | %s | %.0f / %s | %s / %s | %.3f | %.1f / %.1f / %.0f | %.2f |\n",
+		inRun := "–"
+		if r.ListenersJoined > 0 {
+			inRun = fmt.Sprintf("%.1f", float64(r.ServerRSSPerListenerBytes)/1024)
+		}
+		fmt.Fprintf(w, "| %s | %d | %d | %s | %.0f | %.2f | %.2f | %s | %.0f / %s | %s / %s | %s | %.3f | %.1f / %.1f / %.0f | %.2f |\n",
 			r.Talk, r.ListenersRequested, r.ListenersJoined, share, r.JoinMs.P95, r.ServerCPUCores, r.ServerUsPerPacket, factor,
-			mib(r.ServerRSSBytes), peak, perListener(r.ServerRSSBytes), perListener(r.ServerRSSPeakBytes), r.LossPct,
+			mib(r.ServerRSSBytes), peak, perListener(r.ServerRSSBytes), perListener(r.ServerRSSPeakBytes), inRun, r.LossPct,
 			r.LatencyMs.P50, r.LatencyMs.P99, r.LatencyMs.Max, r.ClientUsPerPacket)
 	}
 	if ladder {

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -98,6 +99,9 @@ type Result struct {
 	// the listeners joined as a fraction of it.
 	Ceiling      *Ceiling `json:"ceiling,omitempty"`
 	LoadFraction float64  `json:"load_fraction,omitempty"`
+	// ListenerPtimeMs is the server's --listener-ptime as given to the load
+	// test (--listener-ptime): the frames of a listener's packet on the wire.
+	ListenerPtimeMs int `json:"listener_ptime_ms,omitempty"`
 }
 
 // rssEvery is how often the server's RSS is read during the window, for its peak.
@@ -109,7 +113,8 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	res := &Result{URL: cfg.URL, Speakers: cfg.Speakers, Talk: cfg.Talk, ListenersRequested: cfg.Listeners, GeneratorSched: "normal"}
+	res := &Result{URL: cfg.URL, Speakers: cfg.Speakers, Talk: cfg.Talk, ListenersRequested: cfg.Listeners, GeneratorSched: "normal",
+		ListenerPtimeMs: int(max(cfg.ListenerPtime, 20*time.Millisecond) / time.Millisecond)}
 	if cfg.SchedBatch {
 		if _, err := batchScheduling(); err != nil {
 			return nil, fmt.Errorf("--sched-batch: %w", err)
@@ -388,7 +393,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	if res.Floor != nil && res.Floor.FloorUs > 0 {
 		res.ServerFloorFactor = res.ServerUsPerPacket / res.Floor.FloorUs
 	}
-	res.setCeiling()
+	res.setCeiling(runtime.NumCPU())
 	if res.ListenersJoined == 0 && cfg.Listeners > 0 {
 		return res, errors.New("no listener joined")
 	}
