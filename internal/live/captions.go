@@ -107,3 +107,18 @@ func (r *liveRoom) showCaptions(c *conn, on bool) error {
 	c.captions = on
 	return nil
 }
+
+// answerShowCaptions applies a socket's show_captions and answers it; true when
+// the room is gone. Off the room goroutine.
+func (r *liveRoom) answerShowCaptions(c *conn, msg ClientMessage) bool {
+	var err error
+	if !r.do(func() { err = r.showCaptions(c, *msg.On) }) {
+		return true
+	}
+	if err != nil {
+		c.send(errorFrame(msg.ID, err))
+	} else if msg.ID != "" {
+		c.send(mustJSON(okMsg{Type: "ok", ID: msg.ID}))
+	}
+	return false
+}

@@ -502,16 +502,7 @@ func (h *Hub) handle(r *liveRoom, c *conn, msg ClientMessage, cmd room.Command) 
 	case MsgAnswer, MsgCandidate:
 		return mediaSignal(c, msg)
 	case MsgShowCaptions:
-		var err error
-		if !r.do(func() { err = r.showCaptions(c, *msg.On) }) {
-			return true
-		}
-		if err != nil {
-			c.send(errorFrame(msg.ID, err))
-		} else if msg.ID != "" {
-			c.send(mustJSON(okMsg{Type: "ok", ID: msg.ID}))
-		}
-		return false
+		return r.answerShowCaptions(c, msg)
 	}
 	if handled, done := h.handleBackchannel(r, c, msg, cmd); handled {
 		return done

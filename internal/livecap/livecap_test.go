@@ -14,6 +14,7 @@ import (
 	"github.com/townhall/townhall/internal/audiotest"
 	"github.com/townhall/townhall/internal/caption"
 	"github.com/townhall/townhall/internal/sfu"
+	"github.com/townhall/townhall/internal/testwait"
 )
 
 // phrases are said one after the other, with a pause between them.
@@ -39,7 +40,9 @@ func play(t *testing.T, tap sfu.Tap, speaker string, pause time.Duration, phrase
 			tap.Tap(sfu.TapPacket{Slot: 0, Speaker: speaker, Seq: uint16(i*1000 + j), Payload: p.Payload, Level: 20, HasLevel: true})
 			slowest = max(slowest, time.Since(start))
 		}
-		time.Sleep(pause)
+		for range pause / (20 * time.Millisecond) { // silence between the phrases
+			<-tick.C
+		}
 	}
 	return slowest
 }
@@ -76,10 +79,9 @@ func TestPocketsphinxCaptionsSpeechLive(t *testing.T) {
 	}
 	defer c.Close()
 	play(t, c, "ada", 600*time.Millisecond, phrases...)
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) && testutil.ToFloat64(m.segmentsTranscribed)+testutil.ToFloat64(m.segmentsFailed) < 3 {
-		time.Sleep(50 * time.Millisecond)
-	}
+	testwait.Until(t, 10*time.Second, "three segments transcribed", func() bool {
+		return testutil.ToFloat64(m.segmentsTranscribed)+testutil.ToFloat64(m.segmentsFailed) >= 3
+	})
 	var heard []string
 	for _, line := range l.all() {
 		if line.Speaker != "ada" {

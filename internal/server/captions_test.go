@@ -56,7 +56,9 @@ func speakPhrases(t *testing.T, a *audio, pause time.Duration, phrases []string)
 					return
 				}
 			}
-			time.Sleep(pause)
+			for range pause / (20 * time.Millisecond) { // silence between the phrases
+				<-tick.C
+			}
 		}
 	}()
 	return done
