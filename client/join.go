@@ -105,6 +105,15 @@ func (c *Client) joinRoom(ctx context.Context, roomID string, guest bool) (*Sock
 	return c.dialURL(ctx, info.SocketURL)
 }
 
+// OpenRoomSocket opens the room socket a Join named (info.SocketURL), there and
+// nowhere else: JoinRoom asks the join API again, which may name another node.
+func (c *Client) OpenRoomSocket(ctx context.Context, info JoinInfo) (*Socket, error) {
+	if !strings.HasPrefix(info.SocketURL, "ws://") && !strings.HasPrefix(info.SocketURL, "wss://") {
+		return nil, fmt.Errorf("%w: %q", ErrBadSocketURL, info.SocketURL)
+	}
+	return c.dialURL(ctx, info.SocketURL)
+}
+
 // roomSocketPath is the path of a room's socket on the server that runs it.
 func roomSocketPath(roomID string, guest bool) string {
 	p := "/api/v1/rooms/" + url.PathEscape(roomID) + "/socket"

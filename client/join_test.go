@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -184,6 +185,56 @@ func TestJoinRoomOnAServerWithoutTheJoinAPI(t *testing.T) {
 			t.Cleanup(func() { _ = s.Close() })
 			if m := next(t, s); m.Type != "welcome" || m.RoomID != "r" {
 				t.Fatalf("got %s", m.Raw)
+			}
+		})
+	}
+}
+
+func TestOpenRoomSocket(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v1/rooms/{id}/socket", func(w http.ResponseWriter, r *http.Request) {
+		ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{client.Subprotocol}})
+		if err != nil {
+			return
+		}
+		defer ws.CloseNow()
+		_ = ws.Write(r.Context(), websocket.MessageText, []byte(`{"type":"welcome","protocol":1,"room_id":"`+r.PathValue("id")+`"}`))
+		_, _, _ = ws.Read(r.Context())
+	})
+	mux.HandleFunc("POST /api/v1/rooms/{id}/join", func(w http.ResponseWriter, r *http.Request) {
+		t.Error("OpenRoomSocket asked the join API again")
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	ws := "ws" + strings.TrimPrefix(srv.URL, "http")
+	tests := []struct {
+		name string
+		url  string
+		want error
+	}{
+		{"the socket the join API named is opened there", ws + "/api/v1/rooms/r1/socket", nil},
+		{"a socket that is not ws:// or wss:// is refused", srv.URL + "/api/v1/rooms/r1/socket", client.ErrBadSocketURL},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := client.New(srv.URL).OpenRoomSocket(context.Background(), client.JoinInfo{SocketURL: tt.url})
+			if tt.want != nil {
+				if !errors.Is(err, tt.want) {
+					t.Fatalf("err %v, want %v", err, tt.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			select {
+			case m := <-s.Messages():
+				if m.Type != "welcome" {
+					t.Fatalf("first message %s", m.Raw)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("no welcome")
 			}
 		})
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"syscall"
 	"testing"
 	"time"
@@ -149,12 +148,9 @@ func (c *testCluster) route(via string, cl *client.Client, roomID string) joinIn
 func (c *testCluster) join(via string, cl *client.Client, roomID string) *roomSock {
 	c.t.Helper()
 	info := c.route(via, cl, roomID)
-	u, err := url.Parse(info.SocketURL)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	base := "http://" + u.Host
-	s, err := client.New(base).WithToken(cl.Token()).JoinRoom(ctxFor(c.t), roomID)
+	// The socket the join API named, not JoinRoom on that node: it would ask
+	// the join API again, and the node that answers may send it elsewhere.
+	s, err := c.on(via, cl).OpenRoomSocket(ctxFor(c.t), client.JoinInfo{Node: info.Node, SocketURL: info.SocketURL})
 	if err != nil {
 		c.t.Fatalf("joining %s on %s: %v", roomID, info.Node, err)
 	}

@@ -45,6 +45,15 @@ func TestOwnerKilledAgainAndAgain(t *testing.T) {
 	servers := c.url("a") + "," + c.url("b") + "," + c.url("c")
 	c.runBot(t, bot.Config{Server: servers, Room: rm.ID, Token: spk.Token(), Speak: ogg,
 		LoopbackOnly: true, WaitForListener: true})
+	// The host's socket opens the room; a listener before it would find it
+	// not open yet.
+	testwait.Until(t, patience, "the speaker's socket", func() bool {
+		total := 0
+		for _, n := range c.socketsOn("a") {
+			total += n
+		}
+		return total == 1
+	})
 	var listeners []*runningBot
 	logs := []*lockedBuffer{{}, {}}
 	t.Cleanup(func() {

@@ -73,6 +73,7 @@ func (h *Hub) route(ctx context.Context, roomID string, check func(DirectoryEntr
 		}
 		for _, n := range h.heardNodes() {
 			if n.Name == owner && n.Name != self.Name && !n.Draining {
+				h.joins.add(n.Name, time.Now()) // counted as chooseNode counts its joins
 				return JoinInfo{Node: n.Name, URL: n.URL, UDP: n.UDP, TCP: n.TCP}, nil
 			}
 		}

@@ -76,6 +76,9 @@ type Options struct {
 	// ReleaseMemory returns the process's free memory to the system; the hub calls
 	// it once many sockets have closed. Default debug.FreeOSMemory.
 	ReleaseMemory func()
+	// Clip cuts a clip of a room this node runs and records (the replay
+	// service's Cut), for Hub.Clip: nil, no clips.
+	Clip func(ctx context.Context, roomID, userID string) (string, error)
 	// Media, when set, is the media server: every participant gets an audio
 	// connection negotiated over their room socket, and is heard only while
 	// the room says so.

@@ -40,6 +40,7 @@ const (
 	opRelation     = "relation"       // how From and User stand to each other changed: Edge (From to User)
 	opLeave        = "leave"          // User joined another room: out of this one
 	opEdgeJoin     = "edge_join"      // a socket on another node joins (link.go)
+	opClip         = "clip"           // User keeps the last seconds of the recorded room (Options.Clip)
 )
 
 // roomResp is the owner's answer.
@@ -48,6 +49,7 @@ type roomResp struct {
 	ToStage bool       `json:"to_stage,omitempty"`
 	Title   string     `json:"title,omitempty"`
 	Told    []string   `json:"told,omitempty"`
+	Clip    string     `json:"clip,omitempty"` // opClip: the new clip's ID
 }
 
 // wireError is an error with its stable code, between nodes.
@@ -135,8 +137,12 @@ func (h *Hub) answerRoomRequest(ctx context.Context, r *liveRoom, data []byte) [
 	if err := json.Unmarshal(data, &req); err != nil {
 		return mustJSON(roomResp{Err: &wireError{Code: errcode.BadRequest, Message: "a request that does not decode"}})
 	}
-	if req.Op == opEdgeJoin {
+	switch req.Op {
+	case opEdgeJoin:
 		return mustJSON(h.joinRemote(ctx, r, req))
+	case opClip: // file work, off the room goroutine
+		id, err := h.cutClip(ctx, r.id, req.User)
+		return mustJSON(roomResp{Clip: id, Err: toWire(err)})
 	}
 	resp, err := h.runRoomReq(r, req)
 	if errors.Is(err, errRoomGone) {
@@ -244,4 +250,25 @@ func (r *liveRoom) handle(req roomReq) (roomResp, error) {
 		return r.adminModerate(req.User)
 	}
 	return roomResp{}, ErrUnknownMessage
+}
+
+// Clip keeps the last seconds of the recorded room roomID for userID (the
+// caller checked they may) and returns the clip's ID: the room's recording
+// runs on its owner, so the owner cuts it, wherever it was asked.
+func (h *Hub) Clip(ctx context.Context, roomID, userID string) (string, error) {
+	if _, ok := h.room(roomID); ok || !h.cl.Multi() {
+		return h.cutClip(ctx, roomID, userID)
+	}
+	resp, err := h.remoteCall(ctx, roomID, roomReq{Op: opClip, User: userID})
+	if errors.Is(err, ErrNoOwner) {
+		err = ErrMoving
+	}
+	return resp.Clip, err
+}
+
+func (h *Hub) cutClip(ctx context.Context, roomID, userID string) (string, error) {
+	if h.opts.Clip == nil || userID == "" {
+		return "", ErrRoomNotFound
+	}
+	return h.opts.Clip(ctx, roomID, userID)
 }

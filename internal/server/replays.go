@@ -377,7 +377,14 @@ func (h *replayRoutes) cut(w http.ResponseWriter, r *http.Request) {
 	}
 	h.lastClip[viewer] = now
 	h.mu.Unlock()
-	c, err := h.replays.Cut(r.Context(), id, viewer)
+	// The room's owner records it, and cuts the clip, on whichever node this
+	// request came to; the clip is then in the store every node reads.
+	clipID, err := h.hub.Clip(r.Context(), id, viewer)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	c, err := h.replays.Clip(r.Context(), clipID)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -163,6 +163,10 @@ func (s *Server) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	hubOpts.Clip = func(ctx context.Context, roomID, userID string) (string, error) {
+		c, err := replays.Cut(ctx, roomID, userID)
+		return c.ID, err
+	}
 	hubOpts.Delivered = func(ctx context.Context, n live.Notification) {
 		if p, ok := payloadOf(n); ok {
 			pusher.Enqueue(push.Message{UserID: n.UserID, Payload: p})
