@@ -33,8 +33,10 @@ export const RESUME_HERE = 10 * 60 * 1000;
 export const RESUME_ELSEWHERE = 15 * 1000;
 
 // ASK_FOR is how long a tab waits for another one to say it plays a room:
-// tabs of one browser answer within milliseconds.
-const ASK_FOR = 250;
+// tabs of one browser answer within milliseconds, but a background tab on a
+// busy machine took over 250 ms. The wait comes only when the note in
+// localStorage says another tab played this room lately.
+const ASK_FOR = 1000;
 
 const tabID = Math.random().toString(36).slice(2) + Date.now().toString(36);
 const channel = 'BroadcastChannel' in window ? new BroadcastChannel('townhall-rooms') : null;
