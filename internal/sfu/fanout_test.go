@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -30,22 +31,21 @@ func TestShardedFanOutWritesEveryReceiverOnce(t *testing.T) {
 			p := rtpPacket{fan: r.fan}
 			r.f.receive(r.speaker, buf, 1, &p)
 			r.f.rerank(false)
-			stop := make(chan struct{})
+			var stop atomic.Bool
 			var spin sync.WaitGroup
+			var spins atomic.Int64
 			for range tt.spinners {
 				spin.Add(1)
-				go func() {
+				go func() { // keeps a core busy until the test ends
 					defer spin.Done()
-					for {
-						select {
-						case <-stop:
-							return
-						default:
-						}
+					n := int64(0)
+					for !stop.Load() {
+						n++
 					}
+					spins.Add(n)
 				}()
 			}
-			defer func() { close(stop); spin.Wait() }()
+			defer func() { stop.Store(true); spin.Wait() }()
 			rxs := *r.f.rxs.Load()
 			if len(rxs) != n+1 { // the listeners and the speaker, who does not hear themself
 				t.Fatalf("%d receivers, want %d", len(rxs), n+1)
