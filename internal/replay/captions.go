@@ -40,20 +40,7 @@ func (s *Service) caption(ctx context.Context, roomID string, turns []Turn) erro
 	if err != nil {
 		return err
 	}
-	names := map[string]string{}
-	name := func(id string) string {
-		if n, ok := names[id]; ok {
-			return n
-		}
-		n := id
-		if s.opts.SpeakerName != nil {
-			if got := s.opts.SpeakerName(ctx, id); got != "" {
-				n = got
-			}
-		}
-		names[id] = n
-		return n
-	}
+	name := s.speakerNames(ctx)
 	speakerAt := func(d time.Duration) string {
 		const slack = 300 * time.Millisecond // the timeline's turns start with the packets, the words a little later
 		who := ""
@@ -90,4 +77,23 @@ func (s *Service) OpenCaptions(ctx context.Context, roomID string) (io.ReadSeekC
 	}
 	f, err := s.open(ctx, captionsName(roomID))
 	return f, r, err
+}
+
+// speakerNames returns a function naming a speaker by their user ID, asking
+// Options.SpeakerName once per speaker (their ID when it has no name for them).
+func (s *Service) speakerNames(ctx context.Context) func(id string) string {
+	names := map[string]string{}
+	return func(id string) string {
+		if n, ok := names[id]; ok {
+			return n
+		}
+		n := id
+		if s.opts.SpeakerName != nil {
+			if got := s.opts.SpeakerName(ctx, id); got != "" {
+				n = got
+			}
+		}
+		names[id] = n
+		return n
+	}
 }

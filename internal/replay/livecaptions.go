@@ -52,21 +52,8 @@ func (s *Service) writeLiveCaptions(ctx context.Context, roomID string, live []l
 		words[i] = lw.word
 		who[lw.word.Start] = lw.speaker
 	}
-	names := map[string]string{}
-	speakerAt := func(d time.Duration) string {
-		id := who[d]
-		if n, ok := names[id]; ok {
-			return n
-		}
-		n := id
-		if s.opts.SpeakerName != nil {
-			if got := s.opts.SpeakerName(ctx, id); got != "" {
-				n = got
-			}
-		}
-		names[id] = n
-		return n
-	}
+	name := s.speakerNames(ctx)
+	speakerAt := func(d time.Duration) string { return name(who[d]) }
 	var b bytes.Buffer
 	if err := caption.WriteVTT(&b, caption.Cues(words, speakerAt)); err != nil {
 		return err
