@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 
 	"github.com/coder/websocket"
+
+	"github.com/townhall/townhall/client"
 )
 
 // subprotocol is version 1 of the room socket protocol (docs/protocol.md).
@@ -37,48 +39,29 @@ type roomSocket struct {
 // client does (docs/api.md, "Joining a room"): any node of a cluster answers,
 // naming the node that runs the room or an edge of it. A server without the
 // join API has the socket itself.
-func socketURL(ctx context.Context, hc *http.Client, base, roomID, token string) (string, error) {
-	base = strings.TrimRight(base, "/")
-	path := "/api/v1/rooms/" + url.PathEscape(roomID)
-	query := ""
-	if token == "" {
-		query = "?guest=1"
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path+"/join"+query, nil)
-	if err != nil {
-		return "", err
-	}
+func socketURL(ctx context.Context, base, roomID, token string) (string, error) {
+	c := client.New(base)
 	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+		c = c.WithToken(token)
 	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	var body struct {
-		SocketURL string `json:"socket_url"`
-	}
+	info, err := c.Join(ctx, roomID, token == "")
 	switch {
-	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed:
-		return "ws" + strings.TrimPrefix(base, "http") + path + "/socket" + query, nil
-	case resp.StatusCode != http.StatusOK:
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return "", fmt.Errorf("the join API: %s: %s", resp.Status, bytes.TrimSpace(msg))
+	case errors.Is(err, client.ErrNoJoinAPI):
+		u := "ws" + strings.TrimPrefix(strings.TrimRight(base, "/"), "http") + "/api/v1/rooms/" + url.PathEscape(roomID) + "/socket"
+		if token == "" {
+			u += "?guest=1"
+		}
+		return u, nil
+	case err != nil:
+		return "", fmt.Errorf("the join API: %w", err)
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&body); err != nil {
-		return "", fmt.Errorf("the join API's answer: %w", err)
-	}
-	if !strings.HasPrefix(body.SocketURL, "ws://") && !strings.HasPrefix(body.SocketURL, "wss://") {
-		return "", fmt.Errorf("the join API named %q, not a ws:// or wss:// socket", body.SocketURL)
-	}
-	return body.SocketURL, nil
+	return info.SocketURL, nil
 }
 
 // dialRoom opens the socket of room roomID at base (http://host:port), as a guest
 // when token is empty.
 func dialRoom(ctx context.Context, hc *http.Client, base, roomID, token string) (*roomSocket, error) {
-	u, err := socketURL(ctx, hc, base, roomID, token)
+	u, err := socketURL(ctx, base, roomID, token)
 	if err != nil {
 		return nil, err
 	}

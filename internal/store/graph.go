@@ -148,14 +148,7 @@ func (db *DB) followList(ctx context.Context, listed, anchor, userID, viewerID s
 		WHERE f.` + anchor + ` = ?
 		AND NOT EXISTS (SELECT 1 FROM blocks b
 			WHERE (b.blocker = ? AND b.blocked = u.id) OR (b.blocker = u.id AND b.blocked = ?))`
-	args := []any{userID, viewerID, viewerID}
-	if !after.IsZero() {
-		at := millis(after.At)
-		q += ` AND (f.created_at < ? OR (f.created_at = ? AND u.id < ?))`
-		args = append(args, at, at, after.ID)
-	}
-	q += ` ORDER BY f.created_at DESC, u.id DESC LIMIT ?`
-	args = append(args, limit+1)
+	q, args := newestFirst(q, []any{userID, viewerID, viewerID}, "f.created_at", "u.id", after, limit)
 
 	rows, err := db.query(ctx, db.sql, q, args...)
 	if err != nil {
@@ -184,4 +177,17 @@ func (db *DB) followList(ctx context.Context, listed, anchor, userID, viewerID s
 	users = users[:limit]
 	last := users[limit-1]
 	return users, account.Cursor{At: fromMillis(times[limit-1]), ID: last.ID}, nil
+}
+
+// newestFirst pages q (a SELECT whose WHERE clause is open, with its args) newest
+// first on (atCol, idCol), from after: limit rows and one more, which tells
+// whether the list goes on.
+func newestFirst(q string, args []any, atCol, idCol string, after account.Cursor, limit int) (string, []any) {
+	if !after.IsZero() {
+		at := millis(after.At)
+		q += ` AND (` + atCol + ` < ? OR (` + atCol + ` = ? AND ` + idCol + ` < ?))`
+		args = append(args, at, at, after.ID)
+	}
+	q += ` ORDER BY ` + atCol + ` DESC, ` + idCol + ` DESC LIMIT ?`
+	return q, append(args, limit+1)
 }

@@ -76,14 +76,7 @@ func (db *DB) replayList(ctx context.Context, op, where string, args []any, afte
 	q := `SELECT p.room_id, r.title, r.creator_id, p.started_at, p.duration_ms
 		FROM replays p JOIN rooms r ON r.id = p.room_id
 		WHERE p.state = ? AND ` + where
-	args = append([]any{string(replay.Ready)}, args...)
-	if !after.IsZero() {
-		at := millis(after.At)
-		q += ` AND (p.started_at < ? OR (p.started_at = ? AND p.room_id < ?))`
-		args = append(args, at, at, after.ID)
-	}
-	q += ` ORDER BY p.started_at DESC, p.room_id DESC LIMIT ?`
-	args = append(args, limit+1)
+	q, args = newestFirst(q, append([]any{string(replay.Ready)}, args...), "p.started_at", "p.room_id", after, limit)
 	rows, err := db.query(ctx, db.sql, q, args...)
 	if err != nil {
 		return nil, account.Cursor{}, wrap(op, err)
