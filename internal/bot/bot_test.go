@@ -252,37 +252,8 @@ func TestTwoBotsHoldAConversationThroughAServer(t *testing.T) {
 	file, length := speech(t, "Hello bob. This is ada, speaking through a townhall server on loopback. Can you hear me?")
 	e := startServer(t)
 	e.user(t, "bob")
-	room, err := e.ada.CreateRoom(context.Background(), client.RoomSpec{Title: "Two bots", Type: "open"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := filepath.Join(t.TempDir(), "bob.ogg")
-
-	bobReady := make(chan struct{})
-	ada := run(t, "ada", bot.Config{
-		Server: e.url, Room: room.ID, Token: e.ada.Token(), Speak: file, LeaveWhenPlayed: true,
-		SpeakAfter: func(ctx context.Context) error {
-			select {
-			case <-bobReady:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		},
-	})
-	await(t, "ada's bot opens the room and connects its audio", ada.Connected())
-	bobs := run(t, "bob", bot.Config{Server: e.url, Room: room.URL, User: "bob", Password: password, Record: out})
-	await(t, "bob's bot connects its audio", bobs.Connected())
-	close(bobReady)
-
-	adaRep, err := ada.wait(t, "ada")
-	if err != nil {
-		t.Fatalf("ada's bot: %v\n%s", err, ada.log)
-	}
-	bobRep, err := bobs.wait(t, "bob")
-	if err != nil {
-		t.Fatalf("bob's bot: %v\n%s", err, bobs.log)
-	}
+	adaRep, bobRep := adaSpeaksToBob(t, e, "Two bots", file, out)
 	var report bytes.Buffer
 	bobRep.Print(&report)
 	t.Logf("bob's report:\n%s", report.String())
@@ -505,4 +476,38 @@ func TestAHostBotBringsUpHands(t *testing.T) {
 	if !strings.Contains(host.log.String(), "whose hand is raised") {
 		t.Fatalf("ada's bot's log says nothing of bringing bob up:\n%s", host.log.String())
 	}
+}
+
+// adaSpeaksToBob has ada's bot open a room titled title and speak file once bob's
+// bot, recording to out, has its audio; it returns both bots' reports once ada
+// has played it and left.
+func adaSpeaksToBob(t *testing.T, e *env, title, file, out string) (ada, bob bot.Report) {
+	t.Helper()
+	room, err := e.ada.CreateRoom(context.Background(), client.RoomSpec{Title: title, Type: "open"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobReady := make(chan struct{})
+	adas := run(t, "ada", bot.Config{
+		Server: e.url, Room: room.ID, Token: e.ada.Token(), Speak: file, LeaveWhenPlayed: true,
+		SpeakAfter: func(ctx context.Context) error {
+			select {
+			case <-bobReady:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		},
+	})
+	await(t, "ada's bot opens the room and connects its audio", adas.Connected())
+	bobs := run(t, "bob", bot.Config{Server: e.url, Room: room.URL, User: "bob", Password: password, Record: out})
+	await(t, "bob's bot connects its audio", bobs.Connected())
+	close(bobReady)
+	if ada, err = adas.wait(t, "ada"); err != nil {
+		t.Fatalf("ada's bot: %v\n%s", err, adas.log)
+	}
+	if bob, err = bobs.wait(t, "bob"); err != nil {
+		t.Fatalf("bob's bot: %v\n%s", err, bobs.log)
+	}
+	return ada, bob
 }

@@ -1,14 +1,11 @@
 package bot_test
 
 import (
-	"context"
 	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/townhall/townhall/client"
-	"github.com/townhall/townhall/internal/bot"
 	"github.com/townhall/townhall/internal/config"
 	"github.com/townhall/townhall/internal/servertest"
 )
@@ -25,36 +22,8 @@ func TestAListenerRecordsJoinedPackets(t *testing.T) {
 			checkNoLeaks(t)
 			e := startServer(t, servertest.WithConfig(func(c *config.Config) { c.ListenerPtime = ptime }))
 			e.user(t, "bob")
-			room, err := e.ada.CreateRoom(context.Background(), client.RoomSpec{Title: "Long packets", Type: "open"})
-			if err != nil {
-				t.Fatal(err)
-			}
 			out := filepath.Join(t.TempDir(), "bob.ogg")
-			bobReady := make(chan struct{})
-			ada := run(t, "ada", bot.Config{
-				Server: e.url, Room: room.ID, Token: e.ada.Token(), Speak: file, LeaveWhenPlayed: true,
-				SpeakAfter: func(ctx context.Context) error {
-					select {
-					case <-bobReady:
-						return nil
-					case <-ctx.Done():
-						return ctx.Err()
-					}
-				},
-			})
-			await(t, "ada's bot opens the room and connects its audio", ada.Connected())
-			bobs := run(t, "bob", bot.Config{Server: e.url, Room: room.URL, User: "bob", Password: password, Record: out})
-			await(t, "bob's bot connects its audio", bobs.Connected())
-			close(bobReady)
-
-			adaRep, err := ada.wait(t, "ada")
-			if err != nil {
-				t.Fatalf("ada's bot: %v", err)
-			}
-			bobRep, err := bobs.wait(t, "bob")
-			if err != nil {
-				t.Fatalf("bob's bot: %v", err)
-			}
+			adaRep, bobRep := adaSpeaksToBob(t, e, "Long packets", file, out)
 			sent, slot := adaRep.Media.Sent, bobRep.Media.Slots[0]
 			frames := int64(ptime / (20 * time.Millisecond))
 			t.Logf("ada sent %d packets, %s; bob got %d packets, %s, %d lost, %d late",

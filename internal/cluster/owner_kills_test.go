@@ -47,13 +47,7 @@ func TestOwnerKilledAgainAndAgain(t *testing.T) {
 		LoopbackOnly: true, WaitForListener: true})
 	// The host's socket opens the room; a listener before it would find it
 	// not open yet.
-	testwait.Until(t, patience, "the speaker's socket", func() bool {
-		total := 0
-		for _, n := range c.socketsOn("a") {
-			total += n
-		}
-		return total == 1
-	})
+	testwait.Until(t, patience, "the speaker's socket", func() bool { return c.allSockets("a") == 1 })
 	var listeners []*runningBot
 	logs := []*lockedBuffer{{}, {}}
 	t.Cleanup(func() {

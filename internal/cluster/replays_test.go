@@ -71,13 +71,7 @@ func TestReplaysAreServedByEveryNode(t *testing.T) {
 			}
 		}
 	})
-	sockets := func() int {
-		n := 0
-		for _, k := range c.socketsOn(owner) {
-			n += k
-		}
-		return n
-	}
+	sockets := func() int { return c.allSockets(owner) }
 	spk := c.runBot(t, bot.Config{Server: servers, Room: rm.ID, Token: host.Token(), Speak: ogg, LoopbackOnly: true,
 		WaitForListener: true, Log: logs["host"]})
 	testwait.Until(t, patience, "the host's socket", func() bool { return sockets() == 1 }) // the room is open

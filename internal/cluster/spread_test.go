@@ -17,6 +17,16 @@ import (
 	"github.com/townhall/townhall/internal/testwait"
 )
 
+// allSockets reads how many sockets the nodes hold in all, as node via sees them.
+func (c *testCluster) allSockets(via string) int {
+	c.t.Helper()
+	n := 0
+	for _, k := range c.socketsOn(via) {
+		n += k
+	}
+	return n
+}
+
 // socketsOn reads how many sockets each node holds, as node via sees them.
 func (c *testCluster) socketsOn(via string) map[string]int {
 	c.t.Helper()
@@ -86,13 +96,7 @@ func TestRoomAcrossNodes(t *testing.T) {
 		l, _ := c.signUp(t, others[i], fmt.Sprintf("lis%d", i+1))
 		listeners = append(listeners, c.runBot(t, bot.Config{Server: servers, Room: rm.ID, Token: l.Token(),
 			LoopbackOnly: true, Record: filepath.Join(t.TempDir(), fmt.Sprintf("lis%d.ogg", i+1))}))
-		testwait.Until(t, patience, "the listener's socket", func() bool {
-			total := 0
-			for _, n := range c.socketsOn(owner) {
-				total += n
-			}
-			return total == 2+i
-		})
+		testwait.Until(t, patience, "the listener's socket", func() bool { return c.allSockets(owner) == 2+i })
 	}
 	if got := c.socketsOn(owner); got[owner] != 1 {
 		t.Fatalf("sockets by node %v: the listeners joined the owner %s, want them on edges", got, owner)
@@ -290,13 +294,7 @@ func TestTwoSpeakersOnTwoNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	servers := c.url("a") + "," + c.url("b") + "," + c.url("c")
-	total := func() int {
-		n := 0
-		for _, k := range c.socketsOn("a") {
-			n += k
-		}
-		return n
-	}
+	total := func() int { return c.allSockets("a") }
 	logs := map[string]*lockedBuffer{"host": {}, "guest": {}, "listener": {}}
 	t.Cleanup(func() {
 		if t.Failed() {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"syscall"
 	"time"
 )
 
@@ -125,13 +124,4 @@ func WriteLadder(w io.Writer, results []*Result) {
 			fmt.Fprintf(w, "- talk %s: clean up to %.0f %% of the ceiling; not at %.0f %%\n", talk, 100*best, 100*worst)
 		}
 	}
-}
-
-// processCPU is the CPU time this process used so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

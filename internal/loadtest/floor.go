@@ -94,11 +94,11 @@ func MeasureFloor(ctx context.Context, n, streams, muxSockets int, d time.Durati
 		mux.close()
 		return f, err
 	}
-	p0 := processCPU()
+	p0 := selfCPU()
 	f.SendtoDFUs, f.SendmmsgDFUs = sendCosts(ctx, out, dsts, streams, rounds)
 	sent := time.Duration((f.SendtoDFUs + f.SendmmsgDFUs) * float64(f.Packets) * 1e3) // the sending thread's, in ns
 	if f.Packets > 0 {
-		f.ReceiveUs = max(processCPU()-p0-sent, 0).Seconds() * 1e6 / float64(2*f.Packets)
+		f.ReceiveUs = max(selfCPU()-p0-sent, 0).Seconds() * 1e6 / float64(2*f.Packets)
 	}
 	mux.close()
 

@@ -366,6 +366,13 @@ func (p *page) menu(css, action string) {
 	p.waitFor("the menu to close", `!document.querySelector("dialog[open]")`)
 }
 
+// speak unmutes p, on stage, and waits until its microphone sends audio.
+func (p *page) speak() {
+	p.t.Helper()
+	p.click(`[data-testid=mute]`)
+	p.waitFor("the microphone sending", `window.__townhall.audioStats().then((s) => s.mic.enabled && s.outbound.some((o) => o.bytesSent > 0))`)
+}
+
 // startRoomInUI starts a room from the hallway form and waits until its creator
 // is on stage; it returns the room's ID.
 func startRoomInUI(p *page, title, typ string, guests bool) string {

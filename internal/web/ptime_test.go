@@ -19,8 +19,7 @@ func TestListenerHearsJoinedPackets(t *testing.T) {
 	mod := b.user("admin", ts.url)
 	mod.login("admin")
 	roomID := startRoomInUI(mod, "Long packets", "open", false)
-	mod.click(`[data-testid=mute]`) // unmute: speak
-	mod.waitFor("the microphone sending", `window.__townhall.audioStats().then((s) => s.mic.enabled && s.outbound.some((o) => o.bytesSent > 0))`)
+	mod.speak()
 
 	bob := b.user("bob", ts.url)
 	bob.login("bob")

@@ -49,8 +49,7 @@ func TestRecordedRoomIsAnnouncedAndItsReplayPlays(t *testing.T) {
 	mod.waitFor("the creator on stage", `location.pathname.startsWith("/rooms/") && document.querySelectorAll(".stage-grid [data-testid=stage-person]").length === 1`)
 	roomID := eval[string](mod, `location.pathname.split("/")[2]`)
 	mod.waitFor("the recorded badge", `!!document.querySelector("[data-testid=recorded-badge]")`)
-	mod.click(`[data-testid=mute]`) // unmute: speak
-	mod.waitFor("the microphone sending", `window.__townhall.audioStats().then((s) => s.mic.enabled && s.outbound.some((o) => o.bytesSent > 0))`)
+	mod.speak()
 
 	bob := b.user("bob", ts.url)
 	bob.login("bob")
