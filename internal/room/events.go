@@ -113,13 +113,15 @@ type ListenerLeft struct {
 	Reason Reason // ReasonLeft, ReasonRemoved or ReasonToStage
 }
 
-// HandRaised: the listener UserID raised their hand. To members.
+// HandRaised: the listener UserID raised their hand. The hand queue is the
+// moderators' (as in Clubhouse): to UserID and the moderators.
 type HandRaised struct {
 	Header
 	UserID string
 }
 
-// HandLowered: the hand of UserID is down. To members.
+// HandLowered: the hand of UserID is down. To UserID and the moderators, as
+// HandRaised.
 type HandLowered struct {
 	Header
 	UserID string
@@ -127,7 +129,8 @@ type HandLowered struct {
 }
 
 // HandPolicyChanged: the moderator By set the hand policy. HandLowered events for
-// the hands it does not take follow. To members.
+// the hands it does not take follow (to their listener and the moderators). To
+// members: the policy says who may raise a hand.
 type HandPolicyChanged struct {
 	Header
 	Policy HandPolicy
@@ -152,7 +155,7 @@ type SpeakDeclined struct {
 // ModeratorAdded: UserID, on stage, is now a moderator; By made them one, or Auto
 // is true and By empty when the room promoted its longest-serving speaker because
 // no moderator was left. A new moderator may want a fresh Snapshot, for the pending
-// invitations to speak. To members.
+// invitations to speak and the raised hands. To members.
 type ModeratorAdded struct {
 	Header
 	UserID string
@@ -160,7 +163,8 @@ type ModeratorAdded struct {
 	Auto   bool
 }
 
-// ModeratorRemoved: the moderator By made UserID a plain speaker. To members.
+// ModeratorRemoved: the moderator By made UserID a plain speaker. They may want
+// a fresh Snapshot too, without what only moderators see. To members.
 type ModeratorRemoved struct {
 	Header
 	UserID string

@@ -29,7 +29,7 @@ func (r *Room) raiseHand(m *member) error {
 		return ErrHandNotAllowed
 	}
 	m.hand = r.next()
-	r.emit(HandRaised{Header: r.header(members()), UserID: m.id})
+	r.emit(HandRaised{Header: r.header(r.userAndModerators(m.id)), UserID: m.id})
 	return nil
 }
 
@@ -39,7 +39,7 @@ func (r *Room) lowerHand(m *member) error {
 		return ErrHandNotRaised
 	}
 	m.hand = 0
-	r.emit(HandLowered{Header: r.header(members()), UserID: m.id, Reason: ReasonLowered})
+	r.emit(HandLowered{Header: r.header(r.userAndModerators(m.id)), UserID: m.id, Reason: ReasonLowered})
 	return nil
 }
 
@@ -59,7 +59,7 @@ func (r *Room) setHandPolicy(m *member, c SetHandPolicy) error {
 	for _, h := range r.raisedHands() {
 		if !r.mayRaise(h) {
 			h.hand = 0
-			r.emit(HandLowered{Header: r.header(members()), UserID: h.id, Reason: ReasonPolicy})
+			r.emit(HandLowered{Header: r.header(r.userAndModerators(h.id)), UserID: h.id, Reason: ReasonPolicy})
 		}
 	}
 	return nil

@@ -8,8 +8,9 @@ import (
 // Snapshot is the whole state of a room at one Seq: what a client needs before it
 // applies the events that follow. It is a copy; changing it changes no room.
 //
-// It holds the pending invitations to speak, which only their invitees and the
-// moderators are told about: cut SpeakInvitations before showing it to others.
+// It holds the pending invitations to speak and the raised hands, which only
+// their listener and the moderators are told about: cut SpeakInvitations,
+// RaisedHands and the listeners' HandRaised before showing it to others.
 type Snapshot struct {
 	Config     Config
 	State      State

@@ -29,6 +29,16 @@ func handCases() []ruleCase {
 			then:  raised(ann),
 		},
 		{
+			name: "a raised hand is told to its listener and the moderators, not to speakers or other listeners",
+			given: steps(opened, speaker(bob, 2), speaker(cat, 3), listener(dan), listener(ann),
+				[]step{by(creator, room.MakeModerator{Target: cat})}),
+			when:  by(ann, room.RaiseHand{}),
+			kinds: []string{"hand_raised"},
+			then: func(t *testing.T, _ *room.Room, events []room.Event) {
+				wantRecipients(t, events[0], ann, creator, cat)
+			},
+		},
+		{
 			name:  "a speaker cannot raise a hand",
 			given: steps(opened, speaker(ann, 2)),
 			when:  by(ann, room.RaiseHand{}),
@@ -82,7 +92,10 @@ func handCases() []ruleCase {
 			given: steps(opened, listener(ann), []step{by(ann, room.RaiseHand{})}),
 			when:  by(ann, room.LowerHand{}),
 			kinds: []string{"hand_lowered"},
-			then:  raised(),
+			then: func(t *testing.T, r *room.Room, events []room.Event) {
+				raised()(t, r, events)
+				wantRecipients(t, events[0], ann, creator)
+			},
 		},
 		{
 			name:  "a listener cannot lower a hand that is not raised",
@@ -128,7 +141,12 @@ func handCases() []ruleCase {
 				[]step{by(ann, room.RaiseHand{}), by(bob, room.RaiseHand{})}),
 			when:  policy(room.HandsNobody),
 			kinds: []string{"hand_policy_changed", "hand_lowered", "hand_lowered"},
-			then:  raised(),
+			then: func(t *testing.T, r *room.Room, events []room.Event) {
+				raised()(t, r, events)
+				wantEqual(t, "the policy change to members", events[0].Recipients().Members, true)
+				wantRecipients(t, events[1], ann, creator)
+				wantRecipients(t, events[2], bob, creator)
+			},
 		},
 		{
 			name: "taking only hands of people followed from the stage lowers the others",
