@@ -68,8 +68,8 @@ type RoomState struct {
 	State            string     `json:"state"` // waiting, live or ended
 	HandPolicy       string     `json:"hand_policy"`
 	Stage            []OnStage  `json:"stage"`
-	RaisedHands      []Person   `json:"raised_hands"`
-	SpeakInvitations []string   `json:"speak_invitations"`
+	RaisedHands      []Person   `json:"raised_hands"`      // all of them for a moderator; your own for others
+	SpeakInvitations []string   `json:"speak_invitations"` // all of them for a moderator; your own for others
 	ListenerCount    int        `json:"listener_count"`
 	Listeners        []Listener `json:"listeners"`
 	ListenersCut     bool       `json:"listeners_cut"`
@@ -124,7 +124,7 @@ type OnStage struct {
 // Listener is someone in the audience of a snapshot.
 type Listener struct {
 	Person
-	HandRaised bool `json:"hand_raised"`
+	HandRaised bool `json:"hand_raised"` // told to moderators, and to the listener of their own
 }
 
 // State decodes the room of a snapshot message.

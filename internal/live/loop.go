@@ -152,7 +152,7 @@ func (r *liveRoom) apply(actor string, cmd room.Command) error {
 // before a room the command ended closes its sockets: the actor's ok goes out
 // ahead of their bye.
 func (r *liveRoom) applyThen(actor string, cmd room.Command, ack func()) error {
-	audibleBefore := r.audibleSet()
+	audibleBefore, modsBefore := r.audibleSet(), r.moderatorSet()
 	waiting := r.st.State() == room.StateWaiting
 	evs, err := r.st.Apply(actor, cmd)
 	if err != nil {
@@ -175,6 +175,7 @@ func (r *liveRoom) applyThen(actor string, cmd room.Command, ack func()) error {
 		r.record(ev)
 	}
 	r.deliver(evs, actor)
+	r.resyncModerators(modsBefore)
 	r.syncRecording(evs) // after everyone is told that it starts
 	r.syncCaptions(evs)
 	r.refreshSummary()
@@ -196,6 +197,36 @@ func (r *liveRoom) audibleSet() map[string]bool {
 		}
 	}
 	return out
+}
+
+// moderatorSet is who moderates now.
+func (r *liveRoom) moderatorSet() map[string]bool {
+	out := map[string]bool{}
+	for _, id := range r.st.StageUserIDs() {
+		if p, _ := r.st.Participant(id); p.Role == room.Moderator {
+			out[id] = true
+		}
+	}
+	return out
+}
+
+// resyncModerators sends a fresh snapshot to everyone present whose moderator
+// status changed since before: a snapshot shows a moderator what only
+// moderators see (the hand queue, the pending invitations to speak, who is
+// muted in the chat), which a new one was never told and a former one must
+// no longer show. Made one (moderator_added, automatic or not), revoked
+// (moderator_removed), or off the stage (stepped down or moved): each gets it
+// after the events of the command.
+func (r *liveRoom) resyncModerators(before map[string]bool) {
+	after := r.moderatorSet()
+	for u, c := range r.conns {
+		if before[u] == after[u] {
+			continue
+		}
+		if _, present := r.st.Participant(u); present {
+			r.sendSnapshot(c, "")
+		}
+	}
 }
 
 // syncMedia tells the media server about every change of who may be heard before
@@ -245,15 +276,21 @@ func (r *liveRoom) record(ev room.Event) {
 }
 
 // deliver sends each event to its recipients. In a busy room, listener joins and
-// leaves become one audience count a second. The actor's own join is not echoed:
-// their snapshot already holds it.
+// leaves become one audience count a second; the leave of a listener with a
+// raised hand or a pending invitation to speak goes to the moderators too, who
+// alone saw it (pendingHands). The actor's own join is not echoed: their
+// snapshot already holds it.
 func (r *liveRoom) deliver(evs []room.Event, actor string) {
 	busy := r.st.ListenerCount() > r.hub.opts.CoalesceAbove
 	for _, ev := range evs {
 		carried := r.pending.carried(ev)
-		if ev.Coalescible() && busy && !carried {
+		modsOnly := false
+		if ev.Coalescible() && busy {
 			r.audienceDirty = true
-			continue
+			if !carried {
+				continue
+			}
+			modsOnly = true
 		}
 		data, err := json.Marshal(eventData(ev, r.person))
 		if err != nil {
@@ -266,7 +303,7 @@ func (r *liveRoom) deliver(evs []room.Event, actor string) {
 				// Members are the people present once the command is applied:
 				// not whoever it removed, whose socket is still open for their
 				// removed notice.
-				if _, present := r.st.Participant(u); present {
+				if p, present := r.st.Participant(u); present && (!modsOnly || p.Role == room.Moderator) {
 					c.sendEvent(ev.Kind(), data)
 				}
 			}
@@ -279,26 +316,20 @@ func (r *liveRoom) deliver(evs []room.Event, actor string) {
 		}
 	}
 	for _, ev := range evs {
-		switch e := ev.(type) {
-		case room.Removed:
+		if e, ok := ev.(room.Removed); ok {
 			// A removed participant is told, then their socket closes, and the
 			// room leaves their hallway (the directory entry lists them).
 			r.drop(e.UserID, ByeRemoved)
-		case room.ModeratorAdded:
-			// A new moderator may now know of the pending invitations to speak,
-			// which their snapshot left out: they get a fresh one.
-			if c, ok := r.conns[e.UserID]; ok {
-				r.sendSnapshot(c, "")
-			}
 		}
 	}
 }
 
 // pendingHands are the listeners with a raised hand or a pending invitation to
 // speak, as the events have told. A busy room counts listeners coming and going
-// instead of announcing each, but hands and invitations are announced in full:
-// the departure of a listener who holds one is announced too, since it takes
-// the hand or the invitation away.
+// instead of announcing each, but hands and invitations are announced in full
+// to the moderators (and their listener): the departure of a listener who holds
+// one is announced to the moderators too, since it takes the hand or the
+// invitation off their screen. Everyone else counts it in the audience.
 type pendingHands map[string]bool
 
 // carried keeps the set current with ev, every event in order, and reports

@@ -56,7 +56,7 @@ type snapshotView struct {
 	State            room.State      `json:"state"`
 	HandPolicy       room.HandPolicy `json:"hand_policy"`
 	Stage            []stageView     `json:"stage"`
-	RaisedHands      []Person        `json:"raised_hands"`
+	RaisedHands      []Person        `json:"raised_hands"`      // all for a moderator; only yours for others
 	SpeakInvitations []string        `json:"speak_invitations"` // only those you may know of
 	ListenerCount    int             `json:"listener_count"`
 	Listeners        []listenerView  `json:"listeners"` // at most maxListedListeners
@@ -96,7 +96,7 @@ type stageView struct {
 
 type listenerView struct {
 	Person
-	HandRaised bool `json:"hand_raised"`
+	HandRaised bool `json:"hand_raised"` // shown to the moderators and to the listener alone
 }
 
 // The event message ({"type":"event","seq","kind","data"}, seq growing by

@@ -10,7 +10,9 @@ import (
 const maxListedListeners = 500
 
 // sendSnapshot sends c the whole room as they may see it, at their current seq;
-// id is the request id of the snapshot message that asked for it, if any.
+// id is the request id of the snapshot message that asked for it, if any. What
+// only moderators see (the raised hands, the pending invitations to speak, who
+// is muted in the chat) a non-moderator sees of themselves alone.
 func (r *liveRoom) sendSnapshot(c *conn, id string) {
 	s := r.st.Snapshot()
 	me := c.person.ID
@@ -45,7 +47,9 @@ func (r *liveRoom) sendSnapshot(c *conn, id string) {
 	}
 	v.Chat = r.visibleChat(c, r.bc.recent)
 	for _, id := range s.RaisedHands {
-		v.RaisedHands = append(v.RaisedHands, r.person(id))
+		if mod || id == me { // the hand queue is the moderators'; a listener sees their own hand
+			v.RaisedHands = append(v.RaisedHands, r.person(id))
+		}
 	}
 	for _, id := range s.SpeakInvitations {
 		if mod || id == me { // pending invitations to speak are for the invitee and moderators
@@ -57,7 +61,7 @@ func (r *liveRoom) sendSnapshot(c *conn, id string) {
 			v.ListenersCut = true
 			break
 		}
-		v.Listeners = append(v.Listeners, listenerView{Person: r.person(p.UserID), HandRaised: p.HandRaised})
+		v.Listeners = append(v.Listeners, listenerView{Person: r.person(p.UserID), HandRaised: p.HandRaised && (mod || p.UserID == me)})
 	}
 	if c.edge != nil {
 		c.edge.snapshot(c, id, mustJSON(v)) // at the seq the edge numbers
