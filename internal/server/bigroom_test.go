@@ -48,13 +48,19 @@ func TestBigRoom(t *testing.T) {
 		coalesced(t, 4)
 	})
 
-	t.Run("hands are announced in full, even when their listener leaves", func(t *testing.T) {
+	t.Run("hands are announced in full to the moderators, even when their listener leaves; the others count the leave", func(t *testing.T) {
 		ds.do(t, "raise_hand", nil)
 		as.event(t, "hand_raised", dan.ID)
 		ds.do(t, "leave", nil)
 		if d := dataOf(as.event(t, "listener_left", dan.ID)); d.Reason != "left" {
 			t.Fatalf("reason %q", d.Reason)
 		}
+		bs.waitFor(t, "an audience count without dan", func(m client.Message) bool {
+			if m.Type == "event" && (m.Kind == "hand_raised" || m.Kind == "listener_left") {
+				t.Fatalf("bob, a listener, was told %s", m.Raw)
+			}
+			return ev("audience", "")(m) && dataOf(m).ListenerCount == 3
+		})
 	})
 
 	t.Run("the stage is announced in full", func(t *testing.T) {

@@ -244,8 +244,10 @@ func TestHandPolicy(t *testing.T) {
 		if d := dataOf(bs.event(t, "hand_policy_changed", "")); d.Policy != "followed_by_speakers" || d.By != ada.ID {
 			t.Fatalf("policy change %+v", d)
 		}
-		if d := dataOf(bs.event(t, "hand_lowered", cyd.ID)); d.Reason != "policy" {
-			t.Fatalf("cyd's hand lowered for %q", d.Reason)
+		for _, s := range []*sock{as, cs} { // the moderator and the hand's listener; bob is not told
+			if d := dataOf(s.event(t, "hand_lowered", cyd.ID)); d.Reason != "policy" {
+				t.Fatalf("%s: cyd's hand lowered for %q", s.who, d.Reason)
+			}
 		}
 		cs.refused(t, "raise_hand", nil, "forbidden")
 		bs.do(t, "raise_hand", nil)
@@ -254,7 +256,12 @@ func TestHandPolicy(t *testing.T) {
 
 	t.Run("nobody takes no hands at all", func(t *testing.T) {
 		as.do(t, "set_hand_policy", map[string]any{"policy": "nobody"})
-		cs.event(t, "hand_lowered", bob.ID)
+		if d := dataOf(cs.event(t, "hand_policy_changed", "")); d.Policy != "nobody" {
+			t.Fatalf("cyd told of the policy %q", d.Policy)
+		}
+		for _, s := range []*sock{as, bs} {
+			s.event(t, "hand_lowered", bob.ID)
+		}
 		bs.refused(t, "raise_hand", nil, "forbidden")
 		if st := cs.snapshot(t); st.HandPolicy != "nobody" || len(st.RaisedHands) != 0 {
 			t.Fatalf("snapshot %+v", st)

@@ -57,10 +57,18 @@ func playStory(t *testing.T, driver string) {
 		}
 	})
 
-	t.Run("a listener raises a hand and everyone sees it", func(t *testing.T) {
+	t.Run("a listener raises a hand; only the moderator and they see it", func(t *testing.T) {
 		bs.do(t, "raise_hand", nil)
-		for _, s := range []*sock{as, bs, cs, ds} {
+		for _, s := range []*sock{as, bs} {
 			s.event(t, "hand_raised", bob.ID)
+		}
+		for _, s := range []*sock{cs, ds} {
+			if raised, flagged := handsIn(s.snapshot(t)); len(raised) != 0 || len(flagged) != 0 {
+				t.Fatalf("%s sees the hands %v (listeners flagged %v), want none", s.who, raised, flagged)
+			}
+			if m, told := s.mentions(`"hand_raised","data"`); told {
+				t.Fatalf("%s was told %s", s.who, m.Raw)
+			}
 		}
 	})
 
