@@ -13,16 +13,22 @@ import (
 // (cpuCap of their cores, Options.NodeMaxSockets), a join goes to the room's
 // owner, else to an edge that already carries the room, so that a small room
 // stays on one node and spreads only when its nodes are full; otherwise to the less loaded
-// of two nodes drawn at random, counting the joins sent to each in the last
-// joinMemory, so that a storm of joins does not all land on the node that looked
-// idle a second ago.
+// of two nodes drawn at random, counting the joins this node sent to each in
+// the last joinMemory (issue 14: 20 s), so that a storm of joins does not all
+// land on the node that looked idle a second ago.
 
 const (
 	// cpuCap is the share of its cores a node may use and still take joins.
 	cpuCap = 0.7
-	// joinMemory is how long this node remembers where it sent joins: until
-	// the sockets they open show in the nodes' own counts, a second or two.
-	joinMemory = 5 * time.Second
+	// joinMemory is how long this node remembers where it sent joins. The
+	// joins counted are only those this node's join API sent (each node keeps
+	// its own log), and they are counted on top of the sockets each node
+	// reports: once a join's socket shows in its node's count (a second or
+	// two), it counts twice until joinMemory ends. That over-counting is
+	// deliberate: during a storm a node that just took joins looks busier than
+	// it is, and the next ones spread, rather than pile onto the node that
+	// looked idle; after a storm it fades within joinMemory.
+	joinMemory = 20 * time.Second
 	// quietFor is how long a node may go unheard (it speaks each second) and
 	// still take joins: one that died is in Nodes.Live for a few seconds more.
 	quietFor = 2 * time.Second
