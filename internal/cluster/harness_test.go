@@ -150,6 +150,22 @@ func (c *testCluster) join(via string, cl *client.Client, roomID string) *roomSo
 	info := c.route(via, cl, roomID)
 	// The socket the join API named, not JoinRoom on that node: it would ask
 	// the join API again, and the node that answers may send it elsewhere.
+	return c.open(via, cl, roomID, info)
+}
+
+// joinOn opens cl's room socket on the node called node, whatever the join API
+// would say: any node takes a room's sockets, as an edge of it when another
+// node runs it.
+func (c *testCluster) joinOn(node string, cl *client.Client, roomID string) *roomSock {
+	c.t.Helper()
+	url := "ws://" + hostOf(c.url(node)) + "/api/v1/rooms/" + roomID + "/socket"
+	return c.open(node, cl, roomID, joinInfo{Node: node, SocketURL: url})
+}
+
+// open opens the room socket info names and waits for the welcome and the
+// snapshot.
+func (c *testCluster) open(via string, cl *client.Client, roomID string, info joinInfo) *roomSock {
+	c.t.Helper()
 	s, err := c.on(via, cl).OpenRoomSocket(ctxFor(c.t), client.JoinInfo{Node: info.Node, SocketURL: info.SocketURL})
 	if err != nil {
 		c.t.Fatalf("joining %s on %s: %v", roomID, info.Node, err)

@@ -195,7 +195,10 @@ func TestRoomAcrossNodes(t *testing.T) {
 // TestEdgeSockets checks a room's signaling through an edge: with one socket
 // per node before joins spread, a host on the owner and a listener on another
 // node see each other's acts, in order, and the room's rules hold there as on
-// the owner (a removed listener cannot come back through any node).
+// the owner (a removed listener cannot come back through any node). The hand
+// queue is the moderators' on edges too: a listener or speaker there is not
+// told of another's hand, a moderator there is, and one made moderator there
+// gets the queue in a fresh snapshot.
 func TestEdgeSockets(t *testing.T) {
 	c := startCluster(t, []string{"a", "b", "c"}, "--node-max-sockets", "1")
 	c.firstAdmin("ada")
@@ -260,6 +263,70 @@ func TestEdgeSockets(t *testing.T) {
 				t.Fatalf("the removed listener came back through %s (socket on %s): %s", via, info.Node, m.Raw)
 			}
 		}
+	})
+	t.Run("a hand on an edge reaches the moderators and its listener only, wherever their sockets are", func(t *testing.T) {
+		var edges []string
+		for _, n := range []string{"a", "b", "c"} {
+			if n != host.node {
+				edges = append(edges, n)
+			}
+		}
+		raiserCl, rs := c.signUp(t, edges[0], "raiser")
+		watcherCl, _ := c.signUp(t, edges[1], "watcher")
+		modCl, ms := c.signUp(t, edges[1], "mod")
+		raiser := c.joinOn(edges[0], raiserCl, rm.ID)
+		watcher := c.joinOn(edges[1], watcherCl, rm.ID)
+		mod := c.joinOn(edges[1], modCl, rm.ID)
+		about := func(kind, id string) func(client.Message) bool {
+			return func(m client.Message) bool {
+				var d struct {
+					UserID string         `json:"user_id"`
+					User   *client.Person `json:"user"`
+				}
+				_ = m.DecodeData(&d)
+				if d.User != nil {
+					d.UserID = d.User.ID
+				}
+				return m.Type == "event" && m.Kind == kind && d.UserID == id
+			}
+		}
+		links := 0
+		// notTold pins a link and reads each socket up to it, failing on an
+		// event of kind about the raiser before it.
+		notTold := func(kind string, socks ...*roomSock) {
+			links++
+			url := fmt.Sprintf("https://example.org/edge/%d", links)
+			host.do("pin_link", map[string]any{"url": url})
+			for _, s := range socks {
+				s.waitFor("the link "+url, func(m client.Message) bool {
+					if about(kind, rs.User.ID)(m) {
+						t.Fatalf("a socket on %s was told %s", s.node, m.Raw)
+					}
+					return m.Type == "event" && m.Kind == "link_pinned" && strings.Contains(string(m.Raw), url)
+				})
+			}
+		}
+		host.do("invite_to_speak", map[string]any{"target": ms.User.ID})
+		mod.waitFor("the invitation", event("speak_invited"))
+		mod.do("accept_speak", nil)
+		host.waitFor("the new speaker", about("joined_stage", ms.User.ID))
+
+		raiser.do("raise_hand", nil)
+		for _, s := range []*roomSock{host, raiser} {
+			s.waitFor("the raised hand on "+s.node, about("hand_raised", rs.User.ID))
+		}
+		notTold("hand_raised", watcher, mod) // a listener and a speaker on an edge
+		host.do("make_moderator", map[string]any{"target": ms.User.ID})
+		m := mod.waitFor("the new moderator's snapshot", func(m client.Message) bool { return m.Type == "snapshot" })
+		st, err := m.State()
+		if err != nil || len(st.RaisedHands) != 1 || st.RaisedHands[0].ID != rs.User.ID {
+			t.Fatalf("the new moderator on %s got the snapshot %s (%v), want the raiser's hand in it", mod.node, m.Raw, err)
+		}
+		raiser.do("lower_hand", nil)
+		for _, s := range []*roomSock{host, mod, raiser} {
+			s.waitFor("the lowered hand on "+s.node, about("hand_lowered", rs.User.ID))
+		}
+		notTold("hand_lowered", watcher)
 	})
 }
 
