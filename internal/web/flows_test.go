@@ -163,16 +163,24 @@ func TestConnectionLossReconnectsAndKeepsTheRole(t *testing.T) {
 }
 
 // TestRaisedHandInvitedToSpeakUnmutesAndIsHeldMuted: a listener raises their
-// hand, the moderator invites them to speak, they accept (the microphone is
-// asked for then), unmute, and the moderator holds their mute, then releases it.
+// hand, which the moderator sees and another listener does not (the hand queue
+// is the moderators'), the moderator invites them to speak, they accept (the
+// microphone is asked for then), unmute, and the moderator holds their mute,
+// then releases it.
 func TestRaisedHandInvitedToSpeakUnmutesAndIsHeldMuted(t *testing.T) {
 	ts := startServer(t)
 	admin := ts.admin(t)
 	bobAPI := ts.invite(t, admin, "bob")
+	carolAPI := ts.invite(t, admin, "carol")
 	b := newBrowser(t)
 	mod := b.user("admin", ts.url)
 	mod.login("admin")
 	roomID := startRoomInUI(mod, "Ask me anything", "open", false)
+	carol := b.user("carol", ts.url)
+	carol.login("carol")
+	carol.open("/rooms/" + roomID)
+	carol.click(`[data-testid=join]`)
+	carol.waitFor("carol in the room", `!!document.querySelector("[data-testid=hand]")`)
 	bob := b.user("bob", ts.url)
 	bob.login("bob")
 	bob.open("/rooms/" + roomID)
@@ -181,6 +189,22 @@ func TestRaisedHandInvitedToSpeakUnmutesAndIsHeldMuted(t *testing.T) {
 	bob.waitFor("the hand up", `document.querySelector("[data-testid=hand]")?.getAttribute("aria-pressed") === "true"`)
 
 	mod.waitFor("the raised hand", `document.querySelectorAll(".hands .hand-row").length === 1`)
+	handOn := func(id string) string {
+		return fmt.Sprintf(`!!document.querySelector('.audience [data-user-id=%q] .badge-hand')`, id)
+	}
+	mod.waitFor("bob's hand on his tile", handOn(bobAPI.ID))
+	// Carol raises her hand after bob: once her page shows hers, bob's would
+	// have reached it before (a socket's events come in order).
+	carol.click(`[data-testid=hand]`)
+	carol.waitFor("carol's hand up", `document.querySelector("[data-testid=hand]")?.getAttribute("aria-pressed") === "true"`)
+	carol.waitFor("carol's hand on her own tile", handOn(carolAPI.ID))
+	if eval[bool](carol, handOn(bobAPI.ID)) || eval[bool](carol, `!!document.querySelector(".hands .hand-row")`) {
+		t.Error("carol, a listener, sees bob's raised hand")
+	}
+	mod.waitFor("both raised hands", `document.querySelectorAll(".hands .hand-row").length === 2`)
+	carol.click(`[data-testid=hand]`)
+	carol.waitFor("carol's hand down", `document.querySelector("[data-testid=hand]")?.getAttribute("aria-pressed") === "false"`)
+	mod.waitFor("bob's hand alone", `document.querySelectorAll(".hands .hand-row").length === 1`)
 	mod.clickText("Invite to speak")
 	bob.waitText("admin invited you to speak.")
 	bob.click(`[data-testid=accept-speak]`)

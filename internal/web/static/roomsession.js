@@ -484,6 +484,16 @@ export class RoomSession extends EventTarget {
     const lowerHand = (id) => { r.raised_hands = r.raised_hands.filter((p) => p.id !== id); };
     const uninvite = (id) => { r.speak_invitations = r.speak_invitations.filter((x) => x !== id); };
     const setStage = (id, f) => { const s = this.stageEntry(id); if (s) f(s); };
+    // The hand queue and the pending invitations to speak are the moderators':
+    // once the user stops moderating, they keep only their own until the
+    // snapshot the server sends them then.
+    const unmoderated = (id) => {
+      if (!this.you || id !== this.you.id) return;
+      const me = this.you.id;
+      r.raised_hands = r.raised_hands.filter((p) => p.id === me);
+      r.speak_invitations = r.speak_invitations.filter((x) => x === me);
+      for (const l of r.listeners) if (l.id !== me) l.hand_raised = false;
+    };
     switch (kind) {
       case 'joined_stage':
         r.stage = r.stage.filter((p) => p.id !== d.user.id);
@@ -493,6 +503,7 @@ export class RoomSession extends EventTarget {
         break;
       case 'left_stage':
         r.stage = r.stage.filter((p) => p.id !== d.user_id);
+        unmoderated(d.user_id);
         break;
       case 'listener_joined':
         if (!r.listeners.some((p) => p.id === d.user.id)) {
@@ -546,12 +557,13 @@ export class RoomSession extends EventTarget {
         uninvite(d.user_id);
         break;
       case 'moderator_added':
+        // A new moderator gets a snapshot right after this event, with the
+        // hand queue and the pending invitations to speak.
         setStage(d.user_id, (s) => { s.role = 'moderator'; });
-        // A new moderator may now see pending invitations to speak.
-        if (this.you && d.user_id === this.you.id) this.signal({ type: 'snapshot' });
         break;
       case 'moderator_removed':
         setStage(d.user_id, (s) => { s.role = 'speaker'; });
+        unmoderated(d.user_id);
         break;
       case 'muted':
         setStage(d.user_id, (s) => { s.muted = true; s.held = Boolean(d.held); });
