@@ -21,7 +21,7 @@
 //     ask for a snapshot); reconnection within the grace window, with a backoff
 //     randomized by ±50 %, and at once when the room moved to another node; the
 //     endings (removed, ended, replaced, left, signed out). It outlives the
-//     room page.
+//     room page. roomevents.js applies the room's events to that model.
 //   - audio.js: WebRTC. Answers the server's offer (K sendonly slots, one recvonly
 //     microphone m-line), plays each slot in its own playing <audio>, asks for
 //     the microphone only on stage (once, however many clicks) and attaches it
