@@ -44,6 +44,7 @@ func loadtestCmd(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.Invite, "invite", "", "invite code to sign the hosting speaker up with")
 	fs.IntVar(&cfg.Speakers, "speakers", cfg.Speakers, "speakers on stage")
 	fs.DurationVar(&cfg.ReactEvery, "react-every", 0, "every listener sends a reaction once per this (e.g. 1s; 0: no reactions)")
+	fs.DurationVar(&cfg.ReactPhase, "react-phase", 0, "with --react-every: alternate phases of this length without and with reactions through the window, and report the server's CPU in each (the reactions' cost in one run)")
 	fs.IntVar(&cfg.Listeners, "listeners", cfg.Listeners, "guest listeners")
 	fs.Float64Var(&cfg.JoinRate, "join-rate", cfg.JoinRate, "listeners starting to join per second")
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "measured steady state, after everyone joined")

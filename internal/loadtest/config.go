@@ -38,6 +38,10 @@ type Config struct {
 	// ReactEvery once everyone joined, spread evenly over it (the cost of the
 	// backchannel: compare a run with it to one without).
 	ReactEvery time.Duration
+	// ReactPhase, when not 0 (with ReactEvery), alternates phases of this length
+	// without and with reactions through the measured window, and reports the
+	// server's CPU in each (phases.go).
+	ReactPhase time.Duration
 	// Load, when not 0, sets Listeners to this fraction of the machine's
 	// ceiling (ceiling.go), from a floor measured first; ListenerPtime is the
 	// server's --listener-ptime, for the packets a listener is expected to get.
@@ -108,6 +112,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--talk %q: want %s or %s", c.Talk, TalkAll, TalkTurns)
 	case c.ReactEvery < 0 || (c.ReactEvery > 0 && c.ReactEvery < 400*time.Millisecond):
 		return fmt.Errorf("--react-every %s: want 0 (none) or at least 400ms (the server takes 3 a second)", c.ReactEvery)
+	case c.ReactPhase != 0 && (c.ReactEvery == 0 || c.ReactPhase < 2*phaseGuard || c.Duration < 2*c.ReactPhase):
+		return fmt.Errorf("--react-phase %s: want it with --react-every, at least %s, and at most half of --duration", c.ReactPhase, 2*phaseGuard)
 	case c.Load < 0 || c.Load > 2:
 		return fmt.Errorf("--load %g: want a fraction of the ceiling, 0 (off) to 2", c.Load)
 	case c.ListenerPtime < 0:

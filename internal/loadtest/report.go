@@ -32,6 +32,10 @@ func (r *Result) WriteTable(w io.Writer) {
 	if r.ReactionsSent > 0 {
 		row("reactions", "%d sent in the window, %.2f reactions messages a second per listener", r.ReactionsSent, r.ReactionMessagesPerSec)
 	}
+	if p := r.ReactPhases; p != nil {
+		row("reactions' cost", "server CPU %.3f cores without (%.0f s), %.3f with (%.0f s): %+.1f %% (phases of %.0f s)",
+			p.QuietCPUCores, p.QuietSeconds, p.ReactCPUCores, p.ReactingSeconds, p.MorePct, p.PhaseSeconds)
+	}
 	for _, n := range r.Nodes {
 		row("  node "+n.URL, "%d listeners, loss %.3f %%, %.3f cores, RSS %.1f MiB, relay %d packets out, %d in",
 			n.Listeners, n.LossPct, n.CPUCores, mib(n.RSSBytes), n.RelaySent, n.RelayReceived)

@@ -88,6 +88,9 @@ type Result struct {
 	// the reactions messages (tallies) they read in it, per listener per second.
 	ReactionsSent          int64   `json:"reactions_sent,omitempty"`
 	ReactionMessagesPerSec float64 `json:"reaction_messages_per_listener_s,omitempty"`
+	// With --react-phase: the server's CPU without and with reactions, in
+	// alternate phases of the window (phases.go).
+	ReactPhases *ReactPhases `json:"react_phases,omitempty"`
 
 	// Nodes, with several --url: each node's share (listeners opened on it in
 	// turn), loss, CPU, RSS and relay packets, in the order of --url.
@@ -279,8 +282,14 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	var sentInWindow atomic.Int64
 	reactCtx, stopReacting := context.WithCancel(ctx)
 	defer stopReacting()
+	var ph *phases // with --react-phase; made when the window starts
+	var reactOn func() bool
+	if cfg.ReactPhase > 0 {
+		ph = newPhases(cfg.ReactPhase, time.Now())
+		reactOn = ph.on.Load
+	}
 	if cfg.ReactEvery > 0 {
-		go react(reactCtx, cfg.ReactEvery, listeners, &win, &sentInWindow)
+		go react(reactCtx, cfg.ReactEvery, listeners, &win, &sentInWindow, reactOn)
 	}
 
 	// Measure.
@@ -303,14 +312,26 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	reactions0 := readReactions(listeners)
 	win.to.Store(math.MaxInt64)
 	win.from.Store(time.Now().UnixNano())
+	if ph != nil {
+		ph.start = time.Now()
+	}
 	bar = newBar(progress, int(cfg.Duration.Seconds()), "measuring")
 	end := time.Now().Add(cfg.Duration)
 	peakRSS, lastScrape := s0.rss, time.Now()
 	lowRSS := min(base.rss, s0.rss) // the idle level is at most the lowest RSS seen
 	for time.Now().Before(end) && ctx.Err() == nil {
+		wait := min(time.Second, time.Until(end))
+		if ph != nil {
+			wait = max(min(wait, time.Until(ph.next())), 0)
+		}
 		select {
-		case <-time.After(min(time.Second, time.Until(end))):
+		case <-time.After(wait):
 		case <-ctx.Done():
+		}
+		if ph != nil && time.Now().Before(end) {
+			if err := ph.step(ctx, hc, cfg.URLs(), time.Now()); err != nil {
+				return nil, err
+			}
 		}
 		if bar != nil {
 			_ = bar.Set(int(cfg.Duration.Seconds() - time.Until(end).Seconds()))
@@ -324,6 +345,12 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		}
 	}
 	win.to.Store(time.Now().UnixNano())
+	if ph != nil {
+		if err := ph.close(ctx, hc, cfg.URLs()); err != nil {
+			return nil, err
+		}
+		ph.report(res)
+	}
 	s1, err := scrapeAll(ctx, hc, cfg.URLs())
 	if err != nil {
 		return nil, err
@@ -402,8 +429,9 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 
 // react has every listener send a reaction once per every, the listeners spread
 // evenly over it: one goroutine wakes every 10 ms and sends for the listeners
-// whose turn it is. It counts the reactions sent inside the window.
-func react(ctx context.Context, every time.Duration, ls []*listener, win *window, sent *atomic.Int64) {
+// whose turn it is. It counts the reactions sent inside the window. With on
+// (--react-phase) it sends only while on says so.
+func react(ctx context.Context, every time.Duration, ls []*listener, win *window, sent *atomic.Int64, on func() bool) {
 	const step = 10 * time.Millisecond
 	slots := max(int(every/step), 1)
 	msgs := make([][]byte, len(room.Reactions))
@@ -417,6 +445,9 @@ func react(ctx context.Context, every time.Duration, ls []*listener, win *window
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if on != nil && !on() {
+			continue
 		}
 		now := time.Now().UnixNano()
 		in := now >= win.from.Load() && now < win.to.Load()
