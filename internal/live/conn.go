@@ -27,8 +27,9 @@ var writeTimeout = 10 * time.Second
 // heartbeat is a timer that only runs a goroutine while a ping waits for its pong. A long-lived writer with
 // its ticker and a 256-slot channel cost about 11 KiB a socket, idle or not.
 //
-// Lock order: sendMu is a leaf. It is taken after Hub.mu (Notify sends under it)
-// and nothing is acquired while it is held; nothing that blocks runs under it.
+// Lock order: sendMu is taken after Hub.mu (Notify sends under it), and only the
+// writers' pool's mu is acquired while it is held (writers.go); nothing that
+// blocks runs under it.
 type conn struct {
 	ws     *websocket.Conn
 	person Person
@@ -61,6 +62,7 @@ type conn struct {
 	done     chan struct{} // closed when the socket is finished: closed after its bye, or dead
 	doneOnce sync.Once
 
+	writers *writerPool // runs the writer (writers.go)
 	sendMu  sync.Mutex
 	queue   [][]byte    // messages waiting for the writer: queue[head:], oldest first
 	head    int         // the next message to write
@@ -76,7 +78,7 @@ type conn struct {
 // client and drops it if no pong comes within another heartbeat; pongs arrive only
 // while someone reads ws, which the caller does until the socket ends.
 func newConn(ws *websocket.Conn, p Person, cred Credentials, heartbeat time.Duration) *conn {
-	c := &conn{ws: ws, person: p, cred: cred, done: make(chan struct{}), limit: rate.NewLimiter(20, 40)}
+	c := &conn{ws: ws, person: p, cred: cred, done: make(chan struct{}), limit: rate.NewLimiter(20, 40), writers: &writers}
 	if heartbeat > 0 {
 		c.sendMu.Lock() // the timer may fire before c.ping is set
 		c.ping = time.AfterFunc(nextBeat(time.Now(), heartbeat), func() { c.beat(heartbeat) })
@@ -145,20 +147,37 @@ func (c *conn) sendEvent(kind string, data []byte) {
 
 // close says bye (reason) and closes the socket after what is queued is written.
 // Only the first call counts; done is closed once the socket is closed.
-func (c *conn) close(reason string) {
+func (c *conn) close(reason string) { c.shut(reason, false) }
+
+// closeHere is close by a goroutine that would wait for done anyway (a socket's
+// reader on its way out): unless a writer is running, it writes what is queued
+// and the bye itself instead of starting one. When thousands of sockets close at
+// once, each then has one goroutine, not two, and the runtime keeps a descriptor
+// for every goroutine that ever ran at the same time, for good (the memory that
+// guests leave behind, docs/security.md).
+func (c *conn) closeHere(reason string) { c.shut(reason, true) }
+
+func (c *conn) shut(reason string, here bool) {
 	if c.edge != nil {
 		c.edge.close(c, reason)
 		return
 	}
 	c.sendMu.Lock()
-	defer c.sendMu.Unlock()
 	if c.closing {
+		c.sendMu.Unlock()
 		return
 	}
 	c.closing = true
 	c.bye = reason
 	c.stopHeartbeat()
-	c.startWriter() // the writer says bye once the queue is empty
+	if !here || c.writing {
+		c.startWriter() // the writer says bye once the queue is empty
+		c.sendMu.Unlock()
+		return
+	}
+	c.writing = true
+	c.sendMu.Unlock()
+	c.flush()
 }
 
 // closeCode maps a bye reason to a WebSocket close code (4000-4999: ours).
@@ -186,7 +205,7 @@ func closeCode(reason string) websocket.StatusCode {
 func (c *conn) startWriter() {
 	if !c.writing {
 		c.writing = true
-		go c.flush()
+		c.writers.start(c)
 	}
 }
 

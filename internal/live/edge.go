@@ -132,7 +132,7 @@ func (h *Hub) serveEdge(w http.ResponseWriter, req *http.Request, roomID string,
 		er.remove(c)
 		h.uncount(keys)
 		c.send(errorFrame("", err))
-		c.close("")
+		c.closeHere("")
 		<-c.done
 		h.releaseSocket(nil)
 		return
@@ -194,7 +194,7 @@ func (h *Hub) readEdge(ctx context.Context, er *edgeRoom, c *conn) {
 		}
 		er.remove(c)
 		h.leftEdge(c.person.ID, er.id)
-		c.close("")
+		c.closeHere("")
 	}()
 	c.readFrames(ctx, func(data []byte, msg ClientMessage, _ room.Command) bool {
 		switch msg.Type {

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/townhall/townhall/internal/shrink"
 )
 
 // The in-process seams: one node is the whole cluster. Nothing here leaves the
@@ -263,5 +265,5 @@ func (c *localCounters) Add(_ context.Context, key string, delta, max int) (bool
 func (c *localCounters) compact() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.m = shrunk(c.m)
+	c.m = shrink.Map(c.m)
 }

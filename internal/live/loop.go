@@ -10,6 +10,7 @@ import (
 
 	"github.com/townhall/townhall/internal/notify"
 	"github.com/townhall/townhall/internal/room"
+	"github.com/townhall/townhall/internal/shrink"
 )
 
 // liveRoom is one live room: a goroutine that owns the room state machine and the
@@ -25,10 +26,11 @@ type liveRoom struct {
 	quit chan struct{} // closed to stop the loop
 	once sync.Once
 
-	conns    map[string]*conn       // user ID → their current socket
-	sessions map[string]string      // user ID → the session of their last socket (signed-in users)
-	grace    map[string]*time.Timer // user ID → pending leave after a dropped socket
-	people   map[string]Person      // names of everyone present
+	conns    map[string]*conn  // user ID → their current socket
+	sessions map[string]string // user ID → the session of their last socket (signed-in users)
+	grace    map[string]uint64 // user ID → their grace window after a dropped socket (grace.go)
+	windows  graceWindows
+	people   map[string]Person // names of everyone present
 	// adminGrants holds the server admins who asked to moderate the room, until
 	// when their join is awaited (ModerateAsAdmin); nil until one asks.
 	adminGrants map[string]time.Time
@@ -56,7 +58,7 @@ type liveRoom struct {
 func newLiveRoom(h *Hub, cfg room.Config, lease Lease) *liveRoom {
 	r := &liveRoom{hub: h, id: cfg.ID, cfg: cfg, st: room.New(cfg), ops: make(chan func(), 1024), quit: make(chan struct{}),
 		lease: lease, stopServing: func() {}, links: map[string]*edgeLink{},
-		conns: map[string]*conn{}, sessions: map[string]string{}, grace: map[string]*time.Timer{}, people: map[string]Person{},
+		conns: map[string]*conn{}, sessions: map[string]string{}, grace: map[string]uint64{}, people: map[string]Person{},
 		pending: pendingHands{}}
 	r.bc.limit = rate.NewLimiter(roomChatRate, roomChatBurst)
 	return r
@@ -125,9 +127,7 @@ func (r *liveRoom) run(idleFor time.Duration) {
 			r.stepDown()
 			return
 		case <-r.quit:
-			for _, t := range r.grace {
-				t.Stop()
-			}
+			r.endGrace()
 			return
 		}
 	}
@@ -370,10 +370,7 @@ func (r *liveRoom) drop(user, reason string) {
 		c.close(reason)
 		delete(r.conns, user)
 	}
-	if t, ok := r.grace[user]; ok {
-		t.Stop()
-		delete(r.grace, user)
-	}
+	delete(r.grace, user) // their window, if any, ends without a leave
 	delete(r.people, user)
 	delete(r.sessions, user)
 	if m := r.hub.opts.Media; m != nil {
@@ -429,6 +426,6 @@ func (r *liveRoom) shutdown() {
 // compact lets the room's tables start small again after a crowd left. Room
 // goroutine only.
 func (r *liveRoom) compact() {
-	r.conns, r.people, r.grace, r.sessions = shrunk(r.conns), shrunk(r.people), shrunk(r.grace), shrunk(r.sessions)
+	r.conns, r.people, r.grace, r.sessions = shrink.Map(r.conns), shrink.Map(r.people), shrink.Map(r.grace), shrink.Map(r.sessions)
 	r.st.Compact()
 }

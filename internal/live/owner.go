@@ -120,10 +120,7 @@ func (r *liveRoom) stepDown() {
 			m.Disconnect(r.id, u)
 		}
 	}
-	for u, t := range r.grace {
-		t.Stop()
-		delete(r.grace, u)
-	}
+	r.endGrace()
 	if m := r.hub.opts.Media; m != nil {
 		m.CloseRoom(r.id)
 	}

@@ -125,7 +125,7 @@ func (h *Hub) ServeRoom(w http.ResponseWriter, req *http.Request, roomID string,
 	if err := h.join(ctx, r, c); err != nil {
 		h.uncount(keys)
 		c.send(errorFrame("", err))
-		c.close("")
+		c.closeHere("")
 		<-c.done
 		h.releaseSocket(nil)
 		return
@@ -312,9 +312,8 @@ func (r *liveRoom) join(c *conn, rel room.Relations, clubMember bool) error {
 			old.close(ByeReplaced)
 			c.hides = old.hides
 		}
-		if t, ok := r.grace[id]; ok {
-			t.Stop()
-			delete(r.grace, id)
+		if _, ok := r.grace[id]; ok {
+			delete(r.grace, id) // their window ends without a leave
 			back = p.Role != room.Listener
 		}
 		resumed = true
@@ -404,30 +403,11 @@ func (r *liveRoom) sendReconnecting(user string, reconnecting bool) {
 	}
 }
 
-// awaitReturn gives id, present without a socket, the grace window to come back
-// before they leave. Room goroutine only.
-func (r *liveRoom) awaitReturn(id string) {
-	if t, ok := r.grace[id]; ok {
-		t.Stop()
-	}
-	var t *time.Timer
-	t = time.AfterFunc(r.hub.opts.Grace, func() {
-		r.post(func() {
-			if r.grace[id] != t {
-				return // they came back (and maybe dropped again) meanwhile
-			}
-			delete(r.grace, id)
-			r.leave(id, ByeLeft)
-		})
-	})
-	r.grace[id] = t
-}
-
 // readLoop reads the client's frames and applies them until the socket ends.
 func (h *Hub) readLoop(ctx context.Context, r *liveRoom, c *conn) {
 	defer func() {
 		r.post(func() { r.disconnected(c) })
-		c.close("")
+		c.closeHere("")
 	}()
 	c.readFrames(ctx, func(_ []byte, msg ClientMessage, cmd room.Command) bool {
 		return h.handle(r, c, msg, cmd)

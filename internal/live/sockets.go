@@ -6,6 +6,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"github.com/townhall/townhall/internal/shrink"
 )
 
 // Who is in which room, and the sockets counted against users and addresses.
@@ -136,7 +138,7 @@ func releaseMemory() {
 // lets the sockets map, which never shrinks by itself, start small again.
 func (h *Hub) releaseMemory() {
 	h.mu.Lock()
-	h.userRoom = shrunk(h.userRoom)
+	h.userRoom = shrink.Map(h.userRoom)
 	rooms := make([]*liveRoom, 0, len(h.rooms))
 	for _, r := range h.rooms {
 		rooms = append(rooms, r)
@@ -148,14 +150,8 @@ func (h *Hub) releaseMemory() {
 	if c, ok := h.cl.Counters.(interface{ compact() }); ok {
 		c.compact()
 	}
-	h.opts.ReleaseMemory()
-}
-
-// shrunk returns a copy of m sized for what it holds now (a Go map never shrinks).
-func shrunk[K comparable, V any](m map[K]V) map[K]V {
-	out := make(map[K]V, len(m))
-	for k, v := range m {
-		out[k] = v
+	if m, ok := h.opts.Media.(interface{ Compact() }); ok { // the media server's tables too (media.Media)
+		m.Compact()
 	}
-	return out
+	h.opts.ReleaseMemory()
 }

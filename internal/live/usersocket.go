@@ -82,7 +82,7 @@ func (h *Hub) ServeUser(w http.ResponseWriter, req *http.Request, user Person, c
 				delete(h.users, user.ID)
 			}
 			h.mu.Unlock()
-			uc.close("")
+			uc.closeHere("")
 		}()
 		h.readUser(ctx, uc)
 	}()

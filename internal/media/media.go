@@ -13,6 +13,7 @@ import (
 
 	"github.com/townhall/townhall/internal/live"
 	"github.com/townhall/townhall/internal/sfu"
+	"github.com/townhall/townhall/internal/shrink"
 )
 
 // Media is the live layer's view of the media server.
@@ -225,4 +226,17 @@ func (m *Media) SetTap(roomID string, t sfu.Tap) error {
 	}
 	r.fwd.SetTap(t)
 	return nil
+}
+
+// Compact lets the tables of the media server start small again after a crowd
+// left (the hub calls it when it gives memory back): the rooms' peers, and the
+// engine's own (sfu.Engine.Compact).
+func (m *Media) Compact() {
+	m.mu.Lock()
+	for _, r := range m.rooms {
+		r.peers = shrink.Map(r.peers)
+	}
+	m.rooms = shrink.Map(m.rooms)
+	m.mu.Unlock()
+	m.engine.Compact()
 }

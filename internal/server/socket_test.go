@@ -347,6 +347,50 @@ func TestGraceWindow(t *testing.T) {
 		}
 	})
 
+	t.Run("a crowd that drops at once leaves after the grace window, and one who came back meanwhile after their own", func(t *testing.T) {
+		const grace = time.Second
+		ts := startServer(t, "sqlite", withGrace(grace))
+		ada := ts.admin
+		us := ts.users("bob", "cyd", "dan")
+		rm := createRoom(t, ada, client.RoomSpec{Title: "Blip", Type: "open"})
+		as := join(t, ada, rm.ID)
+		var socks []*sock
+		for _, u := range us {
+			socks = append(socks, join(t, u, rm.ID))
+			as.event(t, "listener_joined", u.ID)
+		}
+		dropped := time.Now()
+		for _, s := range socks {
+			s.CloseNow()
+		}
+		back := join(t, us[0], rm.ID) // bob, within his window
+		if !back.welcome.Resumed {
+			t.Fatal("bob's return within the grace window did not resume")
+		}
+		redropped := time.Now()
+		back.CloseNow()
+		var left []string
+		for len(left) < 3 {
+			m := as.nextEvent(t, "the listeners leaving")
+			if m.Kind != "listener_left" {
+				continue
+			}
+			who, at := subject(m), time.Now()
+			left = append(left, who)
+			if since := dropped; who == us[0].ID {
+				since = redropped
+				if at.Sub(since) < grace {
+					t.Fatalf("bob left %s after his second drop, before his own window ended", at.Sub(since))
+				}
+			} else if at.Sub(since) < grace {
+				t.Fatalf("%s left %s after the drop, before the grace window ended", who, at.Sub(since))
+			}
+		}
+		if left[2] != us[0].ID || left[0] == left[1] {
+			t.Fatalf("left in the order %v, want cyd and dan (once each), then bob", left)
+		}
+	})
+
 	t.Run("a moderator whose connection drops for good hands the room to the longest-serving speaker", func(t *testing.T) {
 		ts := startServer(t, "sqlite", withGrace(200*time.Millisecond))
 		ada, bob := ts.admin, ts.user("bob")

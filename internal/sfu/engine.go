@@ -3,6 +3,7 @@ package sfu
 import (
 	"fmt"
 	"github.com/townhall/townhall/internal/relay"
+	"github.com/townhall/townhall/internal/shrink"
 	"io"
 	"log/slog"
 	"net"
@@ -387,4 +388,28 @@ func (e *Engine) closeSockets() error {
 		return errU
 	}
 	return errT
+}
+
+// Compact lets the engine's tables, its forwarders' and its transport's, start
+// small again after a crowd left: Go maps keep the size of their peak.
+func (e *Engine) Compact() {
+	e.mu.Lock()
+	e.peers = shrink.Map(e.peers)
+	e.forwarders = shrink.Map(e.forwarders)
+	fwds := make([]*Forwarder, 0, len(e.forwarders))
+	for f := range e.forwarders {
+		fwds = append(fwds, f)
+	}
+	e.mu.Unlock()
+	for _, f := range fwds {
+		f.mu.Lock()
+		f.members = shrink.Map(f.members)
+		f.mu.Unlock()
+	}
+	if t := e.lean; t != nil {
+		t.mu.Lock()
+		t.byUfrag, t.byAddr, t.probes = shrink.Map(t.byUfrag), shrink.Map(t.byAddr), shrink.Map(t.probes)
+		t.tcps, t.tcpPerIP = shrink.Map(t.tcps), shrink.Map(t.tcpPerIP)
+		t.mu.Unlock()
+	}
 }

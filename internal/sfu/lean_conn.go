@@ -429,8 +429,8 @@ func (c *leanConn) close() {
 	c.mu.Lock()
 	c.dropProbeLocked()
 	hs := c.hs
+	c.t.unregister(c, c.udpAP)
 	c.mu.Unlock()
-	c.t.unregister(c)
 	if hs != nil {
 		hs.close()
 	}

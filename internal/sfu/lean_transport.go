@@ -172,17 +172,16 @@ func (t *leanTransport) register(c *leanConn) error {
 	return nil
 }
 
-// unregister forgets c.
-func (t *leanTransport) unregister(c *leanConn) {
+// unregister forgets c, whose UDP address (selected pair) is at, if any: route
+// keeps at most that one for it. c.mu is held, so that no route adds another.
+func (t *leanTransport) unregister(c *leanConn, at netip.AddrPort) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.byUfrag[c.ufrag] == c {
 		delete(t.byUfrag, c.ufrag)
 	}
-	for a, o := range t.byAddr {
-		if o == c {
-			delete(t.byAddr, a)
-		}
+	if at.IsValid() && t.byAddr[at] == c {
+		delete(t.byAddr, at)
 	}
 }
 
