@@ -14,7 +14,7 @@ const maxListedListeners = 500
 // only moderators see (the raised hands, the pending invitations to speak, who
 // is muted in the chat) a non-moderator sees of themselves alone.
 func (r *liveRoom) sendSnapshot(c *conn, id string) {
-	s := r.st.Snapshot()
+	s := r.st.SnapshotUpTo(maxListedListeners) // not the whole audience: a join's snapshot costs the same in a room of a million
 	me := c.person.ID
 	mod := false
 	for _, p := range s.Stage {
@@ -56,11 +56,8 @@ func (r *liveRoom) sendSnapshot(c *conn, id string) {
 			v.SpeakInvitations = append(v.SpeakInvitations, id)
 		}
 	}
-	for i, p := range s.Listeners {
-		if i == maxListedListeners {
-			v.ListenersCut = true
-			break
-		}
+	v.ListenersCut = s.ListenerCount > len(s.Listeners)
+	for _, p := range s.Listeners {
 		v.Listeners = append(v.Listeners, listenerView{Person: r.person(p.UserID), HandRaised: p.HandRaised && (mod || p.UserID == me)})
 	}
 	if c.edge != nil {

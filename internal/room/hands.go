@@ -1,10 +1,5 @@
 package room
 
-import (
-	"cmp"
-	"slices"
-)
-
 // mayRaise reports whether the hand policy takes a raised hand from the listener m.
 func (r *Room) mayRaise(m *member) bool {
 	switch r.policy {
@@ -28,7 +23,7 @@ func (r *Room) raiseHand(m *member) error {
 	case !r.mayRaise(m):
 		return ErrHandNotAllowed
 	}
-	m.hand = r.next()
+	r.setHand(m, r.next())
 	r.emit(HandRaised{Header: r.header(r.userAndModerators(m.id)), UserID: m.id})
 	return nil
 }
@@ -38,7 +33,7 @@ func (r *Room) lowerHand(m *member) error {
 	if m.hand == 0 {
 		return ErrHandNotRaised
 	}
-	m.hand = 0
+	r.setHand(m, 0)
 	r.emit(HandLowered{Header: r.header(r.userAndModerators(m.id)), UserID: m.id, Reason: ReasonLowered})
 	return nil
 }
@@ -58,7 +53,7 @@ func (r *Room) setHandPolicy(m *member, c SetHandPolicy) error {
 	r.emit(HandPolicyChanged{Header: r.header(members()), Policy: c.Policy, By: m.id})
 	for _, h := range r.raisedHands() {
 		if !r.mayRaise(h) {
-			h.hand = 0
+			r.setHand(h, 0)
 			r.emit(HandLowered{Header: r.header(r.userAndModerators(h.id)), UserID: h.id, Reason: ReasonPolicy})
 		}
 	}
@@ -67,12 +62,5 @@ func (r *Room) setHandPolicy(m *member, c SetHandPolicy) error {
 
 // raisedHands returns the listeners with a raised hand, in the order they raised it.
 func (r *Room) raisedHands() []*member {
-	var out []*member
-	for _, m := range r.people {
-		if m.hand != 0 {
-			out = append(out, m)
-		}
-	}
-	slices.SortFunc(out, func(a, b *member) int { return cmp.Compare(a.hand, b.hand) })
-	return out
+	return byTick(r.hands, func(m *member) uint64 { return m.hand })
 }

@@ -1,8 +1,9 @@
 package room
 
 import (
-	"cmp"
 	"slices"
+
+	"github.com/townhall/townhall/internal/shrink"
 )
 
 // Snapshot is the whole state of a room at one Seq: what a client needs before it
@@ -42,7 +43,12 @@ type Snapshot struct {
 }
 
 // Snapshot returns the room's whole state.
-func (r *Room) Snapshot() Snapshot {
+func (r *Room) Snapshot() Snapshot { return r.SnapshotUpTo(-1) }
+
+// SnapshotUpTo is Snapshot with at most n listeners (all of them if n < 0), the
+// first to come: it costs the stage, the hands, the invitations and n, however
+// big the audience (audience.go). ListenerCount still counts them all.
+func (r *Room) SnapshotUpTo(n int) Snapshot {
 	s := Snapshot{
 		Config: r.cfg, State: r.state, Seq: r.seq, HandPolicy: r.policy, GuestsAllowed: r.GuestsAllowed(), Recording: r.recording,
 		LiveCaptions: r.liveCaptions,
@@ -57,24 +63,14 @@ func (r *Room) Snapshot() Snapshot {
 	for _, m := range r.raisedHands() {
 		s.RaisedHands = append(s.RaisedHands, m.id)
 	}
-	var invited, audience []*member
-	for _, m := range r.people {
-		if m.invited != 0 {
-			invited = append(invited, m)
-		}
-		if m.role == Listener {
-			audience = append(audience, m)
-		}
-	}
-	slices.SortFunc(invited, func(a, b *member) int { return cmp.Compare(a.invited, b.invited) })
-	slices.SortFunc(audience, func(a, b *member) int { return cmp.Compare(a.inAud, b.inAud) })
-	for _, m := range invited {
+	for _, m := range byTick(r.speakInvites, func(m *member) uint64 { return m.invited }) {
 		s.SpeakInvitations = append(s.SpeakInvitations, m.id)
 	}
-	for _, m := range audience {
+	for m := r.audience.head; m != nil && n != 0; m = m.next {
 		s.Listeners = append(s.Listeners, m.participant())
+		n--
 	}
-	s.ListenerCount = len(s.Listeners)
+	s.ListenerCount = r.audience.n
 	return s
 }
 
@@ -150,21 +146,13 @@ func (r *Room) GuestsAllowed() bool { return r.cfg.AllowGuests && !r.guestsClose
 // Compact lets the room's tables, which keep the size they once had, start small
 // again: the layer above calls it after a crowd left. Nothing observable changes.
 func (r *Room) Compact() {
-	r.people = shrunk(r.people)
-	r.bc.lastChat = shrunk(r.bc.lastChat)
-	r.stage = shrunk(r.stage)
-	r.guestAddrs = shrunk(r.guestAddrs)
-	r.follows = edges{out: shrunk(r.follows.out), in: shrunk(r.follows.in)}
-	r.blocks = edges{out: shrunk(r.blocks.out), in: shrunk(r.blocks.in)}
-}
-
-// shrunk returns a copy of m sized for what it holds now (a Go map never shrinks).
-func shrunk[K comparable, V any](m map[K]V) map[K]V {
-	out := make(map[K]V, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
+	r.people = shrink.Map(r.people)
+	r.bc.lastChat = shrink.Map(r.bc.lastChat)
+	r.stage = shrink.Map(r.stage)
+	r.hands, r.speakInvites = shrink.Map(r.hands), shrink.Map(r.speakInvites)
+	r.guestAddrs = shrink.Map(r.guestAddrs)
+	r.follows = edges{out: shrink.Map(r.follows.out), in: shrink.Map(r.follows.in)}
+	r.blocks = edges{out: shrink.Map(r.blocks.out), in: shrink.Map(r.blocks.in)}
 }
 
 // Invited lists, sorted, who InviteMembers (or the Config's Speakers) invited and is

@@ -75,6 +75,8 @@ type member struct {
 	// keptOff: their join would have put them on stage, but the stage's block
 	// rule kept them in the audience (KeptOffStage); cleared on stage.
 	keptOff bool
+	// prev and next thread the audience's list (audience.go); nil off it.
+	prev, next *member
 }
 
 func (m *member) participant() Participant {
@@ -92,14 +94,19 @@ type memberInvite struct {
 
 // Room is one live room. Make it with New; change it only with Apply.
 type Room struct {
-	cfg     Config
-	state   State
-	policy  HandPolicy
-	seq     uint64 // the Seq of the last event
-	tick    uint64 // orders arrivals, stage entries, hands and invitations
-	people  map[string]*member
-	stage   map[string]*member // the people on stage, a subset of people
-	removed map[string]struct{}
+	cfg    Config
+	state  State
+	policy HandPolicy
+	seq    uint64 // the Seq of the last event
+	tick   uint64 // orders arrivals, stage entries, hands and invitations
+	people map[string]*member
+	stage  map[string]*member // the people on stage, a subset of people
+	// audience, hands and speakInvites index the listeners, their raised hands
+	// and their pending invitations to speak (audience.go).
+	audience     audienceList
+	hands        map[string]*member
+	speakInvites map[string]*member
+	removed      map[string]struct{}
 	// barred holds the browsers ("b:" + identity) and addresses ("a:" + address)
 	// of everyone removed: no guest joins from them again.
 	barred       map[string]struct{}
@@ -123,11 +130,12 @@ func New(cfg Config) *Room {
 		panic("room.New: invalid config: " + err.Error())
 	}
 	r := &Room{
-		cfg:     cfg,
-		state:   StateWaiting,
-		policy:  HandsEveryone,
-		people:  map[string]*member{},
-		stage:   map[string]*member{},
+		cfg:    cfg,
+		state:  StateWaiting,
+		policy: HandsEveryone,
+		people: map[string]*member{},
+		stage:  map[string]*member{},
+		hands:  map[string]*member{}, speakInvites: map[string]*member{},
 		removed: map[string]struct{}{},
 		barred:  map[string]struct{}{},
 		invites: map[string]memberInvite{},

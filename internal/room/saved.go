@@ -69,8 +69,8 @@ func (r *Room) Save() Saved {
 	s := Saved{Config: r.cfg, State: r.state, Policy: r.policy, Seq: r.seq, Tick: r.tick, GuestsClosed: r.guestsClosed,
 		Recording: &recording, LiveCaptions: r.liveCaptions}
 	kept := map[string]bool{}
-	for _, m := range r.people {
-		if m.role == Listener && m.hand == 0 && m.invited == 0 {
+	for _, m := range r.keptMembers() {
+		if kept[m.id] {
 			continue
 		}
 		kept[m.id] = true
@@ -141,6 +141,7 @@ func Load(s Saved) (*Room, error) {
 			return nil, err
 		}
 	}
+	r.relinkAudience()
 	for _, id := range s.Removed {
 		if _, present := r.people[id]; present || id == "" {
 			return nil, fmt.Errorf("%w: %q is removed and present", ErrBadSaved, id)
@@ -211,6 +212,12 @@ func (r *Room) loadMember(sm SavedMember) error {
 		return bad("an unknown role")
 	}
 	r.people[m.id] = m
+	if m.hand != 0 {
+		r.hands[m.id] = m
+	}
+	if m.invited != 0 {
+		r.speakInvites[m.id] = m
+	}
 	if m.guest {
 		r.guests++
 		if m.addr != "" {
@@ -218,4 +225,17 @@ func (r *Room) loadMember(sm SavedMember) error {
 		}
 	}
 	return nil
+}
+
+// keptMembers are the people the saved state keeps: the stage, and the listeners
+// with a raised hand or a pending invitation to speak (some twice), without a
+// walk over the audience.
+func (r *Room) keptMembers() []*member {
+	out := make([]*member, 0, len(r.stage)+len(r.hands)+len(r.speakInvites))
+	for _, t := range []map[string]*member{r.stage, r.hands, r.speakInvites} {
+		for _, m := range t {
+			out = append(out, m)
+		}
+	}
+	return out
 }

@@ -3,7 +3,9 @@ package room_test
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/townhall/townhall/internal/room"
 )
@@ -47,7 +49,56 @@ func BenchmarkAudience(b *testing.B) {
 			}
 			b.StopTimer()
 			b.ReportMetric(perListener, "B/listener")
+			// A join's snapshot lists the first 500 listeners, whatever n is.
+			start := time.Now()
+			const snaps = 200
+			for range snaps {
+				if s := r.SnapshotUpTo(500); s.ListenerCount != n || len(s.Listeners) != min(n, 500) {
+					b.Fatalf("%d listeners counted, %d listed", s.ListenerCount, len(s.Listeners))
+				}
+			}
+			b.ReportMetric(float64(time.Since(start).Nanoseconds())/snaps, "ns/snapshot")
 			runtime.KeepAlive(r)
+		})
+	}
+}
+
+func TestSnapshotUpTo(t *testing.T) {
+	r := room.New(config(nil))
+	apply := func(actor string, cmd room.Command) {
+		t.Helper()
+		if _, err := r.Apply(actor, cmd); err != nil {
+			t.Fatalf("%.6s %T: %v", actor, cmd, err)
+		}
+	}
+	apply(creator, room.Join{Now: t0})
+	for _, u := range []string{ann, bob, cat, dan} {
+		apply(u, room.Join{Now: t0})
+	}
+	apply(bob, room.Leave{})                        // out of the middle
+	apply(creator, room.InviteToSpeak{Target: ann}) // ann, first, goes on stage
+	apply(ann, room.AcceptSpeak{Now: t0})           //
+	apply(ann, room.StepDown{})                     // and back, last
+	apply(bob, room.Join{Now: t0})                  // bob comes back, after her
+	for _, tt := range []struct {
+		name string
+		n    int
+		want []string
+	}{
+		{"all listeners are listed in the order they entered the audience", -1, []string{cat, dan, ann, bob}},
+		{"the first n are listed", 2, []string{cat, dan}},
+		{"more than there are lists them all", 10, []string{cat, dan, ann, bob}},
+		{"none may be asked for", 0, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := r.SnapshotUpTo(tt.n)
+			var got []string
+			for _, p := range s.Listeners {
+				got = append(got, p.UserID)
+			}
+			if !slices.Equal(got, tt.want) || s.ListenerCount != 4 {
+				t.Fatalf("listed %.6s of %d, want %.6s of 4", got, s.ListenerCount, tt.want)
+			}
 		})
 	}
 }

@@ -6,7 +6,10 @@ import "time"
 // muted, hand down and no pending invitation, and tells the members.
 func (r *Room) enterStage(m *member, role Role, now time.Time) {
 	m.role, m.muted, m.held, m.since, m.keptOff = role, true, false, now, false
-	m.onStage, m.inAud, m.hand, m.invited = r.next(), 0, 0, 0
+	r.audience.remove(m)
+	r.setHand(m, 0)
+	r.setInvited(m, 0)
+	m.onStage, m.inAud = r.next(), 0
 	r.stage[m.id] = m
 	r.emit(JoinedStage{Header: r.header(members()), UserID: m.id, Role: role, Muted: true, Since: now})
 }
@@ -21,13 +24,17 @@ func (r *Room) leaveStage(m *member, why Reason) {
 // enterAudience puts m in the audience and tells the members.
 func (r *Room) enterAudience(m *member) {
 	m.role, m.inAud = Listener, r.next()
+	r.audience.push(m)
 	r.emit(ListenerJoined{Header: r.header(members()), UserID: m.id, Guest: m.guest})
 }
 
 // leaveAudience takes the listener m out of the audience, with their hand and
 // invitation to speak, and tells the members.
 func (r *Room) leaveAudience(m *member, why Reason) {
-	m.inAud, m.hand, m.invited = 0, 0, 0
+	r.audience.remove(m)
+	r.setHand(m, 0)
+	r.setInvited(m, 0)
+	m.inAud = 0
 	r.emit(ListenerLeft{Header: r.header(members()), UserID: m.id, Reason: why})
 }
 
@@ -78,7 +85,7 @@ func (r *Room) inviteToSpeak(m *member, c InviteToSpeak) error {
 	case r.blockedFromStage(t.id):
 		return ErrBlockedOnStage
 	}
-	t.invited = r.next()
+	r.setInvited(t, r.next())
 	r.emit(SpeakInvited{Header: r.header(r.userAndModerators(t.id)), UserID: t.id, By: m.id})
 	return nil
 }
@@ -105,7 +112,7 @@ func (r *Room) declineSpeak(m *member) error {
 	if m.invited == 0 {
 		return ErrNoSpeakInvitation
 	}
-	m.invited = 0
+	r.setInvited(m, 0)
 	r.emit(SpeakDeclined{Header: r.header(r.userAndModerators(m.id)), UserID: m.id})
 	return nil
 }

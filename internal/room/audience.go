@@ -1,0 +1,97 @@
+package room
+
+import (
+	"cmp"
+	"slices"
+)
+
+// A room of a million listeners must not walk, sort or copy a million entries
+// for anything it does often: a snapshot (one for every join) lists the first
+// listeners, the raised hands and the pending invitations to speak, and the
+// saved state keeps the stage, the hands and the invitations. So the room keeps
+// the audience in the order it came, in a list threaded through its members, and
+// the hands and invitations in tables of their own.
+
+// audienceList is the listeners in the order they entered the audience.
+type audienceList struct {
+	head, tail *member
+	n          int
+}
+
+// push puts m, in no list, last.
+func (l *audienceList) push(m *member) {
+	m.prev, m.next = l.tail, nil
+	if l.tail != nil {
+		l.tail.next = m
+	} else {
+		l.head = m
+	}
+	l.tail = m
+	l.n++
+}
+
+// remove takes m out of the list; m in no list is left alone.
+func (l *audienceList) remove(m *member) {
+	if m.prev == nil && l.head != m {
+		return
+	}
+	if m.prev != nil {
+		m.prev.next = m.next
+	} else {
+		l.head = m.next
+	}
+	if m.next != nil {
+		m.next.prev = m.prev
+	} else {
+		l.tail = m.prev
+	}
+	m.prev, m.next = nil, nil
+	l.n--
+}
+
+// relinkAudience rebuilds the list from the listeners present, in the order of
+// their arrival ticks (Load).
+func (r *Room) relinkAudience() {
+	var ls []*member
+	for _, m := range r.people {
+		if m.role == Listener {
+			ls = append(ls, m)
+		}
+	}
+	slices.SortFunc(ls, func(a, b *member) int { return cmp.Compare(a.inAud, b.inAud) })
+	r.audience = audienceList{}
+	for _, m := range ls {
+		r.audience.push(m)
+	}
+}
+
+// setHand sets m's hand tick (0: down) and keeps the hands' table.
+func (r *Room) setHand(m *member, tick uint64) {
+	m.hand = tick
+	if tick != 0 {
+		r.hands[m.id] = m
+	} else {
+		delete(r.hands, m.id)
+	}
+}
+
+// setInvited sets the tick of m's pending invitation to speak (0: none) and keeps
+// the invitations' table.
+func (r *Room) setInvited(m *member, tick uint64) {
+	m.invited = tick
+	if tick != 0 {
+		r.speakInvites[m.id] = m
+	} else {
+		delete(r.speakInvites, m.id)
+	}
+}
+
+// byTick returns the members of t ordered by tick.
+func byTick(t map[string]*member, tick func(*member) uint64) []*member {
+	out := make([]*member, 0, len(t))
+	for _, m := range t {
+		out = append(out, m)
+	}
+	slices.SortFunc(out, func(a, b *member) int { return cmp.Compare(tick(a), tick(b)) })
+	return out
+}
