@@ -30,17 +30,19 @@ type Message struct {
 	Code         string          `json:"code,omitempty"`
 	Message      string          `json:"message,omitempty"`
 	Reason       string          `json:"reason,omitempty"`
-	Room         json.RawMessage `json:"room,omitempty"`         // snapshot
-	Protocol     int             `json:"protocol,omitempty"`     // welcome
-	You          *Person         `json:"you,omitempty"`          // welcome
-	RoomID       string          `json:"room_id,omitempty"`      // welcome on a room socket
-	Resumed      bool            `json:"resumed,omitempty"`      // welcome on a room socket
-	Rooms        json.RawMessage `json:"rooms,omitempty"`        // hallway
-	Notification json.RawMessage `json:"notification,omitempty"` // notification
-	Messages     []ChatMessage   `json:"messages,omitempty"`     // chat_history
-	More         bool            `json:"more,omitempty"`         // chat_history
-	From         []Reaction      `json:"from,omitempty"`         // reactions
-	Others       map[string]int  `json:"others,omitempty"`       // reactions
+	Room         json.RawMessage `json:"room,omitempty"`           // snapshot
+	Protocol     int             `json:"protocol,omitempty"`       // welcome
+	You          *Person         `json:"you,omitempty"`            // welcome
+	RoomID       string          `json:"room_id,omitempty"`        // welcome on a room socket
+	Resumed      bool            `json:"resumed,omitempty"`        // welcome on a room socket
+	Rooms        json.RawMessage `json:"rooms,omitempty"`          // hallway
+	Notification json.RawMessage `json:"notification,omitempty"`   // notification
+	Messages     []ChatMessage   `json:"messages,omitempty"`       // chat_history
+	More         bool            `json:"more,omitempty"`           // chat_history, audience
+	Listeners    []Listener      `json:"listeners,omitempty"`      // audience
+	Count        int             `json:"listener_count,omitempty"` // audience
+	From         []Reaction      `json:"from,omitempty"`           // reactions
+	Others       map[string]int  `json:"others,omitempty"`         // reactions
 	Raw          []byte          `json:"-"`
 
 	sock *Socket // the socket it came on
@@ -263,7 +265,7 @@ func (s *Socket) read() {
 			return
 		}
 		m.Raw, m.sock = data, s
-		if (m.Type == "ok" || m.Type == "error" || m.Type == "pong" || m.Type == "chat_history") && m.ID != "" {
+		if (m.Type == "ok" || m.Type == "error" || m.Type == "pong" || m.Type == "chat_history" || m.Type == "audience") && m.ID != "" {
 			s.mu.Lock()
 			w, ok := s.waiters[m.ID]
 			delete(s.waiters, m.ID)
@@ -393,6 +395,22 @@ func (s *Socket) ChatHistory(ctx context.Context, before string, limit int) ([]C
 	}
 	m, err := s.request(ctx, "chat_history", f)
 	return m.Messages, m.More, err
+}
+
+// Audience asks for a page of the room's audience in the order it came: at most
+// limit listeners (0: the server's page, 100) after the listener after ("" for
+// the first page). It returns them, the audience's size, and whether more
+// follow (ask again after the last one).
+func (s *Socket) Audience(ctx context.Context, after string, limit int) ([]Listener, int, bool, error) {
+	f := map[string]any{}
+	if limit > 0 {
+		f["limit"] = limit
+	}
+	if after != "" {
+		f["after"] = after
+	}
+	m, err := s.request(ctx, "audience", f)
+	return m.Listeners, m.Count, m.More, err
 }
 
 // RequestSnapshot asks for a snapshot; it arrives on Messages.

@@ -328,6 +328,27 @@ func TestEdgeSockets(t *testing.T) {
 		}
 		notTold("hand_lowered", watcher)
 	})
+	t.Run("a page of the audience asked on an edge is answered there, from the owner", func(t *testing.T) {
+		edge := "a"
+		if host.node == edge {
+			edge = "b"
+		}
+		cl, me := c.signUp(t, edge, "pager")
+		pager := c.joinOn(edge, cl, rm.ID)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		ls, count, more, err := pager.s.Audience(ctx, "", 0)
+		if err != nil {
+			t.Fatalf("the audience asked on %s: %v", pager.node, err)
+		}
+		found := false
+		for _, l := range ls {
+			found = found || l.ID == me.User.ID
+		}
+		if !found || more || len(ls) != count {
+			t.Fatalf("the page on %s lists %d of %d (more %v), the asker in it %v", pager.node, len(ls), count, more, found)
+		}
+	})
 }
 
 // audioOf is how much audio each slot of a bot carried, and who was in it.

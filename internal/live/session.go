@@ -479,6 +479,8 @@ func (h *Hub) handle(r *liveRoom, c *conn, msg ClientMessage, cmd room.Command) 
 	case MsgChatHistory:
 		_, done := h.handleBackchannel(r, c, msg, cmd)
 		return done
+	case MsgAudience:
+		return r.answerAudience(c, msg)
 	case MsgAnswer, MsgCandidate:
 		return mediaSignal(c, msg)
 	case MsgShowCaptions:

@@ -139,3 +139,47 @@ func (r *liveRoom) getEntry() (DirectoryEntry, bool) {
 	e.Stage = slices.Clone(e.Stage)
 	return e, true
 }
+
+// audiencePage is how many listeners an audience page lists at most, and by
+// default.
+const audiencePage = 100
+
+// audienceMsg answers an audience request: a page of the audience in the order
+// it came, after the listener asked for.
+type audienceMsg struct {
+	Type          string         `json:"type"` // "audience"
+	ID            string         `json:"id,omitempty"`
+	Listeners     []listenerView `json:"listeners"`
+	ListenerCount int            `json:"listener_count"`
+	More          bool           `json:"more"` // ask again with the last one's id as after
+}
+
+// answerAudience answers c's request for a page of the audience, beyond the
+// snapshot's first maxListedListeners: from the room's list, at the cost of the
+// page however big the audience is. It reports whether the socket is done.
+func (r *liveRoom) answerAudience(c *conn, msg ClientMessage) bool {
+	if !c.limits().page.Allow() {
+		c.send(errorFrame(msg.ID, ErrRateLimited))
+		return false
+	}
+	limit := msg.Limit
+	if limit == 0 {
+		limit = audiencePage
+	}
+	return !r.do(func() {
+		me := c.person.ID
+		p, _ := r.st.Participant(me)
+		mod := p.Role == room.Moderator
+		page, more, err := r.st.AudiencePage(msg.After, limit)
+		if err != nil {
+			c.send(errorFrame(msg.ID, err))
+			return
+		}
+		out := audienceMsg{Type: MsgAudience, ID: msg.ID, Listeners: make([]listenerView, 0, len(page)),
+			ListenerCount: r.st.ListenerCount(), More: more}
+		for _, l := range page {
+			out.Listeners = append(out.Listeners, listenerView{Person: r.person(l.UserID), HandRaised: l.HandRaised && (mod || l.UserID == me)})
+		}
+		c.send(mustJSON(out))
+	})
+}

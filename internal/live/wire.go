@@ -45,7 +45,8 @@ type ClientMessage struct {
 	URL       *string       `json:"url,omitempty"`          // pin_link ("" unpins)
 	MessageID string        `json:"message_id,omitempty"`   // delete_chat
 	Before    string        `json:"before,omitempty"`       // chat_history
-	Limit     int           `json:"limit,omitempty"`        // chat_history
+	After     string        `json:"after,omitempty"`        // audience
+	Limit     int           `json:"limit,omitempty"`        // chat_history, audience
 	SDP       string        `json:"sdp,omitempty"`
 	Candidate *ICECandidate `json:"candidate,omitempty"`
 }
@@ -67,6 +68,8 @@ const (
 	MsgCandidate = "candidate" // trickle ICE
 	// MsgChatHistory asks for a page of the chat's older messages.
 	MsgChatHistory = "chat_history"
+	// MsgAudience asks for a page of the audience (snapshot.go).
+	MsgAudience = "audience"
 )
 
 // commandOf maps the room commands of the protocol to room.Command values.
@@ -198,6 +201,14 @@ func DecodeClientMessage(data []byte) (ClientMessage, room.Command, error) {
 		}
 		if m.Limit < 0 || m.Limit > chatPage {
 			return m, nil, fmt.Errorf("%w: limit must be 1 to %d", ErrBadMessage, chatPage)
+		}
+		return m, nil, nil
+	case MsgAudience:
+		if m.After != "" && checkTarget(m.After) != nil {
+			return m, nil, fmt.Errorf("%w: after must be the ID of a listener", ErrBadMessage)
+		}
+		if m.Limit < 0 || m.Limit > audiencePage {
+			return m, nil, fmt.Errorf("%w: limit must be 1 to %d", ErrBadMessage, audiencePage)
 		}
 		return m, nil, nil
 	case MsgShowCaptions:

@@ -3,6 +3,8 @@ package room
 import (
 	"cmp"
 	"slices"
+
+	"github.com/townhall/townhall/internal/errcode"
 )
 
 // A room of a million listeners must not walk, sort or copy a million entries
@@ -94,4 +96,27 @@ func byTick(t map[string]*member, tick func(*member) uint64) []*member {
 	}
 	slices.SortFunc(out, func(a, b *member) int { return cmp.Compare(tick(a), tick(b)) })
 	return out
+}
+
+// ErrAudienceCursor refuses a page of the audience after someone no longer in it.
+var ErrAudienceCursor = errcode.New(errcode.Conflict, "the listener to page after is no longer in the audience: start again from the first page")
+
+// AudiencePage lists at most n (> 0) listeners in the order they came, after the
+// listener after ("" for the first page), and says whether more follow. It costs
+// n, however big the audience. A listener who went on stage and came back is
+// after everyone who was there before.
+func (r *Room) AudiencePage(after string, n int) ([]Participant, bool, error) {
+	m := r.audience.head
+	if after != "" {
+		a, ok := r.people[after]
+		if !ok || a.role != Listener {
+			return nil, false, ErrAudienceCursor
+		}
+		m = a.next
+	}
+	out := []Participant{}
+	for ; m != nil && len(out) < n; m = m.next {
+		out = append(out, m.participant())
+	}
+	return out, m != nil, nil
 }

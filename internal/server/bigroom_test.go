@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -74,5 +75,75 @@ func TestBigRoom(t *testing.T) {
 		bs.do(t, "step_down", nil)
 		as.event(t, "left_stage", bob.ID)
 		coalesced(t, 3)
+	})
+}
+
+// TestAudiencePages checks the audience request: pages of the audience in the
+// order it came, beyond the snapshot's first 500, with hands shown as in the
+// snapshot.
+func TestAudiencePages(t *testing.T) {
+	ts := startServer(t, "sqlite")
+	ada := ts.admin
+	us := ts.users("bob", "cyd", "dan", "eve")
+	bob, cyd, dan, eve := us[0], us[1], us[2], us[3]
+	rm := createRoom(t, ada, client.RoomSpec{Title: "Who is here", Type: "open"})
+	as := join(t, ada, rm.ID)
+	socks := map[string]*sock{}
+	for _, u := range us {
+		socks[u.ID] = join(t, u, rm.ID)
+		as.event(t, "listener_joined", u.ID)
+	}
+	socks[cyd.ID].do(t, "raise_hand", nil)
+	as.event(t, "hand_raised", cyd.ID)
+	ids := func(ls []client.Listener) []string {
+		var out []string
+		for _, l := range ls {
+			out = append(out, l.ID)
+		}
+		return out
+	}
+	hand := func(ls []client.Listener, id string) bool {
+		for _, l := range ls {
+			if l.ID == id {
+				return l.HandRaised
+			}
+		}
+		return false
+	}
+	for _, tt := range []struct {
+		name     string
+		asker    *sock
+		after    string
+		limit    int
+		want     []string
+		more     bool
+		cydsHand bool
+	}{
+		{"the first page lists the first to come, and says more follow", socks[bob.ID], "", 2, []string{bob.ID, cyd.ID}, true, false},
+		{"the next page follows the last one listed", socks[bob.ID], cyd.ID, 2, []string{dan.ID, eve.ID}, false, false},
+		{"without a limit, the server's page holds everyone here", socks[eve.ID], "", 0, []string{bob.ID, cyd.ID, dan.ID, eve.ID}, false, false},
+		{"a listener sees their own hand", socks[cyd.ID], "", 0, []string{bob.ID, cyd.ID, dan.ID, eve.ID}, false, true},
+		{"a moderator sees every hand", as, bob.ID, 1, []string{cyd.ID}, true, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, count, more, err := tt.asker.Audience(ctxT(t), tt.after, tt.limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(ids(got), tt.want) || more != tt.more || count != 4 || hand(got, cyd.ID) != tt.cydsHand {
+				t.Fatalf("got %v of %d (more %v, cyd's hand %v); want %v of 4 (more %v, cyd's hand %v)",
+					ids(got), count, more, hand(got, cyd.ID), tt.want, tt.more, tt.cydsHand)
+			}
+		})
+	}
+	t.Run("a page after someone no longer in the audience is refused", func(t *testing.T) {
+		socks[dan.ID].do(t, "leave", nil)
+		as.event(t, "listener_left", dan.ID)
+		_, _, _, err := socks[bob.ID].Audience(ctxT(t), dan.ID, 2)
+		wantCode(t, "a page after dan, who left", err, "conflict")
+	})
+	t.Run("a limit past the server's page is refused", func(t *testing.T) {
+		_, _, _, err := socks[bob.ID].Audience(ctxT(t), "", 101)
+		wantCode(t, "101 listeners", err, "bad_request")
 	})
 }
