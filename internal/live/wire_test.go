@@ -70,6 +70,7 @@ func TestDecodeClientMessage(t *testing.T) {
 		{"show_captions", nil, nil},
 		{"delete_chat", room.DeleteChat{MessageID: "a2ofbqd4hxpvv4nfu7fbgtdbxq"}, nil},
 		{"chat_history", nil, nil},
+		{"audience", nil, nil},
 		{"unknown_field", nil, live.ErrBadMessage},
 		{"unknown_type", nil, live.ErrUnknownMessage},
 		{"duplicate_key", nil, live.ErrBadMessage},
@@ -114,6 +115,9 @@ func TestDecodeClientMessage(t *testing.T) {
 		{"delete_chat without a message ID", `{"type":"delete_chat","message_id":"m1"}`},
 		{"chat_history before something not a message ID", `{"type":"chat_history","before":"x"}`},
 		{"chat_history with a page over 50", `{"type":"chat_history","limit":51}`},
+		{"audience after something not a participant ID", `{"type":"audience","after":"bob"}`},
+		{"audience with a page over 100", `{"type":"audience","limit":101}`},
+		{"audience with a negative page", `{"type":"audience","limit":-1}`},
 		{"a frame over the size limit", `{"type":"ping","id":"` + strings.Repeat("x", live.MaxFrame) + `"}`},
 	}
 	for _, c := range refusals {
@@ -142,7 +146,7 @@ func FuzzDecodeClientMessage(f *testing.F) {
 		f.Add(b)
 	}
 	socketOwn := map[string]bool{live.MsgPing: true, live.MsgSnapshot: true, live.MsgLeave: true,
-		live.MsgAnswer: true, live.MsgCandidate: true, live.MsgChatHistory: true, live.MsgShowCaptions: true}
+		live.MsgAnswer: true, live.MsgCandidate: true, live.MsgChatHistory: true, live.MsgShowCaptions: true, live.MsgAudience: true}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		msg, cmd, err := live.DecodeClientMessage(data)
 		if err != nil {
