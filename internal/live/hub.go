@@ -49,6 +49,9 @@ type Options struct {
 	// CoalesceAbove is the listener count above which listener joins and leaves
 	// are folded into one audience count every AudienceEvery. Default 50.
 	CoalesceAbove int
+	// ListedListeners is how many listeners a snapshot names at most, the first
+	// to come; an audience request pages through the rest. Default 500.
+	ListedListeners int
 	// AudienceEvery is how often a busy room sends its audience count, when it
 	// changed. Default 1 s.
 	AudienceEvery time.Duration
@@ -185,6 +188,9 @@ func NewHub(opts Options) *Hub {
 	}
 	if opts.CoalesceAbove == 0 {
 		opts.CoalesceAbove = 50
+	}
+	if opts.ListedListeners == 0 {
+		opts.ListedListeners = 500
 	}
 	if opts.AudienceEvery == 0 {
 		opts.AudienceEvery = time.Second

@@ -59,7 +59,7 @@ type snapshotView struct {
 	RaisedHands      []Person        `json:"raised_hands"`      // all for a moderator; only yours for others
 	SpeakInvitations []string        `json:"speak_invitations"` // only those you may know of
 	ListenerCount    int             `json:"listener_count"`
-	Listeners        []listenerView  `json:"listeners"` // at most maxListedListeners
+	Listeners        []listenerView  `json:"listeners"` // at most Options.ListedListeners
 	ListenersCut     bool            `json:"listeners_cut,omitempty"`
 	// GuestsClosed: the room was made for guests too, and its moderators closed it
 	// to them (allow_guests is false meanwhile).

@@ -6,15 +6,12 @@ import (
 	"github.com/townhall/townhall/internal/room"
 )
 
-// maxListedListeners is how many listeners a snapshot names; the count is exact.
-const maxListedListeners = 500
-
 // sendSnapshot sends c the whole room as they may see it, at their current seq;
 // id is the request id of the snapshot message that asked for it, if any. What
 // only moderators see (the raised hands, the pending invitations to speak, who
 // is muted in the chat) a non-moderator sees of themselves alone.
 func (r *liveRoom) sendSnapshot(c *conn, id string) {
-	s := r.st.SnapshotUpTo(maxListedListeners) // not the whole audience: a join's snapshot costs the same in a room of a million
+	s := r.st.SnapshotUpTo(r.hub.opts.ListedListeners) // not the whole audience: a join's snapshot costs the same in a room of a million
 	me := c.person.ID
 	mod := false
 	for _, p := range s.Stage {
@@ -26,7 +23,7 @@ func (r *liveRoom) sendSnapshot(c *conn, id string) {
 		roomView: viewRoom(s.Config), State: s.State, HandPolicy: s.HandPolicy,
 		Stage: make([]stageView, 0, len(s.Stage)), RaisedHands: make([]Person, 0, len(s.RaisedHands)),
 		SpeakInvitations: []string{}, ListenerCount: s.ListenerCount,
-		Listeners: make([]listenerView, 0, min(len(s.Listeners), maxListedListeners)),
+		Listeners: make([]listenerView, 0, len(s.Listeners)),
 	}
 	v.AllowGuests = s.GuestsAllowed
 	v.Recorded = r.st.Recording()
@@ -155,7 +152,7 @@ type audienceMsg struct {
 }
 
 // answerAudience answers c's request for a page of the audience, beyond the
-// snapshot's first maxListedListeners: from the room's list, at the cost of the
+// snapshot's first Options.ListedListeners: from the room's list, at the cost of the
 // page however big the audience is. It reports whether the socket is done.
 func (r *liveRoom) answerAudience(c *conn, msg ClientMessage) bool {
 	if !c.limits().page.Allow() {

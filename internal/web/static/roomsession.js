@@ -220,7 +220,8 @@ export class RoomSession extends EventTarget {
         this.dispatchEvent(new CustomEvent('event', { detail: m }));
         break;
       case 'ok':
-      case 'chat_history': {
+      case 'chat_history':
+      case 'audience': {
         const p = this.pending.get(m.id);
         if (p) { this.pending.delete(m.id); p.resolve(m); }
         break;
@@ -407,6 +408,27 @@ export class RoomSession extends EventTarget {
     this.chatStart = !page.more;
     this.changed('chat-history');
     return older.length;
+  }
+
+  // loadMoreListeners adds the next page of the audience, after the last one
+  // listed (a snapshot lists the first 500); it resolves to how many came. If
+  // that one left meanwhile, a fresh snapshot lists the first ones again.
+  async loadMoreListeners() {
+    const ls = this.room.listeners;
+    let page;
+    try {
+      page = await this.send('audience', ls.length ? { after: ls[ls.length - 1].id } : {});
+    } catch (err) {
+      if (err.code !== 'conflict') throw err;
+      this.signal({ type: 'snapshot' });
+      return 0;
+    }
+    const have = new Set(this.room.listeners.map((p) => p.id));
+    const more = (page.listeners || []).filter((p) => !have.has(p.id));
+    this.room.listeners = [...this.room.listeners, ...more];
+    this.room.listener_count = page.listener_count;
+    this.changed('audience');
+    return more.length;
   }
 
   // trimChat forgets all but the latest keep messages of the chat (the chat's

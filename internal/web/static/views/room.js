@@ -405,6 +405,13 @@ function liveView(s, m) {
       })));
   };
 
+  // moreListeners is the button that lists the next listeners of a big audience.
+  const moreListeners = () => {
+    const b = h('button', { type: 'button', class: 'btn btn-small', 'data-testid': 'more-listeners' }, 'Show more');
+    b.addEventListener('click', () => busy(b, () => s.loadMoreListeners()).catch((e) => toast(e.message, 'error')));
+    return b;
+  };
+
   const drawAudience = () => {
     const r = s.room;
     if (!r) return;
@@ -423,7 +430,7 @@ function liveView(s, m) {
     replace(audience,
       group('Followed by the speakers', first, 'followed-audience'),
       group(first.length ? 'Others in the room' : 'In the audience', rest, 'other-audience'),
-      unnamed > 0 ? h('p', { class: 'muted' }, `and ${plural(unnamed, 'more listener')}`) : null,
+      unnamed > 0 ? h('p', { class: 'muted' }, `and ${plural(unnamed, 'more listener')} `, moreListeners()) : null,
       r.listener_count === 0 ? h('p', { class: 'muted small' }, 'No listeners yet. Invite someone!') : null);
   };
 
