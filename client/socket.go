@@ -57,6 +57,20 @@ func (m Message) Socket() *Socket { return m.sock }
 // DecodeData decodes the data of an event message into v.
 func (m Message) DecodeData(v any) error { return json.Unmarshal(m.Data, v) }
 
+// Subject returns the ID of the person an event is about: its data's user_id,
+// or the id of its user ("" for an event about no one).
+func (m Message) Subject() string {
+	var d struct {
+		UserID string  `json:"user_id"`
+		User   *Person `json:"user"`
+	}
+	_ = m.DecodeData(&d)
+	if d.User != nil {
+		return d.User.ID
+	}
+	return d.UserID
+}
+
 // RoomState is the room of a snapshot message: everything a client needs before
 // it applies the events that follow.
 type RoomState struct {

@@ -346,15 +346,7 @@ func TestABotWaitsToBeInvitedToSpeak(t *testing.T) {
 				if !ok {
 					t.Fatalf("ada's socket closed: %v", mod.Err())
 				}
-				var d struct {
-					UserID string         `json:"user_id"`
-					User   *client.Person `json:"user"`
-				}
-				_ = m.DecodeData(&d)
-				if d.User != nil {
-					d.UserID = d.User.ID
-				}
-				if m.Type == "event" && m.Kind == kind && d.UserID == userID {
+				if m.Type == "event" && m.Kind == kind && m.Subject() == userID {
 					return
 				}
 			case <-deadline:

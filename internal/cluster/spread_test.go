@@ -278,17 +278,7 @@ func TestEdgeSockets(t *testing.T) {
 		watcher := c.joinOn(edges[1], watcherCl, rm.ID)
 		mod := c.joinOn(edges[1], modCl, rm.ID)
 		about := func(kind, id string) func(client.Message) bool {
-			return func(m client.Message) bool {
-				var d struct {
-					UserID string         `json:"user_id"`
-					User   *client.Person `json:"user"`
-				}
-				_ = m.DecodeData(&d)
-				if d.User != nil {
-					d.UserID = d.User.ID
-				}
-				return m.Type == "event" && m.Kind == kind && d.UserID == id
-			}
+			return func(m client.Message) bool { return m.Type == "event" && m.Kind == kind && m.Subject() == id }
 		}
 		links := 0
 		// notTold pins a link and reads each socket up to it, failing on an

@@ -68,23 +68,19 @@ func (r *Room) relinkAudience() {
 }
 
 // setHand sets m's hand tick (0: down) and keeps the hands' table.
-func (r *Room) setHand(m *member, tick uint64) {
-	m.hand = tick
-	if tick != 0 {
-		r.hands[m.id] = m
-	} else {
-		delete(r.hands, m.id)
-	}
-}
+func (r *Room) setHand(m *member, tick uint64) { mark(r.hands, m, &m.hand, tick) }
 
 // setInvited sets the tick of m's pending invitation to speak (0: none) and keeps
 // the invitations' table.
-func (r *Room) setInvited(m *member, tick uint64) {
-	m.invited = tick
+func (r *Room) setInvited(m *member, tick uint64) { mark(r.speakInvites, m, &m.invited, tick) }
+
+// mark sets one of m's ticks, *field, and keeps m in table t while it is not 0.
+func mark(t map[string]*member, m *member, field *uint64, tick uint64) {
+	*field = tick
 	if tick != 0 {
-		r.speakInvites[m.id] = m
+		t[m.id] = m
 	} else {
-		delete(r.speakInvites, m.id)
+		delete(t, m.id)
 	}
 }
 

@@ -455,13 +455,7 @@ func dataOf(m client.Message) eventData {
 }
 
 // subject is the user an event is about.
-func subject(m client.Message) string {
-	d := dataOf(m)
-	if d.User != nil {
-		return d.User.ID
-	}
-	return d.UserID
-}
+func subject(m client.Message) string { return m.Subject() }
 
 // eventually polls cond until it holds, failing after patience.
 func eventually(t *testing.T, what string, cond func() bool) {

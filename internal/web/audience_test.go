@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/townhall/townhall/client"
 	"github.com/townhall/townhall/internal/live"
 	"github.com/townhall/townhall/internal/server"
 	"github.com/townhall/townhall/internal/servertest"
@@ -21,19 +20,10 @@ func TestShowMoreListenersPagesTheAudience(t *testing.T) {
 	ts := &testServer{url: srv.URL, code: srv.Code}
 	admin := ts.admin(t)
 	ts.invite(t, admin, "bob")
-	ctx := context.Background()
-	r, err := admin.CreateRoom(ctx, client.RoomSpec{Title: "A crowd", Type: "open"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	host, err := admin.JoinRoom(ctx, r.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { host.Close() })
+	roomID := liveRoom(t, admin, "A crowd", "open")
 	for i := range 4 {
 		u := ts.invite(t, admin, fmt.Sprintf("listener%d", i))
-		s, err := u.JoinRoom(ctx, r.ID)
+		s, err := u.JoinRoom(context.Background(), roomID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -44,7 +34,7 @@ func TestShowMoreListenersPagesTheAudience(t *testing.T) {
 	bob := b.user("bob", ts.url)
 	bob.login("bob")
 	tiles := `document.querySelectorAll("[data-testid=listener]").length`
-	bob.joinFromPreview(r.ID, tiles+` === 2 && !!document.querySelector("[data-testid=more-listeners]")`)
+	bob.joinFromPreview(roomID, tiles+` === 2 && !!document.querySelector("[data-testid=more-listeners]")`)
 	bob.waitText("and 3 more listeners")
 	bob.click(`[data-testid=more-listeners]`)
 	bob.waitFor("every listener named, and nothing more to show", tiles+` === 5 && !document.querySelector("[data-testid=more-listeners]")`)
