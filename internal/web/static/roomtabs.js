@@ -23,6 +23,12 @@ const KEY = 'townhall.room';
 const PLAYING = 'townhall.playing';
 const PLAYING_FRESH = 15 * 1000; // a tab says it every 5 s while it plays
 
+// REPLACED names, in sessionStorage (this tab only), the room another tab took
+// from this one and when: a reload of that room's page asks the other tabs even
+// if the note in localStorage has not reached this tab yet (another tab's
+// writes reach it a moment later, and a reload can come first).
+const REPLACED = 'townhall.replaced';
+
 // RESUME_HERE is how long after the tab last played a room a reload of that
 // room's page rejoins it at once: the tab was in the room and never left it.
 export const RESUME_HERE = 10 * 60 * 1000;
@@ -58,7 +64,10 @@ function write(s, going = false) {
   try {
     sessionStorage.setItem(KEY, JSON.stringify({ id: s.id, guest: s.guest, at: Date.now() }));
     if (going) stopPlaying();
-    else localStorage.setItem(PLAYING, JSON.stringify({ room: s.id, tab: tabID, at: Date.now() }));
+    else {
+      localStorage.setItem(PLAYING, JSON.stringify({ room: s.id, tab: tabID, at: Date.now() }));
+      sessionStorage.removeItem(REPLACED); // this tab plays a room again
+    }
   } catch { /* storage full or off: a reload shows the room's page instead */ }
 }
 
@@ -79,6 +88,8 @@ function forget(id) {
 // lately (or storage cannot tell).
 function mayPlayElsewhere(id) {
   try {
+    const r = JSON.parse(sessionStorage.getItem(REPLACED) || 'null');
+    if (r && r.room === id && Date.now() - r.at < PLAYING_FRESH) return true;
     const p = JSON.parse(localStorage.getItem(PLAYING) || 'null');
     return Boolean(p && p.room === id && p.tab !== tabID && Date.now() - p.at < PLAYING_FRESH);
   } catch {
@@ -104,6 +115,9 @@ export function track(s) {
     if (s.status === 'over') {
       clearInterval(timer);
       forget(s.id);
+      if (s.ending === 'replaced') {
+        try { sessionStorage.setItem(REPLACED, JSON.stringify({ room: s.id, at: Date.now() })); } catch { /* storage off */ }
+      }
       window.removeEventListener('pagehide', hide);
       s.removeEventListener('change', onChange);
       return;
