@@ -150,15 +150,7 @@ func TestJoinRoomOnAServerWithoutTheJoinAPI(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			mux := http.NewServeMux()
 			mux.HandleFunc("POST /api/v1/rooms/{id}/join", tt.answer)
-			mux.HandleFunc("GET /api/v1/rooms/{id}/socket", func(w http.ResponseWriter, r *http.Request) {
-				ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{client.Subprotocol}})
-				if err != nil {
-					return
-				}
-				defer ws.CloseNow()
-				_ = ws.Write(r.Context(), websocket.MessageText, []byte(`{"type":"welcome","protocol":1,"room_id":"`+r.PathValue("id")+`"}`))
-				_, _, _ = ws.Read(r.Context())
-			})
+			mux.HandleFunc("GET /api/v1/rooms/{id}/socket", welcomingSocket)
 			srv := httptest.NewServer(mux)
 			t.Cleanup(srv.Close)
 			c := client.New(srv.URL).WithToken("t")
@@ -192,15 +184,7 @@ func TestJoinRoomOnAServerWithoutTheJoinAPI(t *testing.T) {
 
 func TestOpenRoomSocket(t *testing.T) {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/v1/rooms/{id}/socket", func(w http.ResponseWriter, r *http.Request) {
-		ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{client.Subprotocol}})
-		if err != nil {
-			return
-		}
-		defer ws.CloseNow()
-		_ = ws.Write(r.Context(), websocket.MessageText, []byte(`{"type":"welcome","protocol":1,"room_id":"`+r.PathValue("id")+`"}`))
-		_, _, _ = ws.Read(r.Context())
-	})
+	mux.HandleFunc("GET /api/v1/rooms/{id}/socket", welcomingSocket)
 	mux.HandleFunc("POST /api/v1/rooms/{id}/join", func(w http.ResponseWriter, r *http.Request) {
 		t.Error("OpenRoomSocket asked the join API again")
 	})
@@ -238,4 +222,16 @@ func TestOpenRoomSocket(t *testing.T) {
 			}
 		})
 	}
+}
+
+// welcomingSocket is a room socket that says welcome to the room of its path and
+// then reads until the client goes.
+func welcomingSocket(w http.ResponseWriter, r *http.Request) {
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{client.Subprotocol}})
+	if err != nil {
+		return
+	}
+	defer ws.CloseNow()
+	_ = ws.Write(r.Context(), websocket.MessageText, []byte(`{"type":"welcome","protocol":1,"room_id":"`+r.PathValue("id")+`"}`))
+	_, _, _ = ws.Read(r.Context())
 }

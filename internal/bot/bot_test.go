@@ -482,14 +482,7 @@ func adaSpeaksToBob(t *testing.T, e *env, title, file, out string) (ada, bob bot
 	bobReady := make(chan struct{})
 	adas := run(t, "ada", bot.Config{
 		Server: e.url, Room: room.ID, Token: e.ada.Token(), Speak: file, LeaveWhenPlayed: true,
-		SpeakAfter: func(ctx context.Context) error {
-			select {
-			case <-bobReady:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		},
+		SpeakAfter: once(bobReady),
 	})
 	await(t, "ada's bot opens the room and connects its audio", adas.Connected())
 	bobs := run(t, "bob", bot.Config{Server: e.url, Room: room.URL, User: "bob", Password: password, Record: out})
@@ -502,4 +495,16 @@ func adaSpeaksToBob(t *testing.T, e *env, title, file, out string) (ada, bob bot
 		t.Fatalf("bob's bot: %v\n%s", err, bobs.log)
 	}
 	return ada, bob
+}
+
+// once is a SpeakAfter that waits until ready is closed.
+func once(ready <-chan struct{}) func(context.Context) error {
+	return func(ctx context.Context) error {
+		select {
+		case <-ready:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }

@@ -132,14 +132,7 @@ func TestABotStaysThroughADroppedSocket(t *testing.T) {
 			bobReady := make(chan struct{})
 			ada := run(t, "ada", bot.Config{
 				Server: via["ada"], Room: room.ID, Token: e.ada.Token(), Speak: file, LeaveWhenPlayed: true,
-				SpeakAfter: func(ctx context.Context) error {
-					select {
-					case <-bobReady:
-						return nil
-					case <-ctx.Done():
-						return ctx.Err()
-					}
-				},
+				SpeakAfter: once(bobReady),
 			})
 			await(t, "ada's bot opens the room and connects its audio", ada.Connected())
 			bobs := run(t, "bob", bot.Config{Server: via["bob"], Room: room.ID, User: "bob", Password: password, Record: out})

@@ -17,7 +17,6 @@ import (
 // audienceList is the listeners in the order they entered the audience.
 type audienceList struct {
 	head, tail *member
-	n          int
 }
 
 // push puts m, in no list, last.
@@ -29,7 +28,6 @@ func (l *audienceList) push(m *member) {
 		l.head = m
 	}
 	l.tail = m
-	l.n++
 }
 
 // remove takes m out of the list; m in no list is left alone.
@@ -48,7 +46,6 @@ func (l *audienceList) remove(m *member) {
 		l.tail = m.prev
 	}
 	m.prev, m.next = nil, nil
-	l.n--
 }
 
 // relinkAudience rebuilds the list from the listeners present, in the order of

@@ -70,7 +70,7 @@ func (r *Room) SnapshotUpTo(n int) Snapshot {
 		s.Listeners = append(s.Listeners, m.participant())
 		n--
 	}
-	s.ListenerCount = r.audience.n
+	s.ListenerCount = r.ListenerCount()
 	return s
 }
 
